@@ -2,8 +2,6 @@ package io.vhdfs.bench;
 
 import io.vhdfs.testing.VhdImageBuilder;
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
-import java.lang.management.MemoryMXBean;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -232,12 +230,11 @@ public final class ReadBenchmark {
       }
       times.add(System.nanoTime() - t);
     }
-    MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
-    long before = settledHeapUsed(memory);
+    long before = settledHeapUsed();
     long retained;
     try (FileSystem fs = FileSystems.newFileSystem(huge, Map.of())) {
       Files.size(fs.getPath("/disk"));
-      retained = settledHeapUsed(memory) - before;
+      retained = settledHeapUsed() - before;
     }
     System.out.println();
     System.out.printf(Locale.ROOT, "2040 GiB dynamic image (%d bytes on the host, %d BAT "
@@ -248,11 +245,14 @@ public final class ReadBenchmark {
         retained / (double) MIB);
   }
 
-  private static long settledHeapUsed(MemoryMXBean memory) {
+  /** Heap in use after a few full collections (test classes are patched into the module,
+   * which does not read java.management, so no MemoryMXBean). */
+  private static long settledHeapUsed() {
+    Runtime rt = Runtime.getRuntime();
     for (int i = 0; i < 4; i++) {
       System.gc();
     }
-    return memory.getHeapMemoryUsage().getUsed();
+    return rt.totalMemory() - rt.freeMemory();
   }
 
   private static void row(String name, List<Long> vhd, List<Long> raw) {

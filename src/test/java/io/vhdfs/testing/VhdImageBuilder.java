@@ -10,10 +10,13 @@ import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.function.Supplier;
@@ -101,7 +104,7 @@ public final class VhdImageBuilder {
   public static final int PLATFORM_MACX = 0x4D616358;
 
   /** The largest physical BAT this builder writes; larger tables are for patched fields only. */
-  private static final long MAX_PHYSICAL_BAT_ENTRIES = 1L << 22;
+  private static final long MAX_PHYSICAL_BAT_ENTRIES = 1L << 26;
 
   private final DiskType type;
   private long currentSize;
@@ -671,31 +674,42 @@ public final class VhdImageBuilder {
 
   private void writeBat(SeekableByteChannel ch, Layout layout) throws IOException {
     // The padding after the last entry is 0xFF as qemu-img writes it, so every slot reads unused.
-    ByteBuffer bat = ByteBuffer.allocate((int) layout.batBytes);
-    while (bat.hasRemaining()) {
-      bat.putInt(UNUSED_BAT_ENTRY);
+    // Written in chunks so a 64 Mi-entry table does not need its 256 MiB in the test's heap.
+    int chunkEntries = 1 << 18;
+    long totalEntries = layout.batBytes / 4;
+    for (long first = 0; first < totalEntries; first += chunkEntries) {
+      int n = (int) Math.min(chunkEntries, totalEntries - first);
+      ByteBuffer chunk = ByteBuffer.allocate(n * 4);
+      while (chunk.hasRemaining()) {
+        chunk.putInt(UNUSED_BAT_ENTRY);
+      }
+      for (Map.Entry<Integer, Long> e :
+          blocksBetween(layout, (int) first, (int) (first + n)).entrySet()) {
+        chunk.putInt((int) ((e.getKey() - first) * 4), (int) (long) e.getValue());
+      }
+      chunk.flip();
+      HostBytes.writeFully(ch, layout.tableOffset + first * 4, chunk);
     }
-    for (Map.Entry<Integer, Long> e : layout.blockSectors.entrySet()) {
-      bat.putInt(e.getKey() * 4, (int) (long) e.getValue());
-    }
-    bat.flip();
-    HostBytes.writeFully(ch, layout.tableOffset, bat);
   }
 
-  private List<Integer> placementOrder() {
-    List<Integer> order = new ArrayList<>();
+  private Map<Integer, Long> blocksBetween(Layout layout, int from, int to) {
+    Map<Integer, Long> within = new LinkedHashMap<>();
+    for (int index : blocks.subMap(from, to).keySet()) {
+      within.put(index, layout.blockSectors.get(index));
+    }
+    return within;
+  }
+
+  private Collection<Integer> placementOrder() {
+    Set<Integer> order = new LinkedHashSet<>();
     if (blockOrder != null) {
       for (int index : blockOrder) {
-        if (blocks.containsKey(index) && !order.contains(index)) {
+        if (blocks.containsKey(index)) {
           order.add(index);
         }
       }
     }
-    for (int index : blocks.keySet()) {
-      if (!order.contains(index)) {
-        order.add(index);
-      }
-    }
+    order.addAll(blocks.keySet());
     return order;
   }
 
