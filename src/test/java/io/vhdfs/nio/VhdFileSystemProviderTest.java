@@ -57,11 +57,16 @@ class VhdFileSystemProviderTest {
 
   /** A 6 MiB dynamic image with data in blocks 0 and 2 (block 1 unallocated). */
   private static VhdImageBuilder sample() {
+    return sample(VhdImageBuilder.dynamic(6 * MIB));
+  }
+
+  /** {@link #sample()}'s data written into {@code image}, whose block size is already set. */
+  private static VhdImageBuilder sample(VhdImageBuilder image) {
     byte[] a = new byte[3 * 512];
     new Random(1).nextBytes(a);
     byte[] b = new byte[MIB];
     new Random(2).nextBytes(b);
-    return VhdImageBuilder.dynamic(6 * MIB).write(4096, a).write(4L * MIB + 512, b.clone())
+    return image.write(4096, a).write(4L * MIB + 512, b.clone())
         .write(2L * MIB - 512, new byte[] {1, 2, 3});
   }
 
@@ -227,7 +232,8 @@ class VhdFileSystemProviderTest {
 
   @Test
   void attributesDescribeTheImage() throws IOException {
-    VhdImageBuilder image = sample().creator("win ").blockSize(512 * 1024);
+    VhdImageBuilder image =
+        sample(VhdImageBuilder.dynamic(6 * MIB).creator("win ").blockSize(512 * 1024));
     try (FileSystem fs = FileSystems.newFileSystem(write("attrs.vhd", image), Map.of())) {
       Path disk = fs.getPath("/disk");
       VhdFileAttributes a = Files.readAttributes(disk, VhdFileAttributes.class);
