@@ -24,7 +24,7 @@ public final class SeedExtension implements ParameterResolver, TestExecutionExce
 
   @Override
   public Object resolveParameter(ParameterContext p, ExtensionContext c) {
-    long seed = SeededRandom.chooseSeed();
+    long seed = newSeed();
     c.getStore(NS).put("seed", seed);
     return new SeededRandom(seed);
   }
@@ -39,6 +39,16 @@ public final class SeedExtension implements ParameterResolver, TestExecutionExce
       t.addSuppressed(new SeedNote(note));
     }
     throw t;
+  }
+
+  /**
+   * A fresh seed, or the one given with {@code -Dvhdfs.seed=N} to replay a failure. Tests that
+   * build seeded fixtures outside a test method (parameter sources) call this directly and put
+   * the seed in the display name.
+   */
+  public static long newSeed() {
+    Long fixed = Long.getLong("vhdfs.seed");
+    return fixed != null ? fixed : new Random().nextLong();
   }
 
   /** Carries the seed into the failure report; never thrown on its own. */
@@ -60,11 +70,6 @@ public final class SeedExtension implements ParameterResolver, TestExecutionExce
     /** The seed this generator started from. */
     public long seed() {
       return seed;
-    }
-
-    static long chooseSeed() {
-      Long fixed = Long.getLong("vhdfs.seed");
-      return fixed != null ? fixed : new Random().nextLong();
     }
 
     @Override
