@@ -1,0 +1,46 @@
+package io.vhdfs;
+
+/**
+ * The keys of the env map given to {@code FileSystems.newFileSystem(URI or Path, env)}. Values may
+ * be strings or their natural types ({@code Boolean}, {@code Number}, {@code Path}). A bad value is
+ * an {@link IllegalArgumentException} naming the key; unknown keys are ignored.
+ *
+ * <table>
+ * <caption>env keys</caption>
+ * <tr><th>key</th><th>values</th><th>meaning</th></tr>
+ * <tr><td>{@value #CREATE}</td><td>{@code true}</td><td>create the image (not supported yet)</td></tr>
+ * <tr><td>{@value #SIZE}</td><td>bytes, or with suffix K M G T (binary)</td><td>virtual size of a new image</td></tr>
+ * <tr><td>{@value #TYPE}</td><td>{@code dynamic}, {@code fixed}, {@code differencing}</td><td>type of a new image</td></tr>
+ * <tr><td>{@value #PARENT}</td><td>path</td><td>parent of a new differencing image</td></tr>
+ * <tr><td>{@value #BLOCK_SIZE}</td><td>bytes, power of two</td><td>block size of a new sparse image (2 MiB)</td></tr>
+ * <tr><td>{@value #EXACT_SIZE}</td><td>{@code true}</td><td>keep a new image's size to the byte</td></tr>
+ * <tr><td>{@value #ACCESS_MODE}</td><td>{@code readWrite}, {@code readOnly}</td><td>how the image is opened (this version: read-only)</td></tr>
+ * <tr><td>{@value #SIZE_FROM}</td><td>{@code chs}, {@code currentSize}</td><td>override the rule that picks an image's visible size</td></tr>
+ * <tr><td>{@value #PARENT_ROOT}</td><td>directory</td><td>refuse parent images outside it</td></tr>
+ * <tr><td>{@value #IGNORE_PARENT_ID}</td><td>{@code true}</td><td>open a child whose parent's unique id does not match</td></tr>
+ * </table>
+ */
+public final class VhdEnv {
+  /** Create the image; it must not exist. */
+  public static final String CREATE = "create";
+  /** Virtual size of a new image. */
+  public static final String SIZE = "size";
+  /** Disk type of a new image. */
+  public static final String TYPE = "type";
+  /** Parent image of a new differencing image. */
+  public static final String PARENT = "parent";
+  /** Block size of a new dynamic or differencing image. */
+  public static final String BLOCK_SIZE = "blockSize";
+  /** Keep a new image's size to the byte instead of rounding it up to a CHS geometry. */
+  public static final String EXACT_SIZE = "exactSize";
+  /** {@code readWrite} or {@code readOnly}. */
+  public static final String ACCESS_MODE = "accessMode";
+  /** {@code chs} or {@code currentSize}: which footer field gives an existing image's size. */
+  public static final String SIZE_FROM = "sizeFrom";
+  /** A directory outside of which no parent image is opened. */
+  public static final String PARENT_ROOT = "parentRoot";
+  /** Open a child even when its parent's unique id does not match. */
+  public static final String IGNORE_PARENT_ID = "ignoreParentId";
+
+  private VhdEnv() {}
+}

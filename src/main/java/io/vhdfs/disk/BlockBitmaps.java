@@ -1,0 +1,71 @@
+package io.vhdfs.disk;
+
+import io.vhdfs.format.SectorBitmap;
+import java.io.IOException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLongArray;
+
+/**
+ * The sector bitmaps of allocated blocks. Most blocks of real images are fully written; those are
+ * remembered in one bit each so their bitmap is never read again. Other bitmaps sit in a small LRU
+ * cache bounded in bytes.
+ */
+final class BlockBitmaps {
+  /** Bytes of partial bitmaps kept in memory. */
+  static final int CACHE_BYTES = 4 << 20;
+
+  private final HostFile host;
+  private final int bitmapSize;
+  private final int sectorsPerBlock;
+  private final AtomicLongArray full;
+  private final Map<Integer, SectorBitmap> cache;
+
+  BlockBitmaps(HostFile host, int blockCount, int blockSize, int bitmapSize) {
+    this.host = host;
+    this.bitmapSize = bitmapSize;
+    this.sectorsPerBlock = blockSize / 512;
+    this.full = new AtomicLongArray((blockCount + 63) >>> 6);
+    int maxEntries = Math.max(16, CACHE_BYTES / bitmapSize);
+    this.cache = new LinkedHashMap<>(64, 0.75f, true) {
+      @Override
+      protected boolean removeEldestEntry(Map.Entry<Integer, SectorBitmap> eldest) {
+        return size() > maxEntries;
+      }
+    };
+  }
+
+  /**
+   * The bitmap of allocated block {@code block} whose bitmap starts at {@code bitmapAt}, or
+   * {@code null} when every sector of the block is present.
+   */
+  SectorBitmap partial(int block, long bitmapAt) throws IOException {
+    if (isFull(block)) {
+      return null;
+    }
+    synchronized (cache) {
+      SectorBitmap cached = cache.get(block);
+      if (cached != null) {
+        return cached;
+      }
+    }
+    // Loaded outside the lock: two threads may read the same bitmap, which is harmless.
+    SectorBitmap bits = SectorBitmap.wrap(host.readBytes(bitmapAt, bitmapSize));
+    if (bits.allSet(sectorsPerBlock)) {
+      markFull(block);
+      return null;
+    }
+    synchronized (cache) {
+      cache.put(block, bits);
+    }
+    return bits;
+  }
+
+  private boolean isFull(int block) {
+    return (full.get(block >>> 6) & (1L << block)) != 0;
+  }
+
+  private void markFull(int block) {
+    full.getAndAccumulate(block >>> 6, 1L << block, (a, b) -> a | b);
+  }
+}

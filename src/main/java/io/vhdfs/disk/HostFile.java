@@ -1,0 +1,142 @@
+package io.vhdfs.disk;
+
+import io.vhdfs.VhdFormatException;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.SeekableByteChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The image file on its host, reached only through its own {@link Path} so that any provider
+ * (default, Jimfs, zip, cloud) can hold images.
+ *
+ * <p>Reads are positional: concurrent on a host {@link FileChannel}, serialised seek-and-read on
+ * any other {@link SeekableByteChannel}. Host channels close when a thread blocked in them is
+ * interrupted; since one host channel serves every channel of the image, an interrupt would
+ * otherwise break all of them (JDK-8316882). So a host channel closed under us is reopened: the
+ * interrupted caller still gets its exception, everyone else retries.
+ */
+public final class HostFile implements Closeable {
+  private static final int MAX_REOPENS = 8;
+
+  private final Path path;
+  private final String name;
+  private final Object reopenLock = new Object();
+  private final AtomicLong hostReads = new AtomicLong();
+  private volatile SeekableByteChannel channel;
+  private volatile boolean closed;
+
+  private HostFile(Path path, SeekableByteChannel channel) {
+    this.path = path;
+    this.name = path.toString();
+    this.channel = channel;
+  }
+
+  /** Opens the image for reading. */
+  public static HostFile openForReading(Path path) throws IOException {
+    return new HostFile(path, Files.newByteChannel(path, StandardOpenOption.READ));
+  }
+
+  /** The image's path on its host. */
+  public Path path() {
+    return path;
+  }
+
+  /** The image as named in messages. */
+  public String name() {
+    return name;
+  }
+
+  /** The host file's current length in bytes. */
+  public long size() throws IOException {
+    for (int attempt = 0; ; attempt++) {
+      SeekableByteChannel ch = channel;
+      try {
+        return ch.size();
+      } catch (ClosedChannelException e) {
+        recover(ch, e, attempt);
+      }
+    }
+  }
+
+  /**
+   * Fills {@code dst} from the host file starting at {@code position}.
+   *
+   * @throws VhdFormatException if the file ends first (the image is truncated)
+   */
+  public void readFully(ByteBuffer dst, long position) throws IOException {
+    long pos = position;
+    int attempt = 0;
+    while (dst.hasRemaining()) {
+      SeekableByteChannel ch = channel;
+      int n;
+      try {
+        n = readAt(ch, dst, pos);
+      } catch (ClosedChannelException e) {
+        recover(ch, e, attempt++);
+        continue;
+      }
+      hostReads.incrementAndGet();
+      if (n < 0) {
+        throw new VhdFormatException(name, pos,
+            "image truncated: unexpected end of file while reading " + dst.remaining() + " bytes");
+      }
+      pos += n;
+    }
+  }
+
+  /** Reads {@code length} bytes at {@code position} into a new array. */
+  public byte[] readBytes(long position, int length) throws IOException {
+    byte[] b = new byte[length];
+    readFully(ByteBuffer.wrap(b), position);
+    return b;
+  }
+
+  private int readAt(SeekableByteChannel ch, ByteBuffer dst, long pos) throws IOException {
+    if (ch instanceof FileChannel fc) {
+      return fc.read(dst, pos);
+    }
+    synchronized (ch) {
+      ch.position(pos);
+      return ch.read(dst);
+    }
+  }
+
+  /**
+   * After the host channel closed under a read: reopen it unless we closed it ourselves; rethrow to
+   * a caller whose own interrupt did it, retry for everyone else.
+   */
+  private void recover(SeekableByteChannel broken, ClosedChannelException e, int attempt)
+      throws IOException {
+    if (closed || attempt >= MAX_REOPENS) {
+      throw e;
+    }
+    synchronized (reopenLock) {
+      if (channel == broken && !closed) {
+        channel = Files.newByteChannel(path, StandardOpenOption.READ);
+      }
+    }
+    if (Thread.currentThread().isInterrupted()) {
+      throw e;
+    }
+  }
+
+  /** Number of host read calls so far; tests use it to check that reads are not split needlessly. */
+  long hostReads() {
+    return hostReads.get();
+  }
+
+  @Override
+  public void close() throws IOException {
+    closed = true;
+    synchronized (reopenLock) {
+      channel.close();
+    }
+  }
+}

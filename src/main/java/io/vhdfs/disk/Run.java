@@ -1,0 +1,29 @@
+package io.vhdfs.disk;
+
+/**
+ * A stretch of a read or write that is served one way: one host I/O at {@code hostOffset}, or a
+ * zero fill.
+ *
+ * @param kind how the bytes are served
+ * @param hostOffset the byte offset in the image file ({@code -1} for zeros)
+ * @param length bytes in the run
+ */
+record Run(Kind kind, long hostOffset, int length) {
+  enum Kind {
+    /** The bytes are in the image file at {@code hostOffset}. */
+    DATA,
+    /** The bytes read as zeros (unallocated block or clear bitmap bit). */
+    ZERO
+  }
+
+  /** This run followed by {@code next}, or {@code null} where the two cannot be one host I/O. */
+  Run merge(Run next) {
+    if (kind != next.kind) {
+      return null;
+    }
+    if (kind == Kind.DATA && hostOffset + length != next.hostOffset) {
+      return null;
+    }
+    return new Run(kind, hostOffset, length + next.length);
+  }
+}

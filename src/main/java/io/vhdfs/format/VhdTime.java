@@ -1,0 +1,22 @@
+package io.vhdfs.format;
+
+import java.time.Instant;
+
+/** VHD timestamps: unsigned 32-bit seconds since 2000-01-01 00:00:00 UTC. */
+public final class VhdTime {
+  /** Seconds from the Unix epoch to the VHD epoch. */
+  static final long EPOCH_OFFSET = 946_684_800L;
+
+  private VhdTime() {}
+
+  /** The instant a stored timestamp stands for. */
+  public static Instant toInstant(long vhdSeconds) {
+    return Instant.ofEpochSecond(EPOCH_OFFSET + vhdSeconds);
+  }
+
+  /** The stored form of an instant, clamped to what 32 unsigned bits can hold. */
+  public static long fromInstant(Instant t) {
+    long s = t.getEpochSecond() - EPOCH_OFFSET;
+    return Math.max(0, Math.min(s, 0xFFFF_FFFFL));
+  }
+}

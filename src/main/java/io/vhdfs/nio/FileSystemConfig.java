@@ -1,0 +1,167 @@
+package io.vhdfs.nio;
+
+import io.vhdfs.VhdEnv;
+import io.vhdfs.disk.SizeRule;
+import io.vhdfs.format.DiskType;
+import io.vhdfs.format.DynamicHeader;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The env map of {@code newFileSystem}, parsed and validated once. Unknown keys are ignored; a bad
+ * value is an {@link IllegalArgumentException} that names the key.
+ */
+record FileSystemConfig(
+    boolean create,
+    long size,
+    DiskType type,
+    String parent,
+    int blockSize,
+    boolean exactSize,
+    AccessMode accessMode,
+    SizeRule sizeRule,
+    String parentRoot,
+    boolean ignoreParentId) {
+
+  enum AccessMode { DEFAULT, READ_WRITE, READ_ONLY }
+
+  static final int DEFAULT_BLOCK_SIZE = 2 << 20;
+
+  /** What an image opened through {@code Path.of(URI)} gets: no env at all. */
+  static FileSystemConfig defaults() {
+    return parse(Map.of());
+  }
+
+  static FileSystemConfig parse(Map<String, ?> env) {
+    if (env == null) {
+      throw new NullPointerException("env");
+    }
+    boolean create = bool(env, VhdEnv.CREATE);
+    long size = env.containsKey(VhdEnv.SIZE) ? sizeValue(env, VhdEnv.SIZE) : 0;
+    DiskType type = DiskType.DYNAMIC;
+    if (env.containsKey(VhdEnv.TYPE)) {
+      type = DiskType.fromLabel(string(env, VhdEnv.TYPE));
+      if (type == null) {
+        throw bad(VhdEnv.TYPE, env, "dynamic, fixed or differencing");
+      }
+    }
+    int blockSize = DEFAULT_BLOCK_SIZE;
+    if (env.containsKey(VhdEnv.BLOCK_SIZE)) {
+      long b = sizeValue(env, VhdEnv.BLOCK_SIZE);
+      if (b < DynamicHeader.MIN_BLOCK_SIZE || b > DynamicHeader.MAX_BLOCK_SIZE
+          || Long.bitCount(b) != 1) {
+        throw bad(VhdEnv.BLOCK_SIZE, env, "a power of two from 512 bytes to 256 MiB");
+      }
+      blockSize = (int) b;
+    }
+    AccessMode mode = AccessMode.DEFAULT;
+    if (env.containsKey(VhdEnv.ACCESS_MODE)) {
+      String m = string(env, VhdEnv.ACCESS_MODE);
+      if (m.equalsIgnoreCase("readWrite")) {
+        mode = AccessMode.READ_WRITE;
+      } else if (m.equalsIgnoreCase("readOnly")) {
+        mode = AccessMode.READ_ONLY;
+      } else {
+        throw bad(VhdEnv.ACCESS_MODE, env, "readWrite or readOnly");
+      }
+    }
+    if (create && mode == AccessMode.READ_ONLY) {
+      throw new IllegalArgumentException(
+          "env keys 'create' and 'accessMode=readOnly' contradict each other");
+    }
+    SizeRule rule = SizeRule.AUTO;
+    if (env.containsKey(VhdEnv.SIZE_FROM)) {
+      String s = string(env, VhdEnv.SIZE_FROM);
+      if (s.equalsIgnoreCase("chs")) {
+        rule = SizeRule.CHS;
+      } else if (s.equalsIgnoreCase("currentSize")) {
+        rule = SizeRule.CURRENT_SIZE;
+      } else {
+        throw bad(VhdEnv.SIZE_FROM, env, "chs or currentSize");
+      }
+    }
+    return new FileSystemConfig(create, size, type, pathString(env, VhdEnv.PARENT), blockSize,
+        bool(env, VhdEnv.EXACT_SIZE), mode, rule, pathString(env, VhdEnv.PARENT_ROOT),
+        bool(env, VhdEnv.IGNORE_PARENT_ID));
+  }
+
+  private static boolean bool(Map<String, ?> env, String key) {
+    Object v = env.get(key);
+    if (v == null) {
+      return false;
+    }
+    if (v instanceof Boolean b) {
+      return b;
+    }
+    if (v instanceof String s && (s.equalsIgnoreCase("true") || s.equalsIgnoreCase("false"))) {
+      return Boolean.parseBoolean(s);
+    }
+    throw bad(key, env, "true or false");
+  }
+
+  private static String string(Map<String, ?> env, String key) {
+    Object v = env.get(key);
+    if (v instanceof String s) {
+      return s.trim();
+    }
+    if (v instanceof Enum<?> e) {
+      return e.name();
+    }
+    throw bad(key, env, "a string");
+  }
+
+  private static String pathString(Map<String, ?> env, String key) {
+    Object v = env.get(key);
+    if (v == null) {
+      return null;
+    }
+    if (v instanceof Path p) {
+      return p.toString();
+    }
+    if (v instanceof String s && !s.isBlank()) {
+      return s;
+    }
+    throw bad(key, env, "a path");
+  }
+
+  /** Bytes as a number, or a string with an optional binary suffix K, M, G or T. */
+  private static long sizeValue(Map<String, ?> env, String key) {
+    Object v = env.get(key);
+    if (v instanceof Number n) {
+      if (n instanceof Double || n instanceof Float || n.longValue() < 0) {
+        throw bad(key, env, "a whole, non-negative number of bytes");
+      }
+      return n.longValue();
+    }
+    if (!(v instanceof String)) {
+      throw bad(key, env, "bytes, optionally with suffix K, M, G or T");
+    }
+    String s = ((String) v).trim().toUpperCase(Locale.ROOT);
+    int shift = 0;
+    if (!s.isEmpty()) {
+      switch (s.charAt(s.length() - 1)) {
+        case 'K' -> shift = 10;
+        case 'M' -> shift = 20;
+        case 'G' -> shift = 30;
+        case 'T' -> shift = 40;
+        default -> shift = 0;
+      }
+    }
+    String digits = shift == 0 ? s : s.substring(0, s.length() - 1);
+    try {
+      long n = Long.parseLong(digits);
+      if (n < 0 || n > (Long.MAX_VALUE >> shift)) {
+        throw bad(key, env, "a non-negative size that fits 63 bits");
+      }
+      return n << shift;
+    } catch (NumberFormatException e) {
+      throw bad(key, env, "bytes, optionally with suffix K, M, G or T");
+    }
+  }
+
+  private static IllegalArgumentException bad(String key, Map<String, ?> env, String expected) {
+    return new IllegalArgumentException(
+        "env key '" + key + "': bad value '" + env.get(key) + "', expected " + expected);
+  }
+}

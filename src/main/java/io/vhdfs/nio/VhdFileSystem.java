@@ -1,0 +1,274 @@
+package io.vhdfs.nio;
+
+import io.vhdfs.channel.DiskChannel;
+import io.vhdfs.channel.DiskLocks;
+import io.vhdfs.disk.DiskInfo;
+import io.vhdfs.disk.DiskOpener;
+import io.vhdfs.disk.HostFile;
+import io.vhdfs.disk.VirtualDisk;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.ClosedFileSystemException;
+import java.nio.file.FileStore;
+import java.nio.file.FileSystem;
+import java.nio.file.Path;
+import java.nio.file.PathMatcher;
+import java.nio.file.WatchService;
+import java.nio.file.attribute.UserPrincipalLookupService;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * One image as a file system: the root directory {@code /} holding {@code /disk}, whose bytes are
+ * the virtual disk.
+ *
+ * <p>The image's host file is open only while channels are: the first channel opens it (and
+ * validates the image again, since it may have changed), the last one to close releases it. All
+ * channels share one {@link VirtualDisk}.
+ */
+final class VhdFileSystem extends FileSystem {
+  static final String DISK_NAME = "disk";
+
+  private final VhdFileSystemProvider provider;
+  private final Path image;
+  private final FileSystemConfig config;
+  /** The key this file system is registered under in the provider, or null if unregistered. */
+  private final Path registryKey;
+  private final VhdPath root;
+  private final VhdPath disk;
+  private final VhdFileStore store;
+  private final DiskLocks locks = new DiskLocks();
+  private final Set<DiskChannel> channels = new HashSet<>();
+
+  private volatile boolean open = true;
+  private VirtualDisk openDisk;
+  private int users;
+  private DiskInfo lastInfo;
+
+  VhdFileSystem(VhdFileSystemProvider provider, Path image, FileSystemConfig config,
+      Path registryKey) {
+    this.provider = provider;
+    this.image = image;
+    this.config = config;
+    this.registryKey = registryKey;
+    this.root = new VhdPath(this, "/");
+    this.disk = new VhdPath(this, "/" + DISK_NAME);
+    this.store = new VhdFileStore(this);
+  }
+
+  /** Opens the image once to validate it, so a bad image fails here rather than on first use. */
+  void validate() throws IOException {
+    acquireDisk();
+    releaseDisk();
+  }
+
+  Path image() {
+    return image;
+  }
+
+  Path registryKey() {
+    return registryKey;
+  }
+
+  VhdPath rootPath() {
+    return root;
+  }
+
+  VhdPath diskPath() {
+    return disk;
+  }
+
+  /** The disk's metadata: live while a channel is open, else as of the last opening. */
+  synchronized DiskInfo info() throws IOException {
+    ensureOpen();
+    if (openDisk != null) {
+      return openDisk.info();
+    }
+    if (lastInfo == null) {
+      validate();
+    }
+    return lastInfo;
+  }
+
+  /** Opens a channel on the disk. */
+  DiskChannel newChannel() throws IOException {
+    synchronized (this) {
+      VirtualDisk d = acquireDisk();
+      DiskChannel[] self = new DiskChannel[1];
+      DiskChannel ch = new DiskChannel(d, locks, true, false, () -> channelClosed(self[0]));
+      self[0] = ch;
+      channels.add(ch);
+      return ch;
+    }
+  }
+
+  private synchronized VirtualDisk acquireDisk() throws IOException {
+    ensureOpen();
+    if (openDisk == null) {
+      HostFile host = HostFile.openForReading(image);
+      try {
+        openDisk = DiskOpener.open(host, config.sizeRule());
+      } catch (IOException | RuntimeException e) {
+        host.close();
+        throw e;
+      }
+      lastInfo = openDisk.info();
+    }
+    users++;
+    return openDisk;
+  }
+
+  private synchronized void releaseDisk() throws IOException {
+    if (--users == 0) {
+      VirtualDisk d = openDisk;
+      openDisk = null;
+      d.close();
+    }
+  }
+
+  private void channelClosed(DiskChannel ch) {
+    synchronized (this) {
+      channels.remove(ch);
+      try {
+        releaseDisk();
+      } catch (IOException e) {
+        // Closing a read-only host channel has nothing to lose; the channel is closed regardless.
+      }
+    }
+  }
+
+  /** The number of channels open on this image; tests use it to check for leaks. */
+  synchronized int openChannels() {
+    return channels.size();
+  }
+
+  /** Whether the image's host file is open (only while channels are). */
+  synchronized boolean holdsHostFile() {
+    return openDisk != null;
+  }
+
+  URI uriOf(VhdPath absolute) {
+    return provider.uriOf(this, absolute);
+  }
+
+  void ensureOpen() {
+    if (!open) {
+      throw new ClosedFileSystemException();
+    }
+  }
+
+  FileSystemConfig config() {
+    return config;
+  }
+
+  @Override
+  public VhdFileSystemProvider provider() {
+    return provider;
+  }
+
+  /** Closes every channel on the image, then unregisters the file system. */
+  @Override
+  public void close() throws IOException {
+    List<DiskChannel> toClose;
+    synchronized (this) {
+      if (!open) {
+        return;
+      }
+      open = false;
+      toClose = new ArrayList<>(channels);
+    }
+    IOException failure = null;
+    for (DiskChannel ch : toClose) {
+      try {
+        ch.close();
+      } catch (IOException e) {
+        if (failure == null) {
+          failure = e;
+        } else {
+          failure.addSuppressed(e);
+        }
+      }
+    }
+    provider.unregister(this);
+    if (failure != null) {
+      throw failure;
+    }
+  }
+
+  @Override
+  public boolean isOpen() {
+    return open;
+  }
+
+  /** True in this version: writing comes with the next release. */
+  @Override
+  public boolean isReadOnly() {
+    return true;
+  }
+
+  @Override
+  public String getSeparator() {
+    return "/";
+  }
+
+  @Override
+  public Iterable<Path> getRootDirectories() {
+    ensureOpen();
+    return List.of(root);
+  }
+
+  @Override
+  public Iterable<FileStore> getFileStores() {
+    ensureOpen();
+    return List.of(store);
+  }
+
+  VhdFileStore store() {
+    return store;
+  }
+
+  @Override
+  public Set<String> supportedFileAttributeViews() {
+    return Set.of("basic", "vhd");
+  }
+
+  @Override
+  public Path getPath(String first, String... more) {
+    StringBuilder sb = new StringBuilder(first);
+    for (String m : more) {
+      if (!m.isEmpty()) {
+        if (sb.length() > 0) {
+          sb.append('/');
+        }
+        sb.append(m);
+      }
+    }
+    String s = sb.toString();
+    if (s.indexOf('\0') >= 0) {
+      throw new java.nio.file.InvalidPathException(s, "NUL character not allowed");
+    }
+    return new VhdPath(this, s);
+  }
+
+  @Override
+  public PathMatcher getPathMatcher(String syntaxAndPattern) {
+    return PathPatterns.matcher(syntaxAndPattern);
+  }
+
+  @Override
+  public UserPrincipalLookupService getUserPrincipalLookupService() {
+    throw new UnsupportedOperationException("vhd file systems have no users or groups");
+  }
+
+  @Override
+  public WatchService newWatchService() {
+    throw new UnsupportedOperationException("vhd file systems have no watch service");
+  }
+
+  @Override
+  public String toString() {
+    return "vhd:" + image;
+  }
+}

@@ -1,0 +1,457 @@
+package io.vhdfs.nio;
+
+import io.vhdfs.VhdEnv;
+import io.vhdfs.VhdFormatException;
+import io.vhdfs.disk.DiskOpener;
+import io.vhdfs.disk.HostFile;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.SeekableByteChannel;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.AccessMode;
+import java.nio.file.CopyOption;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileStore;
+import java.nio.file.FileSystem;
+import java.nio.file.FileSystemAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.FileSystemNotFoundException;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
+import java.nio.file.OpenOption;
+import java.nio.file.Path;
+import java.nio.file.ProviderMismatchException;
+import java.nio.file.ReadOnlyFileSystemException;
+import java.nio.file.attribute.BasicFileAttributeView;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.FileAttributeView;
+import java.nio.file.spi.FileSystemProvider;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The {@code vhd:} file system provider: each Microsoft VHD image (fixed, dynamic; differencing
+ * images open but cannot be read yet) is a file system whose {@code /disk} is the virtual disk.
+ *
+ * <pre>{@code
+ * Path disk = Path.of(URI.create("vhd:/backups/server.vhd"));
+ * try (SeekableByteChannel ch = Files.newByteChannel(disk)) { ... }
+ * }</pre>
+ *
+ * <h2>URIs</h2>
+ * {@code vhd:} followed by the image's absolute path, percent-encoded as in a {@code file:} URI
+ * ({@code "vhd:" + image.toUri().getRawPath()}, e.g. {@code vhd:/data/my%20disk.vhd},
+ * {@code vhd:/C:/vm/a.vhd}). {@code Path.of(uri)} needs no earlier {@code newFileSystem}: the
+ * provider gets or creates the image's file system, keyed by the image's real path, and returns
+ * {@code /disk}. Images on another provider can be named by nesting that provider's URI
+ * ({@code vhd:jimfs://name/dir/a.vhd}). Other entries than {@code /disk} are named in the fragment
+ * ({@code vhd:/data/a.vhd#/} is the root directory).
+ *
+ * <h2>File systems</h2>
+ * <ul>
+ *   <li>{@code FileSystems.newFileSystem(uri, env)} opens and registers one, validating the image
+ *       first; a second one for the same image is a {@link FileSystemAlreadyExistsException}.
+ *   <li>{@code FileSystems.newFileSystem(hostPath, env)} opens an unregistered one on any host
+ *       provider (default, Jimfs, zip, cloud); a file without a VHD footer cookie is an
+ *       {@link UnsupportedOperationException}, so other providers get their turn.
+ *   <li>{@code getFileSystem(uri)} finds registered ones: {@link FileSystemNotFoundException} for
+ *       unknown or closed ones.
+ *   <li>A file system holds no host file handle while no channel is open; closing it closes its
+ *       channels. File systems made by {@code Path.of(uri)} stay registered until closed.
+ * </ul>
+ *
+ * <h2>Env keys</h2>
+ * <table>
+ * <caption>env keys (constants in {@link VhdEnv})</caption>
+ * <tr><th>key</th><th>values</th><th>meaning</th></tr>
+ * <tr><td>{@code sizeFrom}</td><td>{@code chs}, {@code currentSize}</td><td>which footer field
+ *   gives the visible size; by default CHS for creators {@code vpc } and {@code qemu} (unless the
+ *   geometry is 65535/16/255), the current-size field for everyone else, as QEMU 10 does</td></tr>
+ * <tr><td>{@code accessMode}</td><td>{@code readOnly}, {@code readWrite}</td><td>this version
+ *   opens images read-only; {@code readWrite} is unsupported</td></tr>
+ * <tr><td>{@code create}, {@code size}, {@code type}, {@code blockSize}, {@code exactSize},
+ *   {@code parent}</td><td>see {@link VhdEnv}</td><td>validated; creating is not supported
+ *   yet</td></tr>
+ * <tr><td>{@code parentRoot}, {@code ignoreParentId}</td><td>see {@link VhdEnv}</td><td>validated;
+ *   they take effect with parent chains</td></tr>
+ * </table>
+ * A bad value is an {@link IllegalArgumentException} naming the key; unknown keys are ignored.
+ *
+ * <h2>Deviations from the NIO contract</h2>
+ * <table>
+ * <caption>deviations</caption>
+ * <tr><th>operation</th><th>behaviour</th></tr>
+ * <tr><td>writing, creating, deleting, setting attributes</td><td>this version is read-only:
+ *   {@code WRITE}/{@code APPEND} opens are {@link UnsupportedOperationException}, other changes
+ *   {@link ReadOnlyFileSystemException}</td></tr>
+ * <tr><td>{@code FileChannel.map}</td><td>{@link UnsupportedOperationException}: a disk's bytes are
+ *   not contiguous in the image file</td></tr>
+ * <tr><td>{@code FileChannel.lock}</td><td>JVM-local advisory locks: overlaps within the JVM are
+ *   detected, nothing is locked on the host file</td></tr>
+ * <tr><td>{@code truncate}</td><td>a disk's size is fixed: {@link IOException}</td></tr>
+ * <tr><td>watch service, user principals, {@code Path.toFile}</td><td>
+ *   {@link UnsupportedOperationException}</td></tr>
+ * </table>
+ *
+ * <h2>Errors</h2>
+ * A malformed image is refused with {@link VhdFormatException}, whose message says what is wrong,
+ * at which byte offset, and in which file.
+ */
+public final class VhdFileSystemProvider extends FileSystemProvider {
+  /** The URI scheme. */
+  public static final String SCHEME = "vhd";
+
+  private final Map<Path, VhdFileSystem> registry = new HashMap<>();
+
+  /** Called by the service loader; there is normally one instance per class loader. */
+  public VhdFileSystemProvider() {}
+
+  @Override
+  public String getScheme() {
+    return SCHEME;
+  }
+
+  @Override
+  public FileSystem newFileSystem(URI uri, Map<String, ?> env) throws IOException {
+    Path image = imageOf(uri);
+    FileSystemConfig config = FileSystemConfig.parse(env);
+    refuseUnsupported(config);
+    Path key = keyOf(image);
+    synchronized (registry) {
+      if (registry.containsKey(key)) {
+        throw new FileSystemAlreadyExistsException(uri.toString());
+      }
+    }
+    VhdFileSystem fs = new VhdFileSystem(this, image, config, key);
+    fs.validate();
+    synchronized (registry) {
+      if (registry.putIfAbsent(key, fs) != null) {
+        throw new FileSystemAlreadyExistsException(uri.toString());
+      }
+    }
+    return fs;
+  }
+
+  @Override
+  public FileSystem newFileSystem(Path path, Map<String, ?> env) throws IOException {
+    FileSystemConfig config = FileSystemConfig.parse(env);
+    if (!Files.isRegularFile(path)) {
+      // Only claim a missing file when its name says it is ours; directories are never ours.
+      if (!Files.exists(path) && path.toString().toLowerCase(java.util.Locale.ROOT).endsWith(".vhd")
+          && !config.create()) {
+        throw new NoSuchFileException(path.toString());
+      }
+      refuseUnsupported(config);
+      throw new UnsupportedOperationException("not a VHD image: " + path);
+    }
+    refuseUnsupported(config);
+    try (HostFile host = HostFile.openForReading(path)) {
+      if (!DiskOpener.looksLikeVhd(host)) {
+        throw new UnsupportedOperationException("not a VHD image (no footer cookie): " + path);
+      }
+    }
+    VhdFileSystem fs = new VhdFileSystem(this, path, config, null);
+    fs.validate();
+    return fs;
+  }
+
+  private static void refuseUnsupported(FileSystemConfig config) {
+    if (config.create()) {
+      throw new UnsupportedOperationException("creating VHD images is not supported yet");
+    }
+    if (config.accessMode() == FileSystemConfig.AccessMode.READ_WRITE) {
+      throw new UnsupportedOperationException(
+          "accessMode=readWrite: writing VHD images is not supported yet");
+    }
+  }
+
+  @Override
+  public FileSystem getFileSystem(URI uri) {
+    Path key = keyOf(imageOf(uri));
+    synchronized (registry) {
+      VhdFileSystem fs = registry.get(key);
+      if (fs == null) {
+        throw new FileSystemNotFoundException(uri.toString());
+      }
+      return fs;
+    }
+  }
+
+  /** The disk (or the entry the fragment names) of the image, creating its file system if need be. */
+  @Override
+  public Path getPath(URI uri) {
+    Path image = imageOf(uri);
+    Path key = keyOf(image);
+    VhdFileSystem fs;
+    synchronized (registry) {
+      fs = registry.computeIfAbsent(
+          key, k -> new VhdFileSystem(this, image, FileSystemConfig.defaults(), k));
+    }
+    String entry = uri.getFragment();
+    return entry == null ? fs.diskPath() : fs.rootPath().resolve(entry);
+  }
+
+  void unregister(VhdFileSystem fs) {
+    if (fs.registryKey() != null) {
+      synchronized (registry) {
+        registry.remove(fs.registryKey(), fs);
+      }
+    }
+  }
+
+  /** The host path a {@code vhd:} URI names. */
+  static Path imageOf(URI uri) {
+    if (!SCHEME.equalsIgnoreCase(uri.getScheme())) {
+      throw new IllegalArgumentException("not a vhd: URI: " + uri);
+    }
+    if (uri.isOpaque()) {
+      // vhd:<nested URI> names an image on another provider, e.g. vhd:jimfs://fs/a.vhd
+      return Path.of(URI.create(uri.getRawSchemeSpecificPart()));
+    }
+    String raw = uri.getRawPath();
+    if (uri.getRawAuthority() != null || uri.getRawQuery() != null || raw == null
+        || !raw.startsWith("/")) {
+      throw new IllegalArgumentException(
+          "expected vhd:/absolute/path/image.vhd (no host, no query): " + uri);
+    }
+    return Path.of(URI.create("file://" + raw));
+  }
+
+  /** Registry key: the real path, so two spellings of one image share a file system. */
+  private static Path keyOf(Path image) {
+    try {
+      return image.toRealPath();
+    } catch (IOException e) {
+      return image.toAbsolutePath().normalize();
+    }
+  }
+
+  URI uriOf(VhdFileSystem fs, VhdPath absolute) {
+    Path image = fs.image();
+    String base = image.getFileSystem() == FileSystems.getDefault()
+        ? SCHEME + ":" + image.toUri().getRawPath()
+        : SCHEME + ":" + image.toUri();
+    if (absolute.equals(fs.diskPath())) {
+      return URI.create(base);
+    }
+    try {
+      return URI.create(base + "#" + new URI(null, null, absolute.toString()).getRawFragment());
+    } catch (URISyntaxException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static VhdPath toVhdPath(Path path) {
+    if (path == null) {
+      throw new NullPointerException("path");
+    }
+    if (!(path instanceof VhdPath p)) {
+      throw new ProviderMismatchException("not a vhd path: " + path);
+    }
+    return p;
+  }
+
+  /** The entry a path names: true for the root directory, false for the disk. */
+  private static boolean isRoot(VhdPath p) throws NoSuchFileException {
+    VhdPath abs = (VhdPath) p.toAbsolutePath().normalize();
+    VhdFileSystem fs = p.getFileSystem();
+    if (abs.equals(fs.rootPath())) {
+      return true;
+    }
+    if (abs.equals(fs.diskPath())) {
+      return false;
+    }
+    throw new NoSuchFileException(p.toString(), null, "an image holds only / and /disk");
+  }
+
+  @Override
+  public SeekableByteChannel newByteChannel(Path path, Set<? extends OpenOption> options,
+      FileAttribute<?>... attrs) throws IOException {
+    return newFileChannel(path, options, attrs);
+  }
+
+  @Override
+  public FileChannel newFileChannel(Path path, Set<? extends OpenOption> options,
+      FileAttribute<?>... attrs) throws IOException {
+    VhdPath p = toVhdPath(path);
+    VhdFileSystem fs = p.getFileSystem();
+    fs.ensureOpen();
+    ChannelOptions opts = ChannelOptions.of(options);
+    if (attrs.length > 0) {
+      throw new UnsupportedOperationException("vhd entries take no file attributes at open");
+    }
+    if (isRoot(p)) {
+      throw new FileSystemException(p.toString(), null, "is a directory");
+    }
+    if (opts.write()) {
+      throw new UnsupportedOperationException(
+          "opening a VHD disk for WRITE or APPEND is not supported yet: " + fs.image());
+    }
+    return fs.newChannel();
+  }
+
+  @Override
+  public DirectoryStream<Path> newDirectoryStream(Path dir,
+      DirectoryStream.Filter<? super Path> filter) throws IOException {
+    VhdPath p = toVhdPath(dir);
+    p.getFileSystem().ensureOpen();
+    if (!isRoot(p)) {
+      throw new NotDirectoryException(dir.toString());
+    }
+    checkHostExists(p.getFileSystem());
+    return new DiskDirectoryStream(dir, filter);
+  }
+
+  @Override
+  public void createDirectory(Path dir, FileAttribute<?>... attrs) throws IOException {
+    toVhdPath(dir).getFileSystem().ensureOpen();
+    throw new ReadOnlyFileSystemException();
+  }
+
+  @Override
+  public void delete(Path path) throws IOException {
+    toVhdPath(path).getFileSystem().ensureOpen();
+    throw new ReadOnlyFileSystemException();
+  }
+
+  @Override
+  public void copy(Path source, Path target, CopyOption... options) throws IOException {
+    toVhdPath(source).getFileSystem().ensureOpen();
+    toVhdPath(target);
+    throw new ReadOnlyFileSystemException();
+  }
+
+  @Override
+  public void move(Path source, Path target, CopyOption... options) throws IOException {
+    toVhdPath(source).getFileSystem().ensureOpen();
+    toVhdPath(target);
+    throw new ReadOnlyFileSystemException();
+  }
+
+  @Override
+  public boolean isSameFile(Path path, Path path2) throws IOException {
+    VhdPath a = toVhdPath(path);
+    if (a.equals(path2)) {
+      return true;
+    }
+    if (!(path2 instanceof VhdPath b)) {
+      return false;
+    }
+    checkAccess(a);
+    checkAccess(b);
+    boolean sameEntry = isRoot(a) == isRoot(b);
+    return sameEntry && (a.getFileSystem() == b.getFileSystem()
+        || Files.isSameFile(a.getFileSystem().image(), b.getFileSystem().image()));
+  }
+
+  @Override
+  public boolean isHidden(Path path) {
+    toVhdPath(path);
+    return false;
+  }
+
+  @Override
+  public FileStore getFileStore(Path path) throws IOException {
+    VhdPath p = toVhdPath(path);
+    checkAccess(p);
+    return p.getFileSystem().store();
+  }
+
+  @Override
+  public void checkAccess(Path path, AccessMode... modes) throws IOException {
+    VhdPath p = toVhdPath(path);
+    VhdFileSystem fs = p.getFileSystem();
+    fs.ensureOpen();
+    isRoot(p);
+    checkHostExists(fs);
+    for (AccessMode m : modes) {
+      if (m == AccessMode.WRITE) {
+        throw new AccessDeniedException(p.toString(), null, "the vhd file system is read-only");
+      }
+      if (m == AccessMode.EXECUTE) {
+        throw new AccessDeniedException(p.toString(), null, "nothing in an image is executable");
+      }
+    }
+  }
+
+  private static void checkHostExists(VhdFileSystem fs) throws IOException {
+    Path image = fs.image();
+    image.getFileSystem().provider().checkAccess(image, AccessMode.READ);
+  }
+
+  @Override
+  @SuppressWarnings("unchecked")
+  public <V extends FileAttributeView> V getFileAttributeView(Path path, Class<V> type,
+      LinkOption... options) {
+    VhdPath p = toVhdPath(path);
+    if (type == BasicFileAttributeView.class) {
+      return (V) new ImageAttributeView(this, p, "basic");
+    }
+    if (type == VhdFileAttributeView.class) {
+      return (V) new ImageAttributeView(this, p, "vhd");
+    }
+    return null;
+  }
+
+  @Override
+  @SuppressWarnings("unchecked")
+  public <A extends BasicFileAttributes> A readAttributes(Path path, Class<A> type,
+      LinkOption... options) throws IOException {
+    VhdPath p = toVhdPath(path);
+    if (type == BasicFileAttributes.class || type == VhdFileAttributes.class) {
+      return (A) attributesOf(p);
+    }
+    throw new UnsupportedOperationException("attributes " + type.getName() + " not supported");
+  }
+
+  ImageAttributes attributesOf(VhdPath p) throws IOException {
+    VhdFileSystem fs = p.getFileSystem();
+    fs.ensureOpen();
+    boolean root = isRoot(p);
+    BasicFileAttributes host = Files.readAttributes(fs.image(), BasicFileAttributes.class);
+    return new ImageAttributes(fs.info(), host, root);
+  }
+
+  @Override
+  public Map<String, Object> readAttributes(Path path, String attributes, LinkOption... options)
+      throws IOException {
+    VhdPath p = toVhdPath(path);
+    int colon = attributes.indexOf(':');
+    String view = colon < 0 ? "basic" : attributes.substring(0, colon);
+    String names = colon < 0 ? attributes : attributes.substring(colon + 1);
+    if (!view.equals("basic") && !view.equals("vhd")) {
+      throw new UnsupportedOperationException("view '" + view + "' is not supported");
+    }
+    ImageAttributes attrs = attributesOf(p);
+    Map<String, Object> all = view.equals("vhd") ? attrs.vhdMap() : attrs.basicMap();
+    if (names.equals("*")) {
+      return all;
+    }
+    Map<String, Object> picked = new LinkedHashMap<>();
+    for (String n : names.split(",")) {
+      if (n.equals("*")) {
+        picked.putAll(all);
+      } else if (all.containsKey(n)) {
+        picked.put(n, all.get(n));
+      } else {
+        throw new IllegalArgumentException("'" + n + "' is not an attribute of view '" + view + "'");
+      }
+    }
+    return picked;
+  }
+
+  @Override
+  public void setAttribute(Path path, String attribute, Object value, LinkOption... options)
+      throws IOException {
+    toVhdPath(path).getFileSystem().ensureOpen();
+    throw new ReadOnlyFileSystemException();
+  }
+}
