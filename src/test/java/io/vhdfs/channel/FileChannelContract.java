@@ -628,6 +628,15 @@ public abstract class FileChannelContract {
   }
 
   @Test
+  void scatteringReadOfNoBuffersAfterCloseThrowsClosedChannelException() throws IOException {
+    FileChannel ch = closedChannel();
+    // The closed check comes before looking at the buffers, even when there are none.
+    assertThrowsExactly(ClosedChannelException.class, () -> ch.read(new ByteBuffer[0]));
+    assertThrowsExactly(ClosedChannelException.class,
+        () -> ch.read(new ByteBuffer[] {ByteBuffer.allocate(SECTOR)}, 1, 0));
+  }
+
+  @Test
   void positionAfterCloseThrowsClosedChannelException() throws IOException {
     FileChannel ch = closedChannel();
     assertAll(
@@ -691,32 +700,40 @@ public abstract class FileChannelContract {
   }
 
   @Test
-  @Timeout(30)
+  @Timeout(60)
   void interruptingAThreadThatLoopsReadingEndsItWithClosedByInterrupt() throws Exception {
-    FileChannel ch = open();
-    CountDownLatch reading = new CountDownLatch(1);
-    AtomicReference<Throwable> thrown = new AtomicReference<>();
-    AtomicReference<Boolean> interrupted = new AtomicReference<>();
-    Thread reader = new Thread(() -> {
-      ByteBuffer dst = ByteBuffer.allocate(64 * 1024);
-      try {
-        for (long i = 0; ; i++) {
-          ch.read(dst.clear(), (i * 64 * 1024) % content.length);
-          reading.countDown();
+    // The interrupt lands at an arbitrary point of the loop, usually inside the read; several
+    // rounds make it likely that every phase of a read (argument checks, the transfer itself,
+    // bookkeeping afterwards) gets hit at least once.
+    for (int round = 0; round < 10; round++) {
+      FileChannel ch = open();
+      CountDownLatch reading = new CountDownLatch(1);
+      AtomicReference<Throwable> thrown = new AtomicReference<>();
+      AtomicReference<Boolean> interrupted = new AtomicReference<>();
+      Thread reader = new Thread(() -> {
+        ByteBuffer dst = ByteBuffer.allocate(64 * 1024);
+        try {
+          for (long i = 0; ; i++) {
+            ch.read(dst.clear(), (i * 64 * 1024) % content.length);
+            reading.countDown();
+          }
+        } catch (Throwable t) {
+          thrown.set(t);
         }
-      } catch (Throwable t) {
-        thrown.set(t);
-      }
-      interrupted.set(Thread.currentThread().isInterrupted());
-    }, "interrupted-reader");
-    reader.start();
-    assertTrue(reading.await(10, TimeUnit.SECONDS), "reader never completed a read");
-    reader.interrupt();
-    reader.join(10_000);
-    assertFalse(reader.isAlive(), "interrupted reader did not stop");
-    assertInstanceOf(ClosedByInterruptException.class, thrown.get());
-    assertTrue(interrupted.get(), "the thread must keep its interrupt status");
-    assertFalse(ch.isOpen());
+        interrupted.set(Thread.currentThread().isInterrupted());
+      }, "interrupted-reader");
+      reader.start();
+      assertTrue(reading.await(10, TimeUnit.SECONDS), "reader never completed a read");
+      Thread.sleep(round % 3);
+      reader.interrupt();
+      reader.join(10_000);
+      String where = "round " + round;
+      assertFalse(reader.isAlive(), "interrupted reader did not stop, " + where);
+      assertInstanceOf(ClosedByInterruptException.class, thrown.get());
+      assertTrue(interrupted.get(), "the thread must keep its interrupt status, " + where);
+      assertFalse(ch.isOpen(), "the reader got ClosedByInterruptException but the channel is "
+          + "still open, " + where);
+    }
   }
 
   // ---------------------------------------------------------------- concurrency
