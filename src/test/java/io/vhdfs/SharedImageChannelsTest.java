@@ -22,10 +22,13 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -83,6 +86,67 @@ final class SharedImageChannelsTest {
       try (FileChannel later = FileChannel.open(disk, StandardOpenOption.READ)) {
         assertReadsWholeDisk(later);
       }
+    }
+  }
+
+  @Test
+  @Timeout(60)
+  void readersOnOtherChannelsSurviveInterruptsThatLandMidRead(SeededRandom random)
+      throws Exception {
+    AtomicReference<Throwable> bystanderFailure = new AtomicReference<>();
+    AtomicBoolean stop = new AtomicBoolean();
+    AtomicLong bystanderReads = new AtomicLong();
+    try (FileChannel bystander = FileChannel.open(disk, StandardOpenOption.READ)) {
+      Random own = new Random(random.nextLong());
+      Thread reader = new Thread(() -> {
+        try {
+          while (!stop.get()) {
+            int at = own.nextInt(expected.length);
+            ByteBuffer dst = ByteBuffer.allocate(1 + own.nextInt(128 * 1024));
+            int n = bystander.read(dst, at);
+            int want = Math.min(dst.capacity(), expected.length - at);
+            assertEquals(want, n, "count at " + at + ", " + random);
+            assertArrayEquals(Arrays.copyOfRange(expected, at, at + want),
+                Arrays.copyOf(dst.array(), want), "bytes at " + at + ", " + random);
+            bystanderReads.incrementAndGet();
+          }
+        } catch (Throwable t) {
+          bystanderFailure.set(t);
+        }
+      }, "bystander");
+      reader.start();
+      // Each round: a victim thread loops over big reads on its own channel and is interrupted
+      // while (most likely) inside the host read that both channels share.
+      for (int round = 0; round < 20 && bystanderFailure.get() == null; round++) {
+        FileChannel victim = FileChannel.open(disk, StandardOpenOption.READ);
+        CountDownLatch started = new CountDownLatch(1);
+        Thread t = new Thread(() -> {
+          ByteBuffer dst = ByteBuffer.allocate(1 << 20);
+          try {
+            for (long i = 0; ; i++) {
+              victim.read(dst.clear(), (i << 20) % expected.length);
+              started.countDown();
+            }
+          } catch (IOException expectedEnding) {
+            // ClosedByInterruptException, checked by the contract tests; here only the bystander matters.
+          }
+        }, "victim");
+        t.start();
+        assertTrue(started.await(10, TimeUnit.SECONDS));
+        t.interrupt();
+        t.join(10_000);
+        assertFalse(t.isAlive(), "victim did not stop");
+        victim.close();
+      }
+      stop.set(true);
+      reader.join(10_000);
+      if (bystanderFailure.get() != null) {
+        throw new AssertionError("a reader on another channel failed after an interrupt, "
+            + random, bystanderFailure.get());
+      }
+      assertTrue(bystanderReads.get() > 0);
+      assertTrue(bystander.isOpen());
+      assertReadsWholeDisk(bystander);
     }
   }
 
