@@ -39,7 +39,7 @@ final class VhdFileSystem extends FileSystem {
   private final VhdPath root;
   private final VhdPath disk;
   private final VhdFileStore store;
-  private final DiskLocks locks = new DiskLocks();
+  private final DiskLocks locks;
   private final Set<DiskChannel> channels = new HashSet<>();
 
   private volatile boolean open = true;
@@ -47,9 +47,15 @@ final class VhdFileSystem extends FileSystem {
   private int users;
   private DiskInfo lastInfo;
 
-  VhdFileSystem(VhdFileSystemProvider provider, Path image, FileSystemConfig config,
-      Path registryKey) {
+  /**
+   * @param image the image on its host
+   * @param imageKey what identifies the image however it is named (its real path)
+   * @param registryKey the key in the provider's registry, or null for an unregistered one
+   */
+  VhdFileSystem(VhdFileSystemProvider provider, Path image, Path imageKey,
+      FileSystemConfig config, Path registryKey) {
     this.provider = provider;
+    this.locks = new DiskLocks(imageKey);
     this.image = image;
     this.config = config;
     this.registryKey = registryKey;

@@ -130,7 +130,7 @@ public final class VhdFileSystemProvider extends FileSystemProvider {
         throw new FileSystemAlreadyExistsException(uri.toString());
       }
     }
-    VhdFileSystem fs = new VhdFileSystem(this, image, config, key);
+    VhdFileSystem fs = new VhdFileSystem(this, image, key, config, key);
     fs.validate();
     synchronized (registry) {
       if (registry.putIfAbsent(key, fs) != null) {
@@ -158,7 +158,7 @@ public final class VhdFileSystemProvider extends FileSystemProvider {
         throw new UnsupportedOperationException("not a VHD image (no footer cookie): " + path);
       }
     }
-    VhdFileSystem fs = new VhdFileSystem(this, path, config, null);
+    VhdFileSystem fs = new VhdFileSystem(this, path, keyOf(path), config, null);
     fs.validate();
     return fs;
   }
@@ -193,7 +193,7 @@ public final class VhdFileSystemProvider extends FileSystemProvider {
     VhdFileSystem fs;
     synchronized (registry) {
       fs = registry.computeIfAbsent(
-          key, k -> new VhdFileSystem(this, image, FileSystemConfig.defaults(), k));
+          key, k -> new VhdFileSystem(this, image, k, FileSystemConfig.defaults(), k));
     }
     String entry = uri.getFragment();
     return entry == null ? fs.diskPath() : fs.rootPath().resolve(entry);
