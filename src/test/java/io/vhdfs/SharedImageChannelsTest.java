@@ -30,6 +30,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -198,6 +199,66 @@ final class SharedImageChannelsTest {
         ch.close();
       }
     }
+  }
+
+  /**
+   * DESIGN.md §3: an auto-created file system holds no host handle while no channel is open, or
+   * every {@code Path.of(uri)} user would leak a descriptor. Counted through /proc/self/fd.
+   */
+  @Test
+  @Timeout(60)
+  void noHostHandleStaysOpenOnceEveryChannelIsClosed() throws Exception {
+    Path fds = Path.of("/proc/self/fd");
+    Assumptions.assumeTrue(Files.isDirectory(fds), "needs /proc/self/fd (Linux) to count handles");
+    Path real = image.toRealPath();
+    assertEquals(0, handlesTo(fds, real), "handles before any use");
+
+    assertEquals(expected.length, Files.size(disk));
+    assertArrayEquals(expected, Files.readAllBytes(disk));
+    try (FileChannel a = FileChannel.open(disk, StandardOpenOption.READ);
+        FileChannel b = FileChannel.open(disk, StandardOpenOption.READ)) {
+      assertReadsWholeDisk(a);
+      assertReadsWholeDisk(b);
+      // Proves the counting works, so the final zero means something.
+      assertTrue(handlesTo(fds, real) > 0, "no handle seen while channels are open");
+    }
+    // A channel closed by an interrupt in the middle of a read (which may reopen the host file).
+    FileChannel victim = FileChannel.open(disk, StandardOpenOption.READ);
+    CountDownLatch started = new CountDownLatch(1);
+    Thread t = new Thread(() -> {
+      ByteBuffer dst = ByteBuffer.allocate(1 << 20);
+      try {
+        for (long i = 0; ; i++) {
+          victim.read(dst.clear(), (i << 20) % expected.length);
+          started.countDown();
+        }
+      } catch (IOException expectedEnding) {
+        // The interrupt ends the loop; the handle count below is what this test is about.
+      }
+    });
+    t.start();
+    assertTrue(started.await(10, TimeUnit.SECONDS));
+    t.interrupt();
+    t.join(10_000);
+    victim.close();
+
+    assertEquals(0, handlesTo(fds, real), "host handles left open on " + real);
+  }
+
+  private static long handlesTo(Path fds, Path target) throws IOException {
+    long count = 0;
+    try (var entries = Files.list(fds)) {
+      for (Path fd : (Iterable<Path>) entries::iterator) {
+        try {
+          if (Files.readSymbolicLink(fd).equals(target)) {
+            count++;
+          }
+        } catch (IOException gone) {
+          // The descriptor closed while we listed; it is not a leak.
+        }
+      }
+    }
+    return count;
   }
 
   /** DESIGN.md: opening the disk for writing is refused until write support lands. */
