@@ -268,6 +268,25 @@ final class QemuInteropReadTest {
     }
   }
 
+  /** DESIGN.md §1: the URI is percent-encoded as in a file: URI, so any file name works. */
+  @ParameterizedTest(name = "{0}")
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"my disk.vhd", "100%.vhd", "a#b.vhd",
+      "plus+sign.vhd", "caf\u00e9 \u65e5\u672c.vhd", "semi;colon?.vhd"})
+  void awkwardImageNamesOpenThroughTheUri(String name) throws IOException {
+    QemuTools qemu = QemuTools.require();
+    Path image = dir.resolve(name);
+    qemu.create(image, 4 * MIB, "");
+    qemu.write(image, List.of(new Write(0x6b, 1536, 3 * MIB)));
+    Path raw = dir.resolve("awkward.raw");
+    qemu.convertToRaw(image, raw);
+    Path disk = diskOf(image);
+    assertEquals(disk, Path.of(disk.toUri()), "Path.of(p.toUri()) must give p back");
+    assertEquals(Files.size(raw), Files.size(disk));
+    try (SeekableByteChannel ch = Files.newByteChannel(disk)) {
+      compareSequentially(ch, new Fixture(image, raw, Files.size(raw), List.of()));
+    }
+  }
+
   // ---------------------------------------------------------------- building and comparing
 
   private Fixture build(Recipe recipe) {
