@@ -14,13 +14,17 @@ import java.io.IOException;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedByInterruptException;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
+import java.nio.file.FileSystem;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -259,6 +263,21 @@ final class SharedImageChannelsTest {
       }
     }
     return count;
+  }
+
+  /** Closing an image's file system closes the channels it handed out (Jimfs does the same). */
+  @Test
+  void closingTheFileSystemClosesItsChannels() throws IOException {
+    FileChannel ch;
+    try (FileSystem fs = FileSystems.newFileSystem(image, Map.of())) {
+      ch = FileChannel.open(fs.getPath("/disk"), StandardOpenOption.READ);
+      assertReadsWholeDisk(ch);
+    }
+    assertFalse(ch.isOpen());
+    assertThrows(ClosedChannelException.class, () -> ch.read(ByteBuffer.allocate(512), 0));
+    try (FileChannel other = FileChannel.open(disk, StandardOpenOption.READ)) {
+      assertReadsWholeDisk(other); // the URI's own file system is a different instance
+    }
   }
 
   /** DESIGN.md: opening the disk for writing is refused until write support lands. */
