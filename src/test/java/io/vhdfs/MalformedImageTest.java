@@ -1,0 +1,806 @@
+package io.vhdfs;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import io.vhdfs.testing.HostBytes;
+import io.vhdfs.testing.VhdImageBuilder;
+import io.vhdfs.testing.VhdImageBuilder.Layout;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.SeekableByteChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystem;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.ProviderNotFoundException;
+import java.nio.file.spi.FileSystemProvider;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.opentest4j.AssertionFailedError;
+
+/**
+ * Crafted and damaged images, each either read exactly or refused with a
+ * {@link VhdFormatException} that names the file and says what is wrong. Never another exception,
+ * an error, a hang or garbled bytes. The pom runs this class alone with {@code -Xmx128m}, so a
+ * reader that trusts a size field enough to allocate by it fails here.
+ *
+ * <p>Images come from {@link VhdImageBuilder} (independent of the library); each damage is a
+ * byte edit at an offset the builder's layout reports, with checksums kept right unless the case
+ * is about checksums.
+ */
+final class MalformedImageTest {
+
+  private static final int MIB = 1 << 20;
+  private static final Duration HANG_GUARD = Duration.ofSeconds(10);
+  /** Above this virtual size only the first and last MiB are read. */
+  private static final long WHOLE_READ_LIMIT = 64L * MIB;
+
+  // ---- the cases -------------------------------------------------------------------------
+
+  static Stream<Case> cases() {
+    List<Case> c = new ArrayList<>();
+
+    // Sound images first: they prove the harness reads what the builder wrote.
+    c.add(new Case("valid dynamic image", image -> {
+      VhdImageBuilder b = baseDynamic();
+      b.writeTo(image);
+      return Expect.reads(b);
+    }));
+    c.add(new Case("valid fixed image", image -> {
+      VhdImageBuilder b = VhdImageBuilder.fixed(3L * MIB).write(0, random(70_000, 20))
+          .write(3L * MIB - 1000, random(1000, 21));
+      b.writeTo(image);
+      return Expect.reads(b);
+    }));
+    c.add(new Case("blocks stored out of order with a gap", image -> {
+      VhdImageBuilder b = baseDynamic().blockOrder(3, 0, 2).blockAt(2, 4 + 2 * 4097 + 64);
+      b.writeTo(image);
+      return Expect.reads(b);
+    }));
+    c.add(new Case("bitmap marks only sector 0 of a block", image -> {
+      VhdImageBuilder b = VhdImageBuilder.dynamic(4L * MIB).block(0, random(2 * MIB, 22))
+          .bitmap(0, new byte[] {(byte) 0x80});
+      b.writeTo(image);
+      return Expect.reads(b);
+    }));
+    c.add(new Case("zero-size dynamic image", image -> {
+      VhdImageBuilder b = VhdImageBuilder.dynamic(0);
+      b.writeTo(image);
+      return Expect.reads(b);
+    }));
+    c.add(new Case("zero-size fixed image", image -> {
+      VhdImageBuilder b = VhdImageBuilder.fixed(0);
+      b.writeTo(image);
+      return Expect.reads(b);
+    }));
+    c.add(new Case("Virtual PC dynamic image sized by CHS", image -> {
+      VhdImageBuilder b = baseDynamic().creator("vpc ");
+      b.writeTo(image);
+      assertTrue(b.expectedVirtualSize() < 8L * MIB, "CHS floor is below the current size");
+      return Expect.reads(b);
+    }));
+    c.add(new Case("differencing child over its parent", image -> {
+      VhdImageBuilder child = childOf(image);
+      child.writeTo(image);
+      return Expect.reads(child);
+    }));
+    c.add(new Case("largest dynamic disk 2040 GiB", image -> {
+      long size = VhdImageBuilder.MAX_DYNAMIC_SIZE;
+      int last = (int) (size / VhdImageBuilder.DEFAULT_BLOCK_SIZE) - 1;
+      VhdImageBuilder b = VhdImageBuilder.dynamic(size).block(last, random(2 * MIB, 23))
+          .block(0, random(4096, 24));
+      b.writeTo(image);
+      return Expect.reads(b);
+    }));
+
+    c.add(new Case("one BAT entry more than the size needs, as old qemu-img wrote", image -> {
+      VhdImageBuilder b = baseDynamic();
+      Layout l = b.writeTo(image);
+      setHeaderInt(image, l, VhdImageBuilder.H_MAX_TABLE_ENTRIES, l.batEntries() + 1);
+      return Expect.reads(b);
+    }));
+    c.add(new Case("size not a multiple of the block size", image -> {
+      VhdImageBuilder b = VhdImageBuilder.dynamic(5L * MIB + 1536).block(0, random(4096, 26))
+          .block(2, random(2 * MIB, 27));
+      b.writeTo(image);
+      return Expect.reads(b);
+    }));
+    c.add(new Case("512 KiB blocks", image -> {
+      VhdImageBuilder b = VhdImageBuilder.dynamic(3L * MIB).blockSize(512 * 1024)
+          .write(100_000, random(700_000, 28)).write(3L * MIB - 10, random(10, 29));
+      b.writeTo(image);
+      return Expect.reads(b);
+    }));
+    c.add(new Case("128 Ki allocated 512-byte blocks", image -> {
+      // Enough entries that a pairwise overlap check would run into the hang guard.
+      int blocks = 128 * 1024;
+      VhdImageBuilder b = VhdImageBuilder.dynamic((long) blocks * 512).blockSize(512);
+      for (int i = 0; i < blocks; i++) {
+        int index = i;
+        b.block(index, () -> pattern(index, 512));
+      }
+      b.writeTo(image);
+      return Expect.reads(b);
+    }));
+
+    // Recovery the spec asks for: a damaged or lost end footer falls back to the copy at 0.
+    c.add(new Case("bad end footer checksum, good copy at offset 0", image -> {
+      VhdImageBuilder b = baseDynamic();
+      Layout l = b.writeTo(image);
+      flipChecksum(image, l.footerOffset() + VhdImageBuilder.F_CHECKSUM);
+      return Expect.reads(b);
+    }));
+    c.add(new Case("end footer zeroed, copy at offset 0 intact", image -> {
+      VhdImageBuilder b = baseDynamic();
+      Layout l = b.writeTo(image);
+      HostBytes.write(image, l.footerOffset(), new byte[VhdImageBuilder.FOOTER_SIZE]);
+      return Expect.reads(b);
+    }));
+    c.add(new Case("511-byte footer of an old Virtual PC image", image -> {
+      // 60/4/17 is the exact CHS of this size, so both size rules agree.
+      VhdImageBuilder b = VhdImageBuilder.fixed(60L * 4 * 17 * 512).creator("vpc ")
+          .shortFooter(true).write(512, random(30_000, 25));
+      b.writeTo(image);
+      return Expect.reads(b);
+    }));
+
+    // No VHD at all.
+    c.add(new Case("empty file", image -> {
+      Files.write(image, new byte[0]);
+      return Expect.notAVhd();
+    }));
+    c.add(new Case("100-byte file", image -> {
+      Files.write(image, random(100, 30));
+      return Expect.notAVhd();
+    }));
+    c.add(new Case("64 KiB of seeded noise", image -> {
+      byte[] noise = random(64 * 1024, 31);
+      assertTrue(indexOf(noise, "conectix") < 0);
+      Files.write(image, noise);
+      return Expect.notAVhd();
+    }));
+    c.add(new Case("conectix cookie followed by noise", image -> {
+      byte[] noise = random(64 * 1024, 32);
+      System.arraycopy("conectix".getBytes(StandardCharsets.US_ASCII), 0, noise, 0, 8);
+      Files.write(image, noise);
+      return Expect.fails("footer checksum", "not a VHD");
+    }));
+
+    c.add(new Case("conectix cookie at the end of noise", image -> {
+      byte[] noise = random(64 * 1024, 39);
+      System.arraycopy("conectix".getBytes(StandardCharsets.US_ASCII), 0, noise,
+          noise.length - 512, 8);
+      Files.write(image, noise);
+      return Expect.fails("footer checksum", "not a VHD");
+    }));
+
+    // Checksums and cookies.
+    c.add(new Case("bad footer checksum in both copies", image -> {
+      Layout l = baseDynamic().writeTo(image);
+      for (long at : l.footerOffsets()) {
+        flipChecksum(image, at + VhdImageBuilder.F_CHECKSUM);
+      }
+      return Expect.fails("footer checksum");
+    }));
+    c.add(new Case("bad footer checksum of a fixed image", image -> {
+      Layout l = VhdImageBuilder.fixed(MIB).writeTo(image);
+      flipChecksum(image, l.footerOffset() + VhdImageBuilder.F_CHECKSUM);
+      return Expect.fails("footer checksum");
+    }));
+    c.add(new Case("bad dynamic header checksum", image -> {
+      Layout l = baseDynamic().writeTo(image);
+      flipChecksum(image, l.headerOffset() + VhdImageBuilder.H_CHECKSUM);
+      return Expect.fails("header checksum");
+    }));
+    c.add(new Case("wrong dynamic header cookie", image -> {
+      Layout l = baseDynamic().writeTo(image);
+      HostBytes.write(image, l.headerOffset(), "cxsparsf".getBytes(StandardCharsets.US_ASCII));
+      VhdImageBuilder.fixHeaderChecksum(image, l.headerOffset());
+      return Expect.fails("cookie");
+    }));
+
+    // The BAT's place and size.
+    c.add(new Case("table offset past the end of file", image -> {
+      Layout l = baseDynamic().writeTo(image);
+      setHeaderLong(image, l, VhdImageBuilder.H_TABLE_OFFSET, l.fileSize() + 4096);
+      return Expect.fails("table offset", "end of file");
+    }));
+    c.add(new Case("negative table offset", image -> {
+      Layout l = baseDynamic().writeTo(image);
+      setHeaderLong(image, l, VhdImageBuilder.H_TABLE_OFFSET, 0x8000_0000_0000_0600L);
+      return Expect.fails("table offset");
+    }));
+    c.add(new Case("table offset inside the dynamic header", image -> {
+      Layout l = baseDynamic().writeTo(image);
+      setHeaderLong(image, l, VhdImageBuilder.H_TABLE_OFFSET, 1024);
+      return Expect.fails("table offset", "overlap");
+    }));
+    c.add(new Case("table offset on the footer copy", image -> {
+      Layout l = baseDynamic().writeTo(image);
+      setHeaderLong(image, l, VhdImageBuilder.H_TABLE_OFFSET, 0);
+      return Expect.fails("table offset", "overlap");
+    }));
+    c.add(new Case("8 GiB of 512-byte blocks: a 16 Mi-entry BAT", image -> {
+      // A legal image whose table alone is 64 MiB: with a 128 MiB heap the reader must not
+      // hold it twice (or may refuse it), never run out of memory.
+      long size = 8L << 30;
+      VhdImageBuilder b = VhdImageBuilder.dynamic(size).blockSize(512)
+          .block(0, random(512, 40)).block((int) (size / 512) - 1, random(512, 41));
+      b.writeTo(image);
+      return Expect.failsOrReads(b, "table entries", "block size", "BAT");
+    }));
+    c.add(new Case("32 GiB of 512-byte blocks: a 256 MiB BAT", image -> {
+      long size = 32L << 30;
+      VhdImageBuilder b = VhdImageBuilder.dynamic(size).blockSize(512)
+          .block(1, random(512, 42)).block((int) (size / 512) - 2, random(512, 43));
+      b.writeTo(image);
+      return Expect.failsOrReads(b, "table entries", "block size", "BAT");
+    }));
+    c.add(new Case("max table entries 0xFFFFFFFF", image -> {
+      Layout l = baseDynamic().writeTo(image);
+      setHeaderInt(image, l, VhdImageBuilder.H_MAX_TABLE_ENTRIES, 0xFFFF_FFFF);
+      return Expect.fails("table entries");
+    }));
+    c.add(new Case("max table entries 2^30, table far past the end of file", image -> {
+      Layout l = baseDynamic().writeTo(image);
+      setHeaderInt(image, l, VhdImageBuilder.H_MAX_TABLE_ENTRIES, 1 << 30);
+      return Expect.fails("table entries", "end of file");
+    }));
+    c.add(new Case("too few table entries for the size", image -> {
+      Layout l = baseDynamic().writeTo(image);
+      setHeaderInt(image, l, VhdImageBuilder.H_MAX_TABLE_ENTRIES, 2);
+      return Expect.fails("table entries");
+    }));
+
+    // Block sizes (qemu iotest 088 pokes 0, 128 and 0x12345678).
+    for (int bad : new int[] {0, 3, 128, 0x1234_5678, 0x8000_0000}) {
+      c.add(new Case(String.format("block size 0x%X", bad), image -> {
+        Layout l = baseDynamic().writeTo(image);
+        setHeaderInt(image, l, VhdImageBuilder.H_BLOCK_SIZE, bad);
+        return Expect.fails("block size");
+      }));
+    }
+
+    // BAT entries.
+    c.add(new Case("BAT entry past the end of file", image -> {
+      Layout l = baseDynamic().writeTo(image);
+      HostBytes.writeInt(image, l.batEntryOffset(2), (int) (l.fileSize() / 512 + 100));
+      return Expect.fails("BAT entry", "end of file");
+    }));
+    c.add(new Case("BAT entry 0xFFFFFFFE", image -> {
+      Layout l = baseDynamic().writeTo(image);
+      HostBytes.writeInt(image, l.batEntryOffset(2), 0xFFFF_FFFE);
+      return Expect.fails("BAT entry", "end of file");
+    }));
+    c.add(new Case("BAT entry onto the footer copy", image -> {
+      Layout l = baseDynamic().writeTo(image);
+      HostBytes.writeInt(image, l.batEntryOffset(2), 0);
+      return Expect.fails("BAT entry", "overlap");
+    }));
+    c.add(new Case("BAT entry into the dynamic header", image -> {
+      Layout l = baseDynamic().writeTo(image);
+      HostBytes.writeInt(image, l.batEntryOffset(2), 1);
+      return Expect.fails("BAT entry", "overlap");
+    }));
+    c.add(new Case("BAT entry into the BAT", image -> {
+      Layout l = baseDynamic().writeTo(image);
+      HostBytes.writeInt(image, l.batEntryOffset(2), (int) (l.tableOffset() / 512));
+      return Expect.fails("BAT entry", "overlap");
+    }));
+    c.add(new Case("BAT of zeros", image -> {
+      Layout l = baseDynamic().writeTo(image);
+      HostBytes.write(image, l.tableOffset(), new byte[(int) l.batBytes()]);
+      return Expect.fails("BAT entry", "overlap");
+    }));
+    c.add(new Case("BAT entry into the parent locator data", image -> {
+      Layout l = childOf(image).writeTo(image);
+      HostBytes.writeInt(image, l.batEntryOffset(0), (int) (l.locatorDataOffset(0) / 512));
+      return Expect.fails("BAT entry", "overlap");
+    }));
+    c.add(new Case("two BAT entries alias one block", image -> {
+      Layout l = baseDynamic().writeTo(image);
+      HostBytes.writeInt(image, l.batEntryOffset(2), (int) l.blockSector(0));
+      return Expect.fails("BAT entry", "overlap");
+    }));
+    c.add(new Case("two BAT entries overlap partially", image -> {
+      Layout l = baseDynamic().writeTo(image);
+      HostBytes.writeInt(image, l.batEntryOffset(2), (int) l.blockSector(0) + 2048);
+      return Expect.fails("BAT entry", "overlap");
+    }));
+    c.add(new Case("last block runs over the end footer", image -> {
+      Layout l = baseDynamic().writeTo(image);
+      HostBytes.writeInt(image, l.batEntryOffset(3), (int) l.blockSector(3) + 1);
+      return Expect.fails("BAT entry", "overlap", "end of file", "footer");
+    }));
+
+    // Sizes and types.
+    c.add(new Case("negative current size, dynamic", image -> {
+      Layout l = baseDynamic().writeTo(image);
+      setFooterLong(image, l, VhdImageBuilder.F_CURRENT_SIZE, -8L * MIB);
+      return Expect.fails("size");
+    }));
+    c.add(new Case("negative current size, fixed", image -> {
+      Layout l = VhdImageBuilder.fixed(MIB).writeTo(image);
+      setFooterLong(image, l, VhdImageBuilder.F_CURRENT_SIZE, Long.MIN_VALUE + MIB);
+      return Expect.fails("size");
+    }));
+    c.add(new Case("petabyte dynamic disk", image -> {
+      Layout l = baseDynamic().writeTo(image);
+      setFooterLong(image, l, VhdImageBuilder.F_CURRENT_SIZE, 1L << 50);
+      return Expect.fails("size", "table entries");
+    }));
+    c.add(new Case("petabyte fixed disk", image -> {
+      Layout l = VhdImageBuilder.fixed(MIB).write(0, random(512, 33)).writeTo(image);
+      setFooterLong(image, l, VhdImageBuilder.F_CURRENT_SIZE, 1L << 50);
+      return Expect.fails("size", "end of file", "truncated");
+    }));
+    c.add(new Case("dynamic disk one block above 2040 GiB", image -> {
+      VhdImageBuilder.dynamic(VhdImageBuilder.MAX_DYNAMIC_SIZE + 2 * MIB)
+          .block(0, random(512, 34)).writeTo(image);
+      return Expect.fails("size");
+    }));
+    c.add(new Case("fixed size not a multiple of 512", image -> {
+      VhdImageBuilder b = VhdImageBuilder.fixed(1000).write(0, random(1000, 44));
+      b.writeTo(image);
+      // QEMU counts whole sectors (current size / 512); a partial last sector is not shown.
+      return Expect.failsOrReads(512, b, "size");
+    }));
+    c.add(new Case("dynamic size not a multiple of 512", image -> {
+      VhdImageBuilder b = VhdImageBuilder.dynamic(5_000_000).block(2, random(2 * MIB, 45));
+      b.writeTo(image);
+      return Expect.failsOrReads(5_000_000 / 512 * 512, b, "size");
+    }));
+    c.add(new Case("disk type 7", image -> {
+      Layout l = baseDynamic().writeTo(image);
+      setFooterInt(image, l, VhdImageBuilder.F_DISK_TYPE, 7);
+      return Expect.fails("disk type");
+    }));
+    c.add(new Case("disk type 0", image -> {
+      Layout l = baseDynamic().writeTo(image);
+      setFooterInt(image, l, VhdImageBuilder.F_DISK_TYPE, 0);
+      return Expect.fails("disk type");
+    }));
+    c.add(new Case("dynamic image labelled fixed", image -> {
+      Layout l = baseDynamic().writeTo(image);
+      setFooterInt(image, l, VhdImageBuilder.F_DISK_TYPE, 2);
+      return Expect.fails("size", "end of file", "truncated", "disk type", "data offset");
+    }));
+    c.add(new Case("fixed image labelled dynamic", image -> {
+      Layout l = VhdImageBuilder.fixed(2L * MIB).write(0, random(4096, 35)).writeTo(image);
+      setFooterInt(image, l, VhdImageBuilder.F_DISK_TYPE, 3);
+      return Expect.fails("data offset", "disk type");
+    }));
+    c.add(new Case("fixed footer claims more than the file holds", image -> {
+      Layout l = VhdImageBuilder.fixed(4L * MIB).write(0, random(4096, 36)).writeTo(image);
+      setFooterLong(image, l, VhdImageBuilder.F_CURRENT_SIZE, 8L * MIB);
+      return Expect.fails("size", "end of file", "truncated");
+    }));
+    c.add(new Case("Virtual PC fixed image whose CHS exceeds the file", image -> {
+      VhdImageBuilder.fixed(4L * MIB).creator("vpc ").geometry(1000, 16, 63)
+          .write(0, random(4096, 37)).writeTo(image);
+      return Expect.fails("size", "end of file", "truncated");
+    }));
+
+    // Truncation.
+    c.add(new Case("file truncated mid-BAT", image -> {
+      // 1 GiB of 2 MiB blocks: a 2 KiB BAT, cut after its first KiB.
+      Layout l = VhdImageBuilder.dynamic(1L << 30).block(0, random(4096, 38)).writeTo(image);
+      HostBytes.truncate(image, l.tableOffset() + 1024);
+      return Expect.fails("truncated", "end of file", "table offset", "table entries");
+    }));
+    c.add(new Case("file truncated mid-block", image -> {
+      VhdImageBuilder b = baseDynamic();
+      Layout l = b.writeTo(image);
+      HostBytes.truncate(image, l.blockDataOffset(3) + MIB + 2000);
+      return Expect.failsOrReads(b, "truncated", "end of file", "BAT entry");
+    }));
+
+    // Data offset (where the dynamic header is).
+    c.add(new Case("data offset past the end of file", image -> {
+      Layout l = baseDynamic().writeTo(image);
+      setFooterLong(image, l, VhdImageBuilder.F_DATA_OFFSET, l.fileSize() + 512);
+      return Expect.fails("data offset", "end of file");
+    }));
+    c.add(new Case("data offset with the top bit set", image -> {
+      Layout l = baseDynamic().writeTo(image);
+      setFooterLong(image, l, VhdImageBuilder.F_DATA_OFFSET, 0x8000_0000_0000_0200L);
+      return Expect.fails("data offset");
+    }));
+    c.add(new Case("data offset inside the footer copy", image -> {
+      Layout l = baseDynamic().writeTo(image);
+      setFooterLong(image, l, VhdImageBuilder.F_DATA_OFFSET, 256);
+      return Expect.fails("data offset", "overlap", "cookie");
+    }));
+
+    // Parent locators of a differencing image whose parent is right there.
+    c.add(new Case("parent locator data length 0x7FFFFFFF", image -> {
+      Layout l = childOf(image).writeTo(image);
+      setHeaderInt(image, l, l.parentLocatorEntryOffset(0) - l.headerOffset()
+          + VhdImageBuilder.L_DATA_LENGTH, 0x7FFF_FFFF);
+      return Expect.fails("parent locator");
+    }));
+    c.add(new Case("parent locator data past the end of file", image -> {
+      Layout l = childOf(image).writeTo(image);
+      setHeaderLong(image, l, l.parentLocatorEntryOffset(0) - l.headerOffset()
+          + VhdImageBuilder.L_DATA_OFFSET, l.fileSize() + MIB);
+      return Expect.fails("parent locator");
+    }));
+
+    return c.stream();
+  }
+
+  /** 8 MiB, 4 blocks: 0 and 2 full of noise, 3 with 5000 bytes at 1 MiB + 100, 1 unallocated. */
+  private static VhdImageBuilder baseDynamic() {
+    return VhdImageBuilder.dynamic(8L * MIB)
+        .block(0, random(2 * MIB, 1))
+        .block(2, random(2 * MIB, 2))
+        .write(7L * MIB + 100, random(5000, 3));
+  }
+
+  /** A child (not yet written) of a parent written as {@code parent.vhd} next to {@code image}. */
+  private static VhdImageBuilder childOf(Path image) throws IOException {
+    VhdImageBuilder parent = VhdImageBuilder.dynamic(8L * MIB)
+        .block(0, random(2 * MIB, 10)).block(3, random(MIB, 11));
+    parent.writeTo(image.resolveSibling("parent.vhd"));
+    return VhdImageBuilder.differencing(parent, "parent.vhd")
+        .write(MIB, random(4096, 12))
+        .block(3, random(2 * MIB, 13)).bitmap(3, new byte[] {(byte) 0xF0, 0x0F});
+  }
+
+  // ---- the tests -------------------------------------------------------------------------
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("cases")
+  void vhdUriReadsExactlyOrRefusesWithVhdFormatException(Case c, @TempDir Path dir)
+      throws IOException {
+    Path image = dir.resolve(c.fileName());
+    Expect expect = c.maker.make(image);
+    long start = System.nanoTime();
+    String outcome = "failed";
+    try {
+      outcome = assertTimeoutPreemptively(HANG_GUARD, () -> checkVhdUri(image, expect),
+          c.name + ": did not finish within " + HANG_GUARD.toSeconds() + " s");
+    } finally {
+      report(c, "vhd: URI", start, outcome);
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("cases")
+  void newFileSystemOnHostPathOpensOrRefusesCleanly(Case c, @TempDir Path dir)
+      throws IOException {
+    Path image = dir.resolve(c.fileName());
+    Expect expect = c.maker.make(image);
+    long start = System.nanoTime();
+    String outcome = "failed";
+    try {
+      outcome = assertTimeoutPreemptively(HANG_GUARD, () -> checkNewFileSystem(image, expect),
+          c.name + ": did not finish within " + HANG_GUARD.toSeconds() + " s");
+    } finally {
+      report(c, "newFileSystem", start, outcome);
+    }
+  }
+
+  /** Returns what happened, for the log. */
+  private static String checkVhdUri(Path image, Expect expect) {
+    Path disk = Path.of(URI.create("vhd:" + image.toUri().getRawPath()));
+    Throwable thrown = null;
+    String outcome = null;
+    try {
+      long size = readWholeDisk(disk, expect);
+      outcome = "read " + size + " bytes";
+      if (expect.kind == Kind.READS) {
+        assertEquals(expect.size, Files.size(disk), "Files.size of the disk");
+      }
+    } catch (AssertionFailedError e) {
+      throw e;
+    } catch (Throwable t) { // an Error or RuntimeException is a failure to report, not a crash
+      thrown = t;
+    }
+    switch (expect.kind) {
+      case READS:
+        if (thrown != null) {
+          throw new AssertionFailedError("expected the image to open and read, but got " + thrown,
+              thrown);
+        }
+        break;
+      case FAILS:
+        if (thrown == null) {
+          fail("opened and read the whole disk; expected a VhdFormatException mentioning one of "
+              + expect.keywords);
+        }
+        assertRefusal(thrown, image, expect);
+        break;
+      case FAILS_OR_READS:
+        if (thrown != null) {
+          assertRefusal(thrown, image, expect);
+        }
+        break;
+      default:
+        throw new AssertionError(expect.kind);
+    }
+    return thrown == null ? outcome : "refused: " + thrown.getMessage();
+  }
+
+  /**
+   * Reads every byte (or the first and last MiB of a huge disk) with positional reads, compares
+   * with the expected content where there is one, and checks -1 at the end.
+   */
+  private static long readWholeDisk(Path disk, Expect expect) throws IOException {
+    try (SeekableByteChannel ch = Files.newByteChannel(disk)) {
+      if (!(ch instanceof FileChannel)) {
+        fail("newByteChannel returned " + ch.getClass().getName() + ", not a FileChannel");
+      }
+      FileChannel fc = (FileChannel) ch;
+      long size = fc.size();
+      if (expect.kind != Kind.FAILS) {
+        assertEquals(expect.size, size, "channel size");
+      }
+      if (size < 0) {
+        fail("negative channel size " + size);
+      }
+      List<long[]> ranges = new ArrayList<>();
+      if (size <= WHOLE_READ_LIMIT) {
+        ranges.add(new long[] {0, size});
+      } else {
+        ranges.add(new long[] {0, MIB});
+        ranges.add(new long[] {size - MIB, size});
+      }
+      ByteBuffer buf = ByteBuffer.allocate(MIB);
+      for (long[] range : ranges) {
+        for (long pos = range[0]; pos < range[1]; pos += MIB) {
+          int length = (int) Math.min(MIB, range[1] - pos);
+          buf.clear().limit(length);
+          while (buf.hasRemaining()) {
+            int n = fc.read(buf, pos + buf.position());
+            if (n < 0) {
+              fail("end of stream at " + (pos + buf.position()) + " before the size " + size);
+            }
+          }
+          if (expect.content != null) {
+            byte[] want = expect.content.at(pos, length);
+            byte[] got = Arrays.copyOf(buf.array(), length);
+            if (!Arrays.equals(want, got)) {
+              int i = Arrays.mismatch(want, got);
+              fail(String.format("wrong byte at virtual offset %d: expected 0x%02X, read 0x%02X",
+                  pos + i, want[i], got[i]));
+            }
+          }
+        }
+      }
+      assertEquals(-1, fc.read(ByteBuffer.allocate(1), size), "read at the size");
+      return size;
+    }
+  }
+
+  private static String checkNewFileSystem(Path image, Expect expect) throws Throwable {
+    // The provider itself must decline files without any cookie, so other providers get a turn.
+    FileSystemProvider vhd = FileSystemProvider.installedProviders().stream()
+        .filter(p -> p.getScheme().equalsIgnoreCase("vhd")).findFirst()
+        .orElseThrow(() -> new AssertionFailedError("no installed provider for the vhd scheme"));
+    if (expect.noCookie) {
+      try (FileSystem fs = vhd.newFileSystem(image, Map.of())) {
+        fail("the vhd provider opened a file with no conectix cookie: " + fs);
+      } catch (UnsupportedOperationException expected) {
+        // declined, as the contract says
+      } catch (AssertionFailedError e) {
+        throw e;
+      } catch (Throwable t) {
+        throw new AssertionFailedError("expected UnsupportedOperationException from the vhd "
+            + "provider for a file with no cookie, got " + t, t);
+      }
+    }
+
+    Throwable thrown;
+    try (FileSystem fs = FileSystems.newFileSystem(image, Map.of())) {
+      if (expect.noCookie) {
+        fail("FileSystems.newFileSystem opened a file with no conectix cookie: " + fs);
+      }
+      long size = Files.size(fs.getPath("/disk"));
+      if (expect.kind == Kind.READS) {
+        assertEquals(expect.size, size, "Files.size of /disk");
+      }
+      return "opened, size " + size;
+    } catch (AssertionFailedError e) {
+      throw e;
+    } catch (Throwable t) {
+      thrown = t;
+    }
+    if (thrown instanceof UnsupportedOperationException
+        || thrown instanceof ProviderNotFoundException) {
+      // Every provider declined: the JDK reports that as ProviderNotFoundException.
+      if (!expect.noCookie) {
+        throw new AssertionFailedError("declined a file that has a conectix cookie: " + thrown,
+            thrown);
+      }
+      return "declined: " + thrown;
+    }
+    if (expect.kind == Kind.READS) {
+      throw new AssertionFailedError("expected the image to open, got " + thrown, thrown);
+    }
+    assertRefusal(thrown, image, expect);
+    return "refused: " + thrown.getMessage();
+  }
+
+  private static void assertRefusal(Throwable thrown, Path image, Expect expect) {
+    if (!(thrown instanceof VhdFormatException)) {
+      throw new AssertionFailedError("expected a VhdFormatException mentioning one of "
+          + expect.keywords + ", got " + thrown, thrown);
+    }
+    VhdFormatException e = (VhdFormatException) thrown;
+    String message = String.valueOf(e.getMessage());
+    String name = image.getFileName().toString();
+    assertTrue(message.contains(name), () -> "message does not name the file " + name + ": "
+        + message);
+    assertTrue(e.file() != null && e.file().endsWith(name), () -> "file() is " + e.file());
+    assertTrue(message.startsWith(e.file() + ": "), () -> "message does not start with file(): "
+        + message);
+    assertTrue(e.offset() >= -1, () -> "offset() is " + e.offset());
+    String lower = message.toLowerCase(Locale.ROOT);
+    assertTrue(expect.keywords.stream().anyMatch(k -> lower.contains(k.toLowerCase(Locale.ROOT))),
+        () -> "message mentions none of " + expect.keywords + ": " + message);
+  }
+
+  private static void report(Case c, String route, long startNanos, String outcome) {
+    System.out.printf(Locale.ROOT, "%-56s %-13s %5d ms  %s%n", c.name, route,
+        (System.nanoTime() - startNanos) / 1_000_000, outcome);
+  }
+
+  // ---- edits -----------------------------------------------------------------------------
+
+  private static void flipChecksum(Path image, long offset) throws IOException {
+    HostBytes.writeInt(image, offset, HostBytes.readInt(image, offset) ^ 0x0000_0100);
+  }
+
+  /** Sets a footer field in every footer copy and keeps their checksums right. */
+  private static void setFooterLong(Path image, Layout l, int field, long value)
+      throws IOException {
+    for (long at : l.footerOffsets()) {
+      HostBytes.writeLong(image, at + field, value);
+      VhdImageBuilder.fixFooterChecksum(image, at);
+    }
+  }
+
+  private static void setFooterInt(Path image, Layout l, int field, int value)
+      throws IOException {
+    for (long at : l.footerOffsets()) {
+      HostBytes.writeInt(image, at + field, value);
+      VhdImageBuilder.fixFooterChecksum(image, at);
+    }
+  }
+
+  /** Sets a dynamic-header field and keeps the header checksum right. */
+  private static void setHeaderLong(Path image, Layout l, long field, long value)
+      throws IOException {
+    HostBytes.writeLong(image, l.headerOffset() + field, value);
+    VhdImageBuilder.fixHeaderChecksum(image, l.headerOffset());
+  }
+
+  private static void setHeaderInt(Path image, Layout l, long field, int value)
+      throws IOException {
+    HostBytes.writeInt(image, l.headerOffset() + field, value);
+    VhdImageBuilder.fixHeaderChecksum(image, l.headerOffset());
+  }
+
+  private static byte[] random(int length, long seed) {
+    byte[] b = new byte[length];
+    new Random(seed).nextBytes(b);
+    return b;
+  }
+
+  /** Cheap repeatable bytes that differ from block to block. */
+  private static byte[] pattern(int seed, int length) {
+    byte[] b = new byte[length];
+    for (int i = 0; i < length; i++) {
+      b[i] = (byte) (seed * 31 + i * 7 + (seed >>> 8));
+    }
+    return b;
+  }
+
+  private static int indexOf(byte[] haystack, String needle) {
+    byte[] n = needle.getBytes(StandardCharsets.US_ASCII);
+    outer:
+    for (int i = 0; i + n.length <= haystack.length; i++) {
+      for (int j = 0; j < n.length; j++) {
+        if (haystack[i + j] != n[j]) {
+          continue outer;
+        }
+      }
+      return i;
+    }
+    return -1;
+  }
+
+  // ---- case model ------------------------------------------------------------------------
+
+  @FunctionalInterface
+  interface ImageMaker {
+    /** Writes the case's image at {@code image} and says what opening it must do. */
+    Expect make(Path image) throws IOException;
+  }
+
+  @FunctionalInterface
+  interface Content {
+    byte[] at(long offset, int length);
+  }
+
+  enum Kind { READS, FAILS, FAILS_OR_READS }
+
+  static final class Case {
+    final String name;
+    final ImageMaker maker;
+
+    Case(String name, ImageMaker maker) {
+      this.name = name;
+      this.maker = maker;
+    }
+
+    /** A file name from the case name, so a failure message points at the case. */
+    String fileName() {
+      return name.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "-")
+          .replaceAll("^-|-$", "") + ".vhd";
+    }
+
+    @Override
+    public String toString() {
+      return name;
+    }
+  }
+
+  static final class Expect {
+    final Kind kind;
+    final long size;
+    final Content content;
+    final List<String> keywords;
+    final boolean noCookie;
+
+    private Expect(Kind kind, long size, Content content, List<String> keywords,
+        boolean noCookie) {
+      this.kind = kind;
+      this.size = size;
+      this.content = content;
+      this.keywords = keywords;
+      this.noCookie = noCookie;
+    }
+
+    /** Opens; size and every byte as the builder describes the disk. */
+    static Expect reads(VhdImageBuilder b) {
+      return new Expect(Kind.READS, b.expectedVirtualSize(), b::expectedContent, List.of(),
+          false);
+    }
+
+    /** Refused with a VhdFormatException mentioning at least one keyword. */
+    static Expect fails(String... keywords) {
+      return new Expect(Kind.FAILS, -1, null, List.of(keywords), false);
+    }
+
+    /** Refused, or read with exactly the right size and bytes: never garbled. */
+    static Expect failsOrReads(VhdImageBuilder b, String... keywords) {
+      return failsOrReads(b.expectedVirtualSize(), b, keywords);
+    }
+
+    static Expect failsOrReads(long size, VhdImageBuilder b, String... keywords) {
+      return new Expect(Kind.FAILS_OR_READS, size, b::expectedContent, List.of(keywords), false);
+    }
+
+    /** No cookie anywhere: the provider declines it, a vhd: URI refuses it. */
+    static Expect notAVhd() {
+      return new Expect(Kind.FAILS, -1, null, List.of("not a VHD"), true);
+    }
+  }
+}

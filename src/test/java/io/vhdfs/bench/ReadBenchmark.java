@@ -1,0 +1,269 @@
+package io.vhdfs.bench;
+
+import io.vhdfs.testing.VhdImageBuilder;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileSystem;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * Read speed of the {@code vhd:} channel against the physical limit, a raw {@link FileChannel}
+ * over the same bytes (ratio 1.00 = as fast as raw), plus the cost of opening a 2040 GiB image.
+ *
+ * <p>Run from the project directory (not part of the test suite):
+ *
+ * <pre>
+ * mvn -q -DskipTests test-compile &amp;&amp; java -cp target/classes:target/test-classes io.vhdfs.bench.ReadBenchmark [dir]
+ * </pre>
+ *
+ * <p>It writes a fully allocated 1 GiB dynamic image (2 MiB blocks of seeded random data, in
+ * block order) and its raw twin into {@code dir} (default: a new temporary directory), about
+ * 2 GiB in all, and deletes them at the end. Both files are read once before timing, so both
+ * runs read from the page cache; rounds then alternate vhd and raw (and which goes first) in one
+ * JVM after warm-up rounds, and the medians are reported. Absolute times on a shared machine mean
+ * little; the ratio is the figure to watch.
+ */
+public final class ReadBenchmark {
+  private static final int MIB = 1 << 20;
+  private static final long DISK_SIZE = 1L << 30;
+  private static final int BLOCK_SIZE = 2 * MIB;
+  private static final int RANDOM_READS = 100_000;
+  private static final int RANDOM_READ_SIZE = 4096;
+  private static final int WARMUP_ROUNDS = 3;
+  private static final int MEASURED_ROUNDS = 7;
+  private static final int OPEN_REPEATS = 25;
+
+  private ReadBenchmark() {}
+
+  public static void main(String[] args) throws Exception {
+    boolean ownDir = args.length == 0;
+    Path dir = ownDir ? Files.createTempDirectory("vhdfs-bench") : Path.of(args[0]);
+    Files.createDirectories(dir);
+    Path image = dir.resolve("bench-1g.vhd");
+    Path raw = dir.resolve("bench-1g.raw");
+    Path huge = dir.resolve("bench-2040g.vhd");
+    try {
+      System.out.printf(Locale.ROOT, "java %s, %d cores, max heap %d MiB, files in %s%n",
+          System.getProperty("java.version"), Runtime.getRuntime().availableProcessors(),
+          Runtime.getRuntime().maxMemory() / MIB, dir);
+      long t0 = System.nanoTime();
+      writeImages(image, raw);
+      System.out.printf(Locale.ROOT, "wrote %s (%d bytes) and %s (%d bytes) in %.1f s%n",
+          image.getFileName(), Files.size(image), raw.getFileName(), Files.size(raw),
+          (System.nanoTime() - t0) / 1e9);
+      warmPageCache(image);
+      warmPageCache(raw);
+      readBenchmarks(image, raw);
+      openBenchmark(huge);
+    } finally {
+      for (Path p : List.of(image, raw, huge)) {
+        Files.deleteIfExists(p);
+      }
+      if (ownDir) {
+        Files.deleteIfExists(dir);
+      }
+    }
+  }
+
+  /** Block {@code i} of both files: repeatable, so neither file needs holding in memory. */
+  private static byte[] blockContent(int index) {
+    byte[] b = new byte[BLOCK_SIZE];
+    new Random(0x5EED_0000L + index).nextBytes(b);
+    return b;
+  }
+
+  private static void writeImages(Path image, Path raw) throws IOException {
+    int blocks = (int) (DISK_SIZE / BLOCK_SIZE);
+    VhdImageBuilder b = VhdImageBuilder.dynamic(DISK_SIZE).blockSize(BLOCK_SIZE);
+    for (int i = 0; i < blocks; i++) {
+      int index = i;
+      b.block(index, () -> blockContent(index));
+    }
+    b.writeTo(image);
+    try (FileChannel out = FileChannel.open(raw, StandardOpenOption.CREATE,
+        StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+      for (int i = 0; i < blocks; i++) {
+        ByteBuffer src = ByteBuffer.wrap(blockContent(i));
+        while (src.hasRemaining()) {
+          out.write(src, (long) i * BLOCK_SIZE + src.position());
+        }
+      }
+    }
+  }
+
+  private static void warmPageCache(Path file) throws IOException {
+    ByteBuffer buf = ByteBuffer.allocateDirect(4 * MIB);
+    try (FileChannel ch = FileChannel.open(file)) {
+      long pos = 0;
+      int n;
+      while ((n = ch.read(buf.clear(), pos)) > 0) {
+        pos += n;
+      }
+    }
+  }
+
+  private static void readBenchmarks(Path image, Path raw) throws IOException {
+    Path disk = Path.of(URI.create("vhd:" + image.toUri().getRawPath()));
+    long[] offsets = new long[RANDOM_READS];
+    Random random = new Random(42);
+    long slots = DISK_SIZE / RANDOM_READ_SIZE;
+    for (int i = 0; i < offsets.length; i++) {
+      offsets[i] = (long) (random.nextDouble() * slots) * RANDOM_READ_SIZE;
+    }
+    try (FileChannel vhd = (FileChannel) Files.newByteChannel(disk);
+        FileChannel plain = FileChannel.open(raw)) {
+      if (vhd.size() != plain.size()) {
+        throw new IllegalStateException("sizes differ: vhd " + vhd.size() + ", raw "
+            + plain.size());
+      }
+      verifySameBytes(vhd, plain, offsets);
+      ByteBuffer big = ByteBuffer.allocateDirect(MIB);
+      ByteBuffer small = ByteBuffer.allocateDirect(RANDOM_READ_SIZE);
+      List<Long> seqVhd = new ArrayList<>();
+      List<Long> seqRaw = new ArrayList<>();
+      List<Long> rndVhd = new ArrayList<>();
+      List<Long> rndRaw = new ArrayList<>();
+      long sink = 0;
+      for (int round = 0; round < WARMUP_ROUNDS + MEASURED_ROUNDS; round++) {
+        boolean measured = round >= WARMUP_ROUNDS;
+        // Alternate which channel goes first so neither always runs on a warmer cache/CPU.
+        FileChannel[] order = round % 2 == 0 ? new FileChannel[] {vhd, plain}
+            : new FileChannel[] {plain, vhd};
+        for (FileChannel ch : order) {
+          long t = System.nanoTime();
+          sink += sequential(ch, big);
+          long seq = System.nanoTime() - t;
+          t = System.nanoTime();
+          sink += randomReads(ch, small, offsets);
+          long rnd = System.nanoTime() - t;
+          if (measured) {
+            (ch == vhd ? seqVhd : seqRaw).add(seq);
+            (ch == vhd ? rndVhd : rndRaw).add(rnd);
+          }
+        }
+        System.out.printf(Locale.ROOT, "round %2d%s done%n", round + 1,
+            measured ? "" : " (warm-up)");
+      }
+      System.out.println();
+      System.out.printf(Locale.ROOT, "%-34s %10s %10s %8s%n", "workload (median of "
+          + MEASURED_ROUNDS + ")", "vhd ms", "raw ms", "vhd/raw");
+      row("sequential 1 MiB reads, 1 GiB", seqVhd, seqRaw);
+      row("random 4 KiB reads x " + RANDOM_READS, rndVhd, rndRaw);
+      System.out.printf(Locale.ROOT, "sequential throughput: vhd %.0f MiB/s, raw %.0f MiB/s%n",
+          DISK_SIZE / (double) MIB / (median(seqVhd) / 1e9),
+          DISK_SIZE / (double) MIB / (median(seqRaw) / 1e9));
+      System.out.printf(Locale.ROOT, "random reads: vhd %.0f, raw %.0f reads/s (sink %d)%n",
+          RANDOM_READS / (median(rndVhd) / 1e9), RANDOM_READS / (median(rndRaw) / 1e9),
+          sink & 0xF);
+    }
+  }
+
+  /** The benchmark is meaningless if the two channels do not return the same bytes. */
+  private static void verifySameBytes(FileChannel vhd, FileChannel raw, long[] offsets)
+      throws IOException {
+    ByteBuffer a = ByteBuffer.allocate(RANDOM_READ_SIZE);
+    ByteBuffer b = ByteBuffer.allocate(RANDOM_READ_SIZE);
+    for (int i = 0; i < 2000; i++) {
+      readFully(vhd, a.clear(), offsets[i]);
+      readFully(raw, b.clear(), offsets[i]);
+      if (!Arrays.equals(a.array(), b.array())) {
+        throw new IllegalStateException("vhd and raw differ at offset " + offsets[i]);
+      }
+    }
+  }
+
+  private static long sequential(FileChannel ch, ByteBuffer buf) throws IOException {
+    long size = ch.size();
+    long sum = 0;
+    for (long pos = 0; pos < size; pos += buf.capacity()) {
+      readFully(ch, buf.clear(), pos);
+      sum += buf.get(0);
+    }
+    return sum;
+  }
+
+  private static long randomReads(FileChannel ch, ByteBuffer buf, long[] offsets)
+      throws IOException {
+    long sum = 0;
+    for (long offset : offsets) {
+      readFully(ch, buf.clear(), offset);
+      sum += buf.get(0);
+    }
+    return sum;
+  }
+
+  private static void readFully(FileChannel ch, ByteBuffer buf, long pos) throws IOException {
+    long start = pos;
+    while (buf.hasRemaining()) {
+      int n = ch.read(buf, start + buf.position());
+      if (n < 0) {
+        throw new IOException("end of stream at " + (start + buf.position()));
+      }
+    }
+  }
+
+  /** Open + size + close of a 2040 GiB image with a handful of blocks, and what it keeps. */
+  private static void openBenchmark(Path huge) throws IOException {
+    long size = VhdImageBuilder.MAX_DYNAMIC_SIZE;
+    int lastBlock = (int) (size / VhdImageBuilder.DEFAULT_BLOCK_SIZE) - 1;
+    VhdImageBuilder.dynamic(size).block(0, new byte[] {1}).block(lastBlock / 2, new byte[] {2})
+        .block(lastBlock, new byte[] {3}).writeTo(huge);
+    List<Long> times = new ArrayList<>();
+    for (int i = 0; i < OPEN_REPEATS; i++) {
+      long t = System.nanoTime();
+      try (FileSystem fs = FileSystems.newFileSystem(huge, Map.of())) {
+        if (Files.size(fs.getPath("/disk")) != size) {
+          throw new IllegalStateException("2040 GiB image has size "
+              + Files.size(fs.getPath("/disk")));
+        }
+      }
+      times.add(System.nanoTime() - t);
+    }
+    long before = settledHeapUsed();
+    long retained;
+    try (FileSystem fs = FileSystems.newFileSystem(huge, Map.of())) {
+      Files.size(fs.getPath("/disk"));
+      retained = settledHeapUsed() - before;
+    }
+    System.out.println();
+    System.out.printf(Locale.ROOT, "2040 GiB dynamic image (%d bytes on the host, %d BAT "
+        + "entries): open + size + close median %.2f ms (min %.2f, %d runs)%n", Files.size(huge),
+        lastBlock + 1, median(times) / 1e6, times.stream().mapToLong(Long::longValue).min()
+            .orElse(0) / 1e6, OPEN_REPEATS);
+    System.out.printf(Locale.ROOT, "heap held by the open image: %.2f MiB%n",
+        retained / (double) MIB);
+  }
+
+  /** Heap in use after a few full collections (test classes are patched into the module,
+   * which does not read java.management, so no MemoryMXBean). */
+  private static long settledHeapUsed() {
+    Runtime rt = Runtime.getRuntime();
+    for (int i = 0; i < 4; i++) {
+      System.gc();
+    }
+    return rt.totalMemory() - rt.freeMemory();
+  }
+
+  private static void row(String name, List<Long> vhd, List<Long> raw) {
+    double v = median(vhd) / 1e6;
+    double r = median(raw) / 1e6;
+    System.out.printf(Locale.ROOT, "%-34s %10.1f %10.1f %8.2f%n", name, v, r, v / r);
+  }
+
+  private static double median(List<Long> nanos) {
+    long[] sorted = nanos.stream().mapToLong(Long::longValue).sorted().toArray();
+    int n = sorted.length;
+    return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0;
+  }
+}
