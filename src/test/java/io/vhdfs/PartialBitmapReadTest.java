@@ -19,9 +19,16 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.api.Test;
 
 /**
  * Sector bitmaps with clear bits, which qemu never writes (it sets whole bitmaps) but Hyper-V,
@@ -36,9 +43,10 @@ final class PartialBitmapReadTest {
 
   @TempDir Path dir;
 
-  @Test
-  void clearBitmapBitsReadAsZerosWhateverTheDataBehindThem(SeededRandom random)
-      throws IOException {
+  /** A qemu-made image with rewritten bitmaps and the bytes a reader must show for it. */
+  private record Fixture(Path disk, byte[] expected, String context) {}
+
+  private Fixture build(SeededRandom random) throws IOException {
     QemuTools qemu = QemuTools.require();
     byte[] content = new byte[12 * MIB + 3 * SECTOR]; // seven 2 MiB blocks, the last one short
     random.nextBytes(content);
@@ -46,26 +54,67 @@ final class PartialBitmapReadTest {
     Path image = dir.resolve("bitmaps.vhd");
     qemu.qemuImg("convert", "-f", "raw", "-O", "vpc", "-o", "force_size=on", raw.toString(),
         image.toString());
-
     byte[] expected = content.clone();
     List<String> layout = rewriteBitmaps(image, expected, random);
-
     Path disk = Path.of(URI.create("vhd:" + image.toUri().getRawPath()));
-    String context = random + ", bitmaps " + layout;
-    try (FileChannel ch = FileChannel.open(disk, StandardOpenOption.READ)) {
+    return new Fixture(disk, expected, random + ", bitmaps " + layout);
+  }
+
+  @Test
+  void clearBitmapBitsReadAsZerosWhateverTheDataBehindThem(SeededRandom random)
+      throws IOException {
+    Fixture f = build(random);
+    byte[] expected = f.expected();
+    try (FileChannel ch = FileChannel.open(f.disk(), StandardOpenOption.READ)) {
       assertEquals(expected.length, ch.size());
       // Whole disk in 1 MiB steps, then short reads at odd offsets so runs start and end
       // inside sectors and inside bitmap bytes.
       for (int at = 0; at < expected.length; at += MIB) {
         check(ch, at, Math.min(MIB, expected.length - at), at % (2 * MIB) != 0, expected,
-            context);
+            f.context());
       }
       for (int i = 0; i < 2000; i++) {
         int at = random.nextInt(expected.length);
         int length = 1 + random.nextInt(random.nextBoolean() ? 5000 : 3 * MIB);
         check(ch, at, Math.min(length, expected.length - at), random.nextBoolean(), expected,
-            context);
+            f.context());
       }
+    }
+  }
+
+  /** Bitmaps are loaded lazily and cached; first loads race when many readers start at once. */
+  @Test
+  @Timeout(120)
+  void concurrentReadersOverPartialBitmapsSeeTheSameBytes(SeededRandom random) throws Exception {
+    Fixture f = build(random);
+    byte[] expected = f.expected();
+    int threads = 8;
+    CyclicBarrier start = new CyclicBarrier(threads);
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try (FileChannel ch = FileChannel.open(f.disk(), StandardOpenOption.READ)) {
+      List<Future<?>> work = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        Random own = new Random(random.nextLong());
+        work.add(pool.submit(() -> {
+          start.await();
+          for (int i = 0; i < 300; i++) {
+            int at = own.nextInt(expected.length);
+            int length = 1 + own.nextInt(own.nextBoolean() ? 5000 : 512 * 1024);
+            check(ch, at, Math.min(length, expected.length - at), own.nextBoolean(), expected,
+                f.context());
+          }
+          return null;
+        }));
+      }
+      for (Future<?> w : work) {
+        try {
+          w.get(100, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+          throw e.getCause() instanceof Error err ? err : new AssertionError(e.getCause());
+        }
+      }
+    } finally {
+      pool.shutdownNow();
     }
   }
 
