@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import io.vhdfs.testing.QemuTools;
 import io.vhdfs.testing.SeedExtension;
 import io.vhdfs.testing.SeedExtension.SeededRandom;
+import io.vhdfs.testing.VhdImageBuilder;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.ByteBuffer;
@@ -115,6 +116,69 @@ final class PartialBitmapReadTest {
       }
     } finally {
       pool.shutdownNow();
+    }
+  }
+
+  /**
+   * More partial bitmaps than the library keeps in memory (4 MiB of 512-byte bitmaps), so
+   * bitmaps are evicted and read again while other threads use them. Small 4 KiB blocks make
+   * that many blocks cheap; the reference is qemu's raw conversion of the same file.
+   */
+  @Test
+  @Timeout(180)
+  void moreIncompleteBlocksThanTheBitmapCacheHoldsStillReadRight(SeededRandom random)
+      throws Exception {
+    QemuTools qemu = QemuTools.require();
+    int blockSize = 4096;
+    int blocks = 9000;
+    // "qem2" makes every reader (QEMU 7 and 10, libvhdi, vhdfs) use the current-size field.
+    VhdImageBuilder builder = VhdImageBuilder.dynamic((long) blocks * blockSize)
+        .blockSize(blockSize).creator("qem2");
+    for (int b = 0; b < blocks; b++) {
+      byte[] data = new byte[blockSize];
+      random.nextBytes(data);
+      builder.block(b, data).bitmap(b, new byte[] {(byte) random.nextInt(0xFF)}); // never 0xFF
+    }
+    Path image = dir.resolve("small-blocks.vhd");
+    builder.writeTo(image);
+    Path raw = dir.resolve("small-blocks.raw");
+    qemu.convertToRaw(image, raw);
+    byte[] expected = Files.readAllBytes(raw);
+    String context = random + ", " + blocks + " blocks of " + blockSize;
+    Path disk = Path.of(URI.create("vhd:" + image.toUri().getRawPath()));
+    try (FileChannel ch = FileChannel.open(disk, StandardOpenOption.READ)) {
+      assertEquals(expected.length, ch.size());
+      for (int pass = 0; pass < 2; pass++) {
+        for (int at = 0; at < expected.length; at += MIB) {
+          check(ch, at, Math.min(MIB, expected.length - at), pass == 1, expected, context);
+        }
+      }
+      int threads = 4;
+      ExecutorService pool = Executors.newFixedThreadPool(threads);
+      try {
+        List<Future<?>> work = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+          Random own = new Random(random.nextLong());
+          work.add(pool.submit(() -> {
+            for (int i = 0; i < 400; i++) {
+              int at = own.nextInt(expected.length);
+              int length = 1 + own.nextInt(own.nextBoolean() ? 9000 : 2 * MIB);
+              check(ch, at, Math.min(length, expected.length - at), own.nextBoolean(), expected,
+                  context);
+            }
+            return null;
+          }));
+        }
+        for (Future<?> w : work) {
+          try {
+            w.get(150, TimeUnit.SECONDS);
+          } catch (ExecutionException e) {
+            throw e.getCause() instanceof Error err ? err : new AssertionError(e.getCause());
+          }
+        }
+      } finally {
+        pool.shutdownNow();
+      }
     }
   }
 
