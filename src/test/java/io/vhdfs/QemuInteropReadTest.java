@@ -11,11 +11,14 @@ import io.vhdfs.testing.QemuTools.Extent;
 import io.vhdfs.testing.QemuTools.Write;
 import io.vhdfs.testing.SeedExtension;
 import io.vhdfs.testing.SeedExtension.SeededRandom;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.channels.SeekableByteChannel;
+import java.nio.channels.WritableByteChannel;
 import java.nio.file.FileSystem;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
@@ -39,6 +42,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Images made by qemu-img and written by qemu-io must read through {@code vhd:} exactly as
@@ -259,18 +263,39 @@ final class QemuInteropReadTest {
         FileChannel raw = FileChannel.open(f.raw(), StandardOpenOption.READ)) {
       assertEquals(f.virtualSize(), ch.size());
       // Alternate heap and direct buffers: zero runs are filled differently without an array.
-      boolean direct = false;
-      for (long[] range : ranges) {
-        compareRange(ch, raw, range[0], range[1], direct, f, random.toString());
-        direct = !direct;
+      // Every third range goes through the channel position (relative reads), which is a long
+      // that passes 2^31 and 2^32 here.
+      for (int i = 0; i < ranges.size(); i++) {
+        long[] range = ranges.get(i);
+        compareRange(ch, raw, range[0], range[1], i % 2 == 1, i % 3 == 2, f, random.toString());
       }
       assertEquals(-1, ch.read(ByteBuffer.allocate(512), f.virtualSize()), "read at the end");
+
+      // transferTo over written ranges, which sit at high offsets on the big disks.
+      for (Write w : f.writes()) {
+        long from = Math.max(0, w.offset() - 1536);
+        long count = Math.min(w.length() + 3072, f.virtualSize() - from);
+        ch.position(12_345);
+        ByteArrayOutputStream sink = new ByteArrayOutputStream();
+        WritableByteChannel target = Channels.newChannel(sink);
+        long done = 0;
+        while (done < count) {
+          long n = ch.transferTo(from + done, count - done, target);
+          assertTrue(n > 0, "transferTo made no progress at " + (from + done));
+          done += n;
+        }
+        assertEquals(12_345, ch.position(), "transferTo moved the position");
+        ByteBuffer qemus = ByteBuffer.allocate((int) count);
+        readFully(raw, qemus, from);
+        assertSameChunk(qemus, ByteBuffer.wrap(sink.toByteArray()).position((int) count), from, f,
+            "transferTo, " + random);
+      }
     }
   }
 
   /** DESIGN.md §1: the URI is percent-encoded as in a file: URI, so any file name works. */
   @ParameterizedTest(name = "{0}")
-  @org.junit.jupiter.params.provider.ValueSource(strings = {"my disk.vhd", "100%.vhd", "a#b.vhd",
+  @ValueSource(strings = {"my disk.vhd", "100%.vhd", "a#b.vhd",
       "plus+sign.vhd", "caf\u00e9 \u65e5\u672c.vhd", "semi;colon?.vhd"})
   void awkwardImageNamesOpenThroughTheUri(String name) throws IOException {
     QemuTools qemu = QemuTools.require();
@@ -330,14 +355,27 @@ final class QemuInteropReadTest {
   }
 
   private static void compareRange(FileChannel ch, FileChannel raw, long start, long length,
-      boolean direct, Fixture f, String context) throws IOException {
+      boolean direct, boolean relative, Fixture f, String context) throws IOException {
     long end = Math.min(start + length, f.virtualSize());
     ByteBuffer read = direct ? ByteBuffer.allocateDirect(CHUNK) : ByteBuffer.allocate(CHUNK);
     ByteBuffer ours = ByteBuffer.allocate(CHUNK);
     ByteBuffer qemus = ByteBuffer.allocate(CHUNK);
+    if (relative) {
+      ch.position(start);
+    }
     for (long at = start; at < end; at += CHUNK) {
       int want = (int) Math.min(CHUNK, end - at);
-      readFully(ch, read.clear().limit(want), at);
+      if (relative) {
+        read.clear().limit(want);
+        while (read.hasRemaining()) {
+          if (ch.read(read) < 0) {
+            fail("vhd: channel ended at " + ch.position() + " while reading at " + at);
+          }
+        }
+        assertEquals(at + want, ch.position(), "position after a relative read");
+      } else {
+        readFully(ch, read.clear().limit(want), at);
+      }
       ours.clear().put(read.flip());
       readFully(raw, qemus.clear().limit(want), at);
       assertSameChunk(qemus, ours, at, f, context);
