@@ -280,6 +280,29 @@ final class SharedImageChannelsTest {
     }
   }
 
+  /**
+   * The file system behind a {@code vhd:} URI outlives its channels (it is cached by path), so
+   * once every channel is closed another program may change the image. The next channel must
+   * show the new bytes, not a BAT remembered from before: that would be a silent wrong read.
+   */
+  @Test
+  void imageChangedByQemuWhileNoChannelIsOpenReadsTheNewBytes() throws IOException {
+    try (FileChannel ch = FileChannel.open(disk, StandardOpenOption.READ)) {
+      assertReadsWholeDisk(ch);
+    }
+    QemuTools qemu = QemuTools.require();
+    // New blocks (BAT entries change, the file grows) and an overwrite inside an old block.
+    qemu.write(image, List.of(new Write(0x5e, 7 * MIB + 512, 8192), new Write(0x77, 4096, 512),
+        new Write(0x19, 4 * MIB - 1024, 2048)));
+    Path raw = dir.resolve("changed.raw");
+    qemu.convertToRaw(image, raw);
+    expected = Files.readAllBytes(raw);
+    assertEquals(expected.length, Files.size(disk));
+    try (FileChannel ch = FileChannel.open(disk, StandardOpenOption.READ)) {
+      assertReadsWholeDisk(ch);
+    }
+  }
+
   /** DESIGN.md: opening the disk for writing is refused until write support lands. */
   @Test
   void openingForWriteIsRefusedAndLeavesImageUnchanged() throws IOException {
