@@ -13,6 +13,7 @@ import io.vhdfs.testing.SeedExtension.SeededRandom;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.ByteBuffer;
+import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
@@ -300,6 +301,49 @@ final class SharedImageChannelsTest {
     assertEquals(expected.length, Files.size(disk));
     try (FileChannel ch = FileChannel.open(disk, StandardOpenOption.READ)) {
       assertReadsWholeDisk(ch);
+    }
+  }
+
+  /** A file-system close is an asynchronous close of every channel: same outcomes as one. */
+  @Test
+  @Timeout(60)
+  void closingTheFileSystemWhileReadersLoopEndsThemWithClosedChannelExceptions() throws Exception {
+    int readers = 4;
+    ExecutorService pool = Executors.newFixedThreadPool(readers);
+    try (FileSystem fs = FileSystems.newFileSystem(image, Map.of())) {
+      CountDownLatch reading = new CountDownLatch(readers);
+      List<Future<Throwable>> endings = new ArrayList<>();
+      for (int r = 0; r < readers; r++) {
+        FileChannel ch = FileChannel.open(fs.getPath("/disk"), StandardOpenOption.READ);
+        int seed = r;
+        endings.add(pool.submit(() -> {
+          ByteBuffer dst = ByteBuffer.allocate(256 * 1024);
+          Random own = new Random(seed);
+          try {
+            while (true) {
+              int at = own.nextInt(expected.length);
+              int n = ch.read(dst.clear(), at);
+              assertArrayEquals(Arrays.copyOfRange(expected, at, at + n),
+                  Arrays.copyOf(dst.array(), n), "bytes at " + at);
+              reading.countDown();
+            }
+          } catch (Throwable t) {
+            return t;
+          }
+        }));
+      }
+      assertTrue(reading.await(10, TimeUnit.SECONDS), "readers did not start");
+      Thread.sleep(20);
+      fs.close();
+      for (Future<Throwable> ending : endings) {
+        Throwable t = ending.get(10, TimeUnit.SECONDS);
+        if (t.getClass() != AsynchronousCloseException.class
+            && t.getClass() != ClosedChannelException.class) {
+          throw new AssertionError("a reader ended with " + t, t);
+        }
+      }
+    } finally {
+      pool.shutdownNow();
     }
   }
 
