@@ -17,6 +17,8 @@ import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.FileSystem;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
@@ -344,6 +346,36 @@ final class SharedImageChannelsTest {
       }
     } finally {
       pool.shutdownNow();
+    }
+  }
+
+  /** JDK rule: locks belong to the JVM, so an overlap from another channel of the file conflicts. */
+  @Test
+  void overlappingLocksFromTwoChannelsOnOneImageConflict() throws IOException {
+    try (FileChannel a = FileChannel.open(disk, StandardOpenOption.READ);
+        FileChannel b = FileChannel.open(disk, StandardOpenOption.READ);
+        FileLock held = a.lock(0, 4096, true)) {
+      assertTrue(held.isValid());
+      assertThrows(OverlappingFileLockException.class, () -> b.lock(1024, 4096, true));
+      try (FileLock apart = b.lock(4096, 4096, true)) {
+        assertTrue(apart.isValid(), "a lock on a disjoint range must be granted");
+      }
+    }
+  }
+
+  /**
+   * The same rule when the two channels come from two file systems on one image (the URI's and
+   * one from {@code newFileSystem(Path)}): the JDK keys its lock table by file, not by channel
+   * factory, so the second lock must conflict here too.
+   */
+  @Test
+  void overlappingLocksFromTwoFileSystemsOnOneImageConflict() throws IOException {
+    try (FileSystem other = FileSystems.newFileSystem(image, Map.of());
+        FileChannel a = FileChannel.open(disk, StandardOpenOption.READ);
+        FileChannel b = FileChannel.open(other.getPath("/disk"), StandardOpenOption.READ);
+        FileLock held = a.lock(0, 4096, true)) {
+      assertTrue(held.isValid());
+      assertThrows(OverlappingFileLockException.class, () -> b.lock(1024, 4096, true));
     }
   }
 
