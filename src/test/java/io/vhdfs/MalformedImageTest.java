@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import com.google.common.jimfs.Configuration;
+import com.google.common.jimfs.Jimfs;
 import io.vhdfs.testing.HostBytes;
 import io.vhdfs.testing.VhdImageBuilder;
 import io.vhdfs.testing.VhdImageBuilder.Layout;
@@ -28,6 +30,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.function.ThrowingSupplier;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -126,7 +129,7 @@ final class MalformedImageTest {
       b.writeTo(image);
       return Expect.reads(b);
     }));
-    c.add(new Case("128 Ki allocated 512-byte blocks", image -> {
+    c.add(Case.large("128 Ki allocated 512-byte blocks", image -> {
       // Enough entries that a pairwise overlap check would run into the hang guard.
       int blocks = 128 * 1024;
       VhdImageBuilder b = VhdImageBuilder.dynamic((long) blocks * 512).blockSize(512);
@@ -235,7 +238,7 @@ final class MalformedImageTest {
       setHeaderLong(image, l, VhdImageBuilder.H_TABLE_OFFSET, 0);
       return Expect.fails("table offset", "overlap");
     }));
-    c.add(new Case("8 GiB of 512-byte blocks: a 16 Mi-entry BAT", image -> {
+    c.add(Case.large("8 GiB of 512-byte blocks: a 16 Mi-entry BAT", image -> {
       // A legal image whose table alone is 64 MiB: with a 128 MiB heap the reader must not
       // hold it twice (or may refuse it), never run out of memory.
       long size = 8L << 30;
@@ -244,7 +247,7 @@ final class MalformedImageTest {
       b.writeTo(image);
       return Expect.failsOrReads(b, "table entries", "block size", "BAT");
     }));
-    c.add(new Case("32 GiB of 512-byte blocks: a 256 MiB BAT", image -> {
+    c.add(Case.large("32 GiB of 512-byte blocks: a 256 MiB BAT", image -> {
       long size = 32L << 30;
       VhdImageBuilder b = VhdImageBuilder.dynamic(size).blockSize(512)
           .block(1, random(512, 42)).block((int) (size / 512) - 2, random(512, 43));
@@ -470,48 +473,120 @@ final class MalformedImageTest {
       throws IOException {
     Path image = dir.resolve(c.fileName());
     Expect expect = c.maker.make(image);
-    long start = System.nanoTime();
-    String outcome = "failed";
-    try {
-      outcome = assertTimeoutPreemptively(HANG_GUARD, () -> checkVhdUri(image, expect),
-          c.name + ": did not finish within " + HANG_GUARD.toSeconds() + " s");
-    } finally {
-      report(c, "vhd: URI", start, outcome);
-    }
+    guarded(c, "vhd: URI", () -> checkVhdUri(image, expect));
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("cases")
-  void newFileSystemOnHostPathOpensOrRefusesCleanly(Case c, @TempDir Path dir)
+  void newFileSystemOnHostPathReadsExactlyOrRefusesCleanly(Case c, @TempDir Path dir)
       throws IOException {
     Path image = dir.resolve(c.fileName());
     Expect expect = c.maker.make(image);
+    guarded(c, "newFileSystem", () -> checkNewFileSystem(image, expect));
+  }
+
+  /** The same on an in-memory host: nothing may assume the default file system. */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("casesSmallEnoughForMemory")
+  void newFileSystemOnJimfsHostReadsExactlyOrRefusesCleanly(Case c) throws IOException {
+    try (FileSystem jimfs = Jimfs.newFileSystem(Configuration.unix())) {
+      Path dir = Files.createDirectories(jimfs.getPath("/images"));
+      Path image = dir.resolve(c.fileName());
+      Expect expect = c.maker.make(image);
+      guarded(c, "Jimfs host", () -> checkNewFileSystem(image, expect));
+    }
+  }
+
+  static Stream<Case> casesSmallEnoughForMemory() {
+    return cases().filter(c -> !c.large);
+  }
+
+  private static void guarded(Case c, String route, ThrowingSupplier<String> check) {
     long start = System.nanoTime();
     String outcome = "failed";
     try {
-      outcome = assertTimeoutPreemptively(HANG_GUARD, () -> checkNewFileSystem(image, expect),
+      outcome = assertTimeoutPreemptively(HANG_GUARD, check,
           c.name + ": did not finish within " + HANG_GUARD.toSeconds() + " s");
     } finally {
-      report(c, "newFileSystem", start, outcome);
+      System.out.printf(Locale.ROOT, "%-56s %-13s %5d ms  %s%n", c.name, route,
+          (System.nanoTime() - start) / 1_000_000, outcome);
     }
   }
 
   /** Returns what happened, for the log. */
   private static String checkVhdUri(Path image, Expect expect) {
     Path disk = Path.of(URI.create("vhd:" + image.toUri().getRawPath()));
-    Throwable thrown = null;
     String outcome = null;
+    Throwable thrown = null;
     try {
       long size = readWholeDisk(disk, expect);
-      outcome = "read " + size + " bytes";
       if (expect.kind == Kind.READS) {
         assertEquals(expect.size, Files.size(disk), "Files.size of the disk");
       }
+      outcome = "read " + size + " bytes";
     } catch (AssertionFailedError e) {
       throw e;
     } catch (Throwable t) { // an Error or RuntimeException is a failure to report, not a crash
       thrown = t;
     }
+    return judge(thrown, outcome, image, expect);
+  }
+
+  private static String checkNewFileSystem(Path image, Expect expect) throws Throwable {
+    if (expect.noCookie) {
+      return checkDeclined(image);
+    }
+    String outcome = null;
+    Throwable thrown = null;
+    try (FileSystem fs = FileSystems.newFileSystem(image, Map.of())) {
+      Path disk = fs.getPath("/disk");
+      if (expect.kind == Kind.READS) {
+        assertEquals(expect.size, Files.size(disk), "Files.size of /disk");
+      }
+      long size = readWholeDisk(disk, expect);
+      outcome = "opened, read " + size + " bytes";
+    } catch (AssertionFailedError e) {
+      throw e;
+    } catch (Throwable t) {
+      thrown = t;
+    }
+    return judge(thrown, outcome, image, expect);
+  }
+
+  /**
+   * No cookie anywhere: the vhd provider must decline with UnsupportedOperationException, so
+   * other providers get their turn; when every provider declines the JDK throws
+   * ProviderNotFoundException.
+   */
+  private static String checkDeclined(Path image) {
+    FileSystemProvider vhd = FileSystemProvider.installedProviders().stream()
+        .filter(p -> p.getScheme().equalsIgnoreCase("vhd")).findFirst()
+        .orElseThrow(() -> new AssertionFailedError("no installed provider for the vhd scheme"));
+    try (FileSystem fs = vhd.newFileSystem(image, Map.of())) {
+      fail("the vhd provider opened a file with no conectix cookie: " + fs);
+    } catch (UnsupportedOperationException expected) {
+      // declined, as the contract says
+    } catch (AssertionFailedError e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new AssertionFailedError("expected UnsupportedOperationException from the vhd "
+          + "provider for a file with no cookie, got " + t, t);
+    }
+    try (FileSystem fs = FileSystems.newFileSystem(image, Map.of())) {
+      fail("FileSystems.newFileSystem opened a file with no conectix cookie: " + fs);
+    } catch (ProviderNotFoundException | UnsupportedOperationException expected) {
+      return "declined: " + expected;
+    } catch (AssertionFailedError e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new AssertionFailedError("expected every provider to decline a file with no "
+          + "cookie, got " + t, t);
+    }
+    throw new AssertionError("unreachable");
+  }
+
+  /** Checks what opening and reading did against the expectation; returns it for the log. */
+  private static String judge(Throwable thrown, String outcome, Path image, Expect expect) {
     switch (expect.kind) {
       case READS:
         if (thrown != null) {
@@ -588,55 +663,6 @@ final class MalformedImageTest {
     }
   }
 
-  private static String checkNewFileSystem(Path image, Expect expect) throws Throwable {
-    // The provider itself must decline files without any cookie, so other providers get a turn.
-    FileSystemProvider vhd = FileSystemProvider.installedProviders().stream()
-        .filter(p -> p.getScheme().equalsIgnoreCase("vhd")).findFirst()
-        .orElseThrow(() -> new AssertionFailedError("no installed provider for the vhd scheme"));
-    if (expect.noCookie) {
-      try (FileSystem fs = vhd.newFileSystem(image, Map.of())) {
-        fail("the vhd provider opened a file with no conectix cookie: " + fs);
-      } catch (UnsupportedOperationException expected) {
-        // declined, as the contract says
-      } catch (AssertionFailedError e) {
-        throw e;
-      } catch (Throwable t) {
-        throw new AssertionFailedError("expected UnsupportedOperationException from the vhd "
-            + "provider for a file with no cookie, got " + t, t);
-      }
-    }
-
-    Throwable thrown;
-    try (FileSystem fs = FileSystems.newFileSystem(image, Map.of())) {
-      if (expect.noCookie) {
-        fail("FileSystems.newFileSystem opened a file with no conectix cookie: " + fs);
-      }
-      long size = Files.size(fs.getPath("/disk"));
-      if (expect.kind == Kind.READS) {
-        assertEquals(expect.size, size, "Files.size of /disk");
-      }
-      return "opened, size " + size;
-    } catch (AssertionFailedError e) {
-      throw e;
-    } catch (Throwable t) {
-      thrown = t;
-    }
-    if (thrown instanceof UnsupportedOperationException
-        || thrown instanceof ProviderNotFoundException) {
-      // Every provider declined: the JDK reports that as ProviderNotFoundException.
-      if (!expect.noCookie) {
-        throw new AssertionFailedError("declined a file that has a conectix cookie: " + thrown,
-            thrown);
-      }
-      return "declined: " + thrown;
-    }
-    if (expect.kind == Kind.READS) {
-      throw new AssertionFailedError("expected the image to open, got " + thrown, thrown);
-    }
-    assertRefusal(thrown, image, expect);
-    return "refused: " + thrown.getMessage();
-  }
-
   private static void assertRefusal(Throwable thrown, Path image, Expect expect) {
     if (!(thrown instanceof VhdFormatException)) {
       throw new AssertionFailedError("expected a VhdFormatException mentioning one of "
@@ -654,11 +680,6 @@ final class MalformedImageTest {
     String lower = message.toLowerCase(Locale.ROOT);
     assertTrue(expect.keywords.stream().anyMatch(k -> lower.contains(k.toLowerCase(Locale.ROOT))),
         () -> "message mentions none of " + expect.keywords + ": " + message);
-  }
-
-  private static void report(Case c, String route, long startNanos, String outcome) {
-    System.out.printf(Locale.ROOT, "%-56s %-13s %5d ms  %s%n", c.name, route,
-        (System.nanoTime() - startNanos) / 1_000_000, outcome);
   }
 
   // ---- edits -----------------------------------------------------------------------------
@@ -744,10 +765,21 @@ final class MalformedImageTest {
   static final class Case {
     final String name;
     final ImageMaker maker;
+    /** Tens of MiB or more on the host: kept off the in-memory host under the small heap. */
+    final boolean large;
 
     Case(String name, ImageMaker maker) {
+      this(name, maker, false);
+    }
+
+    private Case(String name, ImageMaker maker, boolean large) {
       this.name = name;
       this.maker = maker;
+      this.large = large;
+    }
+
+    static Case large(String name, ImageMaker maker) {
+      return new Case(name, maker, true);
     }
 
     /** A file name from the case name, so a failure message points at the case. */
