@@ -141,6 +141,33 @@ final class MalformedImageTest {
       return Expect.reads(b);
     }));
 
+    c.add(new Case("header and BAT at unusual offsets", image -> {
+      VhdImageBuilder b = baseDynamic().headerOffset(8192).tableOffset(4096);
+      b.writeTo(image);
+      return Expect.reads(b);
+    }));
+    c.add(new Case("allocated block with an all-clear bitmap", image -> {
+      VhdImageBuilder b = baseDynamic().bitmap(1, new byte[0]);
+      b.writeTo(image);
+      return Expect.reads(b);
+    }));
+    c.add(new Case("saved-state and temporary flags set", image -> {
+      VhdImageBuilder b = baseDynamic();
+      Layout l = b.writeTo(image);
+      setFooterInt(image, l, VhdImageBuilder.F_FEATURES, 0x3);
+      for (long at : l.footerOffsets()) {
+        HostBytes.write(image, at + VhdImageBuilder.F_SAVED_STATE, new byte[] {1});
+        VhdImageBuilder.fixFooterChecksum(image, at);
+      }
+      return Expect.reads(b);
+    }));
+    c.add(new Case("dynamic image without the footer copy at 0", image -> {
+      // The spec writes the copy; libvhdi never reads it, QEMU needs it. Open or refuse.
+      VhdImageBuilder b = baseDynamic().footerCopy(false);
+      b.writeTo(image);
+      return Expect.failsOrReads(b, "footer", "cookie", "overlap");
+    }));
+
     // Recovery the spec asks for: a damaged or lost end footer falls back to the copy at 0.
     c.add(new Case("bad end footer checksum, good copy at offset 0", image -> {
       VhdImageBuilder b = baseDynamic();
@@ -152,6 +179,12 @@ final class MalformedImageTest {
       VhdImageBuilder b = baseDynamic();
       Layout l = b.writeTo(image);
       HostBytes.write(image, l.footerOffset(), new byte[VhdImageBuilder.FOOTER_SIZE]);
+      return Expect.reads(b);
+    }));
+    c.add(new Case("bad footer copy at offset 0, good end footer", image -> {
+      VhdImageBuilder b = baseDynamic();
+      Layout l = b.writeTo(image);
+      flipChecksum(image, l.footerCopyOffset() + VhdImageBuilder.F_CHECKSUM);
       return Expect.reads(b);
     }));
     c.add(new Case("511-byte footer of an old Virtual PC image", image -> {
