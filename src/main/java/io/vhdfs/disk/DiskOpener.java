@@ -20,10 +20,11 @@ public final class DiskOpener {
   /** 0xFF000000 sectors: the largest disk whose blocks 32-bit BAT sector numbers can address. */
   public static final long MAX_SIZE = 0xFF00_0000L * 512;
   /**
-   * The most BAT entries held in memory (256 MiB of table). A 2040 GiB disk with the default 2 MiB
-   * blocks has about a million; only tiny block sizes on huge disks come near this.
+   * The most BAT entries held in memory (16 MiB of table): enough for the largest disk, 2040 GiB,
+   * with 512 KiB blocks, the smallest size Microsoft tested. Smaller blocks on disks that large
+   * would need tables no crafted header should be able to make us allocate.
    */
-  static final long MAX_TABLE_ENTRIES = 1L << 26;
+  static final long MAX_TABLE_ENTRIES = 1L << 22;
   /** Longest parent locator payload accepted: a Windows path is at most 32,767 UTF-16 units. */
   static final long MAX_LOCATOR_BYTES = 64 * 1024;
 
@@ -87,15 +88,18 @@ public final class DiskOpener {
           + " too few: a virtual size of " + size + " bytes needs " + needed + " blocks of "
           + blockSize + " bytes");
     }
+    if (entries > MAX_TABLE_ENTRIES) {
+      throw new VhdFormatException(name, headerAt + 28, "max table entries " + entries
+          + " exceed the " + MAX_TABLE_ENTRIES + " this reader holds in memory (block size "
+          + blockSize + " is too small for a virtual size of " + size + " bytes)");
+    }
     // Some writers round the table up or add one entry too many (old qemu-img); anything beyond a
     // sector of slack over the largest size the footer names is not a table but a crafted number.
     long largest = Math.max(size, Math.min(footer.currentSize(), MAX_SIZE));
-    long allowed = Math.min(roundUp(ceilDiv(largest, blockSize) + 1, 128), MAX_TABLE_ENTRIES);
+    long allowed = roundUp(ceilDiv(largest, blockSize) + 1, 128);
     if (entries > allowed) {
       throw new VhdFormatException(name, headerAt + 28, "max table entries " + entries
-          + " far exceeds the " + needed + " blocks a virtual size of " + size + " bytes needs"
-          + (allowed == MAX_TABLE_ENTRIES ? " (and the " + MAX_TABLE_ENTRIES
-              + " entries this reader holds in memory)" : ""));
+          + " far exceed the " + needed + " blocks a virtual size of " + size + " bytes needs");
     }
     long tableAt = header.tableOffset();
     long tableEnd = tableAt + entries * 4;
@@ -183,9 +187,9 @@ public final class DiskOpener {
       if (cur < prev + span) {
         int a = (int) starts[j - 1];
         int b = (int) starts[j];
-        throw new VhdFormatException(name, header.tableOffset() + 4L * b, "BAT entries " + a
-            + " and " + b + (cur == prev ? " point at the same block at byte " + cur
-                : " overlap: blocks at bytes " + prev + " and " + cur + " are " + span
+        throw new VhdFormatException(name, header.tableOffset() + 4L * b, "BAT entry " + b
+            + " overlaps BAT entry " + a + (cur == prev ? ": both point at the block at byte "
+                + cur : ": their blocks at bytes " + prev + " and " + cur + " are " + span
                     + " bytes long"));
       }
     }

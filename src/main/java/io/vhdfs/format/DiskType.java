@@ -2,8 +2,11 @@ package io.vhdfs.format;
 
 /** The disk types a VHD footer can name; the spec reserves every other code. */
 public enum DiskType {
+  /** Raw data followed by the footer. */
   FIXED(2, "fixed"),
+  /** Blocks allocated on demand through a BAT. */
   DYNAMIC(3, "dynamic"),
+  /** A dynamic image whose clear sectors come from a parent image. */
   DIFFERENCING(4, "differencing");
 
   private final int code;

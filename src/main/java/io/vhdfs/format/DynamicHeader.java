@@ -40,6 +40,7 @@ public record DynamicHeader(
   private static final int PARENT_NAME_BYTES = 512;
   private static final int LOCATORS_OFFSET = 576;
 
+  /** Copies the locator list and checks its length. */
   public DynamicHeader {
     locators = List.copyOf(locators);
     if (locators.size() != LOCATOR_COUNT) {

@@ -42,6 +42,7 @@ public record Footer(
   static final byte[] COOKIE = "conectix".getBytes(StandardCharsets.US_ASCII);
   static final int CHECKSUM_OFFSET = 64;
 
+  /** Checks the fields no footer can do without. */
   public Footer {
     if (creatorApplication == null || creatorApplication.length() != 4) {
       throw new IllegalArgumentException("creator application must be 4 characters");

@@ -16,6 +16,7 @@ public record Geometry(int cylinders, int heads, int sectorsPerTrack) {
   private static final long MAX_CHS_SECTORS = 65535L * 16 * 255;
   private static final long MAX_ATA_SECTORS = 65535L * 16 * 63;
 
+  /** Checks that each field fits its bytes on disk. */
   public Geometry {
     if (cylinders < 0 || cylinders > 0xFFFF || heads < 0 || heads > 0xFF
         || sectorsPerTrack < 0 || sectorsPerTrack > 0xFF) {

@@ -1,0 +1,219 @@
+package io.vhdfs.testing;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Assumptions;
+
+/**
+ * Runs {@code qemu-img} and {@code qemu-io} (Debian {@code qemu-utils}) as reference peers.
+ *
+ * <p>Tests call {@link #require()} first: when the tools are not installed the test is skipped
+ * with a message saying what to install, instead of failing on a machine that lacks them. A tool
+ * that exits non-zero fails the test with its stderr, because a fixture that was not built as
+ * asked would make every later comparison meaningless.
+ */
+public final class QemuTools {
+  /** Generous: the slowest call (convert of a sparse 500 GiB image) takes well under a second. */
+  private static final Duration TIMEOUT = Duration.ofMinutes(2);
+
+  private static final Pattern EXTENT = Pattern.compile(
+      "\\{\\s*\"start\":\\s*(\\d+),\\s*\"length\":\\s*(\\d+),[^}]*?\"zero\":\\s*(true|false),"
+          + "\\s*\"data\":\\s*(true|false)[^}]*}");
+  private static final Pattern VIRTUAL_SIZE = Pattern.compile("\"virtual-size\":\\s*(\\d+)");
+
+  private final Path qemuImg;
+  private final Path qemuIo;
+
+  private QemuTools(Path qemuImg, Path qemuIo) {
+    this.qemuImg = qemuImg;
+    this.qemuIo = qemuIo;
+  }
+
+  /** Finds both tools on PATH, or skips the calling test. */
+  public static QemuTools require() {
+    Optional<Path> img = onPath("qemu-img");
+    Optional<Path> io = onPath("qemu-io");
+    Assumptions.assumeTrue(img.isPresent() && io.isPresent(),
+        "qemu-img/qemu-io not found on PATH; install Debian package qemu-utils to run the QEMU "
+            + "interop tests");
+    return new QemuTools(img.get(), io.get());
+  }
+
+  /** The first executable called {@code name} in a PATH directory. */
+  public static Optional<Path> onPath(String name) {
+    String path = System.getenv("PATH");
+    if (path == null) {
+      return Optional.empty();
+    }
+    for (String dir : path.split(File.pathSeparator)) {
+      if (dir.isEmpty()) {
+        continue;
+      }
+      Path candidate = Path.of(dir, name);
+      if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {
+        return Optional.of(candidate);
+      }
+    }
+    return Optional.empty();
+  }
+
+  // ---------------------------------------------------------------- image recipes
+
+  /**
+   * {@code qemu-img create -f vpc [-o options] image size}.
+   *
+   * @param options comma-separated {@code -o} options such as {@code subformat=fixed}, or empty
+   */
+  public void create(Path image, long size, String options) {
+    List<String> args = new ArrayList<>(List.of("create", "-q", "-f", "vpc"));
+    if (!options.isEmpty()) {
+      args.addAll(List.of("-o", options));
+    }
+    args.addAll(List.of(image.toString(), Long.toString(size)));
+    qemuImg(args.toArray(String[]::new));
+  }
+
+  /**
+   * Applies every write in one {@code qemu-io} run, in order, so later writes overwrite earlier
+   * ones exactly as listed.
+   */
+  public void write(Path image, List<Write> writes) {
+    if (writes.isEmpty()) {
+      return;
+    }
+    List<String> args = new ArrayList<>(List.of("-f", "vpc"));
+    for (Write w : writes) {
+      args.add("-c");
+      args.add(String.format("write -P 0x%02x %d %d", w.pattern(), w.offset(), w.length()));
+    }
+    args.add(image.toString());
+    run(TIMEOUT, command(qemuIo, args.toArray(String[]::new)));
+  }
+
+  /** {@code qemu-img convert -f vpc -O raw}: QEMU's view of the guest bytes. */
+  public void convertToRaw(Path image, Path raw) {
+    qemuImg("convert", "-f", "vpc", "-O", "raw", image.toString(), raw.toString());
+  }
+
+  /** The virtual size QEMU reports; forced to vpc so fixed images are not probed as raw. */
+  public long virtualSize(Path image) {
+    String json = qemuImg("info", "-f", "vpc", "--output=json", image.toString());
+    Matcher m = VIRTUAL_SIZE.matcher(json);
+    if (!m.find()) {
+      fail("no virtual-size in qemu-img info output:\n" + json);
+    }
+    return Long.parseLong(m.group(1));
+  }
+
+  /** {@code qemu-img map -f vpc --output=json}, parsed. */
+  public List<Extent> map(Path image) {
+    String json = qemuImg("map", "-f", "vpc", "--output=json", image.toString());
+    List<Extent> extents = new ArrayList<>();
+    Matcher m = EXTENT.matcher(json);
+    while (m.find()) {
+      extents.add(new Extent(Long.parseLong(m.group(1)), Long.parseLong(m.group(2)),
+          Boolean.parseBoolean(m.group(3)), Boolean.parseBoolean(m.group(4))));
+    }
+    if (extents.isEmpty()) {
+      fail("could not parse qemu-img map output:\n" + json);
+    }
+    return extents;
+  }
+
+  /** Runs qemu-img with the given arguments and returns its stdout. */
+  public String qemuImg(String... args) {
+    return run(TIMEOUT, command(qemuImg, args)).stdout();
+  }
+
+  /** Runs qemu-io with the given arguments and returns its stdout. */
+  public String qemuIo(String... args) {
+    return run(TIMEOUT, command(qemuIo, args)).stdout();
+  }
+
+  // ---------------------------------------------------------------- process running
+
+  /** What a finished process printed. */
+  public record Result(String stdout, String stderr) {}
+
+  /** One guest write: {@code length} bytes of {@code pattern} at {@code offset}. */
+  public record Write(int pattern, long offset, long length) {
+    @Override
+    public String toString() {
+      return String.format("0x%02x@%d+%d", pattern, offset, length);
+    }
+  }
+
+  /** One entry of {@code qemu-img map}: a guest range that is data, zeros, or both flags. */
+  public record Extent(long start, long length, boolean zero, boolean data) {}
+
+  /**
+   * Runs a command, waits at most {@code timeout}, and fails the test with the command's stderr
+   * if it exits non-zero. Output goes to temp files rather than pipes so a chatty tool cannot
+   * block on a full pipe while we wait for it.
+   */
+  public static Result run(Duration timeout, List<String> command) {
+    Path out = null;
+    Path err = null;
+    try {
+      out = Files.createTempFile("vhdfs-proc-", ".out");
+      err = Files.createTempFile("vhdfs-proc-", ".err");
+      Process p = new ProcessBuilder(command)
+          .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+          .redirectOutput(out.toFile())
+          .redirectError(err.toFile())
+          .start();
+      if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+        p.destroyForcibly();
+        p.waitFor(10, TimeUnit.SECONDS);
+        fail(String.join(" ", command) + " did not finish within " + timeout + "; stderr:\n"
+            + Files.readString(err, StandardCharsets.UTF_8));
+      }
+      String stdout = Files.readString(out, StandardCharsets.UTF_8);
+      String stderr = Files.readString(err, StandardCharsets.UTF_8);
+      if (p.exitValue() != 0) {
+        fail(String.join(" ", command) + " exited with " + p.exitValue() + "; stderr:\n" + stderr
+            + (stdout.isBlank() ? "" : "\nstdout:\n" + stdout));
+      }
+      return new Result(stdout, stderr);
+    } catch (IOException e) {
+      return fail("could not run " + String.join(" ", command), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return fail("interrupted while running " + String.join(" ", command), e);
+    } finally {
+      deleteQuietly(out);
+      deleteQuietly(err);
+    }
+  }
+
+  private static List<String> command(Path tool, String... args) {
+    List<String> command = new ArrayList<>();
+    command.add(tool.toString());
+    command.addAll(Arrays.asList(args));
+    return command;
+  }
+
+  private static void deleteQuietly(Path file) {
+    if (file == null) {
+      return;
+    }
+    try {
+      Files.deleteIfExists(file);
+    } catch (IOException ignored) {
+      // A leftover temp file must not mask the test's real outcome.
+    }
+  }
+}
