@@ -4,6 +4,7 @@ import io.vhdfs.disk.VirtualDisk;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
+import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -63,6 +64,7 @@ public final class DiskChannel extends FileChannel {
   @Override
   public long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
     Objects.checkFromIndexSize(offset, length, dsts.length);
+    ensureOpen();
     for (int i = offset; i < offset + length; i++) {
       checkReadable(dsts[i]);
     }
@@ -109,9 +111,24 @@ public final class DiskChannel extends FileChannel {
       int n = disk.read(dst, at);
       completed = true;
       return n;
+    } catch (ClosedByInterruptException e) {
+      // The host channel's own begin() took over the thread's interrupt hook, so the interrupt
+      // closed the host channel (the disk reopens it) instead of this one. Close this one, as
+      // the contract asks; "completed" keeps end() from calling it an asynchronous close.
+      completed = true;
+      throw closeAfterInterrupt();
     } finally {
       end(completed);
     }
+  }
+
+  private ClosedByInterruptException closeAfterInterrupt() {
+    try {
+      close();
+    } catch (IOException e) {
+      // implCloseChannel releases the disk, which does not fail for a reader.
+    }
+    return new ClosedByInterruptException();
   }
 
   private void checkReadable(ByteBuffer dst) throws IOException {

@@ -170,6 +170,23 @@ class VhdFileSystemProviderTest {
   }
 
   @Test
+  void imageInsideAZipIsReadThroughAPlainSeekableByteChannel() throws IOException {
+    // zipfs hands out SeekableByteChannels that are not FileChannels: reads must seek and read.
+    VhdImageBuilder image = sample();
+    Path zip = dir.resolve("images.zip");
+    try (FileSystem z = FileSystems.newFileSystem(zip, Map.of("create", "true"))) {
+      image.writeTo(z.getPath("/in-zip.vhd"));
+    }
+    try (FileSystem z = FileSystems.newFileSystem(zip);
+        FileSystem fs = FileSystems.newFileSystem(z.getPath("/in-zip.vhd"), Map.of())) {
+      try (SeekableByteChannel host = Files.newByteChannel(z.getPath("/in-zip.vhd"))) {
+        assertFalse(host instanceof FileChannel);
+      }
+      assertArrayEquals(image.expectedDisk(), readAll(fs.getPath("/disk")));
+    }
+  }
+
+  @Test
   void nestedUriNamesAnImageOnAnotherProvider() throws IOException {
     VhdImageBuilder image = sample();
     try (FileSystem jimfs = Jimfs.newFileSystem("nested", Configuration.unix())) {

@@ -1,0 +1,18 @@
+package io.vhdfs.channel;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+
+/** The channel contract on a fixed VHD written by the test-side builder. */
+final class BuiltFixedImageContractTest extends FileChannelContract {
+  @Override
+  protected FileChannel openReadOnly(byte[] content) throws IOException {
+    return BuiltImageContractSupport.open(tempDir, content, true);
+  }
+
+  /** DESIGN.md: map() is UnsupportedOperationException on vhd channels. */
+  @Override
+  protected boolean supportsMap() {
+    return false;
+  }
+}
