@@ -30,6 +30,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.ThrowingSupplier;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -270,6 +271,13 @@ final class MalformedImageTest {
       Layout l = baseDynamic().writeTo(image);
       setHeaderLong(image, l, VhdImageBuilder.H_TABLE_OFFSET, 0);
       return Expect.fails("table offset", "overlap");
+    }));
+    c.add(Case.large("2 GiB of 512-byte blocks: a 4 Mi-entry BAT", image -> {
+      long size = 2L << 30;
+      VhdImageBuilder b = VhdImageBuilder.dynamic(size).blockSize(512)
+          .block(0, random(512, 46)).block((int) (size / 512) - 1, random(512, 47));
+      b.writeTo(image);
+      return Expect.failsOrReads(b, "table entries", "block size", "BAT");
     }));
     c.add(Case.large("8 GiB of 512-byte blocks: a 16 Mi-entry BAT", image -> {
       // A legal image whose table alone is 64 MiB: with a 128 MiB heap the reader must not
@@ -543,6 +551,52 @@ final class MalformedImageTest {
     } finally {
       System.out.printf(Locale.ROOT, "%-56s %-13s %5d ms  %s%n", c.name, route,
           (System.nanoTime() - start) / 1_000_000, outcome);
+    }
+  }
+
+  /** The image shrinks under an open channel: the read must fail, not invent zeros. */
+  @Test
+  void dynamicImageTruncatedUnderAnOpenChannelFailsTheRead(@TempDir Path dir) throws Exception {
+    Path image = dir.resolve("shrinks-while-open.vhd");
+    VhdImageBuilder b = baseDynamic();
+    Layout l = b.writeTo(image);
+    Path disk = Path.of(URI.create("vhd:" + image.toUri().getRawPath()));
+    assertTimeoutPreemptively(HANG_GUARD, () -> {
+      try (FileChannel ch = (FileChannel) Files.newByteChannel(disk)) {
+        ByteBuffer buf = ByteBuffer.allocate(4096);
+        ch.read(buf, 0);
+        HostBytes.truncate(image, l.blockDataOffset(2) + 4096);
+        Throwable thrown = readExpectingFailure(ch, 4L * MIB + 8192);
+        assertRefusal(thrown, image, Expect.fails("truncated", "end of file"));
+      }
+    });
+  }
+
+  @Test
+  void fixedImageTruncatedUnderAnOpenChannelFailsTheRead(@TempDir Path dir) throws Exception {
+    Path image = dir.resolve("fixed-shrinks-while-open.vhd");
+    VhdImageBuilder.fixed(4L * MIB).write(3L * MIB, random(4096, 48)).writeTo(image);
+    Path disk = Path.of(URI.create("vhd:" + image.toUri().getRawPath()));
+    assertTimeoutPreemptively(HANG_GUARD, () -> {
+      try (FileChannel ch = (FileChannel) Files.newByteChannel(disk)) {
+        ch.read(ByteBuffer.allocate(512), 0);
+        HostBytes.truncate(image, 2L * MIB);
+        Throwable thrown = readExpectingFailure(ch, 3L * MIB);
+        assertRefusal(thrown, image, Expect.fails("truncated", "end of file"));
+      }
+    });
+  }
+
+  private static Throwable readExpectingFailure(FileChannel ch, long position) {
+    ByteBuffer buf = ByteBuffer.allocate(4096);
+    try {
+      int n = ch.read(buf, position);
+      throw new AssertionFailedError("read " + n + " bytes of a region the host file no longer "
+          + "holds; expected a VhdFormatException");
+    } catch (AssertionFailedError e) {
+      throw e;
+    } catch (Throwable t) {
+      return t;
     }
   }
 
