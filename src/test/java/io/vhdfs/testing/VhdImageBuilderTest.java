@@ -285,6 +285,30 @@ final class VhdImageBuilderTest {
     assertEquals(1536 + 512 + 512, Files.size(image));
   }
 
+  @Test
+  void fixChecksumsRepairsEveryStructureIncludingAShortFooter() throws IOException {
+    Path dynamic = dir.resolve("all.vhd");
+    Layout layout = VhdImageBuilder.dynamic(4L << 20).writeTo(dynamic);
+    HostBytes.writeInt(dynamic, layout.footerOffset() + VhdImageBuilder.F_TIMESTAMP, 1);
+    HostBytes.writeInt(dynamic, VhdImageBuilder.F_TIMESTAMP, 1);
+    HostBytes.writeInt(dynamic, 512 + VhdImageBuilder.H_MAX_TABLE_ENTRIES, 9);
+    VhdImageBuilder.fixChecksums(dynamic, layout);
+    for (long at : layout.footerOffsets()) {
+      byte[] f = HostBytes.read(dynamic, at, 512);
+      assertEquals(VhdImageBuilder.checksum(f, 64), ByteBuffer.wrap(f).getInt(64));
+    }
+    byte[] h = HostBytes.read(dynamic, 512, 1024);
+    assertEquals(VhdImageBuilder.checksum(h, 36), ByteBuffer.wrap(h).getInt(36));
+
+    Path old = dir.resolve("short.vhd");
+    Layout shortLayout = VhdImageBuilder.fixed(1 << 20).shortFooter(true).writeTo(old);
+    HostBytes.writeLong(old, (1 << 20) + VhdImageBuilder.F_ORIGINAL_SIZE, 12345);
+    VhdImageBuilder.fixChecksums(old, shortLayout);
+    assertEquals((1 << 20) + 511, Files.size(old), "the fix must not grow the file");
+    byte[] f = Arrays.copyOf(HostBytes.read(old, 1 << 20, 511), 512);
+    assertEquals(VhdImageBuilder.checksum(f, 64), ByteBuffer.wrap(f).getInt(64));
+  }
+
   static boolean qemuImgAvailable() {
     try {
       Process p = new ProcessBuilder("qemu-img", "--version").redirectErrorStream(true).start();
