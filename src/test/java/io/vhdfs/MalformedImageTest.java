@@ -440,6 +440,16 @@ final class MalformedImageTest {
       return Expect.fails("size", "end of file", "truncated");
     }));
 
+    c.add(new Case("Virtual PC dynamic image whose CHS exceeds its table", image -> {
+      baseDynamic().creator("vpc ").geometry(1000, 16, 63).writeTo(image);
+      return Expect.fails("table entries", "size");
+    }));
+    c.add(new Case("Virtual PC image with geometry 0/0/0", image -> {
+      VhdImageBuilder b = baseDynamic().creator("vpc ").geometry(0, 0, 0);
+      b.writeTo(image);
+      return Expect.failsOrReads(0, b, "size", "geometry");
+    }));
+
     // Truncation.
     c.add(new Case("file truncated mid-BAT", image -> {
       // 1 GiB of 2 MiB blocks: a 2 KiB BAT, cut after its first KiB.
@@ -623,6 +633,49 @@ final class MalformedImageTest {
       System.out.printf(Locale.ROOT, "%-56s %-13s %5d ms  %s%n", c.name, route,
           (System.nanoTime() - start) / 1_000_000, outcome);
     }
+  }
+
+  /** sizeFrom=chs may not send reads past the end of the table. */
+  @Test
+  void sizeFromChsBeyondTheTableIsRefused(@TempDir Path dir) throws Exception {
+    Path image = dir.resolve("chs-beyond-table.vhd");
+    baseDynamic().geometry(1000, 16, 63).writeTo(image);
+    assertTimeoutPreemptively(HANG_GUARD, () -> {
+      Throwable thrown = null;
+      try (FileSystem fs = FileSystems.newFileSystem(image, Map.of("sizeFrom", "chs"));
+          FileChannel ch = (FileChannel) Files.newByteChannel(fs.getPath("/disk"))) {
+        ByteBuffer buf = ByteBuffer.allocate(MIB);
+        ch.read(buf, ch.size() - MIB);
+        ch.read(buf.clear(), 100L * MIB);
+      } catch (Throwable t) {
+        thrown = t;
+      }
+      if (thrown == null) {
+        fail("read 1000/16/63 sectors of a disk whose table covers 8 MiB");
+      }
+      assertRefusal(thrown, image, Expect.fails("table entries", "size"));
+    });
+  }
+
+  @Test
+  void sizeFromChsBeyondAFixedImageIsRefused(@TempDir Path dir) throws Exception {
+    Path image = dir.resolve("chs-beyond-fixed.vhd");
+    VhdImageBuilder.fixed(4L * MIB).geometry(1000, 16, 63).write(0, random(512, 49))
+        .writeTo(image);
+    assertTimeoutPreemptively(HANG_GUARD, () -> {
+      Throwable thrown = null;
+      try (FileSystem fs = FileSystems.newFileSystem(image, Map.of("sizeFrom", "chs"));
+          FileChannel ch = (FileChannel) Files.newByteChannel(fs.getPath("/disk"))) {
+        ByteBuffer buf = ByteBuffer.allocate(MIB);
+        ch.read(buf, ch.size() - MIB);
+      } catch (Throwable t) {
+        thrown = t;
+      }
+      if (thrown == null) {
+        fail("read 1000/16/63 sectors of a fixed image holding 4 MiB");
+      }
+      assertRefusal(thrown, image, Expect.fails("size", "end of file", "truncated"));
+    });
   }
 
   /** The image shrinks under an open channel: the read must fail, not invent zeros. */
