@@ -29,6 +29,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
+import java.util.UUID;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.ThrowingSupplier;
@@ -479,6 +480,49 @@ final class MalformedImageTest {
       Layout l = baseDynamic().writeTo(image);
       setFooterLong(image, l, VhdImageBuilder.F_DATA_OFFSET, 256);
       return Expect.fails("data offset", "overlap", "cookie");
+    }));
+
+    // Parent chains that never end, go too deep, or lead to the wrong parent.
+    c.add(new Case("differencing image that is its own parent", image -> {
+      UUID id = UUID.nameUUIDFromBytes(new byte[] {1});
+      String self = image.getFileName().toString();
+      VhdImageBuilder.differencing(8L * MIB).uniqueId(id).parentId(id).parentName(self)
+          .parentLocator(VhdImageBuilder.PLATFORM_W2RU, ".\\" + self)
+          .write(0, random(4096, 50)).writeTo(image);
+      return Expect.fails("parent", "loop", "cycle", "chain");
+    }));
+    c.add(new Case("two differencing images that are each other's parent", image -> {
+      UUID a = UUID.nameUUIDFromBytes(new byte[] {2});
+      UUID b = UUID.nameUUIDFromBytes(new byte[] {3});
+      String self = image.getFileName().toString();
+      VhdImageBuilder.differencing(8L * MIB).uniqueId(b).parentId(a).parentName(self)
+          .parentLocator(VhdImageBuilder.PLATFORM_W2RU, ".\\" + self)
+          .writeTo(image.resolveSibling("other.vhd"));
+      VhdImageBuilder.differencing(8L * MIB).uniqueId(a).parentId(b).parentName("other.vhd")
+          .parentLocator(VhdImageBuilder.PLATFORM_W2RU, ".\\other.vhd")
+          .write(0, random(4096, 51)).writeTo(image);
+      return Expect.fails("parent", "loop", "cycle", "chain");
+    }));
+    c.add(new Case("chain of 100 differencing images", image -> {
+      // Each level holds block 0 under a random half of its bitmap, so a sector's bytes come
+      // from whichever level is the highest to have it; block 1 only exists at the bottom.
+      // 64 KiB blocks keep the hundred files small enough for an in-memory host.
+      int block = 64 * 1024;
+      VhdImageBuilder level = VhdImageBuilder.dynamic(8L * MIB).blockSize(block)
+          .block(1, random(block, 52)).block(0, random(block, 53));
+      level.writeTo(image.resolveSibling("level-000.vhd"));
+      for (int i = 1; i < 100; i++) {
+        int seed = i;
+        level = VhdImageBuilder.differencing(level, String.format("level-%03d.vhd", i - 1))
+            .block(0, () -> pattern(1000 + seed, block)).bitmap(0, random(block / 4096, 200 + i));
+        level.writeTo(i == 99 ? image : image.resolveSibling(String.format("level-%03d.vhd", i)));
+      }
+      return Expect.failsOrReads(level, "parent", "chain", "deep", "depth");
+    }));
+    c.add(new Case("parent whose unique id does not match", image -> {
+      VhdImageBuilder child = childOf(image).parentId(UUID.nameUUIDFromBytes(new byte[] {4}));
+      child.writeTo(image);
+      return Expect.fails("parent", "unique id", "identifier", "mismatch");
     }));
 
     // Parent locators of a differencing image whose parent is right there.
