@@ -46,7 +46,13 @@ import org.opentest4j.AssertionFailedError;
  *
  * <p>Images come from {@link VhdImageBuilder} (independent of the library); each damage is a
  * byte edit at an offset the builder's layout reports, with checksums kept right unless the case
- * is about checksums.
+ * is about checksums. Every case runs three ways: through its {@code vhd:} URI, through
+ * {@code FileSystems.newFileSystem(hostPath)} on the default file system, and the same on a Jimfs
+ * host. Expectations: READS (size and every byte, or the first and last MiB of a huge disk),
+ * FAILS (a VhdFormatException naming the file and one of the case's keywords), FAILS_OR_READS
+ * (either, but never wrong bytes) and, for seeded fuzz, READS_OR_REFUSES. Files with no cookie at
+ * all must make the provider decline with UnsupportedOperationException. Each case prints its
+ * time and outcome; a 10 s guard catches hangs, nothing else is timed.
  */
 final class MalformedImageTest {
 
