@@ -41,13 +41,8 @@ public final class DiskOpener {
     LocatedFooter located = FooterLocator.locate(host, length);
     Footer footer = located.footer();
     String name = host.name();
-    // Readers address whole sectors; a size with a partial last sector is cut, as QEMU does.
-    long size = sizeRule.sizeOf(footer) & ~511L;
-    if (size > MAX_SIZE) {
-      throw new VhdFormatException(name, located.offset() + 48, "virtual size " + size
-          + " bytes exceeds the format's maximum of 2040 GiB (" + MAX_SIZE + " bytes)");
-    }
     if (footer.diskType() == DiskType.FIXED) {
+      long size = checkSize(name, located, sizeRule.sizeOf(footer, located.offset()));
       if (size > located.offset()) {
         throw new VhdFormatException(name, located.offset() + 48, "virtual size " + size
             + " bytes does not fit the " + located.offset() + " bytes of data in front of the "
@@ -58,11 +53,22 @@ public final class DiskOpener {
     // Without a trusted footer at the end, blocks may run up to the end of the file.
     long dataLimit = located.atEnd() ? located.offset() : length;
     DynamicHeader header = readHeader(host, located, dataLimit);
+    long capacity = header.maxTableEntries() * header.blockSize();
+    long size = checkSize(name, located, sizeRule.sizeOf(footer, capacity));
     Bat bat = readBat(host, header, footer, size, dataLimit);
     List<MetadataRange> metadata = metadataRanges(host, footer, header, dataLimit);
     int allocated = checkEntries(host, header, bat, metadata, dataLimit);
     DiskInfo info = new DiskInfo(footer, header, size, allocated, length);
     return new DynamicDisk(host, info, bat);
+  }
+
+  private static long checkSize(String name, LocatedFooter located, long size)
+      throws VhdFormatException {
+    if (size > MAX_SIZE) {
+      throw new VhdFormatException(name, located.offset() + 48, "virtual size " + size
+          + " bytes exceeds the format's maximum of 2040 GiB (" + MAX_SIZE + " bytes)");
+    }
+    return size;
   }
 
   private static DynamicHeader readHeader(HostFile host, LocatedFooter located, long dataLimit)

@@ -24,6 +24,8 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class HostFile implements Closeable {
   private static final int MAX_REOPENS = 8;
+  /** A host channel that keeps returning nothing for a non-empty buffer would loop forever. */
+  private static final int MAX_EMPTY_READS = 1000;
 
   private final Path path;
   private final String name;
@@ -73,6 +75,7 @@ public final class HostFile implements Closeable {
   public void readFully(ByteBuffer dst, long position) throws IOException {
     long pos = position;
     int attempt = 0;
+    int empty = 0;
     while (dst.hasRemaining()) {
       SeekableByteChannel ch = channel;
       int n;
@@ -86,6 +89,9 @@ public final class HostFile implements Closeable {
       if (n < 0) {
         throw new VhdFormatException(name, pos,
             "image truncated: unexpected end of file while reading " + dst.remaining() + " bytes");
+      }
+      if (n == 0 && ++empty > MAX_EMPTY_READS) {
+        throw new IOException(name + ": the host channel returns no data at offset " + pos);
       }
       pos += n;
     }

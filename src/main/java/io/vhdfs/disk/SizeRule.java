@@ -15,8 +15,22 @@ public enum SizeRule {
   /** The footer's current-size field. */
   CURRENT_SIZE;
 
-  /** The visible size in bytes, before it is cut to whole sectors. */
-  public long sizeOf(Footer footer) {
+  /**
+   * The visible size in bytes, cut to whole sectors as QEMU does, for an image that can hold
+   * {@code capacity} bytes (a fixed image's data area, a dynamic image's table times its block
+   * size). A CHS size the image cannot hold means the geometry is wrong (old qemu-img wrote
+   * rounded-up geometries over unrounded sizes), so the default rule then trusts the current-size
+   * field where that fits; an explicit {@link #CHS} keeps the CHS size and the caller refuses it.
+   */
+  public long sizeOf(Footer footer, long capacity) {
+    long size = preferredSize(footer) & ~511L;
+    if (this == AUTO && size > capacity && footer.currentSize() <= capacity) {
+      return footer.currentSize() & ~511L;
+    }
+    return size;
+  }
+
+  private long preferredSize(Footer footer) {
     long chs = footer.geometry().totalSectors() * 512;
     boolean useChs = switch (this) {
       case AUTO -> isChsCreator(footer.creatorApplication()) && !footer.geometry().isMax();

@@ -402,6 +402,16 @@ class VhdFileSystemProviderTest {
     assertEquals(2L * MIB, sizeOf(max, Map.of("sizeFrom", "chs")));
   }
 
+  @Test
+  void geometryTheImageCannotHoldFallsBackToTheCurrentSize() throws IOException {
+    // Old qemu-img wrote a rounded-up CHS over an unrounded size: 61/4/17 is 2,123,776 bytes.
+    Path fixed = write("oldqemu.vhd", VhdImageBuilder.fixed(2 * MIB).creator("qemu").geometry(61, 4, 17));
+    assertEquals(2L * MIB, sizeOf(fixed, Map.of()));
+    VhdFormatException e = assertThrows(VhdFormatException.class,
+        () -> sizeOf(fixed, Map.of("sizeFrom", "chs")));
+    assertTrue(e.getMessage().contains("truncated"), e.getMessage());
+  }
+
   private static long sizeOf(Path image, Map<String, ?> env) throws IOException {
     try (FileSystem fs = FileSystems.newFileSystem(image, env)) {
       Path disk = fs.getPath("/disk");
