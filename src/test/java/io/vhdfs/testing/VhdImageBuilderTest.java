@@ -252,6 +252,27 @@ final class VhdImageBuilderTest {
     assertArrayEquals(b.expectedDisk(), Files.readAllBytes(raw));
   }
 
+  /** The layouts MalformedImageTest expects readers to accept, checked against qemu-img first. */
+  @Test
+  void qemuImgReadsUnusualButValidLayoutsAsTheBuilderDescribesThem() throws Exception {
+    assumeTrue(qemuImgAvailable(), "qemu-img not installed (Debian package qemu-utils); skipped");
+    int block = 512 * 1024;
+    VhdImageBuilder b = VhdImageBuilder.dynamic(5L << 20).creator("qem2").blockSize(block)
+        .headerOffset(8192).tableOffset(4096)
+        .block(9, random(block, 15)).block(0, random(block, 16)).block(4, random(1000, 17))
+        .blockOrder(9, 4, 0);
+    long afterTwo = 8192 / 512 + 2 + 2 * (block / 512 + 1);
+    b.blockAt(0, afterTwo + 100);
+    Path image = dir.resolve("unusual.vhd");
+    Layout layout = b.writeTo(image);
+    assertEquals(List.of(9, 4, 0), layout.allocatedBlocks());
+    assertEquals(afterTwo + 100, layout.blockSector(0));
+
+    Path raw = dir.resolve("unusual.raw");
+    run("qemu-img", "convert", "-f", "vpc", "-O", "raw", image.toString(), raw.toString());
+    assertArrayEquals(b.expectedDisk(), Files.readAllBytes(raw));
+  }
+
   @Test
   void qemuImgReadsTheFixedImageAsTheBuilderDescribesIt() throws Exception {
     assumeTrue(qemuImgAvailable(), "qemu-img not installed (Debian package qemu-utils); skipped");
