@@ -203,6 +203,18 @@ final class MalformedImageTest {
       return Expect.reads(b);
     }));
 
+    c.add(new Case("511-byte end footer of a dynamic image", image -> {
+      VhdImageBuilder b = baseDynamic().shortFooter(true);
+      b.writeTo(image);
+      return Expect.reads(b);
+    }));
+    c.add(new Case("bad 511-byte end footer, good copy at offset 0", image -> {
+      VhdImageBuilder b = baseDynamic().shortFooter(true);
+      Layout l = b.writeTo(image);
+      flipChecksum(image, l.footerOffset() + VhdImageBuilder.F_CHECKSUM);
+      return Expect.reads(b);
+    }));
+
     // No VHD at all.
     c.add(new Case("empty file", image -> {
       Files.write(image, new byte[0]);
