@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import io.vhdfs.testing.QemuTools;
 import io.vhdfs.testing.SeedExtension;
 import io.vhdfs.testing.SeedExtension.SeededRandom;
+import io.vhdfs.testing.VhdImageBuilder;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.ByteBuffer;
@@ -19,9 +20,16 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.api.Test;
 
 /**
  * Sector bitmaps with clear bits, which qemu never writes (it sets whole bitmaps) but Hyper-V,
@@ -36,9 +44,10 @@ final class PartialBitmapReadTest {
 
   @TempDir Path dir;
 
-  @Test
-  void clearBitmapBitsReadAsZerosWhateverTheDataBehindThem(SeededRandom random)
-      throws IOException {
+  /** A qemu-made image with rewritten bitmaps and the bytes a reader must show for it. */
+  private record Fixture(Path disk, byte[] expected, String context) {}
+
+  private Fixture build(SeededRandom random) throws IOException {
     QemuTools qemu = QemuTools.require();
     byte[] content = new byte[12 * MIB + 3 * SECTOR]; // seven 2 MiB blocks, the last one short
     random.nextBytes(content);
@@ -46,38 +55,147 @@ final class PartialBitmapReadTest {
     Path image = dir.resolve("bitmaps.vhd");
     qemu.qemuImg("convert", "-f", "raw", "-O", "vpc", "-o", "force_size=on", raw.toString(),
         image.toString());
-
     byte[] expected = content.clone();
     List<String> layout = rewriteBitmaps(image, expected, random);
-
     Path disk = Path.of(URI.create("vhd:" + image.toUri().getRawPath()));
-    String context = random + ", bitmaps " + layout;
-    try (FileChannel ch = FileChannel.open(disk, StandardOpenOption.READ)) {
+    return new Fixture(disk, expected, random + ", bitmaps " + layout);
+  }
+
+  @Test
+  void clearBitmapBitsReadAsZerosWhateverTheDataBehindThem(SeededRandom random)
+      throws IOException {
+    Fixture f = build(random);
+    byte[] expected = f.expected();
+    try (FileChannel ch = FileChannel.open(f.disk(), StandardOpenOption.READ)) {
       assertEquals(expected.length, ch.size());
       // Whole disk in 1 MiB steps, then short reads at odd offsets so runs start and end
       // inside sectors and inside bitmap bytes.
       for (int at = 0; at < expected.length; at += MIB) {
-        check(ch, at, Math.min(MIB, expected.length - at), expected, context);
+        check(ch, at, Math.min(MIB, expected.length - at), at % (2 * MIB) != 0, expected,
+            f.context());
       }
       for (int i = 0; i < 2000; i++) {
         int at = random.nextInt(expected.length);
         int length = 1 + random.nextInt(random.nextBoolean() ? 5000 : 3 * MIB);
-        check(ch, at, Math.min(length, expected.length - at), expected, context);
+        check(ch, at, Math.min(length, expected.length - at), random.nextBoolean(), expected,
+            f.context());
       }
     }
   }
 
-  private static void check(FileChannel ch, int at, int length, byte[] expected, String context)
-      throws IOException {
-    ByteBuffer dst = ByteBuffer.allocate(length);
+  /** Bitmaps are loaded lazily and cached; first loads race when many readers start at once. */
+  @Test
+  @Timeout(120)
+  void concurrentReadersOverPartialBitmapsSeeTheSameBytes(SeededRandom random) throws Exception {
+    Fixture f = build(random);
+    byte[] expected = f.expected();
+    int threads = 8;
+    CyclicBarrier start = new CyclicBarrier(threads);
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try (FileChannel ch = FileChannel.open(f.disk(), StandardOpenOption.READ)) {
+      List<Future<?>> work = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        Random own = new Random(random.nextLong());
+        work.add(pool.submit(() -> {
+          start.await();
+          for (int i = 0; i < 300; i++) {
+            int at = own.nextInt(expected.length);
+            int length = 1 + own.nextInt(own.nextBoolean() ? 5000 : 512 * 1024);
+            check(ch, at, Math.min(length, expected.length - at), own.nextBoolean(), expected,
+                f.context());
+          }
+          return null;
+        }));
+      }
+      for (Future<?> w : work) {
+        try {
+          w.get(100, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+          throw e.getCause() instanceof Error err ? err : new AssertionError(e.getCause());
+        }
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  /**
+   * More partial bitmaps than the library keeps in memory (4 MiB of 512-byte bitmaps), so
+   * bitmaps are evicted and read again while other threads use them. Small 4 KiB blocks make
+   * that many blocks cheap; the reference is qemu's raw conversion of the same file.
+   */
+  @Test
+  @Timeout(180)
+  void moreIncompleteBlocksThanTheBitmapCacheHoldsStillReadRight(SeededRandom random)
+      throws Exception {
+    QemuTools qemu = QemuTools.require();
+    int blockSize = 4096;
+    int blocks = 9000;
+    // "qem2" makes every reader (QEMU 7 and 10, libvhdi, vhdfs) use the current-size field.
+    VhdImageBuilder builder = VhdImageBuilder.dynamic((long) blocks * blockSize)
+        .blockSize(blockSize).creator("qem2");
+    for (int b = 0; b < blocks; b++) {
+      byte[] data = new byte[blockSize];
+      random.nextBytes(data);
+      builder.block(b, data).bitmap(b, new byte[] {(byte) random.nextInt(0xFF)}); // never 0xFF
+    }
+    Path image = dir.resolve("small-blocks.vhd");
+    builder.writeTo(image);
+    Path raw = dir.resolve("small-blocks.raw");
+    qemu.convertToRaw(image, raw);
+    byte[] expected = Files.readAllBytes(raw);
+    String context = random + ", " + blocks + " blocks of " + blockSize;
+    Path disk = Path.of(URI.create("vhd:" + image.toUri().getRawPath()));
+    try (FileChannel ch = FileChannel.open(disk, StandardOpenOption.READ)) {
+      assertEquals(expected.length, ch.size());
+      for (int pass = 0; pass < 2; pass++) {
+        for (int at = 0; at < expected.length; at += MIB) {
+          check(ch, at, Math.min(MIB, expected.length - at), pass == 1, expected, context);
+        }
+      }
+      int threads = 4;
+      ExecutorService pool = Executors.newFixedThreadPool(threads);
+      try {
+        List<Future<?>> work = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+          Random own = new Random(random.nextLong());
+          work.add(pool.submit(() -> {
+            for (int i = 0; i < 400; i++) {
+              int at = own.nextInt(expected.length);
+              int length = 1 + own.nextInt(own.nextBoolean() ? 9000 : 2 * MIB);
+              check(ch, at, Math.min(length, expected.length - at), own.nextBoolean(), expected,
+                  context);
+            }
+            return null;
+          }));
+        }
+        for (Future<?> w : work) {
+          try {
+            w.get(150, TimeUnit.SECONDS);
+          } catch (ExecutionException e) {
+            throw e.getCause() instanceof Error err ? err : new AssertionError(e.getCause());
+          }
+        }
+      } finally {
+        pool.shutdownNow();
+      }
+    }
+  }
+
+  /** Direct buffers matter: zero runs are filled differently when there is no backing array. */
+  private static void check(FileChannel ch, int at, int length, boolean direct, byte[] expected,
+      String context) throws IOException {
+    ByteBuffer dst = direct ? ByteBuffer.allocateDirect(length) : ByteBuffer.allocate(length);
     int n = ch.read(dst, at);
     assertEquals(length, n, "count of a read of " + length + " at " + at + ", " + context);
-    int mismatch = Arrays.mismatch(expected, at, at + length, dst.array(), 0, length);
+    byte[] got = new byte[length];
+    dst.flip().get(got);
+    int mismatch = Arrays.mismatch(expected, at, at + length, got, 0, length);
     if (mismatch >= 0) {
       long where = (long) at + mismatch;
       fail(String.format("byte %d (block %d, sector %d of it) differs: expected 0x%02x, got 0x%02x"
               + " in a read of %d at %d, %s", where, where / (2 * MIB), (where % (2 * MIB)) / SECTOR,
-          expected[(int) where], dst.get(mismatch), length, at, context));
+          expected[(int) where], got[mismatch], length, at, context));
     }
   }
 

@@ -11,11 +11,14 @@ import io.vhdfs.testing.QemuTools.Extent;
 import io.vhdfs.testing.QemuTools.Write;
 import io.vhdfs.testing.SeedExtension;
 import io.vhdfs.testing.SeedExtension.SeededRandom;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.channels.SeekableByteChannel;
+import java.nio.channels.WritableByteChannel;
 import java.nio.file.FileSystem;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
@@ -39,6 +42,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Images made by qemu-img and written by qemu-io must read through {@code vhd:} exactly as
@@ -113,7 +117,24 @@ final class QemuInteropReadTest {
             new Write(0xb2, BLOCK - 1536, 4 * KIB),
             new Write(0xc3, 123 * GIB, BLOCK),
             new Write(0xd4, 300 * GIB + 3584, 64 * KIB),
-            new Write(0xe5, 499 * GIB - 1024, 2 * KIB))));
+            new Write(0xe5, 499 * GIB - 1024, 2 * KIB))),
+        // 0xFF000000 sectors: the format's ceiling, about a million BAT entries.
+        new Recipe("dynamic 2040 GiB (largest) sparse", 2040 * GIB, "", v -> List.of(
+            new Write(0xf6, v - 512, 512),
+            new Write(0xa1, 3584, 1 * KIB),
+            new Write(0xb2, 2000 * GIB - 1024, 2 * KIB),
+            new Write(0xc3, v - BLOCK - 1536, 4 * KIB))),
+        // Past the CHS ceiling qemu keeps the exact size, so the last block is short here.
+        new Recipe("dynamic 200 GiB + 3 sectors sparse", 200 * GIB + 1536, "", v -> List.of(
+            new Write(0xf6, v - 512, 512),
+            new Write(0x7e, v - 1536 - 1024, 2 * KIB),
+            new Write(0xa1, 150 * GIB - 512, 1024))),
+        // Offsets past 4 GiB go straight to the host: catches int arithmetic in the fixed path.
+        new Recipe("fixed 6 GiB sparse", 6 * GIB, "subformat=fixed", v -> List.of(
+            new Write(0xa1, 1536, 4 * KIB),
+            new Write(0xb2, 4 * GIB - 1024, 2 * KIB),
+            new Write(0xc3, 5 * GIB + 3584, 64 * KIB),
+            new Write(0xf6, v - 512, 512))));
   }
 
   /** For images of at least 20 MiB: a mix of the layouts that trip block mapping up. */
@@ -224,8 +245,14 @@ final class QemuInteropReadTest {
 
     List<long[]> ranges = new ArrayList<>();
     for (Extent e : qemu.map(f.image())) {
-      if (e.data()) {
+      if (e.data() && !e.zero()) {
         ranges.add(new long[] {e.start(), e.length()});
+      } else if (e.data()) {
+        // Data that qemu knows to be zeros (holes of a fixed image): whole extents can be many
+        // GiB, so only their edges; the random windows below land inside them too.
+        ranges.add(new long[] {e.start(), Math.min(e.length(), MIB)});
+        ranges.add(new long[] {e.start() + e.length() - Math.min(e.length(), MIB),
+            Math.min(e.length(), MIB)});
       }
     }
     for (Write w : f.writes()) {
@@ -240,10 +267,53 @@ final class QemuInteropReadTest {
     try (FileChannel ch = FileChannel.open(disk, StandardOpenOption.READ);
         FileChannel raw = FileChannel.open(f.raw(), StandardOpenOption.READ)) {
       assertEquals(f.virtualSize(), ch.size());
-      for (long[] range : ranges) {
-        compareRange(ch, raw, range[0], range[1], f, random.toString());
+      // Alternate heap and direct buffers: zero runs are filled differently without an array.
+      // Every third range goes through the channel position (relative reads), which is a long
+      // that passes 2^31 and 2^32 here.
+      for (int i = 0; i < ranges.size(); i++) {
+        long[] range = ranges.get(i);
+        compareRange(ch, raw, range[0], range[1], i % 2 == 1, i % 3 == 2, f, random.toString());
       }
       assertEquals(-1, ch.read(ByteBuffer.allocate(512), f.virtualSize()), "read at the end");
+
+      // transferTo over written ranges, which sit at high offsets on the big disks.
+      for (Write w : f.writes()) {
+        long from = Math.max(0, w.offset() - 1536);
+        long count = Math.min(w.length() + 3072, f.virtualSize() - from);
+        ch.position(12_345);
+        ByteArrayOutputStream sink = new ByteArrayOutputStream();
+        WritableByteChannel target = Channels.newChannel(sink);
+        long done = 0;
+        while (done < count) {
+          long n = ch.transferTo(from + done, count - done, target);
+          assertTrue(n > 0, "transferTo made no progress at " + (from + done));
+          done += n;
+        }
+        assertEquals(12_345, ch.position(), "transferTo moved the position");
+        ByteBuffer qemus = ByteBuffer.allocate((int) count);
+        readFully(raw, qemus, from);
+        assertSameChunk(qemus, ByteBuffer.wrap(sink.toByteArray()).position((int) count), from, f,
+            "transferTo, " + random);
+      }
+    }
+  }
+
+  /** DESIGN.md §1: the URI is percent-encoded as in a file: URI, so any file name works. */
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"my disk.vhd", "100%.vhd", "a#b.vhd",
+      "plus+sign.vhd", "caf\u00e9 \u65e5\u672c.vhd", "semi;colon?.vhd"})
+  void awkwardImageNamesOpenThroughTheUri(String name) throws IOException {
+    QemuTools qemu = QemuTools.require();
+    Path image = dir.resolve(name);
+    qemu.create(image, 4 * MIB, "");
+    qemu.write(image, List.of(new Write(0x6b, 1536, 3 * MIB)));
+    Path raw = dir.resolve("awkward.raw");
+    qemu.convertToRaw(image, raw);
+    Path disk = diskOf(image);
+    assertEquals(disk, Path.of(disk.toUri()), "Path.of(p.toUri()) must give p back");
+    assertEquals(Files.size(raw), Files.size(disk));
+    try (SeekableByteChannel ch = Files.newByteChannel(disk)) {
+      compareSequentially(ch, new Fixture(image, raw, Files.size(raw), List.of()));
     }
   }
 
@@ -290,13 +360,28 @@ final class QemuInteropReadTest {
   }
 
   private static void compareRange(FileChannel ch, FileChannel raw, long start, long length,
-      Fixture f, String context) throws IOException {
+      boolean direct, boolean relative, Fixture f, String context) throws IOException {
     long end = Math.min(start + length, f.virtualSize());
+    ByteBuffer read = direct ? ByteBuffer.allocateDirect(CHUNK) : ByteBuffer.allocate(CHUNK);
     ByteBuffer ours = ByteBuffer.allocate(CHUNK);
     ByteBuffer qemus = ByteBuffer.allocate(CHUNK);
+    if (relative) {
+      ch.position(start);
+    }
     for (long at = start; at < end; at += CHUNK) {
       int want = (int) Math.min(CHUNK, end - at);
-      readFully(ch, ours.clear().limit(want), at);
+      if (relative) {
+        read.clear().limit(want);
+        while (read.hasRemaining()) {
+          if (ch.read(read) < 0) {
+            fail("vhd: channel ended at " + ch.position() + " while reading at " + at);
+          }
+        }
+        assertEquals(at + want, ch.position(), "position after a relative read");
+      } else {
+        readFully(ch, read.clear().limit(want), at);
+      }
+      ours.clear().put(read.flip());
       readFully(raw, qemus.clear().limit(want), at);
       assertSameChunk(qemus, ours, at, f, context);
     }

@@ -13,14 +13,21 @@ import io.vhdfs.testing.SeedExtension.SeededRandom;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.ByteBuffer;
+import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.ClosedByInterruptException;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.FileSystem;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -30,6 +37,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -197,6 +205,177 @@ final class SharedImageChannelsTest {
       for (FileChannel ch : open) {
         ch.close();
       }
+    }
+  }
+
+  /**
+   * DESIGN.md §3: an auto-created file system holds no host handle while no channel is open, or
+   * every {@code Path.of(uri)} user would leak a descriptor. Counted through /proc/self/fd.
+   */
+  @Test
+  @Timeout(60)
+  void noHostHandleStaysOpenOnceEveryChannelIsClosed() throws Exception {
+    Path fds = Path.of("/proc/self/fd");
+    Assumptions.assumeTrue(Files.isDirectory(fds), "needs /proc/self/fd (Linux) to count handles");
+    Path real = image.toRealPath();
+    assertEquals(0, handlesTo(fds, real), "handles before any use");
+
+    assertEquals(expected.length, Files.size(disk));
+    assertArrayEquals(expected, Files.readAllBytes(disk));
+    try (FileChannel a = FileChannel.open(disk, StandardOpenOption.READ);
+        FileChannel b = FileChannel.open(disk, StandardOpenOption.READ)) {
+      assertReadsWholeDisk(a);
+      assertReadsWholeDisk(b);
+      // Proves the counting works, so the final zero means something.
+      assertTrue(handlesTo(fds, real) > 0, "no handle seen while channels are open");
+    }
+    // A channel closed by an interrupt in the middle of a read (which may reopen the host file).
+    FileChannel victim = FileChannel.open(disk, StandardOpenOption.READ);
+    CountDownLatch started = new CountDownLatch(1);
+    Thread t = new Thread(() -> {
+      ByteBuffer dst = ByteBuffer.allocate(1 << 20);
+      try {
+        for (long i = 0; ; i++) {
+          victim.read(dst.clear(), (i << 20) % expected.length);
+          started.countDown();
+        }
+      } catch (IOException expectedEnding) {
+        // The interrupt ends the loop; the handle count below is what this test is about.
+      }
+    });
+    t.start();
+    assertTrue(started.await(10, TimeUnit.SECONDS));
+    t.interrupt();
+    t.join(10_000);
+    victim.close();
+
+    assertEquals(0, handlesTo(fds, real), "host handles left open on " + real);
+  }
+
+  private static long handlesTo(Path fds, Path target) throws IOException {
+    long count = 0;
+    try (var entries = Files.list(fds)) {
+      for (Path fd : (Iterable<Path>) entries::iterator) {
+        try {
+          if (Files.readSymbolicLink(fd).equals(target)) {
+            count++;
+          }
+        } catch (IOException gone) {
+          // The descriptor closed while we listed; it is not a leak.
+        }
+      }
+    }
+    return count;
+  }
+
+  /** Closing an image's file system closes the channels it handed out (Jimfs does the same). */
+  @Test
+  void closingTheFileSystemClosesItsChannels() throws IOException {
+    FileChannel ch;
+    try (FileSystem fs = FileSystems.newFileSystem(image, Map.of())) {
+      ch = FileChannel.open(fs.getPath("/disk"), StandardOpenOption.READ);
+      assertReadsWholeDisk(ch);
+    }
+    assertFalse(ch.isOpen());
+    assertThrows(ClosedChannelException.class, () -> ch.read(ByteBuffer.allocate(512), 0));
+    try (FileChannel other = FileChannel.open(disk, StandardOpenOption.READ)) {
+      assertReadsWholeDisk(other); // the URI's own file system is a different instance
+    }
+  }
+
+  /**
+   * The file system behind a {@code vhd:} URI outlives its channels (it is cached by path), so
+   * once every channel is closed another program may change the image. The next channel must
+   * show the new bytes, not a BAT remembered from before: that would be a silent wrong read.
+   */
+  @Test
+  void imageChangedByQemuWhileNoChannelIsOpenReadsTheNewBytes() throws IOException {
+    try (FileChannel ch = FileChannel.open(disk, StandardOpenOption.READ)) {
+      assertReadsWholeDisk(ch);
+    }
+    QemuTools qemu = QemuTools.require();
+    // New blocks (BAT entries change, the file grows) and an overwrite inside an old block.
+    qemu.write(image, List.of(new Write(0x5e, 7 * MIB + 512, 8192), new Write(0x77, 4096, 512),
+        new Write(0x19, 4 * MIB - 1024, 2048)));
+    Path raw = dir.resolve("changed.raw");
+    qemu.convertToRaw(image, raw);
+    expected = Files.readAllBytes(raw);
+    assertEquals(expected.length, Files.size(disk));
+    try (FileChannel ch = FileChannel.open(disk, StandardOpenOption.READ)) {
+      assertReadsWholeDisk(ch);
+    }
+  }
+
+  /** A file-system close is an asynchronous close of every channel: same outcomes as one. */
+  @Test
+  @Timeout(60)
+  void closingTheFileSystemWhileReadersLoopEndsThemWithClosedChannelExceptions() throws Exception {
+    int readers = 4;
+    ExecutorService pool = Executors.newFixedThreadPool(readers);
+    try (FileSystem fs = FileSystems.newFileSystem(image, Map.of())) {
+      CountDownLatch reading = new CountDownLatch(readers);
+      List<Future<Throwable>> endings = new ArrayList<>();
+      for (int r = 0; r < readers; r++) {
+        FileChannel ch = FileChannel.open(fs.getPath("/disk"), StandardOpenOption.READ);
+        int seed = r;
+        endings.add(pool.submit(() -> {
+          ByteBuffer dst = ByteBuffer.allocate(256 * 1024);
+          Random own = new Random(seed);
+          try {
+            while (true) {
+              int at = own.nextInt(expected.length);
+              int n = ch.read(dst.clear(), at);
+              assertArrayEquals(Arrays.copyOfRange(expected, at, at + n),
+                  Arrays.copyOf(dst.array(), n), "bytes at " + at);
+              reading.countDown();
+            }
+          } catch (Throwable t) {
+            return t;
+          }
+        }));
+      }
+      assertTrue(reading.await(10, TimeUnit.SECONDS), "readers did not start");
+      Thread.sleep(20);
+      fs.close();
+      for (Future<Throwable> ending : endings) {
+        Throwable t = ending.get(10, TimeUnit.SECONDS);
+        if (t.getClass() != AsynchronousCloseException.class
+            && t.getClass() != ClosedChannelException.class) {
+          throw new AssertionError("a reader ended with " + t, t);
+        }
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  /** JDK rule: locks belong to the JVM, so an overlap from another channel of the file conflicts. */
+  @Test
+  void overlappingLocksFromTwoChannelsOnOneImageConflict() throws IOException {
+    try (FileChannel a = FileChannel.open(disk, StandardOpenOption.READ);
+        FileChannel b = FileChannel.open(disk, StandardOpenOption.READ);
+        FileLock held = a.lock(0, 4096, true)) {
+      assertTrue(held.isValid());
+      assertThrows(OverlappingFileLockException.class, () -> b.lock(1024, 4096, true));
+      try (FileLock apart = b.lock(4096, 4096, true)) {
+        assertTrue(apart.isValid(), "a lock on a disjoint range must be granted");
+      }
+    }
+  }
+
+  /**
+   * The same rule when the two channels come from two file systems on one image (the URI's and
+   * one from {@code newFileSystem(Path)}): the JDK keys its lock table by file, not by channel
+   * factory, so the second lock must conflict here too.
+   */
+  @Test
+  void overlappingLocksFromTwoFileSystemsOnOneImageConflict() throws IOException {
+    try (FileSystem other = FileSystems.newFileSystem(image, Map.of());
+        FileChannel a = FileChannel.open(disk, StandardOpenOption.READ);
+        FileChannel b = FileChannel.open(other.getPath("/disk"), StandardOpenOption.READ);
+        FileLock held = a.lock(0, 4096, true)) {
+      assertTrue(held.isValid());
+      assertThrows(OverlappingFileLockException.class, () -> b.lock(1024, 4096, true));
     }
   }
 

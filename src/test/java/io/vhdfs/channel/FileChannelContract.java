@@ -251,6 +251,17 @@ public abstract class FileChannelContract {
   }
 
   @Test
+  void nullArgumentsThrowNullPointerException() throws IOException {
+    FileChannel ch = open();
+    assertAll(
+        () -> assertThrows(NullPointerException.class, () -> ch.read((ByteBuffer) null)),
+        () -> assertThrows(NullPointerException.class, () -> ch.read(null, 0)),
+        () -> assertThrows(NullPointerException.class, () -> ch.read((ByteBuffer[]) null)),
+        () -> assertThrows(NullPointerException.class, () -> ch.transferTo(0, 10, null)));
+    assertEquals(0, ch.position());
+  }
+
+  @Test
   void readWithLargeHeapBufferFillsWholeContentInOneCall() throws IOException {
     FileChannel ch = open();
     ByteBuffer dst = ByteBuffer.allocate(content.length + 4096);
@@ -458,6 +469,12 @@ public abstract class FileChannelContract {
   }
 
   @Test
+  void truncateWithNegativeSizeThrowsIllegalArgumentException() throws IOException {
+    FileChannel ch = open();
+    assertThrows(IllegalArgumentException.class, () -> ch.truncate(-1));
+  }
+
+  @Test
   void transferFromOnReadOnlyChannelThrowsNonWritableChannelException() throws IOException {
     FileChannel ch = open();
     var src = Channels.newChannel(new ByteArrayInputStream(new byte[SECTOR]));
@@ -580,6 +597,14 @@ public abstract class FileChannelContract {
         () -> assertThrows(NonWritableChannelException.class, ch::tryLock),
         () -> assertThrows(NonWritableChannelException.class, () -> ch.lock(0, SECTOR, false)),
         () -> assertThrows(NonWritableChannelException.class, () -> ch.tryLock(0, SECTOR, false)));
+  }
+
+  @Test
+  void closingTheChannelReleasesItsLocks() throws IOException {
+    FileChannel ch = open();
+    FileLock lock = ch.lock(0, SECTOR, true);
+    ch.close();
+    assertFalse(lock.isValid());
   }
 
   @Test

@@ -21,6 +21,13 @@ final class QemuImageContractSupport {
    * opens its whole disk through the public {@code vhd:} URI.
    */
   static FileChannel open(Path dir, byte[] content, String subformat) throws IOException {
+    Path image = convert(dir, content, subformat);
+    Path disk = Path.of(URI.create("vhd:" + image.toUri().getRawPath()));
+    return FileChannel.open(disk, StandardOpenOption.READ);
+  }
+
+  /** A new vpc image in {@code dir} whose disk is exactly {@code content}. */
+  static Path convert(Path dir, byte[] content, String subformat) throws IOException {
     QemuTools qemu = QemuTools.require();
     Path raw = Files.createTempFile(dir, "content-", ".raw");
     Files.write(raw, content);
@@ -28,7 +35,6 @@ final class QemuImageContractSupport {
     qemu.qemuImg("convert", "-f", "raw", "-O", "vpc", "-o", "subformat=" + subformat
         + ",force_size=on", raw.toString(), image.toString());
     Files.delete(raw);
-    Path disk = Path.of(URI.create("vhd:" + image.toUri().getRawPath()));
-    return FileChannel.open(disk, StandardOpenOption.READ);
+    return image;
   }
 }

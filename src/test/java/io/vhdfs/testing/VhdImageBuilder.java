@@ -608,9 +608,23 @@ public final class VhdImageBuilder {
     ByteBuffer.wrap(header).putInt(H_CHECKSUM, checksum(header, H_CHECKSUM));
   }
 
-  /** Recomputes the checksum of the footer at {@code offset} of {@code image} after an edit. */
+  /** Recomputes every checksum of a written image (each footer, the dynamic header). */
+  public static void fixChecksums(Path image, Layout layout) throws IOException {
+    for (long at : layout.footerOffsets()) {
+      fixFooterChecksum(image, at);
+    }
+    if (layout.headerOffset() >= 0) {
+      fixHeaderChecksum(image, layout.headerOffset());
+    }
+  }
+
+  /**
+   * Recomputes the checksum of the footer at {@code offset} of {@code image} after an edit (a
+   * 511-byte footer at the very end too: its missing last byte counts as zero).
+   */
   public static void fixFooterChecksum(Path image, long offset) throws IOException {
-    byte[] footer = HostBytes.read(image, offset, FOOTER_SIZE);
+    int length = (int) Math.min(FOOTER_SIZE, Files.size(image) - offset);
+    byte[] footer = Arrays.copyOf(HostBytes.read(image, offset, length), FOOTER_SIZE);
     recomputeFooterChecksum(footer);
     HostBytes.write(image, offset + F_CHECKSUM, Arrays.copyOfRange(footer, F_CHECKSUM,
         F_CHECKSUM + 4));

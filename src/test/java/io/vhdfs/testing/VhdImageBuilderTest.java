@@ -252,6 +252,27 @@ final class VhdImageBuilderTest {
     assertArrayEquals(b.expectedDisk(), Files.readAllBytes(raw));
   }
 
+  /** The layouts MalformedImageTest expects readers to accept, checked against qemu-img first. */
+  @Test
+  void qemuImgReadsUnusualButValidLayoutsAsTheBuilderDescribesThem() throws Exception {
+    assumeTrue(qemuImgAvailable(), "qemu-img not installed (Debian package qemu-utils); skipped");
+    int block = 512 * 1024;
+    VhdImageBuilder b = VhdImageBuilder.dynamic(5L << 20).creator("qem2").blockSize(block)
+        .headerOffset(8192).tableOffset(4096)
+        .block(9, random(block, 15)).block(0, random(block, 16)).block(4, random(1000, 17))
+        .blockOrder(9, 4, 0);
+    long afterTwo = 8192 / 512 + 2 + 2 * (block / 512 + 1);
+    b.blockAt(0, afterTwo + 100);
+    Path image = dir.resolve("unusual.vhd");
+    Layout layout = b.writeTo(image);
+    assertEquals(List.of(9, 4, 0), layout.allocatedBlocks());
+    assertEquals(afterTwo + 100, layout.blockSector(0));
+
+    Path raw = dir.resolve("unusual.raw");
+    run("qemu-img", "convert", "-f", "vpc", "-O", "raw", image.toString(), raw.toString());
+    assertArrayEquals(b.expectedDisk(), Files.readAllBytes(raw));
+  }
+
   @Test
   void qemuImgReadsTheFixedImageAsTheBuilderDescribesIt() throws Exception {
     assumeTrue(qemuImgAvailable(), "qemu-img not installed (Debian package qemu-utils); skipped");
@@ -283,6 +304,30 @@ final class VhdImageBuilderTest {
     byte[] footer = HostBytes.read(image, 0, 512);
     assertEquals(VhdImageBuilder.checksum(footer, 64), ByteBuffer.wrap(footer).getInt(64));
     assertEquals(1536 + 512 + 512, Files.size(image));
+  }
+
+  @Test
+  void fixChecksumsRepairsEveryStructureIncludingAShortFooter() throws IOException {
+    Path dynamic = dir.resolve("all.vhd");
+    Layout layout = VhdImageBuilder.dynamic(4L << 20).writeTo(dynamic);
+    HostBytes.writeInt(dynamic, layout.footerOffset() + VhdImageBuilder.F_TIMESTAMP, 1);
+    HostBytes.writeInt(dynamic, VhdImageBuilder.F_TIMESTAMP, 1);
+    HostBytes.writeInt(dynamic, 512 + VhdImageBuilder.H_MAX_TABLE_ENTRIES, 9);
+    VhdImageBuilder.fixChecksums(dynamic, layout);
+    for (long at : layout.footerOffsets()) {
+      byte[] f = HostBytes.read(dynamic, at, 512);
+      assertEquals(VhdImageBuilder.checksum(f, 64), ByteBuffer.wrap(f).getInt(64));
+    }
+    byte[] h = HostBytes.read(dynamic, 512, 1024);
+    assertEquals(VhdImageBuilder.checksum(h, 36), ByteBuffer.wrap(h).getInt(36));
+
+    Path old = dir.resolve("short.vhd");
+    Layout shortLayout = VhdImageBuilder.fixed(1 << 20).shortFooter(true).writeTo(old);
+    HostBytes.writeLong(old, (1 << 20) + VhdImageBuilder.F_ORIGINAL_SIZE, 12345);
+    VhdImageBuilder.fixChecksums(old, shortLayout);
+    assertEquals((1 << 20) + 511, Files.size(old), "the fix must not grow the file");
+    byte[] f = Arrays.copyOf(HostBytes.read(old, 1 << 20, 511), 512);
+    assertEquals(VhdImageBuilder.checksum(f, 64), ByteBuffer.wrap(f).getInt(64));
   }
 
   static boolean qemuImgAvailable() {
