@@ -379,6 +379,21 @@ final class SharedImageChannelsTest {
     }
   }
 
+  /** Closing a file system closes its channels, and with them their locks. */
+  @Test
+  void locksOfAClosedFileSystemAreReleased() throws IOException {
+    FileLock orphan;
+    try (FileSystem other = FileSystems.newFileSystem(image, Map.of())) {
+      FileChannel b = FileChannel.open(other.getPath("/disk"), StandardOpenOption.READ);
+      orphan = b.lock(0, 4096, true);
+    }
+    assertFalse(orphan.isValid());
+    try (FileChannel a = FileChannel.open(disk, StandardOpenOption.READ);
+        FileLock lock = a.lock(0, 4096, true)) {
+      assertTrue(lock.isValid(), "a lock of a closed file system still blocks the range");
+    }
+  }
+
   /** DESIGN.md: opening the disk for writing is refused until write support lands. */
   @Test
   void openingForWriteIsRefusedAndLeavesImageUnchanged() throws IOException {
