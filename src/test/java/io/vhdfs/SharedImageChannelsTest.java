@@ -394,6 +394,31 @@ final class SharedImageChannelsTest {
     }
   }
 
+  /**
+   * Regenerating an image at the same path (as build scripts do) while no channel is open: the
+   * cached file system must not keep answering with the old image's size or bytes.
+   */
+  @Test
+  void imageReplacedAtTheSamePathShowsTheNewSizeAndBytes() throws IOException {
+    assertEquals(expected.length, Files.size(disk));
+    try (FileChannel ch = FileChannel.open(disk, StandardOpenOption.READ)) {
+      assertReadsWholeDisk(ch);
+    }
+    QemuTools qemu = QemuTools.require();
+    Files.delete(image);
+    qemu.create(image, 20 * MIB, "");
+    qemu.write(image, List.of(new Write(0xd1, 17 * MIB + 512, 4096)));
+    Path raw = dir.resolve("replaced.raw");
+    qemu.convertToRaw(image, raw);
+    expected = Files.readAllBytes(raw);
+
+    assertEquals(expected.length, Files.size(disk), "Files.size after the image was replaced");
+    try (FileChannel ch = FileChannel.open(disk, StandardOpenOption.READ)) {
+      assertReadsWholeDisk(ch);
+    }
+    assertEquals(expected.length, Files.size(disk), "Files.size after reopening");
+  }
+
   /** DESIGN.md: opening the disk for writing is refused until write support lands. */
   @Test
   void openingForWriteIsRefusedAndLeavesImageUnchanged() throws IOException {
