@@ -24,6 +24,8 @@ import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -417,6 +419,15 @@ final class SharedImageChannelsTest {
       assertReadsWholeDisk(ch);
     }
     assertEquals(expected.length, Files.size(disk), "Files.size after reopening");
+  }
+
+  /** DESIGN.md §1: the disk's times are the host file's, also after another program wrote it. */
+  @Test
+  void lastModifiedTimeFollowsTheHostFile() throws IOException {
+    assertEquals(Files.getLastModifiedTime(image), Files.getLastModifiedTime(disk));
+    Files.setLastModifiedTime(image, FileTime.from(Instant.parse("2001-02-03T04:05:06Z")));
+    assertEquals(Files.getLastModifiedTime(image), Files.getLastModifiedTime(disk),
+        "after the host file's time changed");
   }
 
   /** DESIGN.md: opening the disk for writing is refused until write support lands. */
