@@ -421,6 +421,29 @@ final class SharedImageChannelsTest {
     assertEquals(expected.length, Files.size(disk), "Files.size after reopening");
   }
 
+  /**
+   * The hard case of a replaced image: the new file has the same length and carries the same
+   * modification time (tar extraction and reproducible builds pin mtimes), yet is another file
+   * with another virtual size. Only the file's identity (its file key) gives the change away.
+   */
+  @Test
+  void imageReplacedBySameLengthFileWithSameTimeShowsTheNewSize() throws IOException {
+    QemuTools qemu = QemuTools.require();
+    Path first = dir.resolve("pinned.vhd");
+    qemu.create(first, 64 * MIB, "force_size=on");
+    Path pinnedDisk = Path.of(URI.create("vhd:" + first.toUri().getRawPath()));
+    assertEquals(64 * MIB, Files.size(pinnedDisk));
+    FileTime pinned = Files.getLastModifiedTime(first);
+    long length = Files.size(first);
+
+    Files.delete(first);
+    qemu.create(first, 63 * MIB, "force_size=on"); // one BAT entry fewer, same padded BAT
+    Files.setLastModifiedTime(first, pinned);
+    assertEquals(length, Files.size(first), "fixture: the two images must have the same length");
+
+    assertEquals(63 * MIB, Files.size(pinnedDisk), "Files.size after the image was replaced");
+  }
+
   /** DESIGN.md §1: the disk's times are the host file's, also after another program wrote it. */
   @Test
   void lastModifiedTimeFollowsTheHostFile() throws IOException {
