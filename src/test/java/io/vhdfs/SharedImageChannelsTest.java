@@ -22,6 +22,7 @@ import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.FileSystem;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
@@ -442,6 +443,20 @@ final class SharedImageChannelsTest {
     assertEquals(length, Files.size(first), "fixture: the two images must have the same length");
 
     assertEquals(63 * MIB, Files.size(pinnedDisk), "Files.size after the image was replaced");
+  }
+
+  /** Once the image is gone the cached file system must not pretend the disk still exists. */
+  @Test
+  void deletedImageIsNoLongerThere() throws IOException {
+    assertEquals(expected.length, Files.size(disk));
+    try (FileChannel ch = FileChannel.open(disk, StandardOpenOption.READ)) {
+      assertReadsWholeDisk(ch);
+    }
+    Files.delete(image);
+    assertFalse(Files.exists(disk), "Files.exists after the image was deleted");
+    assertThrows(NoSuchFileException.class, () -> Files.size(disk));
+    assertThrows(NoSuchFileException.class,
+        () -> FileChannel.open(disk, StandardOpenOption.READ).close());
   }
 
   /** DESIGN.md §1: the disk's times are the host file's, also after another program wrote it. */
