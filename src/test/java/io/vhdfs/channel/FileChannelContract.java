@@ -86,18 +86,23 @@ public abstract class FileChannelContract {
   }
 
   /**
-   * Length of the content the tests use. The default spans more than two 2 MiB VHD blocks and
-   * ends inside a block, so reads cross block boundaries and meet a partial last block.
+   * Length of the content the tests use: a multiple of 512 and at least {@link #MIN_CONTENT}.
+   * The default spans more than two 2 MiB VHD blocks and ends inside a block, so reads cross
+   * block boundaries and meet a partial last block.
    */
   protected int contentLength() {
     return 5 * MIB + 3 * SECTOR;
   }
 
+  /** Some tests read around the 2 MiB mark and a megabyte past it. */
+  protected static final int MIN_CONTENT = 4 * MIB;
+
   @BeforeEach
   final void makeContent() {
     int length = contentLength();
-    if (length <= 0 || length % SECTOR != 0) {
-      throw new IllegalStateException("contentLength must be a positive multiple of 512: " + length);
+    if (length < MIN_CONTENT || length % SECTOR != 0) {
+      throw new IllegalStateException("contentLength must be a multiple of 512 of at least "
+          + MIN_CONTENT + ": " + length);
     }
     content = sectorStampedBytes(length);
   }
