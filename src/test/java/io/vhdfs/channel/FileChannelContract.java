@@ -73,7 +73,7 @@ public abstract class FileChannelContract {
   /**
    * Opens a read-only channel whose bytes are exactly {@code content}.
    *
-   * @param content the bytes to expose; its length is a positive multiple of 512
+   * @param content the bytes to expose; its length is {@link #contentLength()}
    */
   protected abstract FileChannel openReadOnly(byte[] content) throws IOException;
 
