@@ -8,6 +8,7 @@ import io.vhdfs.disk.HostFile;
 import io.vhdfs.disk.VirtualDisk;
 import java.io.IOException;
 import java.net.URI;
+import java.nio.ByteBuffer;
 import java.nio.file.ClosedFileSystemException;
 import java.nio.file.FileStore;
 import java.nio.file.FileSystem;
@@ -16,9 +17,9 @@ import java.nio.file.Path;
 import java.nio.file.PathMatcher;
 import java.nio.file.WatchService;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.UserPrincipalLookupService;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -49,8 +50,8 @@ final class VhdFileSystem extends FileSystem {
   private VirtualDisk openDisk;
   private int users;
   private DiskInfo lastInfo;
-  /** The host file's modification time when {@link #lastInfo} was read. */
-  private FileTime lastInfoModified;
+  /** The host file's length, time and key when {@link #lastInfo} was read. */
+  private List<Object> lastInfoIdentity;
 
   /**
    * @param image the image on its host
@@ -101,13 +102,26 @@ final class VhdFileSystem extends FileSystem {
     if (openDisk != null) {
       return openDisk.info();
     }
-    BasicFileAttributes host = Files.readAttributes(image, BasicFileAttributes.class);
-    if (lastInfo == null || host.size() != lastInfo.hostSize()
-        || !host.lastModifiedTime().equals(lastInfoModified)) {
+    List<Object> identity = hostIdentity();
+    if (lastInfo == null || !identity.equals(lastInfoIdentity)) {
       validate();
-      lastInfoModified = host.lastModifiedTime();
+      lastInfoIdentity = identity;
     }
     return lastInfo;
+  }
+
+  /**
+   * What tells whether the image changed since its metadata was read: length, time and file key,
+   * and the last 512 bytes, since a replacement can match the rest (tar and reproducible builds
+   * pin times; a deleted file's inode is reused at once).
+   */
+  private List<Object> hostIdentity() throws IOException {
+    BasicFileAttributes host = Files.readAttributes(image, BasicFileAttributes.class);
+    ByteBuffer tail = ByteBuffer.allocate((int) Math.min(512, host.size()));
+    try (HostFile file = HostFile.openForReading(image)) {
+      file.readFully(tail, host.size() - tail.capacity());
+    }
+    return Arrays.asList(host.size(), host.lastModifiedTime(), host.fileKey(), tail.flip());
   }
 
   /** Opens a channel on the disk. */
