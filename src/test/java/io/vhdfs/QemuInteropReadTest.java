@@ -298,6 +298,38 @@ final class QemuInteropReadTest {
     }
   }
 
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("bigSparseImages")
+  void libvhdiReadsTheSameSampledWindows(Recipe recipe, SeededRandom random) throws Exception {
+    Path python = pythonWithPyvhdi();
+    Fixture f = build(recipe);
+    List<long[]> windows = new ArrayList<>();
+    for (Write w : f.writes()) {
+      windows.add(new long[] {w.offset(), Math.min(w.length(), MIB)});
+    }
+    for (int i = 0; i < 16; i++) {
+      windows.add(new long[] {(long) (random.nextDouble() * (f.virtualSize() - MIB)), MIB});
+    }
+    windows.add(new long[] {f.virtualSize() - MIB, MIB});
+
+    List<String> command = new ArrayList<>(List.of(python.toString(),
+        Files.writeString(dir.resolve("libvhdi_windows.py"), LIBVHDI_WINDOWS).toString(),
+        f.image().toString()));
+    StringBuilder ours = new StringBuilder();
+    try (FileChannel ch = FileChannel.open(diskOf(f.image()), StandardOpenOption.READ)) {
+      ours.append(ch.size()).append('\n');
+      for (long[] w : windows) {
+        command.add(w[0] + ":" + w[1]);
+        ByteBuffer window = ByteBuffer.allocate((int) w[1]);
+        readFully(ch, window, w[0]);
+        ours.append(w[0]).append(' ').append(sha256(window.array())).append('\n');
+      }
+    }
+    String theirs = QemuTools.run(Duration.ofMinutes(2), command).stdout();
+    assertEquals(ours.toString(), theirs, "vhdfs (expected) vs libvhdi (actual): media size, "
+        + "then offset and sha256 of each window; " + random);
+  }
+
   /** DESIGN.md §1: the URI is percent-encoded as in a file: URI, so any file name works. */
   @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"my disk.vhd", "100%.vhd", "a#b.vhd",
@@ -420,6 +452,14 @@ final class QemuInteropReadTest {
     }
   }
 
+  private static String sha256(byte[] bytes) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (NoSuchAlgorithmException e) {
+      throw new AssertionError(e);
+    }
+  }
+
   private static String sha256(FileChannel ch) throws IOException {
     MessageDigest digest;
     try {
@@ -455,6 +495,18 @@ final class QemuInteropReadTest {
       "    off += n",
       "f.close()",
       "print(size, h.hexdigest())",
+      "");
+
+  /** Prints the media size, then "offset sha256" for each "offset:length" argument. */
+  private static final String LIBVHDI_WINDOWS = String.join("\n",
+      "import hashlib, sys, pyvhdi",
+      "f = pyvhdi.file()",
+      "f.open(sys.argv[1])",
+      "print(f.get_media_size())",
+      "for arg in sys.argv[2:]:",
+      "    off, n = (int(x) for x in arg.split(':'))",
+      "    print(off, hashlib.sha256(f.read_buffer_at_offset(n, off)).hexdigest())",
+      "f.close()",
       "");
 
   private static volatile Optional<Path> pythonWithPyvhdi;

@@ -24,6 +24,8 @@ import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -377,6 +379,55 @@ final class SharedImageChannelsTest {
       assertTrue(held.isValid());
       assertThrows(OverlappingFileLockException.class, () -> b.lock(1024, 4096, true));
     }
+  }
+
+  /** Closing a file system closes its channels, and with them their locks. */
+  @Test
+  void locksOfAClosedFileSystemAreReleased() throws IOException {
+    FileLock orphan;
+    try (FileSystem other = FileSystems.newFileSystem(image, Map.of())) {
+      FileChannel b = FileChannel.open(other.getPath("/disk"), StandardOpenOption.READ);
+      orphan = b.lock(0, 4096, true);
+    }
+    assertFalse(orphan.isValid());
+    try (FileChannel a = FileChannel.open(disk, StandardOpenOption.READ);
+        FileLock lock = a.lock(0, 4096, true)) {
+      assertTrue(lock.isValid(), "a lock of a closed file system still blocks the range");
+    }
+  }
+
+  /**
+   * Regenerating an image at the same path (as build scripts do) while no channel is open: the
+   * cached file system must not keep answering with the old image's size or bytes.
+   */
+  @Test
+  void imageReplacedAtTheSamePathShowsTheNewSizeAndBytes() throws IOException {
+    assertEquals(expected.length, Files.size(disk));
+    try (FileChannel ch = FileChannel.open(disk, StandardOpenOption.READ)) {
+      assertReadsWholeDisk(ch);
+    }
+    QemuTools qemu = QemuTools.require();
+    Files.delete(image);
+    qemu.create(image, 20 * MIB, "");
+    qemu.write(image, List.of(new Write(0xd1, 17 * MIB + 512, 4096)));
+    Path raw = dir.resolve("replaced.raw");
+    qemu.convertToRaw(image, raw);
+    expected = Files.readAllBytes(raw);
+
+    assertEquals(expected.length, Files.size(disk), "Files.size after the image was replaced");
+    try (FileChannel ch = FileChannel.open(disk, StandardOpenOption.READ)) {
+      assertReadsWholeDisk(ch);
+    }
+    assertEquals(expected.length, Files.size(disk), "Files.size after reopening");
+  }
+
+  /** DESIGN.md §1: the disk's times are the host file's, also after another program wrote it. */
+  @Test
+  void lastModifiedTimeFollowsTheHostFile() throws IOException {
+    assertEquals(Files.getLastModifiedTime(image), Files.getLastModifiedTime(disk));
+    Files.setLastModifiedTime(image, FileTime.from(Instant.parse("2001-02-03T04:05:06Z")));
+    assertEquals(Files.getLastModifiedTime(image), Files.getLastModifiedTime(disk),
+        "after the host file's time changed");
   }
 
   /** DESIGN.md: opening the disk for writing is refused until write support lands. */

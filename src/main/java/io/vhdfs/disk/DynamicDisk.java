@@ -45,6 +45,12 @@ final class DynamicDisk implements VirtualDisk {
       return n;
     }
     int at = dst.position();
+    long direct = mapper.directOffset(position, n);
+    if (direct >= 0) {
+      host.readFully(dst.slice(at, n), direct);
+      dst.position(at + n);
+      return n;
+    }
     for (Run run : mapper.map(position, n)) {
       if (run.kind() == Run.Kind.DATA) {
         host.readFully(dst.slice(at, run.length()), run.hostOffset());

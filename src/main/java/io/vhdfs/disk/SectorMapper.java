@@ -24,6 +24,23 @@ final class SectorMapper {
     this.bitmaps = bitmaps;
   }
 
+  /**
+   * Where {@code [position, position + length)} lies in the file when it is one stretch of a fully
+   * written block (the common case, served without building runs), or -1.
+   */
+  long directOffset(long position, int length) throws IOException {
+    int block = (int) (position >>> blockShift);
+    int inBlock = (int) (position & ((1L << blockShift) - 1));
+    if (inBlock + (long) length > (1L << blockShift)) {
+      return -1;
+    }
+    long bitmapAt = bat.bitmapOffset(block);
+    if (bitmapAt < 0 || bitmaps.partial(block, bitmapAt) != null) {
+      return -1;
+    }
+    return bitmapAt + bitmapSize + inBlock;
+  }
+
   /** The runs covering {@code [position, position + length)}, in order. */
   List<Run> map(long position, int length) throws IOException {
     List<Run> runs = new ArrayList<>(2);

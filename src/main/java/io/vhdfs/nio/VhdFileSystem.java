@@ -11,9 +11,12 @@ import java.net.URI;
 import java.nio.file.ClosedFileSystemException;
 import java.nio.file.FileStore;
 import java.nio.file.FileSystem;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.PathMatcher;
 import java.nio.file.WatchService;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.UserPrincipalLookupService;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -46,6 +49,8 @@ final class VhdFileSystem extends FileSystem {
   private VirtualDisk openDisk;
   private int users;
   private DiskInfo lastInfo;
+  /** The host file's modification time when {@link #lastInfo} was read. */
+  private FileTime lastInfoModified;
 
   /**
    * @param image the image on its host
@@ -86,14 +91,21 @@ final class VhdFileSystem extends FileSystem {
     return disk;
   }
 
-  /** The disk's metadata: live while a channel is open, else as of the last opening. */
+  /**
+   * The disk's metadata: live while a channel is open; otherwise from the last opening, unless the
+   * host file's length or modification time says it changed since (another tool wrote it, or a
+   * new image replaced it), in which case the image is opened again.
+   */
   synchronized DiskInfo info() throws IOException {
     ensureOpen();
     if (openDisk != null) {
       return openDisk.info();
     }
-    if (lastInfo == null) {
+    BasicFileAttributes host = Files.readAttributes(image, BasicFileAttributes.class);
+    if (lastInfo == null || host.size() != lastInfo.hostSize()
+        || !host.lastModifiedTime().equals(lastInfoModified)) {
       validate();
+      lastInfoModified = host.lastModifiedTime();
     }
     return lastInfo;
   }
