@@ -44,34 +44,32 @@ final class DynamicDisk implements VirtualDisk {
     if (n <= 0) {
       return n;
     }
-    int at = dst.position();
     long direct = mapper.directOffset(position, n);
     if (direct >= 0) {
-      host.readFully(dst.slice(at, n), direct);
-      dst.position(at + n);
+      host.readFully(dst, n, direct);
       return n;
     }
     for (Run run : mapper.map(position, n)) {
       if (run.kind() == Run.Kind.DATA) {
-        host.readFully(dst.slice(at, run.length()), run.hostOffset());
+        host.readFully(dst, run.length(), run.hostOffset());
       } else {
-        fillZeros(dst, at, run.length());
+        fillZeros(dst, run.length());
       }
-      at += run.length();
     }
-    dst.position(at);
     return n;
   }
 
-  private static void fillZeros(ByteBuffer dst, int at, int length) {
+  /** Puts {@code length} zeros at the buffer's position, advancing it. */
+  private static void fillZeros(ByteBuffer dst, int length) {
     if (dst.hasArray()) {
-      int from = dst.arrayOffset() + at;
+      int from = dst.arrayOffset() + dst.position();
       Arrays.fill(dst.array(), from, from + length, (byte) 0);
+      dst.position(dst.position() + length);
       return;
     }
     for (int done = 0; done < length; ) {
       int chunk = Math.min(ZEROS.length, length - done);
-      dst.put(at + done, ZEROS, 0, chunk);
+      dst.put(ZEROS, 0, chunk);
       done += chunk;
     }
   }

@@ -22,8 +22,7 @@ final class FixedDisk implements VirtualDisk {
   public int read(ByteBuffer dst, long position) throws IOException {
     int n = ReadSpan.length(dst, position, info.size());
     if (n > 0) {
-      host.readFully(dst.slice(dst.position(), n), position);
-      dst.position(dst.position() + n);
+      host.readFully(dst, n, position);
     }
     return n;
   }

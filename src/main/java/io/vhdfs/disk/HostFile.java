@@ -97,6 +97,20 @@ public final class HostFile implements Closeable {
     }
   }
 
+  /**
+   * Reads exactly {@code length} bytes at {@code position} into {@code dst} at its position,
+   * advancing it; the buffer's limit is restored afterwards.
+   */
+  public void readFully(ByteBuffer dst, int length, long position) throws IOException {
+    int limit = dst.limit();
+    dst.limit(dst.position() + length);
+    try {
+      readFully(dst, position);
+    } finally {
+      dst.limit(limit);
+    }
+  }
+
   /** Reads {@code length} bytes at {@code position} into a new array. */
   public byte[] readBytes(long position, int length) throws IOException {
     byte[] b = new byte[length];
