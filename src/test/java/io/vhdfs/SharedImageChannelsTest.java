@@ -3,6 +3,7 @@ package io.vhdfs;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -22,6 +23,7 @@ import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.FileSystem;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
@@ -32,6 +34,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -419,6 +423,100 @@ final class SharedImageChannelsTest {
       assertReadsWholeDisk(ch);
     }
     assertEquals(expected.length, Files.size(disk), "Files.size after reopening");
+  }
+
+  /**
+   * The hard case of a replaced image: the new file has the same length and carries the same
+   * modification time (tar extraction and reproducible builds pin mtimes), yet is another file
+   * with another virtual size. Only the file's identity (its file key) gives the change away.
+   */
+  @Test
+  void imageReplacedBySameLengthFileWithSameTimeShowsTheNewSize() throws IOException {
+    QemuTools qemu = QemuTools.require();
+    Path first = dir.resolve("pinned.vhd");
+    qemu.create(first, 64 * MIB, "force_size=on");
+    Path pinnedDisk = Path.of(URI.create("vhd:" + first.toUri().getRawPath()));
+    assertEquals(64 * MIB, Files.size(pinnedDisk));
+    FileTime pinned = Files.getLastModifiedTime(first);
+    long length = Files.size(first);
+
+    Files.delete(first);
+    qemu.create(first, 63 * MIB, "force_size=on"); // one BAT entry fewer, same padded BAT
+    Files.setLastModifiedTime(first, pinned);
+    assertEquals(length, Files.size(first), "fixture: the two images must have the same length");
+
+    assertEquals(63 * MIB, Files.size(pinnedDisk), "Files.size after the image was replaced");
+  }
+
+  /** Once the image is gone the cached file system must not pretend the disk still exists. */
+  @Test
+  void deletedImageIsNoLongerThere() throws IOException {
+    assertEquals(expected.length, Files.size(disk));
+    try (FileChannel ch = FileChannel.open(disk, StandardOpenOption.READ)) {
+      assertReadsWholeDisk(ch);
+    }
+    Files.delete(image);
+    assertFalse(Files.exists(disk), "Files.exists after the image was deleted");
+    assertThrows(NoSuchFileException.class, () -> Files.size(disk));
+    assertThrows(NoSuchFileException.class,
+        () -> FileChannel.open(disk, StandardOpenOption.READ).close());
+  }
+
+  /**
+   * {@code Path.of(uri)} creates the image's file system on first use; many threads doing that
+   * at once for a fresh image must all get the one file system (it is keyed by the real path)
+   * and all read the disk, with no FileSystemAlreadyExistsException from a registry race.
+   */
+  @Test
+  @Timeout(60)
+  void manyThreadsFirstUsingAnImageAtOnceShareOneFileSystem() throws Exception {
+    QemuTools qemu = QemuTools.require();
+    Path fresh = dir.resolve("fresh.vhd");
+    Path freshRaw = dir.resolve("fresh.raw");
+    qemu.create(fresh, 4 * MIB, "");
+    qemu.write(fresh, List.of(new Write(0x2f, 1536, 3 * MIB)));
+    qemu.convertToRaw(fresh, freshRaw);
+    byte[] want = Files.readAllBytes(freshRaw);
+    URI uri = URI.create("vhd:" + fresh.toUri().getRawPath());
+
+    int threads = 8;
+    CyclicBarrier start = new CyclicBarrier(threads);
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      List<Future<FileSystem>> results = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        results.add(pool.submit(() -> {
+          start.await();
+          Path p = Path.of(uri);
+          try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
+            ByteBuffer all = ByteBuffer.allocate(want.length);
+            long at = 0;
+            while (all.hasRemaining()) {
+              int n = ch.read(all, at);
+              assertTrue(n > 0, "disk ended early at " + at);
+              at += n;
+            }
+            assertArrayEquals(want, all.array());
+          }
+          return p.getFileSystem();
+        }));
+      }
+      FileSystem first = null;
+      for (Future<FileSystem> r : results) {
+        FileSystem fs;
+        try {
+          fs = r.get(30, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+          throw new AssertionError("a thread failed to use the fresh image", e.getCause());
+        }
+        if (first == null) {
+          first = fs;
+        }
+        assertSame(first, fs, "two file systems for one image");
+      }
+    } finally {
+      pool.shutdownNow();
+    }
   }
 
   /** DESIGN.md §1: the disk's times are the host file's, also after another program wrote it. */

@@ -73,7 +73,7 @@ public abstract class FileChannelContract {
   /**
    * Opens a read-only channel whose bytes are exactly {@code content}.
    *
-   * @param content the bytes to expose; its length is a positive multiple of 512
+   * @param content the bytes to expose; its length is {@link #contentLength()}
    */
   protected abstract FileChannel openReadOnly(byte[] content) throws IOException;
 
@@ -86,18 +86,23 @@ public abstract class FileChannelContract {
   }
 
   /**
-   * Length of the content the tests use. The default spans more than two 2 MiB VHD blocks and
-   * ends inside a block, so reads cross block boundaries and meet a partial last block.
+   * Length of the content the tests use: a multiple of 512 and at least {@link #MIN_CONTENT}.
+   * The default spans more than two 2 MiB VHD blocks and ends inside a block, so reads cross
+   * block boundaries and meet a partial last block.
    */
   protected int contentLength() {
     return 5 * MIB + 3 * SECTOR;
   }
 
+  /** Some tests read around the 2 MiB mark and a megabyte past it. */
+  protected static final int MIN_CONTENT = 4 * MIB;
+
   @BeforeEach
   final void makeContent() {
     int length = contentLength();
-    if (length <= 0 || length % SECTOR != 0) {
-      throw new IllegalStateException("contentLength must be a positive multiple of 512: " + length);
+    if (length < MIN_CONTENT || length % SECTOR != 0) {
+      throw new IllegalStateException("contentLength must be a multiple of 512 of at least "
+          + MIN_CONTENT + ": " + length);
     }
     content = sectorStampedBytes(length);
   }
@@ -372,6 +377,91 @@ public abstract class FileChannelContract {
           : ByteBuffer.allocateDirect(length);
       checkPositionalRead(ch, dst, at, random + ", read " + i);
     }
+  }
+
+  /**
+   * A long random mix of every read operation against a model that knows only the content and
+   * the position: catches position bookkeeping that one-operation tests miss (a relative read
+   * after a positional one, a scattering read after a seek past the end, ...).
+   */
+  @Test
+  void randomOperationSequenceMatchesModel(SeededRandom random) throws IOException {
+    FileChannel ch = open();
+    long position = 0;
+    for (int i = 0; i < 600; i++) {
+      String where = random + ", operation " + i + ", model position " + position;
+      switch (random.nextInt(6)) {
+        case 0 -> {
+          long target = random.nextInt(8) == 0 ? content.length + (long) random.nextInt(5000)
+              : random.nextInt(content.length);
+          assertSame(ch, ch.position(target));
+          position = target;
+        }
+        case 1 -> {
+          ByteBuffer dst = buffer(random, 1 + random.nextInt(random.nextBoolean() ? 3000 : MIB));
+          int n = ch.read(dst);
+          position = checkRelativeRead(dst, n, position, where);
+        }
+        case 2 -> {
+          long at = randomOffset(random);
+          ByteBuffer dst = buffer(random, 1 + random.nextInt(300_000));
+          checkPositionalRead(ch, dst, at, where);
+        }
+        case 3 -> {
+          ByteBuffer[] dsts = new ByteBuffer[1 + random.nextInt(4)];
+          for (int k = 0; k < dsts.length; k++) {
+            dsts[k] = buffer(random, random.nextInt(70_000));
+          }
+          long n = ch.read(dsts);
+          long remaining = Arrays.stream(dsts).mapToLong(ByteBuffer::remaining).sum()
+              + (n > 0 ? n : 0);
+          long expected = position >= content.length ? (remaining == 0 ? 0 : -1)
+              : Math.min(remaining, content.length - position);
+          assertEquals(expected, n, "scattering read count, " + where);
+          ByteArrayOutputStream got = new ByteArrayOutputStream();
+          for (ByteBuffer d : dsts) {
+            got.writeBytes(bytesOf(d.flip()));
+          }
+          if (n > 0) {
+            assertArrayEquals(Arrays.copyOfRange(content, (int) position, (int) (position + n)),
+                got.toByteArray(), "scattering read bytes, " + where);
+            position += n;
+          }
+        }
+        case 4 -> {
+          long from = randomOffset(random);
+          long count = random.nextInt(200_000);
+          ByteArrayOutputStream sink = new ByteArrayOutputStream();
+          long n = ch.transferTo(from, count, Channels.newChannel(sink));
+          long expected = from >= content.length ? 0 : Math.min(count, content.length - from);
+          // transferTo may stop short; what it did move must be right.
+          assertTrue(n <= expected && (n > 0 || expected == 0), "transferTo count " + n
+              + " of " + expected + ", " + where);
+          assertEquals(n, sink.size());
+          if (n > 0) {
+            assertArrayEquals(Arrays.copyOfRange(content, (int) from, (int) (from + n)),
+                sink.toByteArray(), "transferTo bytes, " + where);
+          }
+        }
+        default -> assertEquals(content.length, ch.size(), where);
+      }
+      assertEquals(position, ch.position(), "channel position, " + where);
+    }
+  }
+
+  private long checkRelativeRead(ByteBuffer dst, int n, long position, String where) {
+    if (position >= content.length) {
+      assertEquals(-1, n, "relative read at or past the end, " + where);
+      return position;
+    }
+    int expected = (int) Math.min(dst.capacity(), content.length - position);
+    assertEquals(expected, n, "relative read count, " + where);
+    assertSameBytes(dst.flip(), position, n, where);
+    return position + n;
+  }
+
+  private static ByteBuffer buffer(Random random, int capacity) {
+    return random.nextBoolean() ? ByteBuffer.allocate(capacity) : ByteBuffer.allocateDirect(capacity);
   }
 
   // ---------------------------------------------------------------- scattering reads
