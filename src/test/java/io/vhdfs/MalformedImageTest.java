@@ -30,6 +30,11 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.UUID;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.ThrowingSupplier;
@@ -703,6 +708,71 @@ final class MalformedImageTest {
     } finally {
       System.out.printf(Locale.ROOT, "%-56s %-13s %5d ms  %s%n", c.name, route,
           (System.nanoTime() - start) / 1_000_000, outcome);
+    }
+  }
+
+  /**
+   * Threads racing to open the same images through their URIs (so racing to create the
+   * auto-created file systems) each read exactly or get the same refusal, with nothing else.
+   */
+  @Test
+  void concurrentOpensOfGoodAndBadImagesReadExactlyOrRefuse(@TempDir Path dir) throws Exception {
+    VhdImageBuilder good = baseDynamic();
+    Path goodImage = dir.resolve("good.vhd");
+    good.writeTo(goodImage);
+    Path badImage = dir.resolve("bad.vhd");
+    Layout l = baseDynamic().writeTo(badImage);
+    HostBytes.writeInt(badImage, l.batEntryOffset(2), (int) l.blockSector(0));
+    byte[] expected = good.expectedContent(3L * MIB, MIB);
+    int threads = 8;
+    int rounds = 25;
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      assertTimeoutPreemptively(Duration.ofSeconds(30), () -> {
+        CyclicBarrier start = new CyclicBarrier(threads);
+        List<Future<?>> results = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+          boolean readGood = t % 2 == 0;
+          results.add(pool.submit(() -> {
+            start.await();
+            for (int r = 0; r < rounds; r++) {
+              Path image = readGood ? goodImage : badImage;
+              Path disk = Path.of(URI.create("vhd:" + image.toUri().getRawPath()));
+              try (FileChannel ch = (FileChannel) Files.newByteChannel(disk)) {
+                ByteBuffer buf = ByteBuffer.allocate(MIB);
+                while (buf.hasRemaining()) {
+                  if (ch.read(buf, 3L * MIB + buf.position()) < 0) {
+                    fail("early end of stream");
+                  }
+                }
+                if (!readGood) {
+                  fail("opened an image with aliased BAT entries");
+                }
+                if (!Arrays.equals(expected, buf.array())) {
+                  fail("wrong bytes under concurrent opens");
+                }
+              } catch (AssertionFailedError e) {
+                throw e;
+              } catch (Throwable e) {
+                if (readGood) {
+                  throw new AssertionFailedError("the good image failed: " + e, e);
+                }
+                assertRefusal(e, badImage, Expect.fails("BAT entry", "overlap"));
+              }
+            }
+            return null;
+          }));
+        }
+        for (Future<?> f : results) {
+          try {
+            f.get();
+          } catch (ExecutionException e) {
+            throw e.getCause();
+          }
+        }
+      });
+    } finally {
+      pool.shutdownNow();
     }
   }
 
