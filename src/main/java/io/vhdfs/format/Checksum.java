@@ -1,5 +1,7 @@
 package io.vhdfs.format;
 
+import io.vhdfs.VhdFormatException;
+
 /**
  * The VHD checksum shared by the footer and the dynamic header: the one's complement of the
  * unsigned byte sum of the structure, summed with its own checksum field taken as zero.
@@ -21,5 +23,19 @@ public final class Checksum {
       }
     }
     return ~sum;
+  }
+
+  /**
+   * Checks the stored checksum of the {@code length}-byte structure {@code what} at
+   * {@code b[off..]}, found at byte {@code at} of {@code file}.
+   */
+  static void verify(byte[] b, int off, int length, int fieldOffset, String what, String file,
+      long at) throws VhdFormatException {
+    int stored = Bytes.int32(b, off + fieldOffset);
+    int computed = compute(b, off, length, fieldOffset);
+    if (stored != computed) {
+      throw new VhdFormatException(file, at, what + " checksum mismatch: stored "
+          + Bytes.hex(stored & 0xFFFF_FFFFL) + ", computed " + Bytes.hex(computed & 0xFFFF_FFFFL));
+    }
   }
 }

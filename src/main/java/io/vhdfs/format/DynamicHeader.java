@@ -62,12 +62,7 @@ public record DynamicHeader(
     if (!Bytes.startsWith(b, off, COOKIE)) {
       throw new VhdFormatException(file, at, "dynamic header cookie 'cxsparse' missing");
     }
-    int stored = Bytes.int32(b, off + CHECKSUM_OFFSET);
-    int computed = Checksum.compute(b, off, SIZE, CHECKSUM_OFFSET);
-    if (stored != computed) {
-      throw new VhdFormatException(file, at, "dynamic header checksum mismatch: stored "
-          + Bytes.hex(stored & 0xFFFF_FFFFL) + ", computed " + Bytes.hex(computed & 0xFFFF_FFFFL));
-    }
+    Checksum.verify(b, off, SIZE, CHECKSUM_OFFSET, "dynamic header", file, at);
     int version = Bytes.int32(b, off + 24);
     if ((version >>> 16) != 1) {
       throw new VhdFormatException(file, at + 24,

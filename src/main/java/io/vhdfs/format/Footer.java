@@ -68,12 +68,7 @@ public record Footer(
     if (!hasCookie(b, off)) {
       throw new VhdFormatException(file, at, "not a VHD footer: cookie 'conectix' missing");
     }
-    int stored = Bytes.int32(b, off + CHECKSUM_OFFSET);
-    int computed = Checksum.compute(b, off, SIZE, CHECKSUM_OFFSET);
-    if (stored != computed) {
-      throw new VhdFormatException(file, at, "footer checksum mismatch: stored "
-          + Bytes.hex(stored & 0xFFFF_FFFFL) + ", computed " + Bytes.hex(computed & 0xFFFF_FFFFL));
-    }
+    Checksum.verify(b, off, SIZE, CHECKSUM_OFFSET, "footer", file, at);
     int version = Bytes.int32(b, off + 12);
     if ((version >>> 16) != 1) {
       throw new VhdFormatException(file, at + 12,
