@@ -13,6 +13,7 @@ import java.nio.channels.NonWritableChannelException;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
 import java.util.Objects;
+import java.util.function.Consumer;
 
 /**
  * A channel on the bytes of a virtual disk. Every transfer is delegated to the shared
@@ -29,7 +30,7 @@ public final class DiskChannel extends FileChannel {
   private final DiskLocks locks;
   private final boolean readable;
   private final boolean writable;
-  private final Runnable onClose;
+  private final Consumer<DiskChannel> onClose;
   private final Object positionLock = new Object();
   private long position;
 
@@ -38,10 +39,10 @@ public final class DiskChannel extends FileChannel {
    * @param locks the image's lock table
    * @param readable whether the channel was opened for reading
    * @param writable whether the channel was opened for writing
-   * @param onClose run once when the channel closes (the file system releases the disk)
+   * @param onClose told once when the channel closes (the file system releases the disk)
    */
   public DiskChannel(VirtualDisk disk, DiskLocks locks, boolean readable, boolean writable,
-      Runnable onClose) {
+      Consumer<DiskChannel> onClose) {
     this.disk = disk;
     this.locks = locks;
     this.readable = readable;
@@ -316,6 +317,6 @@ public final class DiskChannel extends FileChannel {
     for (FileLock l : locks.heldBy(this)) {
       ((DiskLock) l).invalidate();
     }
-    onClose.run();
+    onClose.accept(this);
   }
 }

@@ -72,8 +72,13 @@ final class VhdFileSystem extends FileSystem {
 
   /** Opens the image once to validate it, so a bad image fails here rather than on first use. */
   void validate() throws IOException {
+    validate(hostIdentity());
+  }
+
+  private synchronized void validate(List<Object> identity) throws IOException {
     acquireDisk();
     releaseDisk();
+    lastInfoIdentity = identity;
   }
 
   Path image() {
@@ -94,8 +99,8 @@ final class VhdFileSystem extends FileSystem {
 
   /**
    * The disk's metadata: live while a channel is open; otherwise from the last opening, unless the
-   * host file's length or modification time says it changed since (another tool wrote it, or a
-   * new image replaced it), in which case the image is opened again.
+   * host file changed since (another tool wrote it, or a new image replaced it), in which case the
+   * image is opened again.
    */
   synchronized DiskInfo info() throws IOException {
     ensureOpen();
@@ -104,8 +109,7 @@ final class VhdFileSystem extends FileSystem {
     }
     List<Object> identity = hostIdentity();
     if (lastInfo == null || !identity.equals(lastInfoIdentity)) {
-      validate();
-      lastInfoIdentity = identity;
+      validate(identity);
     }
     return lastInfo;
   }
@@ -125,15 +129,10 @@ final class VhdFileSystem extends FileSystem {
   }
 
   /** Opens a channel on the disk. */
-  DiskChannel newChannel() throws IOException {
-    synchronized (this) {
-      VirtualDisk d = acquireDisk();
-      DiskChannel[] self = new DiskChannel[1];
-      DiskChannel ch = new DiskChannel(d, locks, true, false, () -> channelClosed(self[0]));
-      self[0] = ch;
-      channels.add(ch);
-      return ch;
-    }
+  synchronized DiskChannel newChannel() throws IOException {
+    DiskChannel ch = new DiskChannel(acquireDisk(), locks, true, false, this::channelClosed);
+    channels.add(ch);
+    return ch;
   }
 
   private synchronized VirtualDisk acquireDisk() throws IOException {
@@ -160,14 +159,12 @@ final class VhdFileSystem extends FileSystem {
     }
   }
 
-  private void channelClosed(DiskChannel ch) {
-    synchronized (this) {
-      channels.remove(ch);
-      try {
-        releaseDisk();
-      } catch (IOException e) {
-        // Closing a read-only host channel has nothing to lose; the channel is closed regardless.
-      }
+  private synchronized void channelClosed(DiskChannel ch) {
+    channels.remove(ch);
+    try {
+      releaseDisk();
+    } catch (IOException e) {
+      // Closing a read-only host channel has nothing to lose; the channel is closed regardless.
     }
   }
 
