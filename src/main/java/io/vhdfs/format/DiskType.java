@@ -27,11 +27,6 @@ public enum DiskType {
     return label;
   }
 
-  /** Whether the image has a dynamic header and a block allocation table. */
-  public boolean isSparse() {
-    return this != FIXED;
-  }
-
   /** The type with this footer code, or {@code null} for a code the spec does not define. */
   public static DiskType fromCode(int code) {
     for (DiskType t : values()) {

@@ -13,10 +13,4 @@ public final class VhdTime {
   public static Instant toInstant(long vhdSeconds) {
     return Instant.ofEpochSecond(EPOCH_OFFSET + vhdSeconds);
   }
-
-  /** The stored form of an instant, clamped to what 32 unsigned bits can hold. */
-  public static long fromInstant(Instant t) {
-    long s = t.getEpochSecond() - EPOCH_OFFSET;
-    return Math.max(0, Math.min(s, 0xFFFF_FFFFL));
-  }
 }

@@ -188,10 +188,6 @@ final class VhdFileSystem extends FileSystem {
     }
   }
 
-  FileSystemConfig config() {
-    return config;
-  }
-
   @Override
   public VhdFileSystemProvider provider() {
     return provider;
