@@ -1,0 +1,26 @@
+package io.vhdfs.channel;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+/** The write contract on a fixed image that qemu-img converted from the content. */
+final class QemuFixedImageWritableContractTest extends WritableFileChannelContract {
+  private Path image;
+
+  @Override
+  protected Path create(byte[] content) throws IOException {
+    Path[] made = WritableImageSupport.qemuMade(tempDir, content, "fixed");
+    image = made[0];
+    return made[1];
+  }
+
+  @Override
+  protected boolean resizable() {
+    return false;
+  }
+
+  @Override
+  protected void checkStoredBytes(Path file, byte[] expected) throws IOException {
+    WritableImageSupport.checkStored(image, expected, tempDir);
+  }
+}
