@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertThrowsExactly;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.vhdfs.testing.Interrupts;
 import io.vhdfs.testing.SeedExtension;
 import io.vhdfs.testing.SeedExtension.SeededRandom;
 import java.io.ByteArrayInputStream;
@@ -135,10 +136,31 @@ public abstract class WritableFileChannelContract {
     file = create(model.clone());
   }
 
+  /**
+   * Closes every channel the test opened, in a helper thread: after a deadlock in the library
+   * (see {@link Interrupts}) a close may never return, and that must fail this test rather than
+   * hang the run.
+   */
   @AfterEach
-  final void closeOpened() throws IOException {
-    for (FileChannel ch : opened) {
-      ch.close();
+  final void closeOpened() throws Exception {
+    AtomicReference<Exception> failure = new AtomicReference<>();
+    Thread closer = new Thread(() -> {
+      for (FileChannel ch : opened) {
+        try {
+          ch.close();
+        } catch (Exception e) {
+          failure.compareAndSet(null, e);
+        }
+      }
+    }, "contract-closer");
+    closer.setDaemon(true);
+    closer.start();
+    closer.join(30_000);
+    if (closer.isAlive()) {
+      fail("closing the test's channels did not finish within 30 s (deadlocked?)");
+    }
+    if (failure.get() != null) {
+      throw failure.get();
     }
   }
 
@@ -1186,10 +1208,11 @@ public abstract class WritableFileChannelContract {
         }
         interruptedAfterwards.set(Thread.currentThread().isInterrupted());
       }, "interrupted-writer");
+      writer.setDaemon(true);
       writer.start();
       assertTrue(writing.await(10, TimeUnit.SECONDS), "writer never completed a write");
       Thread.sleep(round % 3);
-      writer.interrupt();
+      Interrupts.interruptWithin(writer, 30_000);
       writer.join(10_000);
       String where = "round " + round;
       assertFalse(writer.isAlive(), "interrupted writer did not stop, " + where);
@@ -1238,7 +1261,7 @@ public abstract class WritableFileChannelContract {
     int regionLength = 64 * KIB;
     int writers = regions.length;
     CountDownLatch everyoneWrote = new CountDownLatch(writers);
-    ExecutorService pool = Executors.newFixedThreadPool(writers);
+    ExecutorService pool = Executors.newFixedThreadPool(writers, Interrupts.DAEMON_THREADS);
     try {
       List<Future<Throwable>> endings = new ArrayList<>();
       for (int w = 0; w < writers; w++) {
@@ -1280,7 +1303,7 @@ public abstract class WritableFileChannelContract {
         }
       }
     } finally {
-      pool.shutdownNow();
+      pool.shutdown(); // never interrupt: see Interrupts
     }
     try (FileChannel after = FileChannel.open(file, StandardOpenOption.READ)) {
       byte[] now = readAll(after);
@@ -1319,7 +1342,7 @@ public abstract class WritableFileChannelContract {
     byte[] fresh = new byte[stripes * stripe];
     random.nextBytes(fresh);
     CyclicBarrier go = new CyclicBarrier(threads);
-    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    ExecutorService pool = Executors.newFixedThreadPool(threads, Interrupts.DAEMON_THREADS);
     try {
       List<Future<Integer>> results = new ArrayList<>();
       for (int t = 0; t < threads; t++) {
@@ -1350,7 +1373,7 @@ public abstract class WritableFileChannelContract {
       }
       assertEquals(stripes, total);
     } finally {
-      pool.shutdownNow();
+      pool.shutdown(); // never interrupt: see Interrupts
     }
     expect(start, fresh);
     assertDiskMatchesModel(ch, "after concurrent disjoint writes, " + random);
@@ -1367,7 +1390,7 @@ public abstract class WritableFileChannelContract {
     long start = HOLE_START - 3 * SECTOR - 100; // unaligned: every write covers two partial sectors
     ch.position(start);
     CyclicBarrier go = new CyclicBarrier(threads);
-    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    ExecutorService pool = Executors.newFixedThreadPool(threads, Interrupts.DAEMON_THREADS);
     try {
       List<Future<Integer>> results = new ArrayList<>();
       for (int t = 0; t < threads; t++) {
@@ -1385,7 +1408,7 @@ public abstract class WritableFileChannelContract {
         assertEquals(perThread, getOrRethrow(r));
       }
     } finally {
-      pool.shutdownNow();
+      pool.shutdown(); // never interrupt: see Interrupts
     }
     int writes = threads * perThread;
     assertEquals(start + (long) writes * SECTOR, ch.position());
