@@ -4,6 +4,8 @@ import io.vhdfs.VhdEnv;
 import io.vhdfs.VhdFormatException;
 import io.vhdfs.disk.DiskOpener;
 import io.vhdfs.disk.HostFile;
+import io.vhdfs.disk.ImageCreator;
+import io.vhdfs.format.DiskType;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -13,6 +15,7 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.AccessMode;
 import java.nio.file.CopyOption;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileStore;
 import java.nio.file.FileSystem;
 import java.nio.file.FileSystemAlreadyExistsException;
@@ -39,11 +42,12 @@ import java.util.Set;
 
 /**
  * The {@code vhd:} file system provider: each Microsoft VHD image (fixed, dynamic; differencing
- * images open but cannot be read yet) is a file system whose {@code /disk} is the virtual disk.
+ * images open but cannot be read or written yet) is a file system whose {@code /disk} is the
+ * virtual disk, readable and writable through {@link SeekableByteChannel} and {@link FileChannel}.
  *
  * <pre>{@code
  * Path disk = Path.of(URI.create("vhd:/backups/server.vhd"));
- * try (SeekableByteChannel ch = Files.newByteChannel(disk)) { ... }
+ * try (SeekableByteChannel ch = Files.newByteChannel(disk, READ, WRITE)) { ... }
  * }</pre>
  *
  * <h2>URIs</h2>
@@ -57,31 +61,47 @@ import java.util.Set;
  *
  * <h2>File systems</h2>
  * <ul>
- *   <li>{@code FileSystems.newFileSystem(uri, env)} opens and registers one, validating the image
- *       first; a second one for the same image is a {@link FileSystemAlreadyExistsException}.
+ *   <li>{@code FileSystems.newFileSystem(uri, env)} opens (or with {@code create} creates) and
+ *       registers one, validating the image first; a second one for the same image is a
+ *       {@link FileSystemAlreadyExistsException}.
  *   <li>{@code FileSystems.newFileSystem(hostPath, env)} opens an unregistered one on any host
  *       provider (default, Jimfs, zip, cloud); a file without a VHD footer cookie is an
- *       {@link UnsupportedOperationException}, so other providers get their turn.
+ *       {@link UnsupportedOperationException}, so other providers get their turn. (For a missing
+ *       file the JDK asks its zip provider first, and {@code create} would make a zip: create
+ *       images through the URI form, or call this provider's method directly.)
  *   <li>{@code getFileSystem(uri)} finds registered ones: {@link FileSystemNotFoundException} for
  *       unknown or closed ones.
- *   <li>A file system holds no host file handle while no channel is open; closing it closes its
- *       channels. File systems made by {@code Path.of(uri)} stay registered until closed.
+ *   <li>A file system holds no host file handle while no channel is open, and opens the host file
+ *       for writing only while a writable channel is open. Closing the last channel writes every
+ *       piece of metadata still in memory, so other tools see all writes without the file system
+ *       being closed; closing the file system closes its channels. File systems made by
+ *       {@code Path.of(uri)} stay registered until closed.
  * </ul>
  *
  * <h2>Env keys</h2>
  * <table>
  * <caption>env keys (constants in {@link VhdEnv})</caption>
  * <tr><th>key</th><th>values</th><th>meaning</th></tr>
+ * <tr><td>{@code create}</td><td>{@code true}</td><td>create the image; it must not exist
+ *   ({@link java.nio.file.FileAlreadyExistsException})</td></tr>
+ * <tr><td>{@code size}</td><td>bytes, or with suffix {@code K M G T} (binary)</td><td>virtual size
+ *   of the new image, at most 2040 GiB; rounded up to a CHS geometry as qemu-img does, so every
+ *   reader sees the same size</td></tr>
+ * <tr><td>{@code type}</td><td>{@code dynamic} (default), {@code fixed}</td><td>type of the new
+ *   image; a fixed image is created sparse. {@code differencing} is not supported yet</td></tr>
+ * <tr><td>{@code blockSize}</td><td>bytes, power of two, 512 B to 256 MiB</td><td>block size of a
+ *   new dynamic image (2 MiB)</td></tr>
+ * <tr><td>{@code exactSize}</td><td>{@code true}</td><td>keep the size to the byte (a multiple of
+ *   512) with geometry 65535/16/255, as Azure needs</td></tr>
+ * <tr><td>{@code accessMode}</td><td>{@code readWrite}, {@code readOnly}</td><td>default: writable
+ *   where the host file is. {@code readOnly}: write opens are
+ *   {@link ReadOnlyFileSystemException} and the image file is never opened for writing.
+ *   {@code readWrite} on a host file that is not writable: {@link AccessDeniedException}</td></tr>
  * <tr><td>{@code sizeFrom}</td><td>{@code chs}, {@code currentSize}</td><td>which footer field
  *   gives the visible size; by default CHS for creators {@code vpc } and {@code qemu} (unless the
  *   geometry is 65535/16/255), the current-size field for everyone else, as QEMU 10 does</td></tr>
- * <tr><td>{@code accessMode}</td><td>{@code readOnly}, {@code readWrite}</td><td>this version
- *   opens images read-only; {@code readWrite} is unsupported</td></tr>
- * <tr><td>{@code create}, {@code size}, {@code type}, {@code blockSize}, {@code exactSize},
- *   {@code parent}</td><td>see {@link VhdEnv}</td><td>validated; creating is not supported
- *   yet</td></tr>
- * <tr><td>{@code parentRoot}, {@code ignoreParentId}</td><td>see {@link VhdEnv}</td><td>validated;
- *   they take effect with parent chains</td></tr>
+ * <tr><td>{@code parent}, {@code parentRoot}, {@code ignoreParentId}</td><td>see
+ *   {@link VhdEnv}</td><td>validated; they take effect with parent chains</td></tr>
  * </table>
  * A bad value is an {@link IllegalArgumentException} naming the key; unknown keys are ignored.
  *
@@ -89,17 +109,34 @@ import java.util.Set;
  * <table>
  * <caption>deviations</caption>
  * <tr><th>operation</th><th>behaviour</th></tr>
- * <tr><td>writing, creating, deleting, setting attributes</td><td>this version is read-only:
- *   {@code WRITE}/{@code APPEND} opens are {@link UnsupportedOperationException}, other changes
- *   {@link ReadOnlyFileSystemException}</td></tr>
+ * <tr><td>a write that would pass the end of the disk</td><td>{@link IOException}; nothing is
+ *   written (a disk does not grow)</td></tr>
+ * <tr><td>{@code APPEND}</td><td>{@link UnsupportedOperationException}: it could only write past
+ *   the end</td></tr>
+ * <tr><td>{@code CREATE}, {@code TRUNCATE_EXISTING}, {@code SPARSE}</td><td>ignored: the disk
+ *   exists and keeps its size and bytes, so {@code Files.newOutputStream(disk)} overwrites from
+ *   the start; {@code CREATE_NEW} with {@code WRITE} is
+ *   {@link java.nio.file.FileAlreadyExistsException}</td></tr>
+ * <tr><td>{@code truncate}</td><td>a size below the disk's is an {@link IOException}; others
+ *   change nothing</td></tr>
+ * <tr><td>{@code transferFrom}</td><td>stops at the end of the disk</td></tr>
+ * <tr><td>deleting, copying, moving, creating directories, {@code setAttribute}</td><td>
+ *   {@link ReadOnlyFileSystemException} on a read-only file system, otherwise
+ *   {@link FileSystemException}: an image holds exactly {@code /} and {@code /disk}.
+ *   {@code setTimes} sets the image file's times</td></tr>
  * <tr><td>{@code FileChannel.map}</td><td>{@link UnsupportedOperationException}: a disk's bytes are
  *   not contiguous in the image file</td></tr>
  * <tr><td>{@code FileChannel.lock}</td><td>JVM-local advisory locks: overlaps within the JVM are
  *   detected, nothing is locked on the host file</td></tr>
- * <tr><td>{@code truncate}</td><td>a disk's size is fixed: {@link IOException}</td></tr>
  * <tr><td>watch service, user principals, {@code Path.toFile}</td><td>
  *   {@link UnsupportedOperationException}</td></tr>
  * </table>
+ *
+ * <h2>Durability</h2>
+ * {@code force} makes every completed write durable. Without it, a crash loses at most the writes
+ * since the last {@code force}: the image file always ends in a valid footer and the BAT never
+ * points at a block whose bitmap and data are not in the file, so it still opens here, in qemu-img
+ * and in libvhdi, and no sector reads garbage.
  *
  * <h2>Errors</h2>
  * A malformed image is refused with {@link VhdFormatException}, whose message says what is wrong,
@@ -123,13 +160,16 @@ public final class VhdFileSystemProvider extends FileSystemProvider {
   public FileSystem newFileSystem(URI uri, Map<String, ?> env) throws IOException {
     Path image = imageOf(uri);
     FileSystemConfig config = FileSystemConfig.parse(env);
-    refuseUnsupported(config);
-    Path key = keyOf(image);
     synchronized (registry) {
-      if (registry.containsKey(key)) {
+      if (registry.containsKey(keyOf(image))) {
         throw new FileSystemAlreadyExistsException(uri.toString());
       }
     }
+    if (config.create()) {
+      create(image, config);
+    }
+    checkAccessMode(image, config);
+    Path key = keyOf(image);
     VhdFileSystem fs = new VhdFileSystem(this, image, key, config, key);
     fs.validate();
     synchronized (registry) {
@@ -143,33 +183,46 @@ public final class VhdFileSystemProvider extends FileSystemProvider {
   @Override
   public FileSystem newFileSystem(Path path, Map<String, ?> env) throws IOException {
     FileSystemConfig config = FileSystemConfig.parse(env);
-    if (!Files.isRegularFile(path)) {
+    if (config.create()) {
+      create(path, config);
+    } else if (!Files.isRegularFile(path)) {
       // Only claim a missing file when its name says it is ours; directories are never ours.
-      if (!Files.exists(path) && path.toString().toLowerCase(java.util.Locale.ROOT).endsWith(".vhd")
-          && !config.create()) {
+      if (!Files.exists(path)
+          && path.toString().toLowerCase(java.util.Locale.ROOT).endsWith(".vhd")) {
         throw new NoSuchFileException(path.toString());
       }
-      refuseUnsupported(config);
       throw new UnsupportedOperationException("not a VHD image: " + path);
-    }
-    refuseUnsupported(config);
-    try (HostFile host = HostFile.openForReading(path)) {
-      if (!DiskOpener.looksLikeVhd(host)) {
-        throw new UnsupportedOperationException("not a VHD image (no footer cookie): " + path);
+    } else {
+      try (HostFile host = HostFile.openForReading(path)) {
+        if (!DiskOpener.looksLikeVhd(host)) {
+          throw new UnsupportedOperationException("not a VHD image (no footer cookie): " + path);
+        }
       }
     }
+    checkAccessMode(path, config);
     VhdFileSystem fs = new VhdFileSystem(this, path, keyOf(path), config, null);
     fs.validate();
     return fs;
   }
 
-  private static void refuseUnsupported(FileSystemConfig config) {
-    if (config.create()) {
-      throw new UnsupportedOperationException("creating VHD images is not supported yet");
-    }
-    if (config.accessMode() == FileSystemConfig.AccessMode.READ_WRITE) {
+  private static void create(Path image, FileSystemConfig config) throws IOException {
+    if (config.type() == DiskType.DIFFERENCING) {
       throw new UnsupportedOperationException(
-          "accessMode=readWrite: writing VHD images is not supported yet");
+          "creating differencing images is not supported yet: parent chains come next");
+    }
+    if (Files.exists(image, LinkOption.NOFOLLOW_LINKS)) {
+      throw new FileAlreadyExistsException(image.toString());
+    }
+    ImageCreator.create(image, config.type(), config.size(), config.blockSize(),
+        config.exactSize());
+  }
+
+  /** {@code accessMode=readWrite} promises writes, so a host file that refuses them fails now. */
+  private static void checkAccessMode(Path image, FileSystemConfig config) throws IOException {
+    if (config.accessMode() == FileSystemConfig.AccessMode.READ_WRITE
+        && !Files.isWritable(image)) {
+      throw new AccessDeniedException(image.toString(), null,
+          "accessMode=readWrite, but the image file is not writable");
     }
   }
 
@@ -291,11 +344,10 @@ public final class VhdFileSystemProvider extends FileSystemProvider {
     if (isRoot(p)) {
       throw new FileSystemException(p.toString(), null, "is a directory");
     }
-    if (opts.write()) {
-      throw new UnsupportedOperationException(
-          "opening a VHD disk for WRITE or APPEND is not supported yet: " + fs.image());
+    if (opts.createNew()) {
+      throw new FileAlreadyExistsException(p.toString(), null, "the disk of an image always exists");
     }
-    return fs.newChannel();
+    return fs.newChannel(opts);
   }
 
   @Override
@@ -312,28 +364,39 @@ public final class VhdFileSystemProvider extends FileSystemProvider {
 
   @Override
   public void createDirectory(Path dir, FileAttribute<?>... attrs) throws IOException {
-    toVhdPath(dir).getFileSystem().ensureOpen();
-    throw new ReadOnlyFileSystemException();
+    refuseChange(toVhdPath(dir), "an image holds only / and /disk");
   }
 
   @Override
   public void delete(Path path) throws IOException {
-    toVhdPath(path).getFileSystem().ensureOpen();
-    throw new ReadOnlyFileSystemException();
+    refuseChange(toVhdPath(path), "the entries of an image cannot be deleted");
   }
 
   @Override
   public void copy(Path source, Path target, CopyOption... options) throws IOException {
-    toVhdPath(source).getFileSystem().ensureOpen();
     toVhdPath(target);
-    throw new ReadOnlyFileSystemException();
+    refuseChange(toVhdPath(source),
+        "entries of an image cannot be copied or moved; copy the disk's bytes through channels");
   }
 
   @Override
   public void move(Path source, Path target, CopyOption... options) throws IOException {
-    toVhdPath(source).getFileSystem().ensureOpen();
     toVhdPath(target);
-    throw new ReadOnlyFileSystemException();
+    refuseChange(toVhdPath(source),
+        "entries of an image cannot be copied or moved; copy the disk's bytes through channels");
+  }
+
+  /**
+   * Refuses a change the path model cannot make: {@link ReadOnlyFileSystemException}
+   * on a read-only file system, as NIO asks, else a {@link FileSystemException} saying why.
+   */
+  private static void refuseChange(VhdPath p, String why) throws IOException {
+    VhdFileSystem fs = p.getFileSystem();
+    fs.ensureOpen();
+    if (fs.isReadOnly()) {
+      throw new ReadOnlyFileSystemException();
+    }
+    throw new FileSystemException(p.toString(), null, why);
   }
 
   @Override
@@ -373,7 +436,7 @@ public final class VhdFileSystemProvider extends FileSystemProvider {
     isRoot(p);
     checkHostExists(fs);
     for (AccessMode m : modes) {
-      if (m == AccessMode.WRITE) {
+      if (m == AccessMode.WRITE && fs.isReadOnly()) {
         throw new AccessDeniedException(p.toString(), null, "the vhd file system is read-only");
       }
       if (m == AccessMode.EXECUTE) {
@@ -451,7 +514,6 @@ public final class VhdFileSystemProvider extends FileSystemProvider {
   @Override
   public void setAttribute(Path path, String attribute, Object value, LinkOption... options)
       throws IOException {
-    toVhdPath(path).getFileSystem().ensureOpen();
-    throw new ReadOnlyFileSystemException();
+    refuseChange(toVhdPath(path), "attributes of an image's entries cannot be set");
   }
 }
