@@ -1,6 +1,7 @@
 package io.vhdfs;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -28,6 +29,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -191,7 +193,7 @@ final class CrashConsistencyTest {
    * The check itself, on a synthetic run without the library: it accepts what the contract allows
    * and rejects lost forced data, garbage, misplaced data and data of writes not yet started.
    */
-  @org.junit.jupiter.api.Test
+  @Test
   void modelRejectsLostForcedDataGarbageMisplacedAndUnstartedData() {
     Run run = new Run();
     run.seed = "synthetic run";
@@ -225,10 +227,10 @@ final class CrashConsistencyTest {
     byte[] partialPiece = both.clone(); // half of one piece from write #1, half from #0
     System.arraycopy(run.writes.get(0).data, 1600, partialPiece, 2600, 100);
     for (byte[] bad : List.of(lost, garbage, misplaced, unstarted, partialPiece)) {
-      org.junit.jupiter.api.Assertions.assertThrows(AssertionError.class,
+      assertThrows(AssertionError.class,
           () -> model.check(bad, cut, false));
     }
-    org.junit.jupiter.api.Assertions.assertThrows(AssertionError.class,
+    assertThrows(AssertionError.class,
         () -> model.check(both, cut, true), "a complete run must hold every write");
     model.check(unstarted, cut, true); // holds all three writes
   }

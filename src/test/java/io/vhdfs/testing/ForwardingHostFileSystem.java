@@ -42,7 +42,7 @@ import java.util.Set;
  *   <li><b>Read-only switch</b>: {@link #setReadOnly(boolean) setReadOnly(true)} makes the host
  *       behave like a file the process may not write: opens with WRITE or APPEND and
  *       {@code checkAccess(WRITE)} throw {@link AccessDeniedException}, {@code Files.isWritable}
- *       is false, and so are deletes and attribute changes. (Running as root, file modes cannot
+ *       is false, and {@code delete} and {@code setAttribute} are refused too. (Running as root, file modes cannot
  *       give that on the default file system.)
  * </ul>
  *
