@@ -13,15 +13,19 @@ import java.nio.channels.NonWritableChannelException;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
 import java.util.Objects;
-import java.util.function.Consumer;
 
 /**
  * A channel on the bytes of a virtual disk. Every transfer is delegated to the shared
  * {@link VirtualDisk}; this class owns what is per channel: the position, the open mode, the
  * close and interrupt behaviour of {@link java.nio.channels.spi.AbstractInterruptibleChannel}.
  *
- * <p>Positional reads do not take the position lock and run concurrently. An interrupt closes this
- * channel only, never the disk's host file that other channels share.
+ * <p>Positional reads and writes do not take the position lock and run concurrently. An interrupt
+ * closes this channel only, never the disk's host file that other channels share.
+ *
+ * <p>Where a disk differs from a file: it does not grow, so a write that would pass its end is an
+ * {@link IOException} and writes nothing, {@code truncate} below the size is an
+ * {@link IOException}, and {@code transferFrom} stops at the end of the disk; {@code map} is
+ * unsupported.
  */
 public final class DiskChannel extends FileChannel {
   private static final int TRANSFER_CHUNK = 1 << 20;
@@ -30,24 +34,39 @@ public final class DiskChannel extends FileChannel {
   private final DiskLocks locks;
   private final boolean readable;
   private final boolean writable;
-  private final Consumer<DiskChannel> onClose;
+  private final boolean sync;
+  private final CloseListener onClose;
   private final Object positionLock = new Object();
   private long position;
+
+  /** Told once when a channel closes, so the file system can flush and release the disk. */
+  @FunctionalInterface
+  public interface CloseListener {
+    /** Called from the channel's close. */
+    void closed(DiskChannel channel) throws IOException;
+  }
 
   /**
    * @param disk the disk, shared with other channels; not closed by this channel
    * @param locks the image's lock table
    * @param readable whether the channel was opened for reading
-   * @param writable whether the channel was opened for writing
-   * @param onClose told once when the channel closes (the file system releases the disk)
+   * @param writable whether the channel was opened for writing (the disk accepts writes)
+   * @param sync whether every write is forced before it returns ({@code SYNC}/{@code DSYNC})
+   * @param onClose told once when the channel closes
    */
   public DiskChannel(VirtualDisk disk, DiskLocks locks, boolean readable, boolean writable,
-      Consumer<DiskChannel> onClose) {
+      boolean sync, CloseListener onClose) {
     this.disk = disk;
     this.locks = locks;
     this.readable = readable;
     this.writable = writable;
+    this.sync = sync;
     this.onClose = onClose;
+  }
+
+  /** Whether the channel was opened for writing. */
+  public boolean isWritable() {
+    return writable;
   }
 
   @Override
@@ -103,13 +122,33 @@ public final class DiskChannel extends FileChannel {
   }
 
   private int readAt(ByteBuffer dst, long at) throws IOException {
+    return transfer(() -> disk.read(dst, at));
+  }
+
+  private int writeAt(ByteBuffer src, long at) throws IOException {
+    return transfer(() -> {
+      int n = disk.write(src, at);
+      if (sync) {
+        disk.force();
+      }
+      return n;
+    });
+  }
+
+  /** One transfer on the disk. */
+  @FunctionalInterface
+  private interface Transfer {
+    int run() throws IOException;
+  }
+
+  private int transfer(Transfer t) throws IOException {
     boolean completed = false;
     try {
       begin();
       if (!isOpen()) {
         return 0;
       }
-      int n = disk.read(dst, at);
+      int n = t.run();
       completed = true;
       return n;
     } catch (ClosedByInterruptException e) {
@@ -127,7 +166,7 @@ public final class DiskChannel extends FileChannel {
     try {
       close();
     } catch (IOException e) {
-      // implCloseChannel releases the disk, which does not fail for a reader.
+      // The interrupt is what the caller must hear about; the close already released the disk.
     }
     return new ClosedByInterruptException();
   }
@@ -155,14 +194,44 @@ public final class DiskChannel extends FileChannel {
   @Override
   public int write(ByteBuffer src) throws IOException {
     checkWritable(src);
-    throw new NonWritableChannelException();
+    synchronized (positionLock) {
+      int n = writeAt(src, position);
+      position += n;
+      return n;
+    }
   }
 
+  /**
+   * Writes the buffers in order at the position. Their total must fit before the end of the disk;
+   * otherwise nothing is written.
+   */
   @Override
   public long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
     Objects.checkFromIndexSize(offset, length, srcs.length);
     ensureOpen();
-    throw new NonWritableChannelException();
+    long total = 0;
+    for (int i = offset; i < offset + length; i++) {
+      checkWritable(srcs[i]);
+      total += srcs[i].remaining();
+    }
+    synchronized (positionLock) {
+      long size = disk.size();
+      if (total > 0 && (position > size || total > size - position)) {
+        throw new IOException("a write of " + total + " bytes at offset " + position
+            + " would pass the end of the disk (" + size + " bytes); nothing was written");
+      }
+      long done = 0;
+      for (int i = offset; i < offset + length; i++) {
+        if (srcs[i].hasRemaining()) {
+          done += writeAt(srcs[i], position + done);
+          if (srcs[i].hasRemaining()) {
+            break;
+          }
+        }
+      }
+      position += done;
+      return done;
+    }
   }
 
   @Override
@@ -171,7 +240,7 @@ public final class DiskChannel extends FileChannel {
     if (position < 0) {
       throw new IllegalArgumentException("Negative position");
     }
-    throw new NonWritableChannelException();
+    return writeAt(src, position);
   }
 
   private void checkWritable(ByteBuffer src) throws IOException {
@@ -208,7 +277,10 @@ public final class DiskChannel extends FileChannel {
     return disk.size();
   }
 
-  /** A disk cannot shrink; see the provider's deviations table. */
+  /**
+   * A disk's size is fixed: a size at or above it changes nothing but the position (clamped as
+   * for a file); a smaller one is an {@link IOException}.
+   */
   @Override
   public FileChannel truncate(long size) throws IOException {
     if (size < 0) {
@@ -218,13 +290,26 @@ public final class DiskChannel extends FileChannel {
     if (!writable) {
       throw new NonWritableChannelException();
     }
-    throw new IOException("a virtual disk cannot be truncated");
+    if (size < disk.size()) {
+      throw new IOException("a virtual disk cannot be truncated: its size is " + disk.size()
+          + " bytes, asked for " + size);
+    }
+    synchronized (positionLock) {
+      if (position > size) {
+        position = size;
+      }
+    }
+    return this;
   }
 
+  /** Makes every completed write to the disk durable, new BAT entries included. */
   @Override
   public void force(boolean metaData) throws IOException {
     ensureOpen();
-    // Nothing is ever written through a read-only disk, so there is nothing to make durable.
+    transfer(() -> {
+      disk.force();
+      return 0;
+    });
   }
 
   @Override
@@ -263,6 +348,7 @@ public final class DiskChannel extends FileChannel {
     return done;
   }
 
+  /** Reads from {@code src} into the disk at {@code position}, stopping at the end of the disk. */
   @Override
   public long transferFrom(ReadableByteChannel src, long position, long count)
       throws IOException {
@@ -271,7 +357,26 @@ public final class DiskChannel extends FileChannel {
       throw new IllegalArgumentException("Negative position or count");
     }
     ensureOpen();
-    throw new NonWritableChannelException();
+    if (!writable) {
+      throw new NonWritableChannelException();
+    }
+    long size = disk.size();
+    if (position >= size || count == 0) {
+      return 0;
+    }
+    long total = Math.min(count, size - position);
+    ByteBuffer buf = ByteBuffer.allocate((int) Math.min(TRANSFER_CHUNK, total));
+    long done = 0;
+    while (done < total) {
+      buf.clear().limit((int) Math.min(buf.capacity(), total - done));
+      int n = src.read(buf);
+      if (n <= 0) {
+        break;
+      }
+      write(buf.flip(), position + done);
+      done += n;
+    }
+    return done;
   }
 
   /**
@@ -313,10 +418,10 @@ public final class DiskChannel extends FileChannel {
   }
 
   @Override
-  protected void implCloseChannel() {
+  protected void implCloseChannel() throws IOException {
     for (FileLock l : locks.heldBy(this)) {
       ((DiskLock) l).invalidate();
     }
-    onClose.accept(this);
+    onClose.closed(this);
   }
 }

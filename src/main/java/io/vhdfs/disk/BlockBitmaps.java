@@ -10,6 +10,10 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * The sector bitmaps of allocated blocks. Most blocks of real images are fully written; those are
  * remembered in one bit each so their bitmap is never read again. Other bitmaps sit in a small LRU
  * cache bounded in bytes.
+ *
+ * <p>Writers replace a block's bitmap by a new instance after the new bits are in the file; a
+ * bitmap loaded from the file while that happened may be stale and is then used once but not
+ * cached (a generation count tells).
  */
 final class BlockBitmaps {
   /** Bytes of partial bitmaps kept in memory. */
@@ -20,6 +24,8 @@ final class BlockBitmaps {
   private final int sectorsPerBlock;
   private final AtomicLongArray full;
   private final Map<Integer, SectorBitmap> cache;
+  /** Bumped under the cache lock by every {@link #update}. */
+  private long generation;
 
   BlockBitmaps(HostFile host, int blockCount, int blockSize, int bitmapSize) {
     this.host = host;
@@ -43,25 +49,44 @@ final class BlockBitmaps {
     if (isFull(block)) {
       return null;
     }
+    long seen;
     synchronized (cache) {
       SectorBitmap cached = cache.get(block);
       if (cached != null) {
         return cached;
       }
+      seen = generation;
     }
     // Loaded outside the lock: two threads may read the same bitmap, which is harmless.
     SectorBitmap bits = SectorBitmap.wrap(host.readBytes(bitmapAt, bitmapSize));
     if (bits.allSet(sectorsPerBlock)) {
+      // Bits are never cleared, so a full bitmap cannot be stale.
       markFull(block);
       return null;
     }
     synchronized (cache) {
-      cache.put(block, bits);
+      if (generation == seen) {
+        cache.put(block, bits);
+      }
     }
     return bits;
   }
 
-  private boolean isFull(int block) {
+  /** Records the bitmap a writer just put into the file for block {@code block}. */
+  void update(int block, SectorBitmap bits) {
+    synchronized (cache) {
+      generation++;
+      if (bits.allSet(sectorsPerBlock)) {
+        markFull(block);
+        cache.remove(block);
+      } else {
+        cache.put(block, bits);
+      }
+    }
+  }
+
+  /** Whether every sector of allocated block {@code block} is known to be present. */
+  boolean isFull(int block) {
     return (full.get(block >>> 6) & (1L << block)) != 0;
   }
 

@@ -24,7 +24,7 @@ public final class DiskOpener {
    * with 512 KiB blocks, the smallest size Microsoft tested. Smaller blocks on disks that large
    * would need tables no crafted header should be able to make us allocate.
    */
-  static final long MAX_TABLE_ENTRIES = 1L << 22;
+  public static final long MAX_TABLE_ENTRIES = 1L << 22;
   /** Longest parent locator payload accepted: a Windows path is at most 32,767 UTF-16 units. */
   static final long MAX_LOCATOR_BYTES = 64 * 1024;
 
@@ -48,7 +48,7 @@ public final class DiskOpener {
             + " bytes does not fit the " + located.offset() + " bytes of data in front of the "
             + "footer: the fixed image is truncated");
       }
-      return new FixedDisk(host, new DiskInfo(footer, null, size, 0, length));
+      return new FixedDisk(host, new DiskInfo(footer, null, size, 0, length), located);
     }
     // Without a trusted footer at the end, blocks may run up to the end of the file.
     long dataLimit = located.atEnd() ? located.offset() : length;
@@ -59,7 +59,7 @@ public final class DiskOpener {
     List<MetadataRange> metadata = metadataRanges(host, footer, header, dataLimit);
     int allocated = checkEntries(host, header, bat, metadata, dataLimit);
     DiskInfo info = new DiskInfo(footer, header, size, allocated, length);
-    return new DynamicDisk(host, info, bat);
+    return new DynamicDisk(host, info, bat, located);
   }
 
   private static long checkSize(String name, LocatedFooter located, long size)

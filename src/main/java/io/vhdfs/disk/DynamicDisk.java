@@ -3,44 +3,68 @@ package io.vhdfs.disk;
 import io.vhdfs.format.Bat;
 import io.vhdfs.format.DiskType;
 import io.vhdfs.format.DynamicHeader;
+import io.vhdfs.format.SectorBitmap;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A dynamic image: blocks allocated on demand, each a sector bitmap and data. Unallocated blocks
  * and sectors whose bitmap bit is clear read as zeros.
  *
- * <p>A differencing image opens as one too, so its metadata can be shown, but reading it is
- * refused until parent chains are supported: its clear bits mean "ask the parent", not zeros.
+ * <p>Writes into a block whose sectors are all present go straight to the file, concurrently.
+ * Every other write takes the disk's write lock, because it changes metadata, in this order: a new
+ * block's footer move (see {@link BlockAllocator}), the data, then the bitmap bits of the sectors
+ * written, so a bit is never set before its data is in the file; the BAT entry of a new block
+ * follows lazily ({@link BatWriter}). A crash at any point leaves an image whose footer and BAT are
+ * valid, where each sector reads either its old or its new content.
+ *
+ * <p>A differencing image opens as one too, so its metadata can be shown, but reading and writing
+ * it are refused until parent chains are supported: its clear bits mean "ask the parent".
  */
 final class DynamicDisk implements VirtualDisk {
   private static final byte[] ZEROS = new byte[64 * 1024];
+  private static final int SECTOR = 512;
 
   private final HostFile host;
-  private final DiskInfo info;
+  private final DiskInfo opened;
+  private final LocatedFooter located;
+  private final int blockSize;
+  private final int bitmapSize;
+  private final BlockTable table;
+  private final BlockBitmaps bitmaps;
   private final SectorMapper mapper;
+  private final BlockAllocator allocator;
+  private final BatWriter batWriter;
+  private final ReentrantLock writeLock = new ReentrantLock();
 
-  DynamicDisk(HostFile host, DiskInfo info, Bat bat) {
+  DynamicDisk(HostFile host, DiskInfo info, Bat bat, LocatedFooter located) {
     this.host = host;
-    this.info = info;
+    this.opened = info;
+    this.located = located;
     DynamicHeader h = info.header();
-    BlockBitmaps bitmaps = new BlockBitmaps(host, bat.size(), h.blockSize(), h.bitmapSize());
-    this.mapper = new SectorMapper(bat, h.blockSize(), h.bitmapSize(), bitmaps);
+    this.blockSize = h.blockSize();
+    this.bitmapSize = h.bitmapSize();
+    this.table = new BlockTable(bat);
+    this.bitmaps = new BlockBitmaps(host, bat.size(), blockSize, bitmapSize);
+    this.mapper = new SectorMapper(table, blockSize, bitmapSize, bitmaps);
+    // Blocks and metadata all end before the footer at the end, or before the end of the file
+    // when only the copy at offset 0 survived; new blocks go after that.
+    long footerAt = located.atEnd() ? located.offset() : roundUpToSector(info.hostSize());
+    this.allocator = new BlockAllocator(host, located.raw(), footerAt, bitmapSize, blockSize);
+    this.batWriter = new BatWriter(host, table, h.tableOffset());
   }
 
   @Override
   public long size() {
-    return info.size();
+    return opened.size();
   }
 
   @Override
   public int read(ByteBuffer dst, long position) throws IOException {
-    if (info.footer().diskType() == DiskType.DIFFERENCING) {
-      throw new IOException(host.name() + ": cannot read a differencing image: parent chains "
-          + "are not supported yet (parent '" + info.header().parentName() + "')");
-    }
-    int n = ReadSpan.length(dst, position, info.size());
+    refuseDifferencing("read");
+    int n = ReadSpan.length(dst, position, opened.size());
     if (n <= 0) {
       return n;
     }
@@ -59,6 +83,13 @@ final class DynamicDisk implements VirtualDisk {
     return n;
   }
 
+  private void refuseDifferencing(String what) throws IOException {
+    if (opened.footer().diskType() == DiskType.DIFFERENCING) {
+      throw new IOException(host.name() + ": cannot " + what + " a differencing image: parent "
+          + "chains are not supported yet (parent '" + opened.header().parentName() + "')");
+    }
+  }
+
   /** Puts {@code length} zeros at the buffer's position, advancing it. */
   private static void fillZeros(ByteBuffer dst, int length) {
     if (dst.hasArray()) {
@@ -75,12 +106,194 @@ final class DynamicDisk implements VirtualDisk {
   }
 
   @Override
+  public void enableWrites() throws IOException {
+    refuseDifferencing("write");
+    writeLock.lock();
+    try {
+      if (host.isWritable()) {
+        return;
+      }
+      host.enableWrites();
+      boolean endFooterSound = located.atEnd() && opened.hostSize() == located.offset() + 512;
+      if (!endFooterSound) {
+        allocator.writeFooter();
+      }
+      // QEMU reads only the copy at offset 0; keep it the same as the footer at the end.
+      if (!Arrays.equals(host.readBytes(0, SECTOR), located.raw())) {
+        host.write(located.raw(), 0);
+      }
+    } finally {
+      writeLock.unlock();
+    }
+  }
+
+  @Override
+  public int write(ByteBuffer src, long position) throws IOException {
+    refuseDifferencing("write");
+    int n = WriteSpan.length(src, position, opened.size(), host.name());
+    long end = position + n;
+    for (long p = position; p < end; ) {
+      int block = (int) (p / blockSize);
+      int inBlock = (int) (p % blockSize);
+      int len = (int) Math.min(end - p, blockSize - inBlock);
+      long bitmapAt = table.bitmapOffset(block);
+      if (bitmapAt >= 0 && bitmaps.isFull(block)) {
+        // A full block's metadata never changes again: no lock needed.
+        writeData(src, len, bitmapAt + bitmapSize + inBlock);
+      } else {
+        writeLock.lock();
+        try {
+          writeWithMetadata(src, block, inBlock, len);
+        } finally {
+          writeLock.unlock();
+        }
+      }
+      p += len;
+    }
+    return n;
+  }
+
+  /** Writes {@code len} bytes into block {@code block}, allocating it and setting bits as needed. */
+  private void writeWithMetadata(ByteBuffer src, int block, int inBlock, int len)
+      throws IOException {
+    long bitmapAt = table.bitmapOffset(block);
+    BlockAllocator.Placement placement = null;
+    SectorBitmap bits;
+    if (bitmapAt < 0) {
+      placement = allocator.reserve();
+      bitmapAt = placement.bitmapAt();
+      bits = SectorBitmap.empty(bitmapSize);
+    } else {
+      bits = bitmaps.partial(block, bitmapAt);
+      if (bits == null) {
+        writeData(src, len, bitmapAt + bitmapSize + inBlock);
+        return;
+      }
+    }
+    long dataAt = bitmapAt + bitmapSize;
+    int first = inBlock / SECTOR;
+    int last = (inBlock + len - 1) / SECTOR;
+    writeSectors(src, len, dataAt, inBlock, bits);
+    SectorBitmap updated = bits.withSet(first, last + 1);
+    if (placement != null) {
+      writeNewBitmap(placement, updated);
+      bitmaps.update(block, updated);
+      table.allocate(block, bitmapAt);
+      batWriter.markDirty(block);
+      if (batWriter.tooMany()) {
+        flushLocked();
+      }
+    } else if (updated != bits) {
+      writeBitmapSectors(bitmapAt, updated, first, last);
+      bitmaps.update(block, updated);
+    }
+  }
+
+  /**
+   * Writes {@code len} bytes at {@code inBlock} of a block whose data starts at {@code dataAt}.
+   * A sector written only in part is merged with what it holds (zeros where its bit is clear).
+   */
+  private void writeSectors(ByteBuffer src, int len, long dataAt, int inBlock, SectorBitmap bits)
+      throws IOException {
+    int at = inBlock;
+    int end = inBlock + len;
+    int headSector = at / SECTOR;
+    if (at % SECTOR != 0 || end - at < SECTOR) {
+      int n = Math.min(end, (headSector + 1) * SECTOR) - at;
+      writePartialSector(src, n, dataAt, headSector, at % SECTOR, bits);
+      at += n;
+    }
+    int whole = (end - at) / SECTOR * SECTOR;
+    if (whole > 0) {
+      writeData(src, whole, dataAt + at);
+      at += whole;
+    }
+    if (at < end) {
+      writePartialSector(src, end - at, dataAt, at / SECTOR, 0, bits);
+    }
+  }
+
+  private void writePartialSector(ByteBuffer src, int n, long dataAt, int sector, int offset,
+      SectorBitmap bits) throws IOException {
+    long sectorAt = dataAt + (long) sector * SECTOR;
+    byte[] merged = bits.isSet(sector) ? host.readBytes(sectorAt, SECTOR) : new byte[SECTOR];
+    src.get(merged, offset, n);
+    host.write(merged, sectorAt);
+  }
+
+  /** The gap before a new block (where the old footer was) as zeros, then its bitmap. */
+  private void writeNewBitmap(BlockAllocator.Placement placement, SectorBitmap bits)
+      throws IOException {
+    int gap = (int) (placement.bitmapAt() - placement.gapFrom());
+    byte[] b = new byte[gap + bitmapSize];
+    bits.copyTo(0, b, gap, bitmapSize);
+    host.write(b, placement.gapFrom());
+  }
+
+  /** Writes the bitmap sectors that hold the bits of data sectors {@code first..last}. */
+  private void writeBitmapSectors(long bitmapAt, SectorBitmap bits, int first, int last)
+      throws IOException {
+    int from = first / 8 / SECTOR * SECTOR;
+    int to = (last / 8 / SECTOR + 1) * SECTOR;
+    byte[] b = new byte[to - from];
+    bits.copyTo(from, b, 0, b.length);
+    host.write(b, bitmapAt + from);
+  }
+
+  private void writeData(ByteBuffer src, int len, long hostOffset) throws IOException {
+    int limit = src.limit();
+    src.limit(src.position() + len);
+    try {
+      host.write(src, hostOffset);
+    } finally {
+      src.limit(limit);
+    }
+  }
+
+  @Override
+  public void flush() throws IOException {
+    writeLock.lock();
+    try {
+      flushLocked();
+    } finally {
+      writeLock.unlock();
+    }
+  }
+
+  private void flushLocked() throws IOException {
+    if (batWriter.hasPending()) {
+      // Bitmaps and data durable before any entry points at them, even across a power cut.
+      host.force();
+      batWriter.writeDirty();
+    }
+  }
+
+  @Override
+  public void force() throws IOException {
+    flush();
+    host.force();
+  }
+
+  @Override
   public DiskInfo info() {
-    return info;
+    // Once writable, the file ends with the footer (put back there if it had been lost).
+    long hostSize = host.isWritable() ? allocator.footerAt() + 512 : opened.hostSize();
+    return new DiskInfo(opened.footer(), opened.header(), opened.size(), table.allocatedCount(),
+        hostSize);
   }
 
   @Override
   public void close() throws IOException {
-    host.close();
+    try {
+      if (host.isWritable()) {
+        flush();
+      }
+    } finally {
+      host.close();
+    }
+  }
+
+  private static long roundUpToSector(long n) {
+    return (n + SECTOR - 1) / SECTOR * SECTOR;
   }
 }

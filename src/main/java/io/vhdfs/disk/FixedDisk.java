@@ -3,14 +3,19 @@ package io.vhdfs.disk;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 
-/** A fixed image: the virtual disk is the file's first {@code size} bytes, read straight through. */
+/**
+ * A fixed image: the virtual disk is the file's first {@code size} bytes, read and written straight
+ * through. Writing never touches the footer, so there is no metadata to keep in order.
+ */
 final class FixedDisk implements VirtualDisk {
   private final HostFile host;
   private final DiskInfo info;
+  private final LocatedFooter located;
 
-  FixedDisk(HostFile host, DiskInfo info) {
+  FixedDisk(HostFile host, DiskInfo info, LocatedFooter located) {
     this.host = host;
     this.info = info;
+    this.located = located;
   }
 
   @Override
@@ -25,6 +30,37 @@ final class FixedDisk implements VirtualDisk {
       host.readFully(dst, n, position);
     }
     return n;
+  }
+
+  @Override
+  public synchronized void enableWrites() throws IOException {
+    if (host.isWritable()) {
+      return;
+    }
+    host.enableWrites();
+    // A pre-2004 image ends in a 511-byte footer; put the whole one back where it belongs.
+    if (host.size() != located.offset() + 512) {
+      host.write(located.footer().encode(), located.offset());
+    }
+  }
+
+  @Override
+  public int write(ByteBuffer src, long position) throws IOException {
+    int n = WriteSpan.length(src, position, info.size(), host.name());
+    if (n > 0) {
+      host.write(src, position);
+    }
+    return n;
+  }
+
+  @Override
+  public void flush() {
+    // Data goes straight to the host file; there is no metadata in memory.
+  }
+
+  @Override
+  public void force() throws IOException {
+    host.force();
   }
 
   @Override

@@ -36,7 +36,7 @@ final class FooterLocator {
       byte[] b = host.readBytes(at, Footer.SIZE);
       if (Footer.hasCookie(b, 0)) {
         try {
-          return new LocatedFooter(Footer.decode(b, 0, host.name(), at), at, true);
+          return new LocatedFooter(Footer.decode(b, 0, host.name(), at), b, at, true);
         } catch (VhdFormatException e) {
           endProblem = e;
         }
@@ -48,7 +48,7 @@ final class FooterLocator {
       System.arraycopy(host.readBytes(at, Footer.SHORT_SIZE), 0, b, 0, Footer.SHORT_SIZE);
       if (Footer.hasCookie(b, 0)) {
         try {
-          return new LocatedFooter(Footer.decode(b, 0, host.name(), at), at, true);
+          return new LocatedFooter(Footer.decode(b, 0, host.name(), at), b, at, true);
         } catch (VhdFormatException e) {
           endProblem = e;
         }
@@ -62,7 +62,7 @@ final class FooterLocator {
           // A fixed image has no copy at 0: what looks like one is guest data (a VHD stored
           // inside the disk), and trusting it would misread the whole image.
           if (copy.diskType() != DiskType.FIXED) {
-            return new LocatedFooter(copy, 0, false);
+            return new LocatedFooter(copy, b, 0, false);
           }
         } catch (VhdFormatException e) {
           if (endProblem == null) {

@@ -9,15 +9,19 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.OpenOption;
 import java.nio.file.StandardOpenOption;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The image file on its host, reached only through its own {@link Path} so that any provider
  * (default, Jimfs, zip, cloud) can hold images.
  *
- * <p>Reads are positional: concurrent on a host {@link FileChannel}, serialised seek-and-read on
- * any other {@link SeekableByteChannel}. Host channels close when a thread blocked in them is
+ * <p>Reads and writes are positional: concurrent on a host {@link FileChannel}, serialised
+ * seek-and-transfer on any other {@link SeekableByteChannel}. The file is opened for reading only,
+ * and for writing only once {@link #enableWrites} says a writer needs it, so read-only use never
+ * holds a writable handle (nor makes hosts like zipfs rewrite anything). Host channels close when a thread blocked in them is
  * interrupted; since one host channel serves every channel of the image, an interrupt would
  * otherwise break all of them (JDK-8316882). So a host channel closed under us is reopened: the
  * interrupted caller still gets its exception, everyone else retries.
@@ -30,8 +34,14 @@ public final class HostFile implements Closeable {
   private final Path path;
   private final String name;
   private final Object reopenLock = new Object();
+  private static final Set<OpenOption> READ_ONLY = Set.of(StandardOpenOption.READ);
+  private static final Set<OpenOption> READ_WRITE =
+      Set.of(StandardOpenOption.READ, StandardOpenOption.WRITE);
+
   private final AtomicLong hostReads = new AtomicLong();
+  private final AtomicLong hostWrites = new AtomicLong();
   private volatile SeekableByteChannel channel;
+  private volatile boolean writable;
   private volatile boolean closed;
 
   private HostFile(Path path, SeekableByteChannel channel) {
@@ -42,7 +52,33 @@ public final class HostFile implements Closeable {
 
   /** Opens the image for reading. */
   public static HostFile openForReading(Path path) throws IOException {
-    return new HostFile(path, Files.newByteChannel(path, StandardOpenOption.READ));
+    return new HostFile(path, Files.newByteChannel(path, READ_ONLY));
+  }
+
+  /**
+   * Reopens the file for reading and writing, unless it already is; concurrent readers carry on
+   * (a read cut short by the swap is retried on the new channel).
+   *
+   * @throws java.nio.file.AccessDeniedException if the host refuses to open it for writing
+   */
+  public void enableWrites() throws IOException {
+    synchronized (reopenLock) {
+      if (writable) {
+        return;
+      }
+      if (closed) {
+        throw new ClosedChannelException();
+      }
+      SeekableByteChannel old = channel;
+      channel = Files.newByteChannel(path, READ_WRITE);
+      writable = true;
+      old.close();
+    }
+  }
+
+  /** Whether {@link #enableWrites} has been called. */
+  public boolean isWritable() {
+    return writable;
   }
 
   /** The image's path on its host. */
@@ -118,6 +154,67 @@ public final class HostFile implements Closeable {
     return b;
   }
 
+  /** Writes all of {@code src} at {@code position}, growing the file as needed. */
+  public void write(ByteBuffer src, long position) throws IOException {
+    if (!writable) {
+      throw new IllegalStateException("host file not opened for writing: " + name);
+    }
+    long pos = position;
+    int attempt = 0;
+    int empty = 0;
+    while (src.hasRemaining()) {
+      SeekableByteChannel ch = channel;
+      int n;
+      try {
+        n = writeAt(ch, src, pos);
+      } catch (ClosedChannelException e) {
+        recover(ch, e, attempt++);
+        continue;
+      }
+      hostWrites.incrementAndGet();
+      if (n == 0 && ++empty > MAX_EMPTY_READS) {
+        throw new IOException(name + ": the host channel accepts no data at offset " + pos);
+      }
+      pos += n;
+    }
+  }
+
+  /** Writes {@code b} at {@code position}. */
+  public void write(byte[] b, long position) throws IOException {
+    write(ByteBuffer.wrap(b), position);
+  }
+
+  /**
+   * Makes every write so far durable, file length included. Hosts that are not a
+   * {@link FileChannel} offer no such call; their channels are expected to be durable on close.
+   */
+  public void force() throws IOException {
+    if (!writable) {
+      return;
+    }
+    for (int attempt = 0; ; attempt++) {
+      SeekableByteChannel ch = channel;
+      try {
+        if (ch instanceof FileChannel fc) {
+          fc.force(true);
+        }
+        return;
+      } catch (ClosedChannelException e) {
+        recover(ch, e, attempt);
+      }
+    }
+  }
+
+  private int writeAt(SeekableByteChannel ch, ByteBuffer src, long pos) throws IOException {
+    if (ch instanceof FileChannel fc) {
+      return fc.write(src, pos);
+    }
+    synchronized (ch) {
+      ch.position(pos);
+      return ch.write(src);
+    }
+  }
+
   private int readAt(SeekableByteChannel ch, ByteBuffer dst, long pos) throws IOException {
     if (ch instanceof FileChannel fc) {
       return fc.read(dst, pos);
@@ -129,7 +226,7 @@ public final class HostFile implements Closeable {
   }
 
   /**
-   * After the host channel closed under a read: reopen it unless we closed it ourselves; rethrow to
+   * After the host channel closed under a transfer: reopen it unless we closed it ourselves; rethrow to
    * a caller whose own interrupt did it, retry for everyone else.
    */
   private void recover(SeekableByteChannel broken, ClosedChannelException e, int attempt)
@@ -139,7 +236,7 @@ public final class HostFile implements Closeable {
     }
     synchronized (reopenLock) {
       if (channel == broken && !closed) {
-        channel = Files.newByteChannel(path, StandardOpenOption.READ);
+        channel = Files.newByteChannel(path, writable ? READ_WRITE : READ_ONLY);
       }
     }
     if (Thread.currentThread().isInterrupted()) {
@@ -150,6 +247,11 @@ public final class HostFile implements Closeable {
   /** Number of host read calls so far; tests use it to check that reads are not split needlessly. */
   long hostReads() {
     return hostReads.get();
+  }
+
+  /** Number of host write calls so far. */
+  long hostWrites() {
+    return hostWrites.get();
   }
 
   @Override

@@ -1,6 +1,5 @@
 package io.vhdfs.disk;
 
-import io.vhdfs.format.Bat;
 import io.vhdfs.format.SectorBitmap;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -12,12 +11,12 @@ import java.util.List;
  * neighbouring sectors of equal state merge, so a read of an allocated region costs one host read.
  */
 final class SectorMapper {
-  private final Bat bat;
+  private final BlockTable bat;
   private final int blockShift;
   private final int bitmapSize;
   private final BlockBitmaps bitmaps;
 
-  SectorMapper(Bat bat, int blockSize, int bitmapSize, BlockBitmaps bitmaps) {
+  SectorMapper(BlockTable bat, int blockSize, int bitmapSize, BlockBitmaps bitmaps) {
     this.bat = bat;
     this.blockShift = Integer.numberOfTrailingZeros(blockSize);
     this.bitmapSize = bitmapSize;

@@ -6,7 +6,7 @@ import java.nio.ByteBuffer;
 
 /**
  * The guest-visible bytes of one open image, shared by every channel on it. Implementations are
- * safe for concurrent use.
+ * safe for concurrent use: reads run in parallel, metadata changes are serialised.
  */
 public interface VirtualDisk extends Closeable {
   /** The virtual size in bytes. */
@@ -21,10 +21,32 @@ public interface VirtualDisk extends Closeable {
    */
   int read(ByteBuffer dst, long position) throws IOException;
 
-  /** What the image's metadata says, for attributes. */
+  /**
+   * Makes the disk writable: reopens the host file for writing and, where the image lost its end
+   * footer, puts it back. Idempotent.
+   *
+   * @throws java.nio.file.AccessDeniedException if the host file cannot be written
+   */
+  void enableWrites() throws IOException;
+
+  /**
+   * Writes all of {@code src} at {@code position}, advancing the buffer's position.
+   *
+   * @return the number of bytes written, all that {@code src} had
+   * @throws IOException if the write would pass the end of the disk (nothing is written then)
+   */
+  int write(ByteBuffer src, long position) throws IOException;
+
+  /** Puts metadata that is still only in memory (new BAT entries) into the image file. */
+  void flush() throws IOException;
+
+  /** {@link #flush} and make every completed write durable. */
+  void force() throws IOException;
+
+  /** What the image's metadata says now, for attributes. */
   DiskInfo info();
 
-  /** Releases the host file. */
+  /** Flushes and releases the host file. */
   @Override
   void close() throws IOException;
 }

@@ -38,6 +38,11 @@ public final class Bat {
     return entries.length;
   }
 
+  /** The raw entry of block {@code block}: a sector number, or {@link #UNALLOCATED}. */
+  public int entry(int block) {
+    return entries[block];
+  }
+
   /** Whether block {@code block} has storage in this file. */
   public boolean isAllocated(int block) {
     return entries[block] != UNALLOCATED;

@@ -5,8 +5,8 @@ package io.vhdfs.format;
  * byte 0 first. A set bit means the sector holds data in this file; a clear one means zeros (dynamic)
  * or "ask the parent" (differencing).
  *
- * <p>The array is not copied: instances are made by the disk layer from bytes it owns and never
- * changes afterwards.
+ * <p>Instances never change: the array handed to {@link #wrap} is not copied, and the disk layer
+ * never changes it afterwards; {@link #withSet} returns a new bitmap.
  */
 public final class SectorBitmap {
   private final byte[] bits;
@@ -24,6 +24,42 @@ public final class SectorBitmap {
   public static int sizeInBytes(int blockSize) {
     int bytes = Math.max(1, blockSize / 512 / 8);
     return (bytes + 511) & ~511;
+  }
+
+  /** A bitmap of {@code size} bytes with no bit set. */
+  public static SectorBitmap empty(int size) {
+    return new SectorBitmap(new byte[size]);
+  }
+
+  /**
+   * A copy of this bitmap with sectors {@code [from, to)} set too, or this one when they already
+   * are. Bitmaps only ever gain bits, and readers hold on to the instance they saw, so the bitmap a
+   * write produces is a new one.
+   */
+  public SectorBitmap withSet(int from, int to) {
+    if (isSetRange(from, to)) {
+      return this;
+    }
+    byte[] b = bits.clone();
+    for (int s = from; s < to; ) {
+      if ((s & 7) == 0 && s + 8 <= to) {
+        b[s >>> 3] = (byte) 0xFF;
+        s += 8;
+      } else {
+        b[s >>> 3] |= (byte) (0x80 >>> (s & 7));
+        s++;
+      }
+    }
+    return new SectorBitmap(b);
+  }
+
+  private boolean isSetRange(int from, int to) {
+    return from >= to || (isSet(from) && runEnd(from, to) == to);
+  }
+
+  /** Copies {@code length} bitmap bytes from byte {@code offset} into {@code dst} at {@code at}. */
+  public void copyTo(int offset, byte[] dst, int at, int length) {
+    System.arraycopy(bits, offset, dst, at, length);
   }
 
   /** Whether sector {@code sector} of the block is present. */

@@ -9,6 +9,11 @@ public final class VhdTime {
 
   private VhdTime() {}
 
+  /** The stored timestamp of {@code instant}, clamped to what 32 unsigned bits can hold. */
+  public static long of(Instant instant) {
+    return Math.max(0, Math.min(0xFFFF_FFFFL, instant.getEpochSecond() - EPOCH_OFFSET));
+  }
+
   /** The instant a stored timestamp stands for. */
   public static Instant toInstant(long vhdSeconds) {
     return Instant.ofEpochSecond(EPOCH_OFFSET + vhdSeconds);

@@ -1,6 +1,8 @@
 package io.vhdfs.nio;
 
 import io.vhdfs.VhdEnv;
+import io.vhdfs.disk.DiskOpener;
+import io.vhdfs.disk.ImageCreator;
 import io.vhdfs.disk.SizeRule;
 import io.vhdfs.format.DiskType;
 import io.vhdfs.format.DynamicHeader;
@@ -66,6 +68,9 @@ record FileSystemConfig(
         throw bad(VhdEnv.ACCESS_MODE, env, "readWrite or readOnly");
       }
     }
+    if (create) {
+      checkNewImage(env, type, size, blockSize, bool(env, VhdEnv.EXACT_SIZE));
+    }
     if (create && mode == AccessMode.READ_ONLY) {
       throw new IllegalArgumentException(
           "env keys 'create' and 'accessMode=readOnly' contradict each other");
@@ -84,6 +89,30 @@ record FileSystemConfig(
     return new FileSystemConfig(create, size, type, pathString(env, VhdEnv.PARENT), blockSize,
         bool(env, VhdEnv.EXACT_SIZE), mode, rule, pathString(env, VhdEnv.PARENT_ROOT),
         bool(env, VhdEnv.IGNORE_PARENT_ID));
+  }
+
+  /** The limits of a new image, checked before anything is written. */
+  private static void checkNewImage(Map<String, ?> env, DiskType type, long size, int blockSize,
+      boolean exactSize) {
+    if (type == DiskType.DIFFERENCING) {
+      return; // the parent gives the size
+    }
+    if (size <= 0) {
+      throw bad(VhdEnv.SIZE, env, "the virtual size of the new image, more than 0 bytes");
+    }
+    if (size > DiskOpener.MAX_SIZE) {
+      throw bad(VhdEnv.SIZE, env, "at most 2040 GiB (" + DiskOpener.MAX_SIZE
+          + " bytes), the largest disk a VHD can address");
+    }
+    if (exactSize && size % 512 != 0) {
+      throw bad(VhdEnv.SIZE, env, "a multiple of 512 bytes when exactSize is set");
+    }
+    long created = ImageCreator.createdSize(size, exactSize);
+    if (type == DiskType.DYNAMIC && (created + blockSize - 1) / blockSize > DiskOpener.MAX_TABLE_ENTRIES) {
+      throw bad(VhdEnv.BLOCK_SIZE, env, "a larger block size: " + blockSize + "-byte blocks need"
+          + " more than " + DiskOpener.MAX_TABLE_ENTRIES + " table entries for " + created
+          + " bytes");
+    }
   }
 
   private static boolean bool(Map<String, ?> env, String key) {

@@ -1,7 +1,9 @@
 package io.vhdfs.nio;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.ReadOnlyFileSystemException;
+import java.nio.file.attribute.BasicFileAttributeView;
 import java.nio.file.attribute.FileTime;
 
 /** The {@code basic} and {@code vhd} views of one entry; reading opens nothing until asked. */
@@ -26,9 +28,16 @@ final class ImageAttributeView implements VhdFileAttributeView {
     return provider.attributesOf(path);
   }
 
-  /** The image's times are its host file's; the file system is read-only in this version. */
+  /** The entries' times are the image file's, so they are set there. */
   @Override
-  public void setTimes(FileTime lastModifiedTime, FileTime lastAccessTime, FileTime createTime) {
-    throw new ReadOnlyFileSystemException();
+  public void setTimes(FileTime lastModifiedTime, FileTime lastAccessTime, FileTime createTime)
+      throws IOException {
+    VhdFileSystem fs = path.getFileSystem();
+    fs.ensureOpen();
+    if (fs.isReadOnly()) {
+      throw new ReadOnlyFileSystemException();
+    }
+    Files.getFileAttributeView(fs.image(), BasicFileAttributeView.class)
+        .setTimes(lastModifiedTime, lastAccessTime, createTime);
   }
 }

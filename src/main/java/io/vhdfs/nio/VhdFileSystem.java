@@ -9,12 +9,14 @@ import io.vhdfs.disk.VirtualDisk;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.ByteBuffer;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.ClosedFileSystemException;
 import java.nio.file.FileStore;
 import java.nio.file.FileSystem;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.PathMatcher;
+import java.nio.file.ReadOnlyFileSystemException;
 import java.nio.file.WatchService;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.UserPrincipalLookupService;
@@ -29,8 +31,10 @@ import java.util.Set;
  * the virtual disk.
  *
  * <p>The image's host file is open only while channels are: the first channel opens it (and
- * validates the image again, since it may have changed), the last one to close releases it. All
- * channels share one {@link VirtualDisk}.
+ * validates the image again, since it may have changed), the last one to close releases it, after
+ * writing any metadata still in memory. All channels share one {@link VirtualDisk}. The host file
+ * is opened for writing only once a writable channel is opened, so read-only use leaves it
+ * untouched.
  */
 final class VhdFileSystem extends FileSystem {
   static final String DISK_NAME = "disk";
@@ -129,10 +133,37 @@ final class VhdFileSystem extends FileSystem {
   }
 
   /** Opens a channel on the disk. */
-  synchronized DiskChannel newChannel() throws IOException {
-    DiskChannel ch = new DiskChannel(acquireDisk(), locks, true, false, this::channelClosed);
+  synchronized DiskChannel newChannel(ChannelOptions opts) throws IOException {
+    if (opts.write()) {
+      checkWritable();
+    }
+    VirtualDisk d = acquireDisk();
+    try {
+      if (opts.write()) {
+        d.enableWrites();
+      }
+    } catch (IOException | RuntimeException e) {
+      releaseDisk();
+      throw e;
+    }
+    DiskChannel ch =
+        new DiskChannel(d, locks, opts.read(), opts.write(), opts.sync(), this::channelClosed);
     channels.add(ch);
     return ch;
+  }
+
+  /**
+   * Refuses writing: {@link ReadOnlyFileSystemException} when opened with
+   * {@code accessMode=readOnly}, {@link AccessDeniedException} when the host file is not writable.
+   */
+  void checkWritable() throws IOException {
+    ensureOpen();
+    if (config.accessMode() == FileSystemConfig.AccessMode.READ_ONLY) {
+      throw new ReadOnlyFileSystemException();
+    }
+    if (!Files.isWritable(image)) {
+      throw new AccessDeniedException(image.toString(), null, "the image file is not writable");
+    }
   }
 
   private synchronized VirtualDisk acquireDisk() throws IOException {
@@ -159,12 +190,15 @@ final class VhdFileSystem extends FileSystem {
     }
   }
 
-  private synchronized void channelClosed(DiskChannel ch) {
-    channels.remove(ch);
+  /** Writes what the closing channel left in memory, then lets go of the disk. */
+  private synchronized void channelClosed(DiskChannel ch) throws IOException {
     try {
+      if (ch.isWritable()) {
+        openDisk.flush();
+      }
+    } finally {
+      channels.remove(ch);
       releaseDisk();
-    } catch (IOException e) {
-      // Closing a read-only host channel has nothing to lose; the channel is closed regardless.
     }
   }
 
@@ -227,10 +261,14 @@ final class VhdFileSystem extends FileSystem {
     return open;
   }
 
-  /** True in this version: writing comes with the next release. */
+  /**
+   * True when opened with {@code accessMode=readOnly} or when the image file is not writable (asked
+   * of the host each time, since permissions change).
+   */
   @Override
   public boolean isReadOnly() {
-    return true;
+    return config.accessMode() == FileSystemConfig.AccessMode.READ_ONLY
+        || !Files.isWritable(image);
   }
 
   @Override

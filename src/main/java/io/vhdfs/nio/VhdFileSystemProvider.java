@@ -4,6 +4,8 @@ import io.vhdfs.VhdEnv;
 import io.vhdfs.VhdFormatException;
 import io.vhdfs.disk.DiskOpener;
 import io.vhdfs.disk.HostFile;
+import io.vhdfs.disk.ImageCreator;
+import io.vhdfs.format.DiskType;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -13,6 +15,7 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.AccessMode;
 import java.nio.file.CopyOption;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileStore;
 import java.nio.file.FileSystem;
 import java.nio.file.FileSystemAlreadyExistsException;
@@ -123,13 +126,16 @@ public final class VhdFileSystemProvider extends FileSystemProvider {
   public FileSystem newFileSystem(URI uri, Map<String, ?> env) throws IOException {
     Path image = imageOf(uri);
     FileSystemConfig config = FileSystemConfig.parse(env);
-    refuseUnsupported(config);
-    Path key = keyOf(image);
     synchronized (registry) {
-      if (registry.containsKey(key)) {
+      if (registry.containsKey(keyOf(image))) {
         throw new FileSystemAlreadyExistsException(uri.toString());
       }
     }
+    if (config.create()) {
+      create(image, config);
+    }
+    checkAccessMode(image, config);
+    Path key = keyOf(image);
     VhdFileSystem fs = new VhdFileSystem(this, image, key, config, key);
     fs.validate();
     synchronized (registry) {
@@ -143,33 +149,46 @@ public final class VhdFileSystemProvider extends FileSystemProvider {
   @Override
   public FileSystem newFileSystem(Path path, Map<String, ?> env) throws IOException {
     FileSystemConfig config = FileSystemConfig.parse(env);
-    if (!Files.isRegularFile(path)) {
+    if (config.create()) {
+      create(path, config);
+    } else if (!Files.isRegularFile(path)) {
       // Only claim a missing file when its name says it is ours; directories are never ours.
-      if (!Files.exists(path) && path.toString().toLowerCase(java.util.Locale.ROOT).endsWith(".vhd")
-          && !config.create()) {
+      if (!Files.exists(path)
+          && path.toString().toLowerCase(java.util.Locale.ROOT).endsWith(".vhd")) {
         throw new NoSuchFileException(path.toString());
       }
-      refuseUnsupported(config);
       throw new UnsupportedOperationException("not a VHD image: " + path);
-    }
-    refuseUnsupported(config);
-    try (HostFile host = HostFile.openForReading(path)) {
-      if (!DiskOpener.looksLikeVhd(host)) {
-        throw new UnsupportedOperationException("not a VHD image (no footer cookie): " + path);
+    } else {
+      try (HostFile host = HostFile.openForReading(path)) {
+        if (!DiskOpener.looksLikeVhd(host)) {
+          throw new UnsupportedOperationException("not a VHD image (no footer cookie): " + path);
+        }
       }
     }
+    checkAccessMode(path, config);
     VhdFileSystem fs = new VhdFileSystem(this, path, keyOf(path), config, null);
     fs.validate();
     return fs;
   }
 
-  private static void refuseUnsupported(FileSystemConfig config) {
-    if (config.create()) {
-      throw new UnsupportedOperationException("creating VHD images is not supported yet");
-    }
-    if (config.accessMode() == FileSystemConfig.AccessMode.READ_WRITE) {
+  private static void create(Path image, FileSystemConfig config) throws IOException {
+    if (config.type() == DiskType.DIFFERENCING) {
       throw new UnsupportedOperationException(
-          "accessMode=readWrite: writing VHD images is not supported yet");
+          "creating differencing images is not supported yet: parent chains come next");
+    }
+    if (Files.exists(image, LinkOption.NOFOLLOW_LINKS)) {
+      throw new FileAlreadyExistsException(image.toString());
+    }
+    ImageCreator.create(image, config.type(), config.size(), config.blockSize(),
+        config.exactSize());
+  }
+
+  /** {@code accessMode=readWrite} promises writes, so a host file that refuses them fails now. */
+  private static void checkAccessMode(Path image, FileSystemConfig config) throws IOException {
+    if (config.accessMode() == FileSystemConfig.AccessMode.READ_WRITE
+        && !Files.isWritable(image)) {
+      throw new AccessDeniedException(image.toString(), null,
+          "accessMode=readWrite, but the image file is not writable");
     }
   }
 
@@ -291,11 +310,10 @@ public final class VhdFileSystemProvider extends FileSystemProvider {
     if (isRoot(p)) {
       throw new FileSystemException(p.toString(), null, "is a directory");
     }
-    if (opts.write()) {
-      throw new UnsupportedOperationException(
-          "opening a VHD disk for WRITE or APPEND is not supported yet: " + fs.image());
+    if (opts.createNew()) {
+      throw new FileAlreadyExistsException(p.toString(), null, "the disk of an image always exists");
     }
-    return fs.newChannel();
+    return fs.newChannel(opts);
   }
 
   @Override
@@ -312,28 +330,39 @@ public final class VhdFileSystemProvider extends FileSystemProvider {
 
   @Override
   public void createDirectory(Path dir, FileAttribute<?>... attrs) throws IOException {
-    toVhdPath(dir).getFileSystem().ensureOpen();
-    throw new ReadOnlyFileSystemException();
+    refuseChange(toVhdPath(dir), "an image holds only / and /disk");
   }
 
   @Override
   public void delete(Path path) throws IOException {
-    toVhdPath(path).getFileSystem().ensureOpen();
-    throw new ReadOnlyFileSystemException();
+    refuseChange(toVhdPath(path), "the entries of an image cannot be deleted");
   }
 
   @Override
   public void copy(Path source, Path target, CopyOption... options) throws IOException {
-    toVhdPath(source).getFileSystem().ensureOpen();
     toVhdPath(target);
-    throw new ReadOnlyFileSystemException();
+    refuseChange(toVhdPath(source),
+        "entries of an image cannot be copied or moved; copy the disk's bytes through channels");
   }
 
   @Override
   public void move(Path source, Path target, CopyOption... options) throws IOException {
-    toVhdPath(source).getFileSystem().ensureOpen();
     toVhdPath(target);
-    throw new ReadOnlyFileSystemException();
+    refuseChange(toVhdPath(source),
+        "entries of an image cannot be copied or moved; copy the disk's bytes through channels");
+  }
+
+  /**
+   * Refuses a change the path model cannot make: {@link ReadOnlyFileSystemException}
+   * on a read-only file system, as NIO asks, else a {@link FileSystemException} saying why.
+   */
+  private static void refuseChange(VhdPath p, String why) throws IOException {
+    VhdFileSystem fs = p.getFileSystem();
+    fs.ensureOpen();
+    if (fs.isReadOnly()) {
+      throw new ReadOnlyFileSystemException();
+    }
+    throw new FileSystemException(p.toString(), null, why);
   }
 
   @Override
@@ -373,7 +402,7 @@ public final class VhdFileSystemProvider extends FileSystemProvider {
     isRoot(p);
     checkHostExists(fs);
     for (AccessMode m : modes) {
-      if (m == AccessMode.WRITE) {
+      if (m == AccessMode.WRITE && fs.isReadOnly()) {
         throw new AccessDeniedException(p.toString(), null, "the vhd file system is read-only");
       }
       if (m == AccessMode.EXECUTE) {
@@ -451,7 +480,6 @@ public final class VhdFileSystemProvider extends FileSystemProvider {
   @Override
   public void setAttribute(Path path, String attribute, Object value, LinkOption... options)
       throws IOException {
-    toVhdPath(path).getFileSystem().ensureOpen();
-    throw new ReadOnlyFileSystemException();
+    refuseChange(toVhdPath(path), "attributes of an image's entries cannot be set");
   }
 }

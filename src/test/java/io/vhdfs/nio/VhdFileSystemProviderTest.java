@@ -16,6 +16,9 @@ import com.google.common.jimfs.Jimfs;
 import io.vhdfs.VhdFormatException;
 import io.vhdfs.testing.VhdImageBuilder;
 import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.charset.StandardCharsets;
+import java.io.OutputStream;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
@@ -243,7 +246,7 @@ class VhdFileSystemProviderTest {
       assertThrows(FileSystemException.class, () -> Files.newByteChannel(root));
       assertEquals(List.of(root), fs.getRootDirectories());
       assertEquals(6L * MIB, fs.getFileStores().iterator().next().getTotalSpace());
-      assertTrue(fs.isReadOnly());
+      assertFalse(fs.isReadOnly(), "the image file is writable");
     }
   }
 
@@ -358,15 +361,32 @@ class VhdFileSystemProviderTest {
   }
 
   @Test
-  void openingForWriteIsRefusedWithAClearMessage() throws IOException {
-    try (FileSystem fs = FileSystems.newFileSystem(write("ro.vhd", sample()), Map.of())) {
+  void appendIsRefusedBecauseADiskCannotGrow() throws IOException {
+    try (FileSystem fs = FileSystems.newFileSystem(write("append.vhd", sample()), Map.of())) {
       Path disk = fs.getPath("/disk");
       UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
-          () -> Files.newByteChannel(disk, StandardOpenOption.WRITE));
-      assertTrue(e.getMessage().contains("not supported yet"), e.getMessage());
-      assertThrows(UnsupportedOperationException.class, () -> Files.newOutputStream(disk));
+          () -> Files.newByteChannel(disk, StandardOpenOption.WRITE, StandardOpenOption.APPEND));
+      assertTrue(e.getMessage().contains("APPEND"), e.getMessage());
       assertThrows(IllegalArgumentException.class,
           () -> Files.newByteChannel(disk, StandardOpenOption.READ, StandardOpenOption.APPEND));
+    }
+  }
+
+  /** Its default options include CREATE and TRUNCATE_EXISTING, which a disk ignores. */
+  @Test
+  void newOutputStreamOverwritesTheDiskFromTheStart() throws IOException {
+    VhdImageBuilder image = sample();
+    try (FileSystem fs = FileSystems.newFileSystem(write("stream.vhd", image), Map.of())) {
+      Path disk = fs.getPath("/disk");
+      byte[] head = "written through an output stream".getBytes(StandardCharsets.US_ASCII);
+      try (OutputStream out = Files.newOutputStream(disk)) {
+        out.write(head);
+      }
+      byte[] expected = image.expectedDisk();
+      System.arraycopy(head, 0, expected, 0, head.length);
+      assertArrayEquals(expected, readAll(disk));
+      assertThrows(FileAlreadyExistsException.class, () -> Files.newByteChannel(disk,
+          StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW));
     }
   }
 
