@@ -315,13 +315,28 @@ final class ImageCreateTest {
   }
 
   @Test
-  void unknownTypeIsRefusedNamingTypeAndDifferencingIsUnsupported() {
+  void unknownTypeIsRefusedNamingType() {
     Path image = dir.resolve("typed.vhd");
     assertMentions(assertThrows(IllegalArgumentException.class,
         () -> createViaUri(image, env("create", "true", "size", "64M", "type", "sparse"))),
         "type");
+    assertFalse(Files.exists(image), "a refused create must not leave a file");
+  }
+
+  /**
+   * Asked of the provider itself: {@code FileSystems.newFileSystem(uri or path, env)} swallows an
+   * {@link UnsupportedOperationException} from a provider and throws
+   * {@code ProviderNotFoundException} instead (JDK behaviour).
+   */
+  @Test
+  void differencingTypeIsUnsupportedForNow() throws IOException {
+    Path image = dir.resolve("child.vhd");
+    Map<String, Object> env = env("create", "true", "size", "64M", "type", "differencing");
     assertThrows(UnsupportedOperationException.class,
-        () -> createViaUri(image, env("create", "true", "size", "64M", "type", "differencing")));
+        () -> vhdProvider().newFileSystem(uriOf(image), env).close());
+    assertThrows(UnsupportedOperationException.class,
+        () -> vhdProvider().newFileSystem(image, env).close());
+    assertFalse(Files.exists(image), "a refused create must not leave a file");
   }
 
   @Test

@@ -129,9 +129,9 @@ final class QemuInteropWriteTest {
 
   static Stream<Source> images() {
     return Stream.of(
-        Source.qemu("qemu-img dynamic 32 MiB", "dynamic", 32 * MIB),
+        Source.qemu("qemu-img dynamic 24 MiB", "dynamic", 24 * MIB),
         Source.qemu("qemu-img fixed 24 MiB", "fixed", 24 * MIB),
-        Source.ours("vhdfs dynamic 32 MiB, 2 MiB blocks", "dynamic", 32 * MIB, null, false),
+        Source.ours("vhdfs dynamic 24 MiB, 2 MiB blocks", "dynamic", 24 * MIB, null, false),
         Source.ours("vhdfs dynamic 24 MiB, 512 KiB blocks", "dynamic", 24 * MIB,
             (int) (512 * KIB), false),
         Source.ours("vhdfs dynamic 6 MiB, 4 KiB blocks", "dynamic", 6 * MIB, (int) (4 * KIB),
@@ -154,7 +154,7 @@ final class QemuInteropWriteTest {
 
   static Stream<Source> jimfsImages() {
     return Stream.of(
-        Source.ours("Jimfs vhdfs dynamic 32 MiB, 2 MiB blocks", "dynamic", 32 * MIB, null, false),
+        Source.ours("Jimfs vhdfs dynamic 24 MiB, 2 MiB blocks", "dynamic", 24 * MIB, null, false),
         Source.ours("Jimfs vhdfs dynamic 20 MiB, 512 KiB blocks", "dynamic", 20 * MIB,
             (int) (512 * KIB), false),
         Source.ours("Jimfs vhdfs dynamic 6 MiB, 4 KiB blocks", "dynamic", 6 * MIB,
@@ -164,7 +164,7 @@ final class QemuInteropWriteTest {
 
   static Stream<Source> forcedImages() {
     return Stream.of(
-        Source.qemu("qemu-img dynamic 32 MiB", "dynamic", 32 * MIB),
+        Source.qemu("qemu-img dynamic 24 MiB", "dynamic", 24 * MIB),
         Source.ours("vhdfs dynamic 24 MiB, 512 KiB blocks", "dynamic", 24 * MIB,
             (int) (512 * KIB), false),
         Source.ours("vhdfs fixed 16 MiB", "fixed", 16 * MIB, null, false));
@@ -197,7 +197,7 @@ final class QemuInteropWriteTest {
     try {
       long size = Files.size(disk);
       Mirror mirror = Mirror.create(dir.resolve("mirror.raw"), size);
-      List<Op> ops = Workload.random(size, source.blockBytes(), random, 36);
+      List<Op> ops = Workload.random(size, source.blockBytes(), random, 30);
       runInSessions(disk, ops, mirror);
       mirror.close();
       verify(source, image, disk, mirror.file(), size, ops, random);
@@ -355,7 +355,7 @@ final class QemuInteropWriteTest {
     source.create(image);
     long size = qemu.virtualSize(image);
     Mirror mirror = Mirror.create(dir.resolve("mirror.raw"), size);
-    List<Op> ops = Workload.random(size, source.blockBytes(), random, 36);
+    List<Op> ops = Workload.random(size, source.blockBytes(), random, 30);
     List<String> args = new ArrayList<>(List.of("-f", "vpc"));
     Path data = Files.createDirectories(dir.resolve("writes"));
     for (Op op : ops) {
@@ -376,7 +376,7 @@ final class QemuInteropWriteTest {
   }
 
   static Stream<Source> controlImages() {
-    return Stream.of(Source.qemu("qemu-io into qemu-img dynamic 32 MiB", "dynamic", 32 * MIB));
+    return Stream.of(Source.qemu("qemu-io into qemu-img dynamic 24 MiB", "dynamic", 24 * MIB));
   }
 
   // ---------------------------------------------------------------- the workload
@@ -485,7 +485,7 @@ final class QemuInteropWriteTest {
           addAt(shape, index, b * block, (int) Math.min(block, size - b * block));
         }
         case "multi-MiB" -> {
-          int length = (int) Math.min(MIB + random.nextInt((int) (3 * MIB) + 1000), size * 2 / 3);
+          int length = (int) Math.min(MIB + random.nextInt((int) (2 * MIB) + 1000), size * 2 / 3);
           addAt(shape, index, randomOffset(length), length);
         }
         case "tail" -> {
@@ -715,12 +715,17 @@ final class QemuInteropWriteTest {
       }
     }
     if (libvhdi.isPresent()) {
-      checks.add(() -> assertLibvhdiReadsMirror(libvhdi.get(), image, raw, size, ops, random,
-          context));
+      checks.add(() -> assertLibvhdiReadsMirror(libvhdi.get(), image, raw, size,
+          source.blockBytes(), ops, random, context));
     }
     checks.add(() -> assertHostLayout(source, image, size, ops, allocatedByUs, context));
     if (disk != null) {
       checks.add(() -> assertEquals(size, Files.size(disk), "Files.size(disk) after writing"));
+      if (source.dynamic()) {
+        checks.add(() -> assertEquals((long) touchedBlocks(ops, source.blockBytes(), size).size(),
+            ((Number) Files.getAttribute(disk, "vhd:allocatedBlocks")).longValue(),
+            "vhd:allocatedBlocks vs blocks the writes touched; " + context));
+      }
       checks.add(() -> assertReadsLikeMirror(disk, raw, size, ops, "read back; " + context));
     }
     assertAll("image written by vhdfs (" + context + ")", checks.stream());
@@ -745,9 +750,10 @@ final class QemuInteropWriteTest {
   }
 
   private void assertLibvhdiReadsMirror(Libvhdi libvhdi, Path image, Path raw, long size,
-      List<Op> ops, Random random, String context) throws IOException {
+      int blockBytes, List<Op> ops, Random random, String context) throws IOException {
     List<Window> windows = windows(size, ops, random);
-    Libvhdi.Reading reading = libvhdi.read(image, windows, dir);
+    // Pieces split at block boundaries: see Libvhdi#SCRIPT for the libvhdi bug this avoids.
+    Libvhdi.Reading reading = libvhdi.read(image, windows, blockBytes, dir);
     assertEquals(size, reading.mediaSize(), "libvhdi media size; " + context);
     List<String> expected;
     try (FileChannel ch = FileChannel.open(raw)) {
