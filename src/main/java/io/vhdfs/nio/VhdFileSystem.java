@@ -53,6 +53,8 @@ final class VhdFileSystem extends FileSystem {
   private volatile boolean open = true;
   private VirtualDisk openDisk;
   private int users;
+  /** Whether the open disk was made writable, so {@link #lastInfo} will be stale after it. */
+  private boolean written;
   private DiskInfo lastInfo;
   /** The host file's length, time and key when {@link #lastInfo} was read. */
   private List<Object> lastInfoIdentity;
@@ -141,6 +143,7 @@ final class VhdFileSystem extends FileSystem {
     try {
       if (opts.write()) {
         d.enableWrites();
+        written = true;
       }
     } catch (IOException | RuntimeException e) {
       releaseDisk();
@@ -186,6 +189,11 @@ final class VhdFileSystem extends FileSystem {
     if (--users == 0) {
       VirtualDisk d = openDisk;
       openDisk = null;
+      if (written) {
+        // Allocation counts and host size changed since the opening; read them again when asked.
+        written = false;
+        lastInfo = null;
+      }
       d.close();
     }
   }

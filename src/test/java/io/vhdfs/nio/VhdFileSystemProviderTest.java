@@ -372,6 +372,22 @@ class VhdFileSystemProviderTest {
     }
   }
 
+  @Test
+  void attributesCountBlocksAllocatedByWritesAfterTheLastChannelCloses() throws IOException {
+    Path image = write("count.vhd", VhdImageBuilder.dynamic(6 * MIB));
+    Path disk = Path.of(URI.create("vhd:" + image.toUri().getRawPath()));
+    try {
+      assertEquals(0L, Files.getAttribute(disk, "vhd:allocatedBlocks"));
+      try (SeekableByteChannel ch = Files.newByteChannel(disk, StandardOpenOption.WRITE)) {
+        ch.write(ByteBuffer.wrap(new byte[] {7}));
+        assertEquals(1L, Files.getAttribute(disk, "vhd:allocatedBlocks"), "live while open");
+      }
+      assertEquals(1L, Files.getAttribute(disk, "vhd:allocatedBlocks"), "after the close");
+    } finally {
+      disk.getFileSystem().close();
+    }
+  }
+
   /** Its default options include CREATE and TRUNCATE_EXISTING, which a disk ignores. */
   @Test
   void newOutputStreamOverwritesTheDiskFromTheStart() throws IOException {
