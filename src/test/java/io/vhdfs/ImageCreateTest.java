@@ -393,20 +393,29 @@ final class ImageCreateTest {
   }
 
   /**
-   * The contract's entry point for host paths. The JDK asks its own zip provider first, and that
-   * one also takes {@code create=true} for a file that does not exist yet, so this pins whether a
-   * VHD or a ZIP comes out.
+   * The documented way to create on another provider: the nested URI {@code vhd:jimfs://...}.
+   * ({@code FileSystems.newFileSystem(hostPath, {create=true})} reaches the JDK's zip provider
+   * first, which makes a zip; the provider javadoc says so.)
    */
-  @Test
-  void createThroughFileSystemsNewFileSystemWithAHostPathGivesAVhd() throws IOException {
-    Path image = dir.resolve("host-path.img"); // whatever the name
-    try (FileSystem fs = FileSystems.newFileSystem(image, env("create", "true", "size", "2M"))) {
-      assertEquals("vhd", fs.provider().getScheme(),
-          "FileSystems.newFileSystem(hostPath, {create=true, size=2M}) returned a "
-              + fs.provider().getScheme() + " file system (" + fs.getClass().getName() + ")");
-      assertEquals(2_123_776, Files.size(fs.getPath("/disk")));
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"dynamic", "fixed"})
+  void createOnJimfsThroughTheNestedUri(String type) throws IOException {
+    try (FileSystem jimfs = Jimfs.newFileSystem(Configuration.unix())) {
+      Path hosted = jimfs.getPath("/vm/nested disk.vhd");
+      Files.createDirectories(hosted.getParent());
+      URI uri = URI.create("vhd:" + hosted.toUri());
+      try (FileSystem fs = FileSystems.newFileSystem(uri, env("create", "true", "size", "2M",
+          "type", type))) {
+        assertEquals("vhd", fs.provider().getScheme());
+        Path disk = fs.getPath("/disk");
+        assertEquals(2_123_776, Files.size(disk));
+        assertEquals(disk, Path.of(uri), "Path.of(nested uri) is the new image's /disk");
+        assertAllZero(disk, 2_123_776);
+      }
+      assertLayout(hosted, type, 2_123_776, 2 * (int) MIB);
+      assertThrows(FileAlreadyExistsException.class, () -> FileSystems.newFileSystem(uri,
+          env("create", "true", "size", "2M", "type", type)).close());
     }
-    assertEquals("conectix", ImageLayout.endFooter(image).cookie());
   }
 
   @ParameterizedTest(name = "{0}")
@@ -747,9 +756,9 @@ final class ImageCreateTest {
   }
 
   /**
-   * Creates on a host path through the vhd provider itself. {@code FileSystems.newFileSystem}
-   * would ask the JDK's zip provider first, which has its own {@code create} key; that entry point
-   * has a test of its own above.
+   * Creates on a host path through the vhd provider itself, as the provider javadoc advises:
+   * {@code FileSystems.newFileSystem(hostPath, env)} would ask the JDK's zip provider first, which
+   * has its own {@code create} key and makes a zip.
    */
   private static FileSystem createOnHost(Path hostPath, Map<String, ?> env) throws IOException {
     return vhdProvider().newFileSystem(hostPath, env);

@@ -258,9 +258,10 @@ final class QemuInteropWriteTest {
     try (FileSystem jimfs = Jimfs.newFileSystem(Configuration.unix())) {
       Path hosted = jimfs.getPath("/vms/guest disk.vhd");
       Files.createDirectories(hosted.getParent());
-      // Through the provider itself: FileSystems.newFileSystem(path, {create=true}) reaches the
-      // JDK's zip provider first (ImageCreateTest pins that entry point).
-      try (FileSystem fs = vhdProvider().newFileSystem(hosted, source.createEnv())) {
+      // Created through the nested URI, the documented way for other providers
+      // (FileSystems.newFileSystem(hostPath, {create=true}) would reach the JDK's zip provider).
+      try (FileSystem fs = FileSystems.newFileSystem(URI.create("vhd:" + hosted.toUri()),
+          source.createEnv())) {
         Path disk = fs.getPath("/disk");
         size = Files.size(disk);
         mirror = Mirror.create(dir.resolve("mirror.raw"), size);
