@@ -29,6 +29,7 @@ import java.nio.channels.SeekableByteChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystem;
 import java.nio.file.FileSystems;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -329,12 +330,14 @@ final class ImageCreateTest {
    * {@code ProviderNotFoundException} instead (JDK behaviour).
    */
   @Test
-  void differencingTypeIsUnsupportedForNow() throws IOException {
+  void differencingTypeIsRefusedForNowWithAClearMessage() throws IOException {
     Path image = dir.resolve("child.vhd");
     Map<String, Object> env = env("create", "true", "size", "64M", "type", "differencing");
-    assertThrows(UnsupportedOperationException.class,
-        () -> vhdProvider().newFileSystem(uriOf(image), env).close());
-    assertThrows(UnsupportedOperationException.class,
+    // An IOException, not UOE: FileSystems.newFileSystem would turn UOE into "no provider".
+    FileSystemException e = assertThrows(FileSystemException.class,
+        () -> FileSystems.newFileSystem(uriOf(image), env).close());
+    assertTrue(e.getMessage().contains("differencing"), e.getMessage());
+    assertThrows(FileSystemException.class,
         () -> vhdProvider().newFileSystem(image, env).close());
     assertFalse(Files.exists(image), "a refused create must not leave a file");
   }
