@@ -63,6 +63,11 @@ public final class Libvhdi {
     this.pythonPath = pythonPath;
   }
 
+  /** The python3 that imports pyvhdi, for tests that run their own scripts. */
+  public Path python() {
+    return pythonPath;
+  }
+
   /** One range of guest bytes. */
   public record Window(long offset, long length) {}
 
