@@ -32,7 +32,8 @@ import java.util.Set;
  *
  * <p>The image's host file is open only while channels are: the first channel opens it (and
  * validates the image again, since it may have changed), the last one to close releases it, after
- * writing any metadata still in memory. All channels share one {@link VirtualDisk}. The host file
+ * writing any metadata still in memory. All channels share one {@link VirtualDisk}, and so do all
+ * file systems on the same image in this JVM ({@link OpenDisks}). The host file
  * is opened for writing only once a writable channel is opened, so read-only use leaves it
  * untouched.
  */
@@ -41,6 +42,7 @@ final class VhdFileSystem extends FileSystem {
 
   private final VhdFileSystemProvider provider;
   private final Path image;
+  private final Path imageKey;
   private final FileSystemConfig config;
   /** The key this file system is registered under in the provider, or null if unregistered. */
   private final Path registryKey;
@@ -53,8 +55,6 @@ final class VhdFileSystem extends FileSystem {
   private volatile boolean open = true;
   private VirtualDisk openDisk;
   private int users;
-  /** Whether the open disk was made writable, so {@link #lastInfo} will be stale after it. */
-  private boolean written;
   private DiskInfo lastInfo;
   /** The host file's length, time and key when {@link #lastInfo} was read. */
   private List<Object> lastInfoIdentity;
@@ -67,6 +67,7 @@ final class VhdFileSystem extends FileSystem {
   VhdFileSystem(VhdFileSystemProvider provider, Path image, Path imageKey,
       FileSystemConfig config, Path registryKey) {
     this.provider = provider;
+    this.imageKey = imageKey;
     this.locks = new DiskLocks(imageKey);
     this.image = image;
     this.config = config;
@@ -143,7 +144,6 @@ final class VhdFileSystem extends FileSystem {
     try {
       if (opts.write()) {
         d.enableWrites();
-        written = true;
       }
     } catch (IOException | RuntimeException e) {
       releaseDisk();
@@ -172,29 +172,32 @@ final class VhdFileSystem extends FileSystem {
   private synchronized VirtualDisk acquireDisk() throws IOException {
     ensureOpen();
     if (openDisk == null) {
-      HostFile host = HostFile.openForReading(image);
-      try {
-        openDisk = DiskOpener.open(host, config.sizeRule());
-      } catch (IOException | RuntimeException e) {
-        host.close();
-        throw e;
-      }
+      openDisk = OpenDisks.acquire(imageKey, config.sizeRule(), this::openDisk);
       lastInfo = openDisk.info();
     }
     users++;
     return openDisk;
   }
 
+  private VirtualDisk openDisk() throws IOException {
+    HostFile host = HostFile.openForReading(image);
+    try {
+      return DiskOpener.open(host, config.sizeRule());
+    } catch (IOException | RuntimeException e) {
+      host.close();
+      throw e;
+    }
+  }
+
   private synchronized void releaseDisk() throws IOException {
     if (--users == 0) {
       VirtualDisk d = openDisk;
       openDisk = null;
-      if (written) {
-        // Allocation counts and host size changed since the opening; read them again when asked.
-        written = false;
+      if (!d.info().equals(lastInfo)) {
+        // Written since it was opened (through this or another file system): read it again.
         lastInfo = null;
       }
-      d.close();
+      OpenDisks.release(imageKey, config.sizeRule(), d);
     }
   }
 
