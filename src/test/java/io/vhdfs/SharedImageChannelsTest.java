@@ -537,7 +537,9 @@ final class SharedImageChannelsTest {
   void writableOpenWithoutWritesLeavesImageUnchanged() throws IOException {
     byte[] before = Files.readAllBytes(image);
     FileChannel.open(disk, StandardOpenOption.READ, StandardOpenOption.WRITE).close();
-    Files.newByteChannel(disk, StandardOpenOption.WRITE).force(true);
+    try (FileChannel ch = FileChannel.open(disk, StandardOpenOption.WRITE)) {
+      ch.force(true);
+    }
     assertThrows(UnsupportedOperationException.class,
         () -> Files.newByteChannel(disk, StandardOpenOption.APPEND).close());
     assertArrayEquals(before, Files.readAllBytes(image), "an open without writes changed the image");

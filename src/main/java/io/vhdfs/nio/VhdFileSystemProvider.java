@@ -207,8 +207,10 @@ public final class VhdFileSystemProvider extends FileSystemProvider {
 
   private static void create(Path image, FileSystemConfig config) throws IOException {
     if (config.type() == DiskType.DIFFERENCING) {
-      throw new UnsupportedOperationException(
-          "creating differencing images is not supported yet: parent chains come next");
+      // Not UnsupportedOperationException: FileSystems.newFileSystem would swallow it and report
+      // that no provider exists.
+      throw new FileSystemException(image.toString(), null,
+          "creating differencing images (type=differencing) is not supported yet");
     }
     if (Files.exists(image, LinkOption.NOFOLLOW_LINKS)) {
       throw new FileAlreadyExistsException(image.toString());
