@@ -185,10 +185,11 @@ public final class HostFile implements Closeable {
   }
 
   /**
-   * Makes every write so far durable, file length included. Hosts that are not a
-   * {@link FileChannel} offer no such call; their channels are expected to be durable on close.
+   * Makes every write so far durable, file length included; with {@code metaData} the file's
+   * times too. Hosts that are not a {@link FileChannel} offer no such call; their channels are
+   * expected to be durable on close.
    */
-  public void force() throws IOException {
+  public void force(boolean metaData) throws IOException {
     if (!writable) {
       return;
     }
@@ -196,7 +197,7 @@ public final class HostFile implements Closeable {
       SeekableByteChannel ch = channel;
       try {
         if (ch instanceof FileChannel fc) {
-          fc.force(true);
+          fc.force(metaData);
         }
         return;
       } catch (ClosedChannelException e) {
