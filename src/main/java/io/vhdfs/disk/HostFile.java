@@ -61,7 +61,7 @@ public final class HostFile implements Closeable {
    *
    * @throws java.nio.file.AccessDeniedException if the host refuses to open it for writing
    */
-  public void enableWrites() throws IOException {
+  void enableWrites() throws IOException {
     synchronized (reopenLock) {
       if (writable) {
         return;
@@ -77,7 +77,7 @@ public final class HostFile implements Closeable {
   }
 
   /** Whether {@link #enableWrites} has been called. */
-  public boolean isWritable() {
+  boolean isWritable() {
     return writable;
   }
 
@@ -155,7 +155,7 @@ public final class HostFile implements Closeable {
   }
 
   /** Writes all of {@code src} at {@code position}, growing the file as needed. */
-  public void write(ByteBuffer src, long position) throws IOException {
+  void write(ByteBuffer src, long position) throws IOException {
     if (!writable) {
       throw new IllegalStateException("host file not opened for writing: " + name);
     }
@@ -180,7 +180,7 @@ public final class HostFile implements Closeable {
   }
 
   /** Writes {@code b} at {@code position}. */
-  public void write(byte[] b, long position) throws IOException {
+  void write(byte[] b, long position) throws IOException {
     write(ByteBuffer.wrap(b), position);
   }
 
@@ -189,7 +189,7 @@ public final class HostFile implements Closeable {
    * times too. Hosts that are not a {@link FileChannel} offer no such call; their channels are
    * expected to be durable on close.
    */
-  public void force(boolean metaData) throws IOException {
+  void force(boolean metaData) throws IOException {
     if (!writable) {
       return;
     }
