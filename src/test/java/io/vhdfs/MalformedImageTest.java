@@ -21,6 +21,7 @@ import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.ProviderNotFoundException;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.spi.FileSystemProvider;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -55,7 +56,8 @@ import org.opentest4j.AssertionFailedError;
  * {@code FileSystems.newFileSystem(hostPath)} on the default file system, and the same on a Jimfs
  * host. Expectations: READS (size and every byte, or the first and last MiB of a huge disk),
  * FAILS (a VhdFormatException naming the file and one of the case's keywords), FAILS_OR_READS
- * (either, but never wrong bytes) and, for seeded fuzz, READS_OR_REFUSES. Files with no cookie at
+ * (either, but never wrong bytes) and, for seeded fuzz, READS_OR_REFUSES. A fourth route opens each
+ * image for writing: writes land exactly, or the open is refused and the file is left unchanged. Files with no cookie at
  * all must make the provider decline with UnsupportedOperationException. Each case prints its
  * time and outcome; a 10 s guard catches hangs, nothing else is timed.
  */
@@ -694,6 +696,83 @@ final class MalformedImageTest {
       Path image = dir.resolve(c.fileName());
       Expect expect = c.maker.make(image);
       guarded(c, "Jimfs host", () -> checkNewFileSystem(image, expect));
+    }
+  }
+
+  /**
+   * The same images opened for writing. A crafted image may not turn a write into damage: either
+   * the writes land exactly (after reopening, they read back and every other byte is as before),
+   * or the open is refused as the read is, and then the file is byte-identical.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("cases")
+  void writableOpenWritesExactlyOrRefusesCleanly(Case c, @TempDir Path dir) throws IOException {
+    Path image = dir.resolve(c.fileName());
+    Expect expect = c.maker.make(image);
+    guarded(c, "write", () -> checkWrite(image, expect, c.large));
+  }
+
+  private static String checkWrite(Path image, Expect expect, boolean large) throws Throwable {
+    if (expect.noCookie) {
+      return checkDeclined(image);
+    }
+    byte[] before = large ? null : Files.readAllBytes(image);
+    List<long[]> ranges = new ArrayList<>();
+    byte[] data = random(3000, 99);
+    Throwable thrown = null;
+    try (FileSystem fs = FileSystems.newFileSystem(image, Map.of());
+        FileChannel ch = FileChannel.open(fs.getPath("/disk"), StandardOpenOption.READ,
+            StandardOpenOption.WRITE)) {
+      long size = ch.size();
+      // The start, a stretch across the middle (a block boundary for even block counts), the end.
+      for (long at : new long[] {0, size / 2 - 1000, size - 1500}) {
+        long from = Math.max(0, at);
+        int length = (int) Math.min(data.length, size - from);
+        if (length > 0) {
+          assertEquals(length, ch.write(ByteBuffer.wrap(data, 0, length), from));
+          ranges.add(new long[] {from, length});
+        }
+      }
+    } catch (AssertionFailedError e) {
+      throw e;
+    } catch (Throwable t) {
+      thrown = t;
+    }
+    if (thrown != null) {
+      if (before != null) {
+        assertTrue(Arrays.equals(before, Files.readAllBytes(image)),
+            "a refused writable open changed the image");
+      }
+      return judge(thrown, null, image, expect);
+    }
+    if (expect.kind == Kind.FAILS || expect.kind == Kind.AWAITS_PARENT_CHAINS) {
+      fail("opened and wrote the disk; expected " + expect.kind + " " + expect.keywords);
+    }
+    Content base = expect.content;
+    Content written = base == null ? null : (offset, length) -> {
+      byte[] b = base.at(offset, length);
+      for (long[] r : ranges) {
+        long from = Math.max(offset, r[0]);
+        long to = Math.min(offset + length, r[0] + r[1]);
+        if (from < to) {
+          System.arraycopy(data, (int) (from - r[0]), b, (int) (from - offset), (int) (to - from));
+        }
+      }
+      return b;
+    };
+    Expect after = new Expect(expect.kind, expect.size, written, expect.keywords, false);
+    try (FileSystem fs = FileSystems.newFileSystem(image, Map.of("accessMode", "readOnly"));
+        FileChannel ch = FileChannel.open(fs.getPath("/disk"))) {
+      for (long[] r : ranges) {
+        ByteBuffer got = ByteBuffer.allocate((int) r[1]);
+        while (got.hasRemaining() && ch.read(got, r[0] + got.position()) > 0) {
+          // positional reads until the range is full
+        }
+        assertTrue(Arrays.equals(Arrays.copyOf(data, (int) r[1]), got.array()),
+            "the bytes written at " + r[0] + " do not read back after reopening");
+      }
+      long size = readWholeDisk(fs.getPath("/disk"), after);
+      return "wrote " + ranges.size() + " ranges, reread " + size + " bytes";
     }
   }
 

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import com.google.common.jimfs.Configuration;
 import com.google.common.jimfs.Jimfs;
+import io.vhdfs.testing.Libvhdi;
 import io.vhdfs.testing.QemuTools;
 import io.vhdfs.testing.QemuTools.Extent;
 import io.vhdfs.testing.QemuTools.Write;
@@ -32,12 +33,9 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 import java.util.function.LongFunction;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -518,43 +516,8 @@ final class QemuInteropReadTest {
       "f.close()",
       "");
 
-  private static volatile Optional<Path> pythonWithPyvhdi;
-
   /** A python3 that can import pyvhdi (Debian python3-libvhdi), or the test is skipped. */
-  private static Path pythonWithPyvhdi() throws InterruptedException {
-    if (pythonWithPyvhdi == null) {
-      // Debian's module lives in the system python; a pyenv shim earlier on PATH may lack it.
-      List<Path> candidates = new ArrayList<>();
-      candidates.add(Path.of("/usr/bin/python3"));
-      QemuTools.onPath("python3").ifPresent(candidates::add);
-      Optional<Path> found = Optional.empty();
-      for (Path candidate : candidates) {
-        if (Files.isExecutable(candidate) && imports(candidate, "pyvhdi")) {
-          found = Optional.of(candidate);
-          break;
-        }
-      }
-      pythonWithPyvhdi = found;
-    }
-    Assumptions.assumeTrue(pythonWithPyvhdi.isPresent(),
-        "no python3 that can 'import pyvhdi'; install Debian package python3-libvhdi to compare "
-            + "with libvhdi");
-    return pythonWithPyvhdi.get();
-  }
-
-  private static boolean imports(Path python, String module) throws InterruptedException {
-    try {
-      Process p = new ProcessBuilder(python.toString(), "-c", "import " + module)
-          .redirectErrorStream(true)
-          .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-          .start();
-      if (!p.waitFor(30, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
-        return false;
-      }
-      return p.exitValue() == 0;
-    } catch (IOException e) {
-      return false;
-    }
+  private static Path pythonWithPyvhdi() {
+    return Libvhdi.require().python();
   }
 }

@@ -537,7 +537,7 @@ final class SharedImageChannelsTest {
   void writableOpenWithoutWritesLeavesImageUnchanged() throws IOException {
     byte[] before = Files.readAllBytes(image);
     FileChannel.open(disk, StandardOpenOption.READ, StandardOpenOption.WRITE).close();
-    try (FileChannel ch = (FileChannel) Files.newByteChannel(disk, StandardOpenOption.WRITE)) {
+    try (FileChannel ch = FileChannel.open(disk, StandardOpenOption.WRITE)) {
       ch.force(true);
     }
     assertThrows(UnsupportedOperationException.class,

@@ -316,18 +316,14 @@ public final class DiskChannel extends FileChannel {
   public long transferTo(long position, long count, WritableByteChannel target)
       throws IOException {
     Objects.requireNonNull(target, "target");
-    if (position < 0 || count < 0) {
-      throw new IllegalArgumentException("Negative position or count");
-    }
-    ensureOpen();
+    checkTransfer(position, count);
     if (!readable) {
       throw new NonReadableChannelException();
     }
-    long size = disk.size();
-    if (position >= size || count == 0) {
+    long total = transferable(position, count);
+    if (total == 0) {
       return 0;
     }
-    long total = Math.min(count, size - position);
     ByteBuffer buf = ByteBuffer.allocate((int) Math.min(TRANSFER_CHUNK, total));
     long done = 0;
     while (done < total) {
@@ -353,18 +349,14 @@ public final class DiskChannel extends FileChannel {
   public long transferFrom(ReadableByteChannel src, long position, long count)
       throws IOException {
     Objects.requireNonNull(src, "src");
-    if (position < 0 || count < 0) {
-      throw new IllegalArgumentException("Negative position or count");
-    }
-    ensureOpen();
+    checkTransfer(position, count);
     if (!writable) {
       throw new NonWritableChannelException();
     }
-    long size = disk.size();
-    if (position >= size || count == 0) {
+    long total = transferable(position, count);
+    if (total == 0) {
       return 0;
     }
-    long total = Math.min(count, size - position);
     ByteBuffer buf = ByteBuffer.allocate((int) Math.min(TRANSFER_CHUNK, total));
     long done = 0;
     while (done < total) {
@@ -377,6 +369,19 @@ public final class DiskChannel extends FileChannel {
       done += n;
     }
     return done;
+  }
+
+  private void checkTransfer(long position, long count) throws ClosedChannelException {
+    if (position < 0 || count < 0) {
+      throw new IllegalArgumentException("Negative position or count");
+    }
+    ensureOpen();
+  }
+
+  /** Bytes of a transfer of {@code count} at {@code position} that lie on the disk. */
+  private long transferable(long position, long count) {
+    long size = disk.size();
+    return position >= size ? 0 : Math.min(count, size - position);
   }
 
   /**

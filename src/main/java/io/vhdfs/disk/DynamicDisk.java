@@ -262,8 +262,9 @@ final class DynamicDisk implements VirtualDisk {
 
   private void flushLocked() throws IOException {
     if (batWriter.hasPending()) {
-      // Bitmaps and data durable before any entry points at them, even across a power cut.
-      host.force();
+      // Bitmaps, data and the grown file length durable before any entry points at them, even
+      // across a power cut: an entry that outlived the length would point past the end of file.
+      host.force(false);
       batWriter.writeDirty();
     }
   }
@@ -271,7 +272,7 @@ final class DynamicDisk implements VirtualDisk {
   @Override
   public void force() throws IOException {
     flush();
-    host.force();
+    host.force(true);
   }
 
   @Override

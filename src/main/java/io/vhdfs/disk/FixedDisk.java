@@ -60,7 +60,7 @@ final class FixedDisk implements VirtualDisk {
 
   @Override
   public void force() throws IOException {
-    host.force();
+    host.force(true);
   }
 
   @Override

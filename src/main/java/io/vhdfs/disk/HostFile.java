@@ -61,7 +61,7 @@ public final class HostFile implements Closeable {
    *
    * @throws java.nio.file.AccessDeniedException if the host refuses to open it for writing
    */
-  public void enableWrites() throws IOException {
+  void enableWrites() throws IOException {
     synchronized (reopenLock) {
       if (writable) {
         return;
@@ -77,7 +77,7 @@ public final class HostFile implements Closeable {
   }
 
   /** Whether {@link #enableWrites} has been called. */
-  public boolean isWritable() {
+  boolean isWritable() {
     return writable;
   }
 
@@ -155,7 +155,7 @@ public final class HostFile implements Closeable {
   }
 
   /** Writes all of {@code src} at {@code position}, growing the file as needed. */
-  public void write(ByteBuffer src, long position) throws IOException {
+  void write(ByteBuffer src, long position) throws IOException {
     if (!writable) {
       throw new IllegalStateException("host file not opened for writing: " + name);
     }
@@ -180,15 +180,16 @@ public final class HostFile implements Closeable {
   }
 
   /** Writes {@code b} at {@code position}. */
-  public void write(byte[] b, long position) throws IOException {
+  void write(byte[] b, long position) throws IOException {
     write(ByteBuffer.wrap(b), position);
   }
 
   /**
-   * Makes every write so far durable, file length included. Hosts that are not a
-   * {@link FileChannel} offer no such call; their channels are expected to be durable on close.
+   * Makes every write so far durable, file length included; with {@code metaData} the file's
+   * times too. Hosts that are not a {@link FileChannel} offer no such call; their channels are
+   * expected to be durable on close.
    */
-  public void force() throws IOException {
+  void force(boolean metaData) throws IOException {
     if (!writable) {
       return;
     }
@@ -196,7 +197,7 @@ public final class HostFile implements Closeable {
       SeekableByteChannel ch = channel;
       try {
         if (ch instanceof FileChannel fc) {
-          fc.force(true);
+          fc.force(metaData);
         }
         return;
       } catch (ClosedChannelException e) {

@@ -45,13 +45,13 @@ public final class ImageCreator {
   /** The virtual size an image created for {@code requested} bytes has. */
   public static long createdSize(long requested, boolean exactSize) {
     long sectors = (requested + 511) / 512;
-    if (exactSize || sectors > MAX_CHS_SECTORS) {
-      return sectors * 512;
-    }
-    return Geometry.roundingUp(sectors).totalSectors() * 512;
+    Geometry g = geometryOf(sectors * 512, exactSize);
+    // Where rounding up reaches 65535/16/255 that geometry stands for "use the size field", so,
+    // as qemu-img does, the requested size is kept.
+    return g.isMax() ? sectors * 512 : g.totalSectors() * 512;
   }
 
-  /** The geometry stored for a new image of {@code size} bytes as {@link #createdSize} gave it. */
+  /** The geometry stored for a new image of {@code size} bytes (whole sectors). */
   static Geometry geometryOf(long size, boolean exactSize) {
     long sectors = size / 512;
     return exactSize || sectors > MAX_CHS_SECTORS ? Geometry.MAX : Geometry.roundingUp(sectors);

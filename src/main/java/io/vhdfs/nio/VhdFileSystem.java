@@ -32,7 +32,8 @@ import java.util.Set;
  *
  * <p>The image's host file is open only while channels are: the first channel opens it (and
  * validates the image again, since it may have changed), the last one to close releases it, after
- * writing any metadata still in memory. All channels share one {@link VirtualDisk}. The host file
+ * writing any metadata still in memory. All channels share one {@link VirtualDisk}, and so do all
+ * file systems on the same image in this JVM ({@link OpenDisks}). The host file
  * is opened for writing only once a writable channel is opened, so read-only use leaves it
  * untouched.
  */
@@ -41,6 +42,7 @@ final class VhdFileSystem extends FileSystem {
 
   private final VhdFileSystemProvider provider;
   private final Path image;
+  private final Path imageKey;
   private final FileSystemConfig config;
   /** The key this file system is registered under in the provider, or null if unregistered. */
   private final Path registryKey;
@@ -65,6 +67,7 @@ final class VhdFileSystem extends FileSystem {
   VhdFileSystem(VhdFileSystemProvider provider, Path image, Path imageKey,
       FileSystemConfig config, Path registryKey) {
     this.provider = provider;
+    this.imageKey = imageKey;
     this.locks = new DiskLocks(imageKey);
     this.image = image;
     this.config = config;
@@ -169,24 +172,32 @@ final class VhdFileSystem extends FileSystem {
   private synchronized VirtualDisk acquireDisk() throws IOException {
     ensureOpen();
     if (openDisk == null) {
-      HostFile host = HostFile.openForReading(image);
-      try {
-        openDisk = DiskOpener.open(host, config.sizeRule());
-      } catch (IOException | RuntimeException e) {
-        host.close();
-        throw e;
-      }
+      openDisk = OpenDisks.acquire(imageKey, config.sizeRule(), this::openDisk);
       lastInfo = openDisk.info();
     }
     users++;
     return openDisk;
   }
 
+  private VirtualDisk openDisk() throws IOException {
+    HostFile host = HostFile.openForReading(image);
+    try {
+      return DiskOpener.open(host, config.sizeRule());
+    } catch (IOException | RuntimeException e) {
+      host.close();
+      throw e;
+    }
+  }
+
   private synchronized void releaseDisk() throws IOException {
     if (--users == 0) {
       VirtualDisk d = openDisk;
       openDisk = null;
-      d.close();
+      if (!d.info().equals(lastInfo)) {
+        // Written since it was opened (through this or another file system): read it again.
+        lastInfo = null;
+      }
+      OpenDisks.release(imageKey, config.sizeRule(), d);
     }
   }
 

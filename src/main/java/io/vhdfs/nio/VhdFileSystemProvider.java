@@ -42,11 +42,12 @@ import java.util.Set;
 
 /**
  * The {@code vhd:} file system provider: each Microsoft VHD image (fixed, dynamic; differencing
- * images open but cannot be read yet) is a file system whose {@code /disk} is the virtual disk.
+ * images open but cannot be read or written yet) is a file system whose {@code /disk} is the
+ * virtual disk, readable and writable through {@link SeekableByteChannel} and {@link FileChannel}.
  *
  * <pre>{@code
  * Path disk = Path.of(URI.create("vhd:/backups/server.vhd"));
- * try (SeekableByteChannel ch = Files.newByteChannel(disk)) { ... }
+ * try (SeekableByteChannel ch = Files.newByteChannel(disk, READ, WRITE)) { ... }
  * }</pre>
  *
  * <h2>URIs</h2>
@@ -60,31 +61,47 @@ import java.util.Set;
  *
  * <h2>File systems</h2>
  * <ul>
- *   <li>{@code FileSystems.newFileSystem(uri, env)} opens and registers one, validating the image
- *       first; a second one for the same image is a {@link FileSystemAlreadyExistsException}.
+ *   <li>{@code FileSystems.newFileSystem(uri, env)} opens (or with {@code create} creates) and
+ *       registers one, validating the image first; a second one for the same image is a
+ *       {@link FileSystemAlreadyExistsException}.
  *   <li>{@code FileSystems.newFileSystem(hostPath, env)} opens an unregistered one on any host
  *       provider (default, Jimfs, zip, cloud); a file without a VHD footer cookie is an
- *       {@link UnsupportedOperationException}, so other providers get their turn.
+ *       {@link UnsupportedOperationException}, so other providers get their turn. (For a missing
+ *       file the JDK asks its zip provider first, and {@code create} would make a zip: create
+ *       images through the URI form, or call this provider's method directly.)
  *   <li>{@code getFileSystem(uri)} finds registered ones: {@link FileSystemNotFoundException} for
  *       unknown or closed ones.
- *   <li>A file system holds no host file handle while no channel is open; closing it closes its
- *       channels. File systems made by {@code Path.of(uri)} stay registered until closed.
+ *   <li>A file system holds no host file handle while no channel is open, and opens the host file
+ *       for writing only while a writable channel is open. Closing the last channel writes every
+ *       piece of metadata still in memory, so other tools see all writes without the file system
+ *       being closed; closing the file system closes its channels. File systems made by
+ *       {@code Path.of(uri)} stay registered until closed.
  * </ul>
  *
  * <h2>Env keys</h2>
  * <table>
  * <caption>env keys (constants in {@link VhdEnv})</caption>
  * <tr><th>key</th><th>values</th><th>meaning</th></tr>
+ * <tr><td>{@code create}</td><td>{@code true}</td><td>create the image; it must not exist
+ *   ({@link java.nio.file.FileAlreadyExistsException})</td></tr>
+ * <tr><td>{@code size}</td><td>bytes, or with suffix {@code K M G T} (binary)</td><td>virtual size
+ *   of the new image, at most 2040 GiB; rounded up to a CHS geometry as qemu-img does, so every
+ *   reader sees the same size</td></tr>
+ * <tr><td>{@code type}</td><td>{@code dynamic} (default), {@code fixed}</td><td>type of the new
+ *   image; a fixed image is created sparse. {@code differencing} is not supported yet</td></tr>
+ * <tr><td>{@code blockSize}</td><td>bytes, power of two, 512 B to 256 MiB</td><td>block size of a
+ *   new dynamic image (2 MiB)</td></tr>
+ * <tr><td>{@code exactSize}</td><td>{@code true}</td><td>keep the size to the byte (a multiple of
+ *   512) with geometry 65535/16/255, as Azure needs</td></tr>
+ * <tr><td>{@code accessMode}</td><td>{@code readWrite}, {@code readOnly}</td><td>default: writable
+ *   where the host file is. {@code readOnly}: write opens are
+ *   {@link ReadOnlyFileSystemException} and the image file is never opened for writing.
+ *   {@code readWrite} on a host file that is not writable: {@link AccessDeniedException}</td></tr>
  * <tr><td>{@code sizeFrom}</td><td>{@code chs}, {@code currentSize}</td><td>which footer field
  *   gives the visible size; by default CHS for creators {@code vpc } and {@code qemu} (unless the
  *   geometry is 65535/16/255), the current-size field for everyone else, as QEMU 10 does</td></tr>
- * <tr><td>{@code accessMode}</td><td>{@code readOnly}, {@code readWrite}</td><td>this version
- *   opens images read-only; {@code readWrite} is unsupported</td></tr>
- * <tr><td>{@code create}, {@code size}, {@code type}, {@code blockSize}, {@code exactSize},
- *   {@code parent}</td><td>see {@link VhdEnv}</td><td>validated; creating is not supported
- *   yet</td></tr>
- * <tr><td>{@code parentRoot}, {@code ignoreParentId}</td><td>see {@link VhdEnv}</td><td>validated;
- *   they take effect with parent chains</td></tr>
+ * <tr><td>{@code parent}, {@code parentRoot}, {@code ignoreParentId}</td><td>see
+ *   {@link VhdEnv}</td><td>validated; they take effect with parent chains</td></tr>
  * </table>
  * A bad value is an {@link IllegalArgumentException} naming the key; unknown keys are ignored.
  *
@@ -92,17 +109,37 @@ import java.util.Set;
  * <table>
  * <caption>deviations</caption>
  * <tr><th>operation</th><th>behaviour</th></tr>
- * <tr><td>writing, creating, deleting, setting attributes</td><td>this version is read-only:
- *   {@code WRITE}/{@code APPEND} opens are {@link UnsupportedOperationException}, other changes
- *   {@link ReadOnlyFileSystemException}</td></tr>
+ * <tr><td>a write that would pass the end of the disk</td><td>{@link IOException}; nothing is
+ *   written (a disk does not grow)</td></tr>
+ * <tr><td>{@code APPEND}</td><td>{@link UnsupportedOperationException}: it could only write past
+ *   the end</td></tr>
+ * <tr><td>{@code CREATE}, {@code TRUNCATE_EXISTING}, {@code SPARSE}</td><td>ignored: the disk
+ *   exists and keeps its size and bytes, so {@code Files.newOutputStream(disk)} overwrites from
+ *   the start; {@code CREATE_NEW} with {@code WRITE} is
+ *   {@link java.nio.file.FileAlreadyExistsException}</td></tr>
+ * <tr><td>{@code truncate}</td><td>a size below the disk's is an {@link IOException}; others
+ *   change nothing</td></tr>
+ * <tr><td>{@code transferFrom}</td><td>stops at the end of the disk</td></tr>
+ * <tr><td>deleting, copying, moving, creating directories, {@code setAttribute}</td><td>
+ *   {@link ReadOnlyFileSystemException} on a read-only file system, otherwise
+ *   {@link FileSystemException}: an image holds exactly {@code /} and {@code /disk}.
+ *   {@code setTimes} sets the image file's times</td></tr>
  * <tr><td>{@code FileChannel.map}</td><td>{@link UnsupportedOperationException}: a disk's bytes are
  *   not contiguous in the image file</td></tr>
  * <tr><td>{@code FileChannel.lock}</td><td>JVM-local advisory locks: overlaps within the JVM are
  *   detected, nothing is locked on the host file</td></tr>
- * <tr><td>{@code truncate}</td><td>a disk's size is fixed: {@link IOException}</td></tr>
  * <tr><td>watch service, user principals, {@code Path.toFile}</td><td>
  *   {@link UnsupportedOperationException}</td></tr>
  * </table>
+ *
+ * <h2>Durability</h2>
+ * {@code force} makes every completed write durable. Without it, a crash loses at most the writes
+ * since the last {@code force}: the image file always ends in a valid footer and the BAT never
+ * points at a block whose bitmap and data are not in the file, so it still opens here, in qemu-img
+ * and in libvhdi, and no sector reads garbage. That holds across a power cut too: new BAT entries
+ * are written (at {@code force}, at the close of a writing channel, or every 1024 new blocks) only
+ * after the blocks and the grown file length are on disk, so such a close costs one
+ * {@code fdatasync}; a close with no new blocks costs none.
  *
  * <h2>Errors</h2>
  * A malformed image is refused with {@link VhdFormatException}, whose message says what is wrong,
@@ -173,8 +210,10 @@ public final class VhdFileSystemProvider extends FileSystemProvider {
 
   private static void create(Path image, FileSystemConfig config) throws IOException {
     if (config.type() == DiskType.DIFFERENCING) {
-      throw new UnsupportedOperationException(
-          "creating differencing images is not supported yet: parent chains come next");
+      // Not UnsupportedOperationException: FileSystems.newFileSystem would swallow it and report
+      // that no provider exists.
+      throw new FileSystemException(image.toString(), null,
+          "creating differencing images (type=differencing) is not supported yet");
     }
     if (Files.exists(image, LinkOption.NOFOLLOW_LINKS)) {
       throw new FileAlreadyExistsException(image.toString());

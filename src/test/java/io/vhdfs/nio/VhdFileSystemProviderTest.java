@@ -372,6 +372,54 @@ class VhdFileSystemProviderTest {
     }
   }
 
+  @Test
+  void attributesCountBlocksAllocatedByWritesAfterTheLastChannelCloses() throws IOException {
+    Path image = write("count.vhd", VhdImageBuilder.dynamic(6 * MIB));
+    Path disk = Path.of(URI.create("vhd:" + image.toUri().getRawPath()));
+    try {
+      assertEquals(0L, Files.getAttribute(disk, "vhd:allocatedBlocks"));
+      try (SeekableByteChannel ch = Files.newByteChannel(disk, StandardOpenOption.WRITE)) {
+        ch.write(ByteBuffer.wrap(new byte[] {7}));
+        assertEquals(1L, Files.getAttribute(disk, "vhd:allocatedBlocks"), "live while open");
+      }
+      assertEquals(1L, Files.getAttribute(disk, "vhd:allocatedBlocks"), "after the close");
+    } finally {
+      disk.getFileSystem().close();
+    }
+  }
+
+  /**
+   * A registered and an unregistered file system on one image write through one disk: had each
+   * its own block table, both would put their new block at the same end of the file.
+   */
+  @Test
+  void twoFileSystemsOnOneImageShareItsDisk() throws IOException {
+    Path image = write("shared.vhd", VhdImageBuilder.dynamic(6 * MIB));
+    Path viaUri = Path.of(URI.create("vhd:" + image.toUri().getRawPath()));
+    try (FileSystem other = FileSystems.newFileSystem(image, Map.of());
+        FileChannel a = FileChannel.open(viaUri, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        FileChannel b = FileChannel.open(other.getPath("/disk"), StandardOpenOption.WRITE)) {
+      a.write(ByteBuffer.wrap(new byte[] {1, 2, 3}), 100);
+      b.write(ByteBuffer.wrap(new byte[] {4, 5, 6}), 200);
+      ByteBuffer got = ByteBuffer.allocate(3);
+      a.read(got, 200);
+      assertArrayEquals(new byte[] {4, 5, 6}, got.array(), "a write through the other file system");
+    } finally {
+      viaUri.getFileSystem().close();
+    }
+    byte[] expected = new byte[6 * MIB];
+    expected[100] = 1;
+    expected[101] = 2;
+    expected[102] = 3;
+    expected[200] = 4;
+    expected[201] = 5;
+    expected[202] = 6;
+    try (FileSystem fs = FileSystems.newFileSystem(image, Map.of())) {
+      assertArrayEquals(expected, readAll(fs.getPath("/disk")));
+      assertEquals(1L, Files.getAttribute(fs.getPath("/disk"), "vhd:allocatedBlocks"));
+    }
+  }
+
   /** Its default options include CREATE and TRUNCATE_EXISTING, which a disk ignores. */
   @Test
   void newOutputStreamOverwritesTheDiskFromTheStart() throws IOException {

@@ -52,6 +52,15 @@ public final class QemuTools {
     return new QemuTools(img.get(), io.get());
   }
 
+  /** Both tools when they are on PATH, for tests that use QEMU as one verdict among several. */
+  public static Optional<QemuTools> find() {
+    Optional<Path> img = onPath("qemu-img");
+    Optional<Path> io = onPath("qemu-io");
+    return img.isPresent() && io.isPresent()
+        ? Optional.of(new QemuTools(img.get(), io.get()))
+        : Optional.empty();
+  }
+
   /** The first executable called {@code name} in a PATH directory. */
   public static Optional<Path> onPath(String name) {
     String path = System.getenv("PATH");
@@ -143,10 +152,49 @@ public final class QemuTools {
     return run(TIMEOUT, command(qemuIo, args)).stdout();
   }
 
+  // ---------------------------------------------------------------- verdicts on images we wrote
+
+  /**
+   * {@code qemu-img compare -f vpc -F raw image raw}: exit 0 means QEMU sees identical guest
+   * bytes, 1 that they differ (stdout says where), anything else an error. Never fails the test
+   * itself, so the caller can put its own context into the message.
+   */
+  public Exit compare(Path image, Path raw) {
+    return runForExit(TIMEOUT, command(qemuImg, "compare", "-f", "vpc", "-F", "raw",
+        image.toString(), raw.toString()));
+  }
+
+  /**
+   * {@code qemu-img check -f vpc image}, or empty when this qemu-img cannot check vpc images
+   * (exit 63, "does not support checks": every qemu release so far), so callers skip that line
+   * only. A check that runs returns its exit code and output: 0 is clean.
+   */
+  public Optional<Exit> check(Path image) {
+    Exit exit = runForExit(TIMEOUT, command(qemuImg, "check", "-f", "vpc", image.toString()));
+    if (exit.code() == 63 || exit.stderr().contains("does not support checks")) {
+      return Optional.empty();
+    }
+    return Optional.of(exit);
+  }
+
+  /** {@code qemu-img info -f vpc --output=json}: the whole JSON, for messages. */
+  public String infoJson(Path image) {
+    return qemuImg("info", "-f", "vpc", "--output=json", image.toString());
+  }
+
   // ---------------------------------------------------------------- process running
 
   /** What a finished process printed. */
   public record Result(String stdout, String stderr) {}
+
+  /** How a process ended: exit code and what it printed. */
+  public record Exit(int code, String stdout, String stderr) {
+    /** For failure messages: the code and whatever the tool printed. */
+    public String describe() {
+      return "exit " + code + (stdout.isBlank() ? "" : "; stdout: " + stdout.strip())
+          + (stderr.isBlank() ? "" : "; stderr: " + stderr.strip());
+    }
+  }
 
   /** One guest write: {@code length} bytes of {@code pattern} at {@code offset}. */
   public record Write(int pattern, long offset, long length) {
@@ -188,6 +236,41 @@ public final class QemuTools {
             + (stdout.isBlank() ? "" : "\nstdout:\n" + stdout));
       }
       return new Result(stdout, stderr);
+    } catch (IOException e) {
+      return fail("could not run " + String.join(" ", command), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return fail("interrupted while running " + String.join(" ", command), e);
+    } finally {
+      deleteQuietly(out);
+      deleteQuietly(err);
+    }
+  }
+
+  /**
+   * Like {@link #run} but returns the exit code instead of failing on a non-zero one, for tools
+   * whose exit code is the answer ({@code qemu-img compare}, {@code qemu-img check}). A tool that
+   * does not finish or cannot be started still fails the test.
+   */
+  public static Exit runForExit(Duration timeout, List<String> command) {
+    Path out = null;
+    Path err = null;
+    try {
+      out = Files.createTempFile("vhdfs-proc-", ".out");
+      err = Files.createTempFile("vhdfs-proc-", ".err");
+      Process p = new ProcessBuilder(command)
+          .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+          .redirectOutput(out.toFile())
+          .redirectError(err.toFile())
+          .start();
+      if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+        p.destroyForcibly();
+        p.waitFor(10, TimeUnit.SECONDS);
+        fail(String.join(" ", command) + " did not finish within " + timeout + "; stderr:\n"
+            + Files.readString(err, StandardCharsets.UTF_8));
+      }
+      return new Exit(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
+          Files.readString(err, StandardCharsets.UTF_8));
     } catch (IOException e) {
       return fail("could not run " + String.join(" ", command), e);
     } catch (InterruptedException e) {
