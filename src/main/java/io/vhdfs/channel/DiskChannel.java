@@ -13,6 +13,7 @@ import java.nio.channels.NonWritableChannelException;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A channel on the bytes of a virtual disk. Every transfer is delegated to the shared
@@ -29,6 +30,7 @@ import java.util.Objects;
  */
 public final class DiskChannel extends FileChannel {
   private static final int TRANSFER_CHUNK = 1 << 20;
+  private static final System.Logger LOG = System.getLogger(DiskChannel.class.getName());
 
   private final VirtualDisk disk;
   private final DiskLocks locks;
@@ -37,6 +39,8 @@ public final class DiskChannel extends FileChannel {
   private final boolean sync;
   private final CloseListener onClose;
   private final Object positionLock = new Object();
+  /** Threads inside a transfer on this channel. */
+  private final AtomicInteger inFlight = new AtomicInteger();
   private long position;
 
   /** Told once when a channel closes, so the file system can flush and release the disk. */
@@ -142,6 +146,15 @@ public final class DiskChannel extends FileChannel {
   }
 
   private int transfer(Transfer t) throws IOException {
+    inFlight.incrementAndGet();
+    try {
+      return interruptibly(t);
+    } finally {
+      inFlight.decrementAndGet();
+    }
+  }
+
+  private int interruptibly(Transfer t) throws IOException {
     boolean completed = false;
     try {
       begin();
@@ -427,6 +440,25 @@ public final class DiskChannel extends FileChannel {
     for (FileLock l : locks.heldBy(this)) {
       ((DiskLock) l).invalidate();
     }
+    if (inFlight.get() > 0) {
+      // Closed under a transfer: by an interrupt (this then runs inside Thread.interrupt, holding
+      // a lock the interrupted thread needs for its next I/O, while that thread may hold the
+      // disk's write lock that the flush on close waits for) or by an asynchronous close. Waiting
+      // here could deadlock, so a helper thread flushes and releases once the disk is free.
+      Thread closer = new Thread(this::notifyClosedQuietly, "vhdfs-close");
+      closer.setDaemon(true);
+      closer.start();
+      return;
+    }
     onClose.closed(this);
+  }
+
+  private void notifyClosedQuietly() {
+    try {
+      onClose.closed(this);
+    } catch (IOException | RuntimeException e) {
+      // No caller is left to tell: the close that started this has returned.
+      LOG.log(System.Logger.Level.WARNING, "flushing the disk after an asynchronous close failed", e);
+    }
   }
 }

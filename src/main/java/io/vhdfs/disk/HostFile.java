@@ -114,10 +114,14 @@ public final class HostFile implements Closeable {
     int empty = 0;
     while (dst.hasRemaining()) {
       SeekableByteChannel ch = channel;
+      int before = dst.position();
       int n;
       try {
         n = readAt(ch, dst, pos);
       } catch (ClosedChannelException e) {
+        // A channel closed under a transfer may have moved the buffer anyway (the JDK reports
+        // the close after copying): undo that, or the retry would land at the wrong place.
+        dst.position(before);
         recover(ch, e, attempt++);
         continue;
       }
@@ -164,10 +168,12 @@ public final class HostFile implements Closeable {
     int empty = 0;
     while (src.hasRemaining()) {
       SeekableByteChannel ch = channel;
+      int before = src.position();
       int n;
       try {
         n = writeAt(ch, src, pos);
       } catch (ClosedChannelException e) {
+        src.position(before); // as for reads: retry the whole transfer at the same offset
         recover(ch, e, attempt++);
         continue;
       }
