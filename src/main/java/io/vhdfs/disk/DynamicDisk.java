@@ -14,11 +14,12 @@ import java.util.concurrent.locks.ReentrantLock;
  * and sectors whose bitmap bit is clear read as zeros.
  *
  * <p>Writes into a block whose sectors are all present go straight to the file, concurrently.
- * Every other write takes the disk's write lock, because it changes metadata, in this order: a new
- * block's footer move (see {@link BlockAllocator}), the data, then the bitmap bits of the sectors
- * written, so a bit is never set before its data is in the file; the BAT entry of a new block
- * follows lazily ({@link BatWriter}). A crash at any point leaves an image whose footer and BAT are
- * valid, where each sector reads either its old or its new content.
+ * Every other write takes the disk's write lock, because it changes metadata. A new block: the
+ * footer moves past it (see {@link BlockAllocator}), then data, then gap and bitmap; its BAT entry
+ * follows lazily ({@link BatWriter}), after a barrier. A block already in the BAT: the new bits,
+ * then the data, since sectors with clear bits hold zeros. A crash at any point leaves an image
+ * whose footer and BAT are valid, where each sector reads either its old or its new content, the
+ * same in every reader.
  *
  * <p>A differencing image opens as one too, so its metadata can be shown, but reading and writing
  * it are refused until parent chains are supported: its clear bits mean "ask the parent".
@@ -173,19 +174,26 @@ final class DynamicDisk implements VirtualDisk {
     long dataAt = bitmapAt + bitmapSize;
     int first = inBlock / SECTOR;
     int last = (inBlock + len - 1) / SECTOR;
-    writeSectors(src, len, dataAt, inBlock, bits);
     SectorBitmap updated = bits.withSet(first, last + 1);
-    if (placement != null) {
-      writeNewBitmap(placement, updated);
-      bitmaps.update(block, updated);
-      table.allocate(block, bitmapAt);
-      batWriter.markDirty(block);
-      if (batWriter.tooMany()) {
-        flushLocked();
+    if (placement == null) {
+      if (updated != bits) {
+        // Bits first: the sectors they add hold zeros (the format's rule for clear bits), so if
+        // the data never follows they still read as zeros, here and in QEMU, which ignores
+        // bitmaps. Data first would leave new bytes under clear bits, seen by QEMU alone.
+        writeBitmapSectors(bitmapAt, updated, first, last);
+        bitmaps.update(block, updated);
       }
-    } else if (updated != bits) {
-      writeBitmapSectors(bitmapAt, updated, first, last);
-      bitmaps.update(block, updated);
+      writeSectors(src, len, dataAt, inBlock, bits);
+      return;
+    }
+    // A new block is invisible until its BAT entry is written, after a barrier: order is free.
+    writeSectors(src, len, dataAt, inBlock, bits);
+    writeNewBitmap(placement, updated);
+    bitmaps.update(block, updated);
+    table.allocate(block, bitmapAt);
+    batWriter.markDirty(block);
+    if (batWriter.tooMany()) {
+      flushLocked();
     }
   }
 
