@@ -440,11 +440,12 @@ public final class DiskChannel extends FileChannel {
     for (FileLock l : locks.heldBy(this)) {
       ((DiskLock) l).invalidate();
     }
-    if (inFlight.get() > 0) {
-      // Closed under a transfer: by an interrupt (this then runs inside Thread.interrupt, holding
-      // a lock the interrupted thread needs for its next I/O, while that thread may hold the
-      // disk's write lock that the flush on close waits for) or by an asynchronous close. Waiting
-      // here could deadlock, so a helper thread flushes and releases once the disk is free.
+    if (writable && inFlight.get() > 0) {
+      // Closed under a write: by an interrupt (this then runs inside Thread.interrupt, holding a
+      // lock the interrupted thread needs for its next I/O, while that thread may hold the disk's
+      // write lock that the flush on close waits for) or by an asynchronous close. Waiting here
+      // could deadlock, so a helper thread flushes and releases once the disk is free. A reader
+      // never holds that lock, so its close is released at once.
       Thread closer = new Thread(this::notifyClosedQuietly, "vhdfs-close");
       closer.setDaemon(true);
       closer.start();

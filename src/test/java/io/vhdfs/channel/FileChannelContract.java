@@ -1,5 +1,9 @@
 package io.vhdfs.channel;
 
+import static io.vhdfs.channel.ThreadCalls.assertInstanceOf;
+import static io.vhdfs.channel.ThreadCalls.assertThrewInThread;
+import static io.vhdfs.channel.ThreadCalls.getOrRethrow;
+import static io.vhdfs.channel.ThreadCalls.inFreshThread;
 import static org.junit.jupiter.api.Assertions.assertAll;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -11,6 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertThrowsExactly;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.vhdfs.channel.ThreadCalls.ThreadOutcome;
 import io.vhdfs.testing.SeedExtension;
 import io.vhdfs.testing.SeedExtension.SeededRandom;
 import java.io.ByteArrayInputStream;
@@ -34,10 +39,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CyclicBarrier;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -1095,57 +1098,5 @@ public abstract class FileChannelContract {
     byte[] bytes = new byte[buffer.remaining()];
     buffer.duplicate().get(bytes);
     return bytes;
-  }
-
-  private static <T> T getOrRethrow(Future<T> future) throws Exception {
-    try {
-      return future.get(100, TimeUnit.SECONDS);
-    } catch (ExecutionException e) {
-      Throwable cause = e.getCause();
-      if (cause instanceof Error) {
-        throw (Error) cause;
-      }
-      throw (Exception) cause;
-    }
-  }
-
-  private static void assertInstanceOf(Class<?> expected, Throwable actual) {
-    if (!expected.isInstance(actual)) {
-      throw new AssertionError("expected " + expected.getName() + " but got " + actual, actual);
-    }
-  }
-
-  private static void assertThrewInThread(Class<?> expected, ThreadOutcome outcome) {
-    if (outcome.thrown == null) {
-      throw new AssertionError("expected " + expected.getName() + " but the call returned "
-          + outcome.returned);
-    }
-    assertInstanceOf(expected, outcome.thrown);
-  }
-
-  /** What happened to a task run in its own thread, including its interrupt status at the end. */
-  private static final class ThreadOutcome {
-    Object returned;
-    Throwable thrown;
-    boolean interruptedAfterwards;
-  }
-
-  /** Runs a task in a fresh thread so interrupt status never leaks into the JUnit thread. */
-  private static ThreadOutcome inFreshThread(Callable<?> task) throws InterruptedException {
-    ThreadOutcome outcome = new ThreadOutcome();
-    Thread thread = new Thread(() -> {
-      try {
-        outcome.returned = task.call();
-      } catch (Throwable t) {
-        outcome.thrown = t;
-      }
-      outcome.interruptedAfterwards = Thread.currentThread().isInterrupted();
-    }, "contract-worker");
-    thread.start();
-    thread.join(20_000);
-    if (thread.isAlive()) {
-      throw new AssertionError("worker thread did not finish");
-    }
-    return outcome;
   }
 }
