@@ -459,7 +459,8 @@ public final class DiskChannel extends FileChannel {
       onClose.closed(this);
     } catch (IOException | RuntimeException e) {
       // No caller is left to tell: the close that started this has returned.
-      LOG.log(System.Logger.Level.WARNING, "flushing the disk after an asynchronous close failed", e);
+      LOG.log(System.Logger.Level.WARNING,
+          "flushing the disk after an asynchronous close failed", e);
     }
   }
 }

@@ -21,10 +21,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Reads and writes are positional: concurrent on a host {@link FileChannel}, serialised
  * seek-and-transfer on any other {@link SeekableByteChannel}. The file is opened for reading only,
  * and for writing only once {@link #enableWrites} says a writer needs it, so read-only use never
- * holds a writable handle (nor makes hosts like zipfs rewrite anything). Host channels close when a thread blocked in them is
- * interrupted; since one host channel serves every channel of the image, an interrupt would
- * otherwise break all of them (JDK-8316882). So a host channel closed under us is reopened: the
- * interrupted caller still gets its exception, everyone else retries.
+ * holds a writable handle (nor makes hosts like zipfs rewrite anything). Host channels close when a
+ * thread blocked in them is interrupted; since one host channel serves every channel of the image,
+ * an interrupt would otherwise break all of them (JDK-8316882). So a host channel closed under us
+ * is reopened: the interrupted caller still gets its exception, everyone else retries.
  */
 public final class HostFile implements Closeable {
   private static final int MAX_REOPENS = 8;

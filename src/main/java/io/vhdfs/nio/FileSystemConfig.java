@@ -108,7 +108,8 @@ record FileSystemConfig(
       throw bad(VhdEnv.SIZE, env, "a multiple of 512 bytes when exactSize is set");
     }
     long created = ImageCreator.createdSize(size, exactSize);
-    if (type == DiskType.DYNAMIC && (created + blockSize - 1) / blockSize > DiskOpener.MAX_TABLE_ENTRIES) {
+    long entries = (created + blockSize - 1) / blockSize;
+    if (type == DiskType.DYNAMIC && entries > DiskOpener.MAX_TABLE_ENTRIES) {
       throw bad(VhdEnv.BLOCK_SIZE, env, "a larger block size: " + blockSize + "-byte blocks need"
           + " more than " + DiskOpener.MAX_TABLE_ENTRIES + " table entries for " + created
           + " bytes");

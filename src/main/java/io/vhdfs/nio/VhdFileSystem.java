@@ -33,9 +33,8 @@ import java.util.Set;
  * <p>The image's host file is open only while channels are: the first channel opens it (and
  * validates the image again, since it may have changed), the last one to close releases it, after
  * writing any metadata still in memory. All channels share one {@link VirtualDisk}, and so do all
- * file systems on the same image in this JVM ({@link OpenDisks}). The host file
- * is opened for writing only once a writable channel is opened, so read-only use leaves it
- * untouched.
+ * file systems on the same image in this JVM ({@link OpenDisks}). The host file is opened for
+ * writing only once a writable channel is opened, so read-only use leaves it untouched.
  */
 final class VhdFileSystem extends FileSystem {
   static final String DISK_NAME = "disk";
@@ -159,7 +158,7 @@ final class VhdFileSystem extends FileSystem {
    * Refuses writing: {@link ReadOnlyFileSystemException} when opened with
    * {@code accessMode=readOnly}, {@link AccessDeniedException} when the host file is not writable.
    */
-  void checkWritable() throws IOException {
+  private void checkWritable() throws IOException {
     ensureOpen();
     if (config.accessMode() == FileSystemConfig.AccessMode.READ_ONLY) {
       throw new ReadOnlyFileSystemException();

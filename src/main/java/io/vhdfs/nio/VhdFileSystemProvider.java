@@ -149,6 +149,9 @@ public final class VhdFileSystemProvider extends FileSystemProvider {
   /** The URI scheme. */
   public static final String SCHEME = "vhd";
 
+  private static final String NO_COPY =
+      "entries of an image cannot be copied or moved; copy the disk's bytes through channels";
+
   private final Map<Path, VhdFileSystem> registry = new HashMap<>();
 
   /** Called by the service loader; there is normally one instance per class loader. */
@@ -172,7 +175,7 @@ public final class VhdFileSystemProvider extends FileSystemProvider {
       create(image, config);
     }
     checkAccessMode(image, config);
-    Path key = keyOf(image);
+    Path key = keyOf(image); // again: a new image's real path is known once it exists
     VhdFileSystem fs = new VhdFileSystem(this, image, key, config, key);
     fs.validate();
     synchronized (registry) {
@@ -380,15 +383,13 @@ public final class VhdFileSystemProvider extends FileSystemProvider {
   @Override
   public void copy(Path source, Path target, CopyOption... options) throws IOException {
     toVhdPath(target);
-    refuseChange(toVhdPath(source),
-        "entries of an image cannot be copied or moved; copy the disk's bytes through channels");
+    refuseChange(toVhdPath(source), NO_COPY);
   }
 
   @Override
   public void move(Path source, Path target, CopyOption... options) throws IOException {
     toVhdPath(target);
-    refuseChange(toVhdPath(source),
-        "entries of an image cannot be copied or moved; copy the disk's bytes through channels");
+    refuseChange(toVhdPath(source), NO_COPY);
   }
 
   /**
