@@ -1,5 +1,6 @@
 package io.vhdfs.channel;
 
+import static io.vhdfs.channel.ThreadCalls.assertEndedByClose;
 import static io.vhdfs.channel.ThreadCalls.assertInstanceOf;
 import static io.vhdfs.channel.ThreadCalls.assertThrewInThread;
 import static io.vhdfs.channel.ThreadCalls.getOrRethrow;
@@ -23,7 +24,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
-import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.Channels;
 import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.ClosedChannelException;
@@ -899,14 +899,7 @@ public abstract class FileChannelContract {
       assertTrue(everyoneRead.await(10, TimeUnit.SECONDS), "readers did not start");
       Thread.sleep(20);
       ch.close();
-      for (Future<Throwable> ending : endings) {
-        Throwable t = ending.get(10, TimeUnit.SECONDS);
-        if (t.getClass() != AsynchronousCloseException.class
-            && t.getClass() != ClosedChannelException.class) {
-          throw new AssertionError("a reader ended with " + t + " instead of "
-              + "AsynchronousCloseException or ClosedChannelException, " + random, t);
-        }
-      }
+      assertEndedByClose(endings, "reader", random);
       assertTrue(completedReads.get() >= readers);
     } finally {
       pool.shutdownNow();

@@ -1,5 +1,8 @@
 package io.vhdfs.channel;
 
+import java.nio.channels.AsynchronousCloseException;
+import java.nio.channels.ClosedChannelException;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
@@ -40,6 +43,22 @@ final class ThreadCalls {
           + outcome.returned);
     }
     assertInstanceOf(expected, outcome.thrown);
+  }
+
+  /**
+   * Each worker that looped on a channel until another thread closed it must have ended with
+   * {@link AsynchronousCloseException} or {@link ClosedChannelException}, as the JDK's do.
+   */
+  static void assertEndedByClose(List<Future<Throwable>> endings, String who, Object context)
+      throws Exception {
+    for (Future<Throwable> ending : endings) {
+      Throwable t = ending.get(10, TimeUnit.SECONDS);
+      if (t.getClass() != AsynchronousCloseException.class
+          && t.getClass() != ClosedChannelException.class) {
+        throw new AssertionError("a " + who + " ended with " + t + " instead of "
+            + "AsynchronousCloseException or ClosedChannelException, " + context, t);
+      }
+    }
   }
 
   /** Runs a task in a fresh thread so interrupt status never leaks into the JUnit thread. */

@@ -1,5 +1,6 @@
 package io.vhdfs.channel;
 
+import static io.vhdfs.channel.ThreadCalls.assertEndedByClose;
 import static io.vhdfs.channel.ThreadCalls.assertInstanceOf;
 import static io.vhdfs.channel.ThreadCalls.assertThrewInThread;
 import static io.vhdfs.channel.ThreadCalls.getOrRethrow;
@@ -24,7 +25,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
-import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.Channels;
 import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.ClosedChannelException;
@@ -1297,14 +1297,7 @@ public abstract class WritableFileChannelContract {
       assertTrue(everyoneWrote.await(10, TimeUnit.SECONDS), "writers did not start");
       Thread.sleep(20);
       ch.close();
-      for (Future<Throwable> ending : endings) {
-        Throwable t = ending.get(10, TimeUnit.SECONDS);
-        if (t.getClass() != AsynchronousCloseException.class
-            && t.getClass() != ClosedChannelException.class) {
-          throw new AssertionError("a writer ended with " + t + " instead of "
-              + "AsynchronousCloseException or ClosedChannelException, " + random, t);
-        }
-      }
+      assertEndedByClose(endings, "writer", random);
     } finally {
       pool.shutdown(); // never interrupt: see Interrupts
     }

@@ -213,38 +213,12 @@ public final class QemuTools {
    * block on a full pipe while we wait for it.
    */
   public static Result run(Duration timeout, List<String> command) {
-    Path out = null;
-    Path err = null;
-    try {
-      out = Files.createTempFile("vhdfs-proc-", ".out");
-      err = Files.createTempFile("vhdfs-proc-", ".err");
-      Process p = new ProcessBuilder(command)
-          .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-          .redirectOutput(out.toFile())
-          .redirectError(err.toFile())
-          .start();
-      if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-        p.destroyForcibly();
-        p.waitFor(10, TimeUnit.SECONDS);
-        fail(String.join(" ", command) + " did not finish within " + timeout + "; stderr:\n"
-            + Files.readString(err, StandardCharsets.UTF_8));
-      }
-      String stdout = Files.readString(out, StandardCharsets.UTF_8);
-      String stderr = Files.readString(err, StandardCharsets.UTF_8);
-      if (p.exitValue() != 0) {
-        fail(String.join(" ", command) + " exited with " + p.exitValue() + "; stderr:\n" + stderr
-            + (stdout.isBlank() ? "" : "\nstdout:\n" + stdout));
-      }
-      return new Result(stdout, stderr);
-    } catch (IOException e) {
-      return fail("could not run " + String.join(" ", command), e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return fail("interrupted while running " + String.join(" ", command), e);
-    } finally {
-      deleteQuietly(out);
-      deleteQuietly(err);
+    Exit exit = runForExit(timeout, command);
+    if (exit.code() != 0) {
+      fail(String.join(" ", command) + " exited with " + exit.code() + "; stderr:\n"
+          + exit.stderr() + (exit.stdout().isBlank() ? "" : "\nstdout:\n" + exit.stdout()));
     }
+    return new Result(exit.stdout(), exit.stderr());
   }
 
   /**
