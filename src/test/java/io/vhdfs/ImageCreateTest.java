@@ -324,21 +324,18 @@ final class ImageCreateTest {
     assertFalse(Files.exists(image), "a refused create must not leave a file");
   }
 
-  /**
-   * Asked of the provider itself: {@code FileSystems.newFileSystem(uri or path, env)} swallows an
-   * {@link UnsupportedOperationException} from a provider and throws
-   * {@code ProviderNotFoundException} instead (JDK behaviour).
-   */
   @Test
-  void differencingTypeIsRefusedForNowWithAClearMessage() throws IOException {
+  void differencingTypeNeedsAParentAndTakesNoSize() throws IOException {
     Path image = dir.resolve("child.vhd");
-    Map<String, Object> env = env("create", "true", "size", "64M", "type", "differencing");
-    // An IOException, not UOE: FileSystems.newFileSystem would turn UOE into "no provider".
-    FileSystemException e = assertThrows(FileSystemException.class,
-        () -> FileSystems.newFileSystem(uriOf(image), env).close());
-    assertTrue(e.getMessage().contains("differencing"), e.getMessage());
-    assertThrows(FileSystemException.class,
-        () -> vhdProvider().newFileSystem(image, env).close());
+    Map<String, Object> noParent = env("create", "true", "type", "differencing");
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> FileSystems.newFileSystem(uriOf(image), noParent).close());
+    assertTrue(e.getMessage().contains("'parent'"), e.getMessage());
+    Map<String, Object> sized =
+        env("create", "true", "type", "differencing", "parent", "p.vhd", "size", "64M");
+    e = assertThrows(IllegalArgumentException.class,
+        () -> vhdProvider().newFileSystem(image, sized).close());
+    assertTrue(e.getMessage().contains("'size'"), e.getMessage());
     assertFalse(Files.exists(image), "a refused create must not leave a file");
   }
 

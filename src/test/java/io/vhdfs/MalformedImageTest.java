@@ -115,7 +115,7 @@ final class MalformedImageTest {
     c.add(new Case("differencing child over its parent", image -> {
       VhdImageBuilder child = childOf(image);
       child.writeTo(image);
-      return Expect.awaitsParentChains(Expect.reads(child));
+      return Expect.reads(child);
     }));
     c.add(new Case("largest dynamic disk 2040 GiB", image -> {
       long size = VhdImageBuilder.MAX_DYNAMIC_SIZE;
@@ -523,7 +523,7 @@ final class MalformedImageTest {
       VhdImageBuilder.differencing(8L * MIB).uniqueId(id).parentId(id).parentName(self)
           .parentLocator(VhdImageBuilder.PLATFORM_W2RU, ".\\" + self)
           .write(0, random(4096, 50)).writeTo(image);
-      return Expect.awaitsParentChains(Expect.fails("parent", "loop", "cycle", "chain"));
+      return Expect.fails("parent", "loop", "cycle", "chain");
     }));
     c.add(new Case("two differencing images that are each other's parent", image -> {
       UUID a = UUID.nameUUIDFromBytes(new byte[] {2});
@@ -535,7 +535,7 @@ final class MalformedImageTest {
       VhdImageBuilder.differencing(8L * MIB).uniqueId(a).parentId(b).parentName("other.vhd")
           .parentLocator(VhdImageBuilder.PLATFORM_W2RU, ".\\other.vhd")
           .write(0, random(4096, 51)).writeTo(image);
-      return Expect.awaitsParentChains(Expect.fails("parent", "loop", "cycle", "chain"));
+      return Expect.fails("parent", "loop", "cycle", "chain");
     }));
     c.add(new Case("chain of 100 differencing images", image -> {
       // Each level holds block 0 under a random half of its bitmap, so a sector's bytes come
@@ -551,14 +551,12 @@ final class MalformedImageTest {
             .block(0, () -> pattern(1000 + seed, block)).bitmap(0, random(block / 4096, 200 + i));
         level.writeTo(i == 99 ? image : image.resolveSibling(String.format("level-%03d.vhd", i)));
       }
-      return Expect.awaitsParentChains(
-          Expect.failsOrReads(level, "parent", "chain", "deep", "depth"));
+      return Expect.failsOrReads(level, "parent", "chain", "deep", "depth");
     }));
     c.add(new Case("parent whose unique id does not match", image -> {
       VhdImageBuilder child = childOf(image).parentId(UUID.nameUUIDFromBytes(new byte[] {4}));
       child.writeTo(image);
-      return Expect.awaitsParentChains(
-          Expect.fails("parent", "unique id", "identifier", "mismatch"));
+      return Expect.fails("parent", "unique id", "identifier", "mismatch");
     }));
 
     // Parent locators of a differencing image whose parent is right there.
@@ -745,7 +743,7 @@ final class MalformedImageTest {
       }
       return judge(thrown, null, image, expect);
     }
-    if (expect.kind == Kind.FAILS || expect.kind == Kind.AWAITS_PARENT_CHAINS) {
+    if (expect.kind == Kind.FAILS) {
       fail("opened and wrote the disk; expected " + expect.kind + " " + expect.keywords);
     }
     Content base = expect.content;
@@ -1040,13 +1038,6 @@ final class MalformedImageTest {
           assertRefusal(thrown, image, expect);
         }
         break;
-      case AWAITS_PARENT_CHAINS:
-        if (!(thrown instanceof IOException)
-            || !thrown.getMessage().contains("parent chains are not supported yet")) {
-          throw new AssertionFailedError("expected the read to be refused until parent chains "
-              + "are supported, but got " + (thrown == null ? "a read" : thrown), thrown);
-        }
-        break;
       default:
         throw new AssertionError(expect.kind);
     }
@@ -1201,7 +1192,7 @@ final class MalformedImageTest {
     byte[] at(long offset, int length);
   }
 
-  enum Kind { READS, FAILS, FAILS_OR_READS, READS_OR_REFUSES, AWAITS_PARENT_CHAINS }
+  enum Kind { READS, FAILS, FAILS_OR_READS, READS_OR_REFUSES }
 
   static final class Case {
     final String name;
@@ -1280,14 +1271,6 @@ final class MalformedImageTest {
     /** Anything but a clean read is a VhdFormatException naming the file (any wording). */
     static Expect readsOrRefuses() {
       return new Expect(Kind.READS_OR_REFUSES, -1, null, List.of(""), false);
-    }
-
-    /**
-     * A differencing image, which opens but whose read is refused until parent chains are
-     * supported; {@code eventually} is what the case expects once they are (issue 4).
-     */
-    static Expect awaitsParentChains(Expect eventually) {
-      return new Expect(Kind.AWAITS_PARENT_CHAINS, -1, null, eventually.keywords, false);
     }
 
     static Expect notAVhd() {

@@ -2,6 +2,7 @@ package io.vhdfs.disk;
 
 import io.vhdfs.format.DynamicHeader;
 import io.vhdfs.format.Footer;
+import java.nio.file.Path;
 
 /**
  * A snapshot of an image's metadata.
@@ -11,6 +12,8 @@ import io.vhdfs.format.Footer;
  * @param size the visible size in bytes
  * @param allocatedBlocks allocated BAT entries (0 for a fixed image)
  * @param hostSize the image file's length
+ * @param parent the real path of a differencing image's parent, or {@code null} for other
+ *     images and for a child opened without its parent
  */
 public record DiskInfo(Footer footer, DynamicHeader header, long size, long allocatedBlocks,
-    long hostSize) {}
+    long hostSize, Path parent) {}

@@ -35,8 +35,21 @@ public final class DiskOpener {
     return FooterLocator.hasCookie(host);
   }
 
-  /** Opens the image in {@code host}; on failure the caller still owns and closes {@code host}. */
+  /**
+   * Opens the image in {@code host} on its own: a differencing image opens without its parent, so
+   * only its metadata and its own sectors can be read. On failure the caller still owns and
+   * closes {@code host}.
+   */
   public static VirtualDisk open(HostFile host, SizeRule sizeRule) throws IOException {
+    return open(host, sizeRule, ParentChain.detached());
+  }
+
+  /**
+   * Opens the image in {@code host}, a differencing image with its parents, which come from
+   * {@code chain}. On failure the caller still owns and closes {@code host}.
+   */
+  public static VirtualDisk open(HostFile host, SizeRule sizeRule, ParentChain chain)
+      throws IOException {
     long length = host.size();
     LocatedFooter located = FooterLocator.locate(host, length);
     Footer footer = located.footer();
@@ -48,7 +61,7 @@ public final class DiskOpener {
             + " bytes does not fit the " + located.offset() + " bytes of data in front of the "
             + "footer: the fixed image is truncated");
       }
-      return new FixedDisk(host, new DiskInfo(footer, null, size, 0, length), located);
+      return new FixedDisk(host, new DiskInfo(footer, null, size, 0, length, null), located);
     }
     // Without a trusted footer at the end, blocks may run up to the end of the file.
     long dataLimit = located.atEnd() ? located.offset() : length;
@@ -58,8 +71,13 @@ public final class DiskOpener {
     Bat bat = readBat(host, header, footer, size, dataLimit);
     List<MetadataRange> metadata = metadataRanges(host, footer, header, dataLimit);
     int allocated = checkEntries(host, header, bat, metadata, dataLimit);
-    DiskInfo info = new DiskInfo(footer, header, size, allocated, length);
-    return new DynamicDisk(host, info, bat, located);
+    // The image's own structure first: a broken child fails on itself, not on its parent.
+    Backing backing = footer.diskType() == DiskType.DIFFERENCING
+        ? chain.openParent(host, footer, header)
+        : Backing.ZEROS;
+    DiskInfo info = new DiskInfo(footer, header, size, allocated, length,
+        backing.chain().isEmpty() ? null : backing.chain().get(0));
+    return new DynamicDisk(host, info, bat, located, backing);
   }
 
   private static long checkSize(String name, LocatedFooter located, long size)

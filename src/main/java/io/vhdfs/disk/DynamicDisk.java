@@ -1,31 +1,33 @@
 package io.vhdfs.disk;
 
 import io.vhdfs.format.Bat;
-import io.vhdfs.format.DiskType;
 import io.vhdfs.format.DynamicHeader;
 import io.vhdfs.format.SectorBitmap;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * A dynamic image: blocks allocated on demand, each a sector bitmap and data. Unallocated blocks
- * and sectors whose bitmap bit is clear read as zeros.
+ * A dynamic or differencing image: blocks allocated on demand, each a sector bitmap and data.
+ * Sectors the image does not hold (unallocated blocks, clear bits) read from its {@link Backing}:
+ * zeros for a dynamic image, the parent for a differencing one.
  *
  * <p>Writes into a block whose sectors are all present go straight to the file, concurrently.
  * Every other write takes the disk's write lock, because it changes metadata. A new block: the
  * footer moves past it (see {@link BlockAllocator}), then data, then gap and bitmap; its BAT entry
- * follows lazily ({@link BatWriter}), after a barrier. A block already in the BAT: the new bits,
- * then the data, since sectors with clear bits hold zeros. A crash at any point leaves an image
- * whose footer and BAT are valid, where each sector reads either its old or its new content, the
- * same in every reader.
+ * follows lazily ({@link BatWriter}), after a barrier. A block already in the BAT of a dynamic
+ * image: the new bits, then the data, since sectors with clear bits hold zeros; of a differencing
+ * image: the data, then the bits, since a clear bit reads the parent, not the zeros beneath it.
+ * A crash at any point leaves an image whose footer and BAT are valid, where each sector reads
+ * either its old or its new content, the same in every reader that honours bitmaps.
  *
- * <p>A differencing image opens as one too, so its metadata can be shown, but reading and writing
- * it are refused until parent chains are supported: its clear bits mean "ask the parent".
+ * <p>A sector written in part is merged with what it read before: its own bytes, or the
+ * backing's. Writes never reach the parent, which is opened read-only.
  */
 final class DynamicDisk implements VirtualDisk {
-  private static final byte[] ZEROS = new byte[64 * 1024];
   private static final int SECTOR = 512;
 
   private final HostFile host;
@@ -38,10 +40,12 @@ final class DynamicDisk implements VirtualDisk {
   private final SectorMapper mapper;
   private final BlockAllocator allocator;
   private final BatWriter batWriter;
+  private final Backing backing;
   private final ReentrantLock writeLock = new ReentrantLock();
 
-  DynamicDisk(HostFile host, DiskInfo info, Bat bat, LocatedFooter located) {
+  DynamicDisk(HostFile host, DiskInfo info, Bat bat, LocatedFooter located, Backing backing) {
     this.host = host;
+    this.backing = backing;
     this.opened = info;
     this.located = located;
     DynamicHeader h = info.header();
@@ -64,7 +68,6 @@ final class DynamicDisk implements VirtualDisk {
 
   @Override
   public int read(ByteBuffer dst, long position) throws IOException {
-    refuseDifferencing("read");
     int n = ReadSpan.length(dst, position, opened.size());
     if (n <= 0) {
       return n;
@@ -74,41 +77,43 @@ final class DynamicDisk implements VirtualDisk {
       host.readFully(dst, n, direct);
       return n;
     }
+    long at = position;
     for (Run run : mapper.map(position, n)) {
       if (run.kind() == Run.Kind.DATA) {
         host.readFully(dst, run.length(), run.hostOffset());
       } else {
-        fillZeros(dst, run.length());
+        backing.read(dst, run.length(), at);
       }
+      at += run.length();
     }
     return n;
   }
 
-  private void refuseDifferencing(String what) throws IOException {
-    if (opened.footer().diskType() == DiskType.DIFFERENCING) {
-      throw new IOException(host.name() + ": cannot " + what + " a differencing image: parent "
-          + "chains are not supported yet (parent '" + opened.header().parentName() + "')");
-    }
+  /**
+   * The runs of {@code [position, position + length)}, a range inside the disk: {@code DATA} runs
+   * are sectors this image holds, with their place in its file; {@code ZERO} runs are the rest.
+   */
+  List<Run> ownRuns(long position, int length) throws IOException {
+    return mapper.map(position, length);
   }
 
-  /** Puts {@code length} zeros at the buffer's position, advancing it. */
-  private static void fillZeros(ByteBuffer dst, int length) {
-    if (dst.hasArray()) {
-      int from = dst.arrayOffset() + dst.position();
-      Arrays.fill(dst.array(), from, from + length, (byte) 0);
-      dst.position(dst.position() + length);
-      return;
-    }
-    for (int done = 0; done < length; ) {
-      int chunk = Math.min(ZEROS.length, length - done);
-      dst.put(ZEROS, 0, chunk);
-      done += chunk;
-    }
+  /** The block size in bytes. */
+  int blockSize() {
+    return blockSize;
+  }
+
+  /** Whether block {@code block} is allocated. */
+  boolean isAllocated(int block) {
+    return table.bitmapOffset(block) >= 0;
+  }
+
+  @Override
+  public List<Path> parents() {
+    return backing.chain();
   }
 
   @Override
   public void enableWrites() throws IOException {
-    refuseDifferencing("write");
     writeLock.lock();
     try {
       if (host.isWritable()) {
@@ -130,7 +135,6 @@ final class DynamicDisk implements VirtualDisk {
 
   @Override
   public int write(ByteBuffer src, long position) throws IOException {
-    refuseDifferencing("write");
     int n = WriteSpan.length(src, position, opened.size(), host.name());
     long end = position + n;
     for (long p = position; p < end; ) {
@@ -176,18 +180,26 @@ final class DynamicDisk implements VirtualDisk {
     int last = (inBlock + len - 1) / SECTOR;
     SectorBitmap updated = bits.withSet(first, last + 1);
     if (placement == null) {
-      if (updated != bits) {
+      if (updated == bits) {
+        writeSectors(src, len, dataAt, inBlock, bits, block);
+      } else if (backing.isParent()) {
+        // Data first: until its bit is set a sector reads the parent, so a cut before the bits
+        // leaves the old content; bits first would show the zeros beneath them instead.
+        writeSectors(src, len, dataAt, inBlock, bits, block);
+        writeBitmapSectors(bitmapAt, updated, first, last);
+        bitmaps.update(block, updated);
+      } else {
         // Bits first: the sectors they add hold zeros (the format's rule for clear bits), so if
         // the data never follows they still read as zeros, here and in QEMU, which ignores
         // bitmaps. Data first would leave new bytes under clear bits, seen by QEMU alone.
         writeBitmapSectors(bitmapAt, updated, first, last);
         bitmaps.update(block, updated);
+        writeSectors(src, len, dataAt, inBlock, bits, block);
       }
-      writeSectors(src, len, dataAt, inBlock, bits);
       return;
     }
     // A new block is invisible until its BAT entry is written, after a barrier: order is free.
-    writeSectors(src, len, dataAt, inBlock, bits);
+    writeSectors(src, len, dataAt, inBlock, bits, block);
     writeNewBitmap(placement, updated);
     bitmaps.update(block, updated);
     table.allocate(block, bitmapAt);
@@ -198,17 +210,19 @@ final class DynamicDisk implements VirtualDisk {
   }
 
   /**
-   * Writes {@code len} bytes at {@code inBlock} of a block whose data starts at {@code dataAt}.
-   * A sector written only in part is merged with what it holds (zeros where its bit is clear).
+   * Writes {@code len} bytes at {@code inBlock} of block {@code block}, whose data starts at
+   * {@code dataAt}. A sector written only in part is merged with what it reads as now: its own
+   * bytes where its bit is set, the backing's (zeros or the parent's) where it is clear.
    */
-  private void writeSectors(ByteBuffer src, int len, long dataAt, int inBlock, SectorBitmap bits)
-      throws IOException {
+  private void writeSectors(ByteBuffer src, int len, long dataAt, int inBlock, SectorBitmap bits,
+      int block) throws IOException {
+    long firstSector = (long) block * (blockSize / SECTOR);
     int at = inBlock;
     int end = inBlock + len;
     int headSector = at / SECTOR;
     if (at % SECTOR != 0 || end - at < SECTOR) {
       int n = Math.min(end, (headSector + 1) * SECTOR) - at;
-      writePartialSector(src, n, dataAt, headSector, at % SECTOR, bits);
+      writePartialSector(src, n, dataAt, headSector, at % SECTOR, bits, firstSector);
       at += n;
     }
     int whole = (end - at) / SECTOR * SECTOR;
@@ -217,14 +231,16 @@ final class DynamicDisk implements VirtualDisk {
       at += whole;
     }
     if (at < end) {
-      writePartialSector(src, end - at, dataAt, at / SECTOR, 0, bits);
+      writePartialSector(src, end - at, dataAt, at / SECTOR, 0, bits, firstSector);
     }
   }
 
   private void writePartialSector(ByteBuffer src, int n, long dataAt, int sector, int offset,
-      SectorBitmap bits) throws IOException {
+      SectorBitmap bits, long firstSector) throws IOException {
     long sectorAt = dataAt + (long) sector * SECTOR;
-    byte[] merged = bits.isSet(sector) ? host.readBytes(sectorAt, SECTOR) : new byte[SECTOR];
+    byte[] merged = bits.isSet(sector)
+        ? host.readBytes(sectorAt, SECTOR)
+        : backing.readSector(firstSector + sector);
     src.get(merged, offset, n);
     host.write(merged, sectorAt);
   }
@@ -288,17 +304,15 @@ final class DynamicDisk implements VirtualDisk {
     // Once writable, the file ends with the footer (put back there if it had been lost).
     long hostSize = host.isWritable() ? allocator.footerAt() + 512 : opened.hostSize();
     return new DiskInfo(opened.footer(), opened.header(), opened.size(), table.allocatedCount(),
-        hostSize);
+        hostSize, opened.parent());
   }
 
   @Override
   public void close() throws IOException {
-    try {
+    try (Backing b = backing; HostFile h = host) {
       if (host.isWritable()) {
         flush();
       }
-    } finally {
-      host.close();
     }
   }
 

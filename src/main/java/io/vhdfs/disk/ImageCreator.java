@@ -15,7 +15,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Collections;
+import java.util.List;
 import java.util.UUID;
 
 /**
@@ -77,16 +79,29 @@ public final class ImageCreator {
         type == DiskType.FIXED ? Footer.NO_DATA_OFFSET : Footer.SIZE,
         VhdTime.of(Instant.now()), CREATOR, CREATOR_VERSION, HOST_OS_WINDOWS, size, size,
         geometryOf(size, exactSize), type, UUID.randomUUID(), 0, 0);
+    writeNew(image, ch -> {
+      if (type == DiskType.FIXED) {
+        // Writing only the footer leaves the data area a hole: no byte-by-byte zero fill.
+        writeAt(ch, footer.encode(), size);
+      } else {
+        writeAt(ch, dynamicLayout(footer, size, blockSize), 0);
+      }
+    });
+  }
+
+  /** What fills a new image file. */
+  @FunctionalInterface
+  private interface Content {
+    void writeTo(SeekableByteChannel ch) throws IOException;
+  }
+
+  /** Creates {@code image} with {@code content}, durably; deleted again if that fails. */
+  private static void writeNew(Path image, Content content) throws IOException {
     try (SeekableByteChannel ch = Files.newByteChannel(image, StandardOpenOption.CREATE_NEW,
         StandardOpenOption.WRITE)) {
       boolean done = false;
       try {
-        if (type == DiskType.FIXED) {
-          // Writing only the footer leaves the data area a hole: no byte-by-byte zero fill.
-          writeAt(ch, footer.encode(), size);
-        } else {
-          writeAt(ch, dynamicLayout(footer, size, blockSize), 0);
-        }
+        content.writeTo(ch);
         if (ch instanceof FileChannel fc) {
           fc.force(true);
         }
@@ -100,22 +115,109 @@ public final class ImageCreator {
     }
   }
 
-  private static byte[] dynamicLayout(Footer footer, long size, int blockSize) {
+  /**
+   * Creates {@code image}, which must not exist, as a differencing child of the image at real
+   * path {@code parent}, open as {@code parentInfo}: the parent's size and geometry, its unique id,
+   * its file's modification time, its file name in the header, and, as Hyper-V writes them, a
+   * {@code W2ku} locator with the absolute path and a {@code W2ru} one with the path relative to
+   * the child ({@code .\base.vhd}), both UTF-16LE, their data space in bytes.
+   *
+   * @throws java.nio.file.FileAlreadyExistsException if {@code image} exists
+   */
+  public static void createChild(Path image, Path parent, DiskInfo parentInfo, int blockSize)
+      throws IOException {
+    Footer p = parentInfo.footer();
+    long size = parentInfo.size();
+    Footer footer = new Footer(Footer.FEATURE_RESERVED, Footer.VERSION_1_0, Footer.SIZE,
+        VhdTime.of(Instant.now()), CREATOR, CREATOR_VERSION, HOST_OS_WINDOWS, size, size,
+        p.geometry(), DiskType.DIFFERENCING, UUID.randomUUID(), 0, 0);
+    String name = parent.getFileName().toString();
+    if (name.length() > 256) {
+      throw new IllegalArgumentException("parent file name longer than the 256 UTF-16 units the "
+          + "header holds: " + name);
+    }
+    List<byte[]> paths = new ArrayList<>();
+    List<Integer> codes = new ArrayList<>();
+    paths.add(ParentLocator.windowsPathData(windowsAbsolute(parent)));
+    codes.add(ParentLocator.W2KU);
+    String relative = windowsRelative(image, parent);
+    if (relative != null) {
+      paths.add(ParentLocator.windowsPathData(relative));
+      codes.add(ParentLocator.W2RU);
+    }
+    long entries = tableEntries(size, blockSize);
+    long at = BAT_OFFSET + Bat.empty((int) entries).encode().length;
+    List<ParentLocator> locators = new ArrayList<>();
+    for (int i = 0; i < paths.size(); i++) {
+      long space = (paths.get(i).length + 511) / 512 * 512;
+      locators.add(new ParentLocator(codes.get(i), space, paths.get(i).length, at));
+      at += space;
+    }
+    while (locators.size() < DynamicHeader.LOCATOR_COUNT) {
+      locators.add(ParentLocator.EMPTY);
+    }
+    long parentTime = VhdTime.of(Files.getLastModifiedTime(parent).toInstant());
+    DynamicHeader header = new DynamicHeader(Footer.NO_DATA_OFFSET, BAT_OFFSET, 0x0001_0000,
+        entries, blockSize, p.uniqueId(), parentTime, name, locators);
+    byte[] layout = dynamicLayout(footer, header, paths);
+    writeNew(image, ch -> writeAt(ch, layout, 0));
+  }
+
+  /** The absolute path as Windows writes it: the host's own where it is Windows, else with \. */
+  private static String windowsAbsolute(Path parent) {
+    String s = parent.toAbsolutePath().toString();
+    return parent.getFileSystem().getSeparator().equals("\\") ? s : s.replace('/', '\\');
+  }
+
+  /** {@code .\dir\p.vhd}, from the child's directory; null where there is no relative path. */
+  private static String windowsRelative(Path image, Path parent) throws IOException {
+    Path dir = image.toAbsolutePath().getParent();
+    try {
+      Path rel = dir.toRealPath().relativize(parent);
+      StringBuilder b = new StringBuilder(".");
+      for (Path name : rel) {
+        b.append('\\').append(name);
+      }
+      return b.toString();
+    } catch (IllegalArgumentException e) {
+      return null; // another drive or root: no relative path reaches it
+    }
+  }
+
+  private static long tableEntries(long size, int blockSize) {
     long entries = (size + blockSize - 1) / blockSize;
     if (entries > DiskOpener.MAX_TABLE_ENTRIES) {
       throw new IllegalArgumentException("block size " + blockSize + " is too small for " + size
           + " bytes: the table would need " + entries + " entries");
     }
+    return entries;
+  }
+
+  private static byte[] dynamicLayout(Footer footer, long size, int blockSize) {
     DynamicHeader header = new DynamicHeader(Footer.NO_DATA_OFFSET, BAT_OFFSET, 0x0001_0000,
-        entries, blockSize, new UUID(0, 0), 0, "",
+        tableEntries(size, blockSize), blockSize, new UUID(0, 0), 0, "",
         Collections.nCopies(DynamicHeader.LOCATOR_COUNT, ParentLocator.EMPTY));
-    byte[] bat = Bat.empty((int) entries).encode();
+    return dynamicLayout(footer, header, List.of());
+  }
+
+  /** Footer copy, header, BAT, locator data in their reserved space, footer. */
+  private static byte[] dynamicLayout(Footer footer, DynamicHeader header, List<byte[]> paths) {
+    byte[] bat = Bat.empty((int) header.maxTableEntries()).encode();
+    long end = BAT_OFFSET + bat.length;
+    for (int i = 0; i < paths.size(); i++) {
+      ParentLocator l = header.locators().get(i);
+      end = Math.max(end, l.dataOffset() + l.reservedBytes());
+    }
     byte[] f = footer.encode();
-    byte[] all = new byte[(int) (BAT_OFFSET + bat.length + Footer.SIZE)];
+    byte[] all = new byte[(int) (end + Footer.SIZE)];
     System.arraycopy(f, 0, all, 0, Footer.SIZE);
     System.arraycopy(header.encode(), 0, all, Footer.SIZE, DynamicHeader.SIZE);
     System.arraycopy(bat, 0, all, (int) BAT_OFFSET, bat.length);
-    System.arraycopy(f, 0, all, (int) BAT_OFFSET + bat.length, Footer.SIZE);
+    for (int i = 0; i < paths.size(); i++) {
+      byte[] p = paths.get(i);
+      System.arraycopy(p, 0, all, (int) header.locators().get(i).dataOffset(), p.length);
+    }
+    System.arraycopy(f, 0, all, (int) end, Footer.SIZE);
     return all;
   }
 

@@ -3,6 +3,8 @@ package io.vhdfs.disk;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.List;
 
 /**
  * The guest-visible bytes of one open image, shared by every channel on it. Implementations are
@@ -42,6 +44,14 @@ public interface VirtualDisk extends Closeable {
 
   /** {@link #flush} and make every completed write durable. */
   void force() throws IOException;
+
+  /**
+   * The real paths of the parents a differencing image reads through, nearest first; empty for
+   * other images.
+   */
+  default List<Path> parents() {
+    return List.of();
+  }
 
   /** What the image's metadata says now, for attributes. */
   DiskInfo info();

@@ -1,5 +1,8 @@
 package io.vhdfs.format;
 
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
+
 /**
  * One of the eight 24-byte parent locator entries of a dynamic header: where a differencing image
  * stored a path to its parent, and in which form.
@@ -30,6 +33,38 @@ public record ParentLocator(int platformCode, long dataSpace, long dataLength, l
     Bytes.putInt32(b, off + 4, (int) dataSpace);
     Bytes.putInt32(b, off + 8, (int) dataLength);
     Bytes.putInt64(b, off + 16, dataOffset);
+  }
+
+  /** The platform code as its four letters ({@code W2ru}), or in hex when they are not letters. */
+  public String platformName() {
+    byte[] b = new byte[4];
+    Bytes.putInt32(b, 0, platformCode);
+    for (byte c : b) {
+      if (c < 0x20 || c > 0x7E) {
+        return Bytes.hex(platformCode & 0xFFFF_FFFFL);
+      }
+    }
+    return new String(b, StandardCharsets.US_ASCII);
+  }
+
+  /**
+   * The text of this locator's data: UTF-16 little-endian for the Windows kinds (unlike the
+   * big-endian parent name field), UTF-8 for {@code MacX}; trailing NULs dropped, since some
+   * writers count the terminator in the data length.
+   */
+  public String text(byte[] data) {
+    Charset cs = platformCode == MACX ? StandardCharsets.UTF_8 : StandardCharsets.UTF_16LE;
+    String s = new String(data, cs);
+    int end = s.length();
+    while (end > 0 && s.charAt(end - 1) == '\0') {
+      end--;
+    }
+    return s.substring(0, end);
+  }
+
+  /** The data of a Windows locator ({@code W2ru}, {@code W2ku}) holding {@code path}. */
+  public static byte[] windowsPathData(String path) {
+    return path.getBytes(StandardCharsets.UTF_16LE);
   }
 
   /** Whether the entry is in use. */

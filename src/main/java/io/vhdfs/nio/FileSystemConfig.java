@@ -1,6 +1,7 @@
 package io.vhdfs.nio;
 
 import io.vhdfs.VhdEnv;
+import io.vhdfs.disk.ChainOptions;
 import io.vhdfs.disk.DiskOpener;
 import io.vhdfs.disk.ImageCreator;
 import io.vhdfs.disk.SizeRule;
@@ -27,6 +28,11 @@ record FileSystemConfig(
     boolean ignoreParentId) {
 
   enum AccessMode { DEFAULT, READ_WRITE, READ_ONLY }
+
+  /** How the parents of a differencing image are found and checked. */
+  ChainOptions chainOptions() {
+    return new ChainOptions(parentRoot, ignoreParentId);
+  }
 
   static final int DEFAULT_BLOCK_SIZE = 2 << 20;
 
@@ -95,7 +101,13 @@ record FileSystemConfig(
   private static void checkNewImage(Map<String, ?> env, DiskType type, long size, int blockSize,
       boolean exactSize) {
     if (type == DiskType.DIFFERENCING) {
-      return; // the parent gives the size
+      if (pathString(env, VhdEnv.PARENT) == null) {
+        throw bad(VhdEnv.PARENT, env, "the parent image of the new differencing image");
+      }
+      if (size != 0) {
+        throw bad(VhdEnv.SIZE, env, "0 or no size: a differencing image has its parent's size");
+      }
+      return;
     }
     if (size <= 0) {
       throw bad(VhdEnv.SIZE, env, "the virtual size of the new image, more than 0 bytes");

@@ -122,7 +122,10 @@ final class ImageAttributes implements VhdFileAttributes {
 
   @Override
   public String parentPath() {
-    return isChild() ? info.header().parentName() : null;
+    if (!isChild()) {
+      return null;
+    }
+    return info.parent() != null ? info.parent().toString() : info.header().parentName();
   }
 
   @Override

@@ -39,7 +39,10 @@ public interface VhdFileAttributes extends BasicFileAttributes {
   /** The parent's unique id for a differencing image, otherwise {@code null}. */
   UUID parentUniqueId();
 
-  /** The parent name recorded in a differencing image's header, otherwise {@code null}. */
+  /**
+   * The real path of a differencing image's parent, as found when the image was opened (the
+   * parent name its header records if it was opened without its parent); otherwise {@code null}.
+   */
   String parentPath();
 
   /** The four-character creator application, e.g. {@code "qemu"}, {@code "win "}. */

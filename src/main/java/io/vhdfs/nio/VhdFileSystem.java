@@ -5,6 +5,8 @@ import io.vhdfs.channel.DiskLocks;
 import io.vhdfs.disk.DiskInfo;
 import io.vhdfs.disk.DiskOpener;
 import io.vhdfs.disk.HostFile;
+import io.vhdfs.disk.OpenDisks;
+import io.vhdfs.disk.ParentChain;
 import io.vhdfs.disk.VirtualDisk;
 import java.io.IOException;
 import java.net.URI;
@@ -142,7 +144,13 @@ final class VhdFileSystem extends FileSystem {
     VirtualDisk d = acquireDisk();
     try {
       if (opts.write()) {
-        d.enableWrites();
+        OpenDisks.startWriting(imageKey, config.sizeRule());
+        try {
+          d.enableWrites();
+        } catch (IOException | RuntimeException e) {
+          OpenDisks.stopWriting(imageKey, config.sizeRule());
+          throw e;
+        }
       }
     } catch (IOException | RuntimeException e) {
       releaseDisk();
@@ -171,7 +179,8 @@ final class VhdFileSystem extends FileSystem {
   private synchronized VirtualDisk acquireDisk() throws IOException {
     ensureOpen();
     if (openDisk == null) {
-      openDisk = OpenDisks.acquire(imageKey, config.sizeRule(), this::openDisk);
+      openDisk = OpenDisks.acquire(imageKey, config.sizeRule(), config.chainOptions(),
+          this::openDisk);
       lastInfo = openDisk.info();
     }
     users++;
@@ -181,7 +190,8 @@ final class VhdFileSystem extends FileSystem {
   private VirtualDisk openDisk() throws IOException {
     HostFile host = HostFile.openForReading(image);
     try {
-      return DiskOpener.open(host, config.sizeRule());
+      return DiskOpener.open(host, config.sizeRule(),
+          ParentChain.of(imageKey, config.chainOptions(), OpenDisks::acquireParent));
     } catch (IOException | RuntimeException e) {
       host.close();
       throw e;
@@ -204,7 +214,11 @@ final class VhdFileSystem extends FileSystem {
   private synchronized void channelClosed(DiskChannel ch) throws IOException {
     try {
       if (ch.isWritable()) {
-        openDisk.flush();
+        try {
+          openDisk.flush();
+        } finally {
+          OpenDisks.stopWriting(imageKey, config.sizeRule());
+        }
       }
     } finally {
       channels.remove(ch);

@@ -4,8 +4,11 @@ import io.vhdfs.VhdEnv;
 import io.vhdfs.VhdFormatException;
 import io.vhdfs.disk.DiskOpener;
 import io.vhdfs.disk.HostFile;
+import io.vhdfs.disk.OpenDisks;
+import io.vhdfs.disk.ParentChain;
 import io.vhdfs.disk.ImageCreator;
 import io.vhdfs.format.DiskType;
+import java.io.Closeable;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -212,17 +215,37 @@ public final class VhdFileSystemProvider extends FileSystemProvider {
   }
 
   private static void create(Path image, FileSystemConfig config) throws IOException {
-    if (config.type() == DiskType.DIFFERENCING) {
-      // Not UnsupportedOperationException: FileSystems.newFileSystem would swallow it and report
-      // that no provider exists.
-      throw new FileSystemException(image.toString(), null,
-          "creating differencing images (type=differencing) is not supported yet");
-    }
     if (Files.exists(image, LinkOption.NOFOLLOW_LINKS)) {
       throw new FileAlreadyExistsException(image.toString());
     }
+    if (config.type() == DiskType.DIFFERENCING) {
+      createChild(image, config);
+      return;
+    }
     ImageCreator.create(image, config.type(), config.size(), config.blockSize(),
         config.exactSize());
+  }
+
+  /**
+   * A differencing image over the parent the env names, a path on the image's host resolved, as
+   * qemu-img resolves backing files, against the new image's directory. The parent and its chain
+   * are opened, and checked, first.
+   */
+  private static void createChild(Path image, FileSystemConfig config) throws IOException {
+    Path dir = image.toAbsolutePath().getParent();
+    Path parent = dir.resolve(image.getFileSystem().getPath(config.parent())).toRealPath();
+    Path root = config.chainOptions().parentRoot() == null ? null
+        : image.getFileSystem().getPath(config.chainOptions().parentRoot()).toRealPath();
+    if (root != null && !parent.startsWith(root)) {
+      throw new AccessDeniedException(parent.toString(), null,
+          "the parent lies outside parentRoot " + root);
+    }
+    Path child = dir.toRealPath().resolve(image.getFileName());
+    ParentChain chain = ParentChain.of(child, config.chainOptions(), OpenDisks::acquireParent);
+    ParentChain.Lease lease = chain.acquire(image.toString(), -1, parent);
+    try (Closeable release = lease.release()) {
+      ImageCreator.createChild(image, parent, lease.disk().info(), config.blockSize());
+    }
   }
 
   /** {@code accessMode=readWrite} promises writes, so a host file that refuses them fails now. */
