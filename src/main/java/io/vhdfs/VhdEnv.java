@@ -10,13 +10,13 @@ package io.vhdfs;
  * <tr><th>key</th><th>values</th><th>meaning</th></tr>
  * <tr><td>{@value #CREATE}</td><td>{@code true}</td><td>create the image; it must not exist</td></tr>
  * <tr><td>{@value #SIZE}</td><td>bytes, or with suffix K M G T (binary)</td><td>virtual size of a new image (at most 2040 GiB), rounded up to a CHS geometry as qemu-img does unless {@value #EXACT_SIZE}</td></tr>
- * <tr><td>{@value #TYPE}</td><td>{@code dynamic}, {@code fixed}, {@code differencing}</td><td>type of a new image; {@code dynamic} by default ({@code differencing}: not supported yet)</td></tr>
- * <tr><td>{@value #PARENT}</td><td>path</td><td>parent of a new differencing image</td></tr>
+ * <tr><td>{@value #TYPE}</td><td>{@code dynamic}, {@code fixed}, {@code differencing}</td><td>type of a new image; {@code dynamic} by default; {@code differencing} needs {@value #PARENT}</td></tr>
+ * <tr><td>{@value #PARENT}</td><td>path</td><td>parent of a new differencing image, relative to the new image's directory unless absolute</td></tr>
  * <tr><td>{@value #BLOCK_SIZE}</td><td>bytes, power of two</td><td>block size of a new sparse image (2 MiB)</td></tr>
  * <tr><td>{@value #EXACT_SIZE}</td><td>{@code true}</td><td>keep a new image's size to the byte (a multiple of 512), geometry 65535/16/255</td></tr>
  * <tr><td>{@value #ACCESS_MODE}</td><td>{@code readWrite}, {@code readOnly}</td><td>how the image is opened; default: writable where the host file is</td></tr>
  * <tr><td>{@value #SIZE_FROM}</td><td>{@code chs}, {@code currentSize}</td><td>override the rule that picks an image's visible size</td></tr>
- * <tr><td>{@value #PARENT_ROOT}</td><td>directory</td><td>refuse parent images outside it</td></tr>
+ * <tr><td>{@value #PARENT_ROOT}</td><td>directory</td><td>open no parent image outside it (set it for images from untrusted sources)</td></tr>
  * <tr><td>{@value #IGNORE_PARENT_ID}</td><td>{@code true}</td><td>open a child whose parent's unique id does not match</td></tr>
  * </table>
  */

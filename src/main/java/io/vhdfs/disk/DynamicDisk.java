@@ -77,6 +77,10 @@ final class DynamicDisk implements VirtualDisk {
       host.readFully(dst, n, direct);
       return n;
     }
+    if (direct == SectorMapper.NOT_HELD) {
+      backing.read(dst, n, position);
+      return n;
+    }
     long at = position;
     for (Run run : mapper.map(position, n)) {
       if (run.kind() == Run.Kind.DATA) {

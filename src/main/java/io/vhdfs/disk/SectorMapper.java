@@ -23,9 +23,13 @@ final class SectorMapper {
     this.bitmaps = bitmaps;
   }
 
+  /** {@link #directOffset}'s answer for a range inside one block the image does not hold. */
+  static final long NOT_HELD = -2;
+
   /**
    * Where {@code [position, position + length)} lies in the file when it is one stretch of a fully
-   * written block (the common case, served without building runs), or -1.
+   * written block (the common case, served without building runs); {@link #NOT_HELD} when it lies
+   * in one unallocated block (common in a chain's children); otherwise -1.
    */
   long directOffset(long position, int length) throws IOException {
     int block = (int) (position >>> blockShift);
@@ -34,7 +38,10 @@ final class SectorMapper {
       return -1;
     }
     long bitmapAt = bat.bitmapOffset(block);
-    if (bitmapAt < 0 || bitmaps.partial(block, bitmapAt) != null) {
+    if (bitmapAt < 0) {
+      return NOT_HELD;
+    }
+    if (bitmaps.partial(block, bitmapAt) != null) {
       return -1;
     }
     return bitmapAt + bitmapSize + inBlock;

@@ -44,9 +44,10 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The {@code vhd:} file system provider: each Microsoft VHD image (fixed, dynamic; differencing
- * images open but cannot be read or written yet) is a file system whose {@code /disk} is the
- * virtual disk, readable and writable through {@link SeekableByteChannel} and {@link FileChannel}.
+ * The {@code vhd:} file system provider: each Microsoft VHD image (fixed, dynamic, differencing)
+ * is a file system whose {@code /disk} is the virtual disk, readable and writable through
+ * {@link SeekableByteChannel} and {@link FileChannel}. A differencing image reads through its
+ * parents; writes go to it alone.
  *
  * <pre>{@code
  * Path disk = Path.of(URI.create("vhd:/backups/server.vhd"));
@@ -90,8 +91,13 @@ import java.util.Set;
  * <tr><td>{@code size}</td><td>bytes, or with suffix {@code K M G T} (binary)</td><td>virtual size
  *   of the new image, at most 2040 GiB; rounded up to a CHS geometry as qemu-img does, so every
  *   reader sees the same size</td></tr>
- * <tr><td>{@code type}</td><td>{@code dynamic} (default), {@code fixed}</td><td>type of the new
- *   image; a fixed image is created sparse. {@code differencing} is not supported yet</td></tr>
+ * <tr><td>{@code type}</td><td>{@code dynamic} (default), {@code fixed},
+ *   {@code differencing}</td><td>type of the new image; a fixed image is created sparse; a
+ *   differencing one needs {@code parent} and takes its size from it</td></tr>
+ * <tr><td>{@code parent}</td><td>path on the image's host</td><td>parent of a new differencing
+ *   image, resolved against the new image's directory when relative (as qemu-img does). The child
+ *   records the parent's unique id, file time and name, and {@code W2ku} (absolute) and
+ *   {@code W2ru} (relative) locators, as Hyper-V writes them</td></tr>
  * <tr><td>{@code blockSize}</td><td>bytes, power of two, 512 B to 256 MiB</td><td>block size of a
  *   new dynamic image (2 MiB)</td></tr>
  * <tr><td>{@code exactSize}</td><td>{@code true}</td><td>keep the size to the byte (a multiple of
@@ -103,8 +109,12 @@ import java.util.Set;
  * <tr><td>{@code sizeFrom}</td><td>{@code chs}, {@code currentSize}</td><td>which footer field
  *   gives the visible size; by default CHS for creators {@code vpc } and {@code qemu} (unless the
  *   geometry is 65535/16/255), the current-size field for everyone else, as QEMU 10 does</td></tr>
- * <tr><td>{@code parent}, {@code parentRoot}, {@code ignoreParentId}</td><td>see
- *   {@link VhdEnv}</td><td>validated; they take effect with parent chains</td></tr>
+ * <tr><td>{@code parentRoot}</td><td>directory on the image's host</td><td>no parent outside it
+ *   is opened, or even looked at (its real path is checked too, so links cannot lead out). Set it
+ *   in services that open images they did not create: a crafted child could otherwise name any
+ *   file the process can read ({@code /etc/passwd}, another user's image) as its parent</td></tr>
+ * <tr><td>{@code ignoreParentId}</td><td>{@code true}</td><td>accept a parent whose unique id is
+ *   not the one the child records (by default a {@link io.vhdfs.VhdFormatException})</td></tr>
  * </table>
  * A bad value is an {@link IllegalArgumentException} naming the key; unknown keys are ignored.
  *
@@ -134,6 +144,20 @@ import java.util.Set;
  * <tr><td>watch service, user principals, {@code Path.toFile}</td><td>
  *   {@link UnsupportedOperationException}</td></tr>
  * </table>
+ *
+ * <h2>Parent chains</h2>
+ * A differencing image's parent is looked for where its header says, in this order: the
+ * {@code W2ru} relative locators, the {@code W2ku} absolute ones, {@code MacX} URLs, then the
+ * header's parent name next to the child. Windows paths map onto the child's own host: relative
+ * ones from the child's directory, absolute ones from the host's root, drive letter dropped where
+ * the host has none. The first place holding a VHD with the recorded unique id is the parent; a
+ * parent whose file time differs from the one recorded is only logged (logger {@code io.vhdfs},
+ * {@code WARNING}), since copies and time zones move file times. A missing parent is a
+ * {@link io.vhdfs.VhdFormatException} naming every place tried, and so are loops and chains of
+ * more than 32 images. Parents are opened read-only and
+ * shared by every child open in this JVM; while a child is open its parents accept no writable
+ * channel, and a child does not open while its parent has one ({@link FileSystemException}).
+ * {@link VhdImages#commit} merges a child into its parent.
  *
  * <h2>Durability</h2>
  * {@code force} makes every completed write durable. Without it, a crash loses at most the writes

@@ -1,5 +1,9 @@
 package io.vhdfs.bench;
 
+import static io.vhdfs.bench.BenchSupport.median;
+import static io.vhdfs.bench.BenchSupport.readFully;
+import static io.vhdfs.bench.BenchSupport.warmPageCache;
+
 import io.vhdfs.testing.VhdImageBuilder;
 import java.io.IOException;
 import java.net.URI;
@@ -125,17 +129,6 @@ public final class ReadBenchmark {
         while (src.hasRemaining()) {
           out.write(src, base + (long) i * BLOCK_SIZE + src.position());
         }
-      }
-    }
-  }
-
-  private static void warmPageCache(Path file) throws IOException {
-    ByteBuffer buf = ByteBuffer.allocateDirect(4 * MIB);
-    try (FileChannel ch = FileChannel.open(file)) {
-      long pos = 0;
-      int n;
-      while ((n = ch.read(buf.clear(), pos)) > 0) {
-        pos += n;
       }
     }
   }
@@ -310,16 +303,6 @@ public final class ReadBenchmark {
     return sum;
   }
 
-  private static void readFully(FileChannel ch, ByteBuffer buf, long pos) throws IOException {
-    long start = pos;
-    while (buf.hasRemaining()) {
-      int n = ch.read(buf, start + buf.position());
-      if (n < 0) {
-        throw new IOException("end of stream at " + (start + buf.position()));
-      }
-    }
-  }
-
   /**
    * Open + size + close of a 2040 GiB image with a handful of blocks, the same with a channel
    * (which makes the reader load and check the BAT), and the heap an open channel keeps.
@@ -400,9 +383,4 @@ public final class ReadBenchmark {
         a, r, m, v / r, a / r, v / m);
   }
 
-  private static double median(List<Long> nanos) {
-    long[] sorted = nanos.stream().mapToLong(Long::longValue).sorted().toArray();
-    int n = sorted.length;
-    return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0;
-  }
 }

@@ -1,5 +1,8 @@
 package io.vhdfs.bench;
 
+import static io.vhdfs.bench.BenchSupport.median;
+import static io.vhdfs.bench.BenchSupport.readFully;
+
 import java.io.IOException;
 import java.net.URI;
 import java.nio.ByteBuffer;
@@ -567,19 +570,4 @@ public final class WriteBenchmark {
     }
   }
 
-  private static void readFully(FileChannel ch, ByteBuffer buf, long pos) throws IOException {
-    long start = pos;
-    while (buf.hasRemaining()) {
-      int n = ch.read(buf, start + buf.position());
-      if (n < 0) {
-        throw new IOException("end of stream at " + (start + buf.position()));
-      }
-    }
-  }
-
-  private static double median(List<Long> nanos) {
-    long[] sorted = nanos.stream().mapToLong(Long::longValue).sorted().toArray();
-    int n = sorted.length;
-    return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0;
-  }
 }
