@@ -17,12 +17,31 @@ public record ChainOptions(String parentRoot, boolean ignoreParentId) {
   /** No confinement, ids must match. */
   public static final ChainOptions DEFAULT = new ChainOptions(null, false);
 
-  /** The confining directory on {@code fs}, its real path where it exists; null for none. */
-  Path rootOn(FileSystem fs) throws IOException {
+  /** The confining directory on {@code fs} as named and as its real path; null for none. */
+  Root rootOn(FileSystem fs) throws IOException {
     if (parentRoot == null) {
       return null;
     }
-    Path root = fs.getPath(parentRoot).toAbsolutePath().normalize();
-    return Files.isDirectory(root) ? root.toRealPath() : root;
+    Path named = fs.getPath(parentRoot).toAbsolutePath().normalize();
+    return new Root(named, Files.isDirectory(named) ? named.toRealPath() : named);
+  }
+
+  /**
+   * The confining directory: a path is inside when it lies under either spelling (the real path
+   * may differ, say through a linked {@code /tmp}); real paths are checked against the real one.
+   */
+  record Root(Path named, Path real) {
+    boolean holdsName(Path p) {
+      return p.startsWith(named) || p.startsWith(real);
+    }
+
+    boolean holdsReal(Path realPath) {
+      return realPath.startsWith(real);
+    }
+
+    @Override
+    public String toString() {
+      return named.toString();
+    }
   }
 }

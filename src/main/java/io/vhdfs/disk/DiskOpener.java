@@ -66,6 +66,7 @@ public final class DiskOpener {
     // Without a trusted footer at the end, blocks may run up to the end of the file.
     long dataLimit = located.atEnd() ? located.offset() : length;
     DynamicHeader header = readHeader(host, located, dataLimit);
+    chain.checkTable(name, footer.dataOffset() + 28, header.maxTableEntries());
     long capacity = header.maxTableEntries() * header.blockSize();
     long size = checkSize(name, located, sizeRule.sizeOf(footer, capacity));
     Bat bat = readBat(host, header, footer, size, dataLimit);

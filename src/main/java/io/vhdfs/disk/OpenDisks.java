@@ -104,14 +104,23 @@ public final class OpenDisks {
    */
   public static void startWriting(Path imageKey, SizeRule sizeRule) throws IOException {
     synchronized (OPEN) {
+      Key key = new Key(imageKey, sizeRule);
       for (Map.Entry<Key, Entry> e : OPEN.entrySet()) {
-        if (e.getKey().image().equals(imageKey) && e.getValue().children > 0) {
+        if (!e.getKey().image().equals(imageKey)) {
+          continue;
+        }
+        if (e.getValue().children > 0) {
           throw new FileSystemException(imageKey.toString(), null, "the parent of an open "
               + "differencing image, which must not change under its children: close them "
               + "first (or commit them into it)");
         }
+        if (e.getValue().writers > 0 && !e.getKey().equals(key)) {
+          // Another size rule is another open disk, with its own allocator.
+          throw new FileSystemException(imageKey.toString(), null, "open for writing in this "
+              + "JVM with sizeFrom " + e.getKey().sizeRule() + "; close that first");
+        }
       }
-      entry(new Key(imageKey, sizeRule)).writers++;
+      entry(key).writers++;
     }
   }
 

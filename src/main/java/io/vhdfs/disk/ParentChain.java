@@ -25,6 +25,12 @@ public final class ParentChain {
    * image costs an open file and a bitmap cache, and a read recurses once per image.
    */
   public static final int MAX_IMAGES = 32;
+  /**
+   * The most BAT entries the images of one chain opened together may hold in memory, 64 MiB:
+   * each image may hold {@link DiskOpener#MAX_TABLE_ENTRIES}, and a crafted chain of such images
+   * must not add up to more memory than the JVM has. Sixteen 2040 GiB levels of 2 MiB blocks fit.
+   */
+  public static final long MAX_TABLE_ENTRIES = 1L << 24;
 
   private static final System.Logger LOG = System.getLogger("io.vhdfs");
 
@@ -44,16 +50,22 @@ public final class ParentChain {
   private final List<Path> images;
   private final ChainOptions options;
   private final ParentSource source;
+  /** BAT entries of the images above the one being opened. */
+  private final long tableEntries;
+  /** BAT entries of the image being opened, once {@link #checkTable} has seen them. */
+  private long ownEntries;
 
-  private ParentChain(List<Path> images, ChainOptions options, ParentSource source) {
+  private ParentChain(List<Path> images, ChainOptions options, ParentSource source,
+      long tableEntries) {
     this.images = List.copyOf(images);
     this.options = options;
     this.source = source;
+    this.tableEntries = tableEntries;
   }
 
   /** The chain of the image at real path {@code image}, with parents from {@code source}. */
   public static ParentChain of(Path image, ChainOptions options, ParentSource source) {
-    return new ParentChain(List.of(image), options, source);
+    return new ParentChain(List.of(image), options, source, 0);
   }
 
   /**
@@ -61,7 +73,21 @@ public final class ParentChain {
    * read of a sector it does not hold is an {@link IOException}.
    */
   public static ParentChain detached() {
-    return new ParentChain(List.of(), ChainOptions.DEFAULT, null);
+    return new ParentChain(List.of(), ChainOptions.DEFAULT, null, 0);
+  }
+
+  /**
+   * Refuses a block table that would take the chain's tables past {@link #MAX_TABLE_ENTRIES}.
+   *
+   * @param at where the image's count of table entries is, for messages
+   */
+  void checkTable(String image, long at, long entries) throws VhdFormatException {
+    if (tableEntries + entries > MAX_TABLE_ENTRIES) {
+      throw new VhdFormatException(image, at, "max table entries " + entries + " would give "
+          + "the parent chain " + (tableEntries + entries) + " BAT entries in memory, more than "
+          + "the " + MAX_TABLE_ENTRIES + " one chain may hold");
+    }
+    ownEntries = entries;
   }
 
   /** The options parents are opened with. */
@@ -123,7 +149,8 @@ public final class ParentChain {
     longer.add(parent);
     Lease lease;
     try {
-      lease = source.acquire(parent, new ParentChain(longer, options, source));
+      lease = source.acquire(parent,
+          new ParentChain(longer, options, source, tableEntries + ownEntries));
     } catch (VhdFormatException e) {
       if (images.size() > 1 || e.file().equals(child)) {
         throw e;

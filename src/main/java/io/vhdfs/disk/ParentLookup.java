@@ -62,7 +62,7 @@ final class ParentLookup {
   }
 
   private Found find(ChainOptions options) throws IOException {
-    Path root = options.rootOn(childReal.getFileSystem());
+    ChainOptions.Root root = options.rootOn(childReal.getFileSystem());
     List<String> tried = new ArrayList<>();
     List<String> otherIds = new ArrayList<>();
     Set<Path> seen = new HashSet<>();
@@ -76,7 +76,7 @@ final class ParentLookup {
         continue;
       }
       String at = place.label() + " -> " + p;
-      if (root != null && !p.startsWith(root)) {
+      if (root != null && !root.holdsName(p)) {
         tried.add(at + ": outside parentRoot " + root + ", not opened");
         continue;
       }
@@ -85,7 +85,7 @@ final class ParentLookup {
         continue;
       }
       Path real = p.toRealPath();
-      if (root != null && !real.startsWith(root)) {
+      if (root != null && !root.holdsReal(real)) {
         tried.add(at + ": really " + real + ", outside parentRoot " + root + ", not opened");
         continue;
       }
