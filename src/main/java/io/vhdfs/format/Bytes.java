@@ -66,6 +66,18 @@ final class Bytes {
     return true;
   }
 
+  /** A four-character code ({@code Wi2k}, {@code W2ru}) as its characters, or hex if not printable. */
+  static String fourCc(int code) {
+    byte[] b = new byte[4];
+    putInt32(b, 0, code);
+    for (byte c : b) {
+      if (c < 0x20 || c > 0x7E) {
+        return hex(code & 0xFFFF_FFFFL);
+      }
+    }
+    return new String(b, StandardCharsets.US_ASCII);
+  }
+
   static String hex(long v) {
     return "0x" + Long.toHexString(v).toUpperCase(java.util.Locale.ROOT);
   }

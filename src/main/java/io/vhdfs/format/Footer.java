@@ -136,13 +136,6 @@ public record Footer(
 
   /** The creator host OS as its four characters ({@code Wi2k}, {@code Mac }), or hex if not printable. */
   public String creatorHostOsString() {
-    byte[] b = new byte[4];
-    Bytes.putInt32(b, 0, creatorHostOs);
-    for (byte c : b) {
-      if (c < 0x20 || c > 0x7E) {
-        return Bytes.hex(creatorHostOs & 0xFFFF_FFFFL);
-      }
-    }
-    return new String(b, StandardCharsets.ISO_8859_1);
+    return Bytes.fourCc(creatorHostOs);
   }
 }

@@ -37,14 +37,7 @@ public record ParentLocator(int platformCode, long dataSpace, long dataLength, l
 
   /** The platform code as its four letters ({@code W2ru}), or in hex when they are not letters. */
   public String platformName() {
-    byte[] b = new byte[4];
-    Bytes.putInt32(b, 0, platformCode);
-    for (byte c : b) {
-      if (c < 0x20 || c > 0x7E) {
-        return Bytes.hex(platformCode & 0xFFFF_FFFFL);
-      }
-    }
-    return new String(b, StandardCharsets.US_ASCII);
+    return Bytes.fourCc(platformCode);
   }
 
   /**
