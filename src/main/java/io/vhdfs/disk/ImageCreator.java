@@ -117,10 +117,12 @@ public final class ImageCreator {
 
   /**
    * Creates {@code image}, which must not exist, as a differencing child of the image at real
-   * path {@code parent}, open as {@code parentInfo}: the parent's size and geometry, its unique id,
+   * path {@code parent}, open as {@code parentInfo}: the parent's size (and geometry, where that
+   * spans the size; 65535/16/255 otherwise), its unique id,
    * its file's modification time, its file name in the header, and, as Hyper-V writes them, a
    * {@code W2ku} locator with the absolute path and a {@code W2ru} one with the path relative to
-   * the child ({@code .\base.vhd}), both UTF-16LE, their data space in bytes.
+   * the child ({@code .\base.vhd}), both UTF-16LE, their data space in bytes; and a
+   * {@code MacX} file URL where a backslash in the path would be misread in those.
    *
    * @throws java.nio.file.FileAlreadyExistsException if {@code image} exists
    */
@@ -128,9 +130,12 @@ public final class ImageCreator {
       throws IOException {
     Footer p = parentInfo.footer();
     long size = parentInfo.size();
+    // The parent's geometry where it spans the size; otherwise (Hyper-V's floor geometries) the
+    // one every QEMU reads as "use the size field", so no reader sees the child smaller.
+    Geometry geometry = p.geometry().totalSectors() * 512 == size ? p.geometry() : Geometry.MAX;
     Footer footer = new Footer(Footer.FEATURE_RESERVED, Footer.VERSION_1_0, Footer.SIZE,
         VhdTime.of(Instant.now()), CREATOR, CREATOR_VERSION, HOST_OS_WINDOWS, size, size,
-        p.geometry(), DiskType.DIFFERENCING, UUID.randomUUID(), 0, 0);
+        geometry, DiskType.DIFFERENCING, UUID.randomUUID(), 0, 0);
     String name = parent.getFileName().toString();
     if (name.length() > 256) {
       throw new IllegalArgumentException("parent file name longer than the 256 UTF-16 units the "
@@ -144,6 +149,13 @@ public final class ImageCreator {
     if (relative != null) {
       paths.add(ParentLocator.windowsPathData(relative));
       codes.add(ParentLocator.W2RU);
+    }
+    String absolute = parent.toAbsolutePath().toString();
+    if (!parent.getFileSystem().getSeparator().equals("\\") && absolute.indexOf('\\') >= 0) {
+      // A backslash in a name here reads as a separator in the Windows forms; a file URL, as
+      // blktap also writes, names the parent unambiguously.
+      paths.add(ParentLocator.fileUrlData(absolute));
+      codes.add(ParentLocator.MACX);
     }
     long entries = tableEntries(size, blockSize);
     long at = BAT_OFFSET + Bat.empty((int) entries).encode().length;

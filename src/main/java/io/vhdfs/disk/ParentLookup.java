@@ -140,11 +140,16 @@ final class ParentLookup {
     }
     String name = header.parentName();
     if (!name.isEmpty()) {
+      String label = "parent name '" + printable(name) + "' next to the image";
       String base = name.substring(Math.max(name.lastIndexOf('\\'), name.lastIndexOf('/')) + 1);
       places.add(base.isEmpty()
-          ? new Place("parent name '" + printable(name) + "'", null, "names no file")
-          : resolved("parent name '" + printable(name) + "' next to the image", dir,
-              new String[] {base}));
+          ? new Place(label, null, "names no file")
+          : resolved(label, dir, new String[] {base}));
+      if (name.indexOf('\\') >= 0 && name.indexOf('/') < 0
+          && !dir.getFileSystem().getSeparator().equals("\\")) {
+        // On hosts where a backslash is an ordinary character, it may be part of the name.
+        places.add(resolved(label + " as one name", dir, new String[] {name}));
+      }
     }
     return places;
   }

@@ -1,5 +1,7 @@
 package io.vhdfs.format;
 
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 
@@ -58,6 +60,15 @@ public record ParentLocator(int platformCode, long dataSpace, long dataLength, l
   /** The data of a Windows locator ({@code W2ru}, {@code W2ku}) holding {@code path}. */
   public static byte[] windowsPathData(String path) {
     return path.getBytes(StandardCharsets.UTF_16LE);
+  }
+
+  /** The data of a {@code MacX} locator naming the absolute path {@code path}: a file URL. */
+  public static byte[] fileUrlData(String path) {
+    try {
+      return new URI("file", null, path, null).toASCIIString().getBytes(StandardCharsets.UTF_8);
+    } catch (URISyntaxException e) {
+      throw new IllegalArgumentException("not an absolute path: " + path, e);
+    }
   }
 
   /** Whether the entry is in use. */
