@@ -72,10 +72,11 @@ final class ParentLookup {
         continue;
       }
       Path p = place.path().normalize();
+      String at = place.label() + " -> " + p;
       if (!seen.add(p)) {
+        tried.add(at + ": tried above");
         continue;
       }
-      String at = place.label() + " -> " + p;
       if (root != null && !root.holdsName(p)) {
         tried.add(at + ": outside parentRoot " + root + ", not opened");
         continue;

@@ -204,7 +204,7 @@ public final class VhdFileSystemProvider extends FileSystemProvider {
     checkAccessMode(image, config);
     Path key = keyOf(image); // again: a new image's real path is known once it exists
     VhdFileSystem fs = new VhdFileSystem(this, image, key, config, key);
-    fs.validate();
+    validate(fs, image, config);
     synchronized (registry) {
       if (registry.putIfAbsent(key, fs) != null) {
         throw new FileSystemAlreadyExistsException(uri.toString());
@@ -234,8 +234,21 @@ public final class VhdFileSystemProvider extends FileSystemProvider {
     }
     checkAccessMode(path, config);
     VhdFileSystem fs = new VhdFileSystem(this, path, keyOf(path), config, null);
-    fs.validate();
+    validate(fs, path, config);
     return fs;
+  }
+
+  /** Opens the image once; an image just created that does not open is not left behind. */
+  private static void validate(VhdFileSystem fs, Path image, FileSystemConfig config)
+      throws IOException {
+    try {
+      fs.validate();
+    } catch (IOException | RuntimeException e) {
+      if (config.create()) {
+        Files.deleteIfExists(image);
+      }
+      throw e;
+    }
   }
 
   private static void create(Path image, FileSystemConfig config) throws IOException {
