@@ -116,17 +116,20 @@ final class DifferencingChainReadTest {
    *     base's qemu-io writes are whole sectors then), 4096 for libvhdi comparisons
    */
   private Chain buildChain(Path home, int depth, Random r, int unit) throws IOException {
-    return buildChain(home, depth, r, unit, null);
+    return buildChain(home, depth, r, unit, null, "");
   }
 
-  /** As above; a non-null {@code baseTime} becomes the base file's time before any child. */
-  private Chain buildChain(Path home, int depth, Random r, int unit, FileTime baseTime)
-      throws IOException {
+  /**
+   * As above; a non-null {@code baseTime} becomes the base file's time before any child, and
+   * {@code qemuOptions} go to {@code qemu-img create -o} ({@code subformat=fixed}).
+   */
+  private Chain buildChain(Path home, int depth, Random r, int unit, FileTime baseTime,
+      String qemuOptions) throws IOException {
     QemuTools qemu = QemuTools.require();
     Files.createDirectories(home);
     Chain chain = new Chain();
     Path base = home.resolve("base.vhd");
-    qemu.create(base, BASE_SIZE, "");
+    qemu.create(base, BASE_SIZE, qemuOptions);
     chain.images.add(base);
     long size = Files.size(disk(base));
     closeRegistered();
@@ -271,7 +274,7 @@ final class DifferencingChainReadTest {
     }
   }
 
-  /** Reads {@code top} through {@code Path.of(vhd: uri)} and through {@code newFileSystem(path)}. */
+  /** Reads the top through {@code Path.of(vhd: uri)} and through {@code newFileSystem(path)}. */
   private void assertChainReadsMirror(Chain chain, Random r, String what) throws IOException {
     assertReadsMirror(disk(chain.top()), chain, r, what + " through Path.of(vhd: URI)");
     try (FileSystem fs = FileSystems.newFileSystem(chain.top(), Map.of())) {
@@ -294,6 +297,74 @@ final class DifferencingChainReadTest {
     Chain chain = buildChain(dir.resolve("chain"), depth, r, 1);
     assertChainReadsMirror(chain, r, "depth " + depth);
     assertParentsUnchanged(chain);
+    if (Files.isDirectory(Path.of("/proc/self/fd"))) {
+      for (Path image : chain.images) {
+        assertEquals(0, descriptorsOpenOn(image), image + " is still open after the last read");
+      }
+    }
+  }
+
+  @Test
+  void chainOverAFixedBaseReadsThrough(SeededRandom r) throws IOException {
+    Chain chain = buildChain(dir.resolve("chain"), 2, r, 1, null, "subformat=fixed");
+    assertEquals("fixed", Files.getAttribute(disk(chain.images.get(0)), "vhd:diskType"));
+    assertChainReadsMirror(chain, r, "over a fixed base");
+    assertParentsUnchanged(chain);
+  }
+
+  @Test
+  void chainInDirectoriesWithSpacesAndNonAsciiNamesReadsThroughAndAfterAMove(SeededRandom r)
+      throws IOException {
+    Path home = dir.resolve("vm disks")
+        .resolve("\u00fcn\u00efc\u00f6d\u00e9 \u20ac \ud83d\udcbe");
+    Chain chain = buildChain(home, 2, r, 1);
+    assertChainReadsMirror(chain, r, "non-ASCII directory");
+    closeRegistered();
+    Path after = Files.move(dir.resolve("vm disks"), dir.resolve("moved \u00e9"));
+    Chain moved = relocated(chain, dir.resolve("vm disks"), after);
+    assertChainReadsMirror(moved, r, "non-ASCII directory, moved");
+    assertParentsUnchanged(moved);
+  }
+
+  @ParameterizedTest(name = "{0} buffer")
+  @ValueSource(strings = {"heap", "offset heap", "direct"})
+  void childLargerThanItsParentReadsZerosPastTheParentsEnd(String buffer) throws IOException {
+    byte[] parentData = random(2 * MIB, 21);
+    VhdImageBuilder parent = VhdImageBuilder.dynamic(3L * MIB).block(0, parentData)
+        .block(1, random(MIB, 22));
+    byte[] bitmap = new byte[512];
+    Arrays.fill(bitmap, 64, 128, (byte) 0xFF); // 2.25 to 2.5 MiB: in the child
+    Arrays.fill(bitmap, 192, 320, (byte) 0xFF); // 2.75 to 3.25 MiB: across the parent's end
+    VhdImageBuilder child = VhdImageBuilder.differencing(parent, "p.vhd").size(6L * MIB)
+        .block(1, random(2 * MIB, 23)).bitmap(1, bitmap);
+    parent.writeTo(dir.resolve("p.vhd"));
+    child.writeTo(dir.resolve("c.vhd"));
+    long from = 2L * MIB + 100;
+    int length = 3 * MIB;
+    byte[] expected = child.expectedContent(from, length);
+    ByteBuffer dst = switch (buffer) {
+      case "heap" -> ByteBuffer.allocate(length);
+      case "offset heap" -> ByteBuffer.wrap(new byte[length + 777], 777, length).slice();
+      default -> ByteBuffer.allocateDirect(length);
+    };
+    // Garbage where the zeros must go, so zeros that are not written show.
+    while (dst.hasRemaining()) {
+      dst.put((byte) 0x5A);
+    }
+    dst.clear();
+    try (FileChannel ch = FileChannel.open(disk(dir.resolve("c.vhd")),
+        StandardOpenOption.READ)) {
+      assertEquals(6L * MIB, ch.size());
+      while (dst.hasRemaining()) {
+        assertTrue(ch.read(dst, from + dst.position()) > 0);
+      }
+    }
+    byte[] got = new byte[length];
+    dst.flip().get(got);
+    assertSameBytes(expected, 0, got, "child over a smaller parent, " + buffer + " buffer");
+    int pastParent = (int) (3L * MIB + 256 * 1024 - from); // after the child's run at the end
+    assertEquals(-1, Arrays.mismatch(new byte[length - pastParent], 0, length - pastParent, got,
+        pastParent, length), "zeros past the parent's end where the child holds nothing");
   }
 
   @Test
@@ -445,7 +516,7 @@ final class DifferencingChainReadTest {
   void parentTimestampMismatchIsLoggedAsWarningAndStillReads(SeededRandom r) throws Exception {
     // The child records the base file's time then; the base's footer says when qemu made it.
     FileTime recorded = FileTime.from(Instant.parse("2010-01-02T03:04:05Z"));
-    Chain chain = buildChain(dir.resolve("chain"), 1, r, 1, recorded);
+    Chain chain = buildChain(dir.resolve("chain"), 1, r, 1, recorded, "");
     Path base = chain.images.get(0);
     try (LogCapture log = new LogCapture("io.vhdfs")) {
       assertChainReadsMirror(chain, r, "parent untouched");
