@@ -8,7 +8,9 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import com.google.common.jimfs.Configuration;
 import com.google.common.jimfs.Jimfs;
+import io.vhdfs.testing.ForwardingHostFileSystem;
 import io.vhdfs.testing.HostBytes;
+import io.vhdfs.testing.HostWriteLog;
 import io.vhdfs.testing.Libvhdi;
 import io.vhdfs.testing.Libvhdi.Window;
 import io.vhdfs.testing.QemuTools;
@@ -45,6 +47,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -92,7 +99,16 @@ final class DifferencingChainReadTest {
     final Map<Path, String> parentHashes = new LinkedHashMap<>();
     /** The start and end of every write, base and children. */
     final List<Long> edges = new ArrayList<>();
+    /** What each image reads on its own, base first, when the chain is built with levels kept. */
+    final List<byte[]> levels = new ArrayList<>();
+    boolean keepLevels;
     byte[] mirror;
+
+    void levelDone() {
+      if (keepLevels) {
+        levels.add(mirror.clone());
+      }
+    }
 
     Path top() {
       return images.get(images.size() - 1);
@@ -125,9 +141,15 @@ final class DifferencingChainReadTest {
    */
   private Chain buildChain(Path home, int depth, Random r, int unit, FileTime baseTime,
       String qemuOptions) throws IOException {
+    return buildChain(home, depth, r, unit, baseTime, qemuOptions, false);
+  }
+
+  private Chain buildChain(Path home, int depth, Random r, int unit, FileTime baseTime,
+      String qemuOptions, boolean keepLevels) throws IOException {
     QemuTools qemu = QemuTools.require();
     Files.createDirectories(home);
     Chain chain = new Chain();
+    chain.keepLevels = keepLevels;
     Path base = home.resolve("base.vhd");
     qemu.create(base, BASE_SIZE, qemuOptions);
     chain.images.add(base);
@@ -138,6 +160,7 @@ final class DifferencingChainReadTest {
     if (baseTime != null) {
       Files.setLastModifiedTime(base, baseTime);
     }
+    chain.levelDone();
     for (int level = 1; level <= depth; level++) {
       Path parent = chain.top();
       chain.parentHashes.put(parent, sha256(parent));
@@ -152,6 +175,7 @@ final class DifferencingChainReadTest {
         }
       }
       chain.images.add(child);
+      chain.levelDone();
     }
     return chain;
   }
@@ -420,6 +444,44 @@ final class DifferencingChainReadTest {
   }
 
   @Test
+  void childMovedAwayFromItsParentFindsItThroughTheAbsoluteLocator(SeededRandom r)
+      throws IOException {
+    Chain chain = buildChain(dir.resolve("chain"), 1, r, 1);
+    closeRegistered();
+    Path elsewhere = Files.createDirectories(dir.resolve("elsewhere").resolve("deeper"));
+    Path child = Files.move(chain.top(), elsewhere.resolve("c1.vhd"));
+    chain.images.set(1, child);
+    assertChainReadsMirror(chain, r, "child moved, parent in place");
+    assertEquals(chain.images.get(0).toRealPath().toString(),
+        Files.getAttribute(disk(child), "vhd:parentPath"));
+    assertParentsUnchanged(chain);
+  }
+
+  /**
+   * On a Unix host a backslash is an ordinary character of a file name, but a Windows locator
+   * reads it as a separator. Creating a child over such a parent must not leave behind an image
+   * that cannot be opened: either the child opens and reads its parent, or it is not created.
+   */
+  @Test
+  void childOverAParentWhosePathHoldsABackslashOpensOrIsNotCreated() throws IOException {
+    Path base = Files.createDirectories(dir.resolve("x\\y")).resolve("p.vhd");
+    VhdImageBuilder parent = VhdImageBuilder.dynamic(4L * MIB).block(0, random(2 * MIB, 31));
+    parent.writeTo(base);
+    Path child = Files.createDirectories(dir.resolve("child")).resolve("c.vhd");
+    try {
+      FileSystems.newFileSystem(uriOf(child), childEnv(base.toString(), null)).close();
+    } catch (IOException | IllegalArgumentException refused) {
+      assertFalse(Files.exists(child), "creation failed with " + refused
+          + ", yet left an image behind that cannot be opened");
+      return;
+    }
+    try (FileChannel ch = FileChannel.open(disk(child), StandardOpenOption.READ)) {
+      assertSameBytes(parent.expectedContent(0, 2 * MIB), 0, read(ch, 0, 2 * MIB),
+          "the new child reads its parent");
+    }
+  }
+
+  @Test
   void clearBitsOfAnAllocatedChildBlockReadTheParent() throws IOException {
     byte[] parentData = random(2 * MIB, 11);
     byte[] childData = random(2 * MIB, 12);
@@ -513,6 +575,50 @@ final class DifferencingChainReadTest {
   }
 
   @Test
+  void everyImageOfAChainReadsItsOwnContentWhileAllAreReadConcurrently(SeededRandom r)
+      throws Exception {
+    Chain chain = buildChain(dir.resolve("chain"), 3, r, 1, null, "", true);
+    List<FileChannel> channels = new ArrayList<>();
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    try {
+      for (Path image : chain.images) {
+        channels.add(FileChannel.open(disk(image), StandardOpenOption.READ));
+      }
+      List<Future<?>> readers = new ArrayList<>();
+      for (int t = 0; t < 4; t++) {
+        Random tr = new Random(r.nextLong());
+        readers.add(pool.submit(() -> {
+          for (int i = 0; i < 60; i++) {
+            int level = tr.nextInt(channels.size());
+            byte[] expected = chain.levels.get(level);
+            long pos = tr.nextLong(expected.length);
+            int length = 1 + tr.nextInt((int) Math.min(MIB, expected.length - pos));
+            assertSameBytes(expected, pos, read(channels.get(level), pos, length),
+                chain.images.get(level).getFileName() + ", " + length + " bytes at " + pos);
+          }
+          return null;
+        }));
+      }
+      for (Future<?> f : readers) {
+        try {
+          f.get(2, TimeUnit.MINUTES);
+        } catch (ExecutionException e) {
+          if (e.getCause() instanceof AssertionError a) {
+            throw a;
+          }
+          throw e;
+        }
+      }
+    } finally {
+      pool.shutdownNow();
+      for (FileChannel ch : channels) {
+        ch.close();
+      }
+    }
+    assertParentsUnchanged(chain);
+  }
+
+  @Test
   void parentTimestampMismatchIsLoggedAsWarningAndStillReads(SeededRandom r) throws Exception {
     // The child records the base file's time then; the base's footer says when qemu made it.
     FileTime recorded = FileTime.from(Instant.parse("2010-01-02T03:04:05Z"));
@@ -588,6 +694,58 @@ final class DifferencingChainReadTest {
       try (FileSystem fs = provider.newFileSystem(c2, Map.of())) {
         assertReadsMirror(fs.getPath("/disk"), chain, r, "on Jimfs");
         assertEquals("/vm/c1.vhd", Files.getAttribute(fs.getPath("/disk"), "vhd:parentPath"));
+      }
+      assertParentsUnchanged(chain);
+    }
+  }
+
+  @Test
+  void parentsAreOnlyEverOpenedForReadingWhileTheirChildIsWritten(SeededRandom r)
+      throws IOException {
+    FileSystemProvider provider = vhdProvider();
+    try (FileSystem jimfs = Jimfs.newFileSystem(Configuration.unix())) {
+      Path home = Files.createDirectories(jimfs.getPath("/vm"));
+      Chain chain = new Chain();
+      chain.images.add(home.resolve("base.vhd"));
+      try (FileSystem fs = provider.newFileSystem(chain.top(),
+          Map.of("create", "true", "size", "6M"))) {
+        chain.mirror = new byte[Math.toIntExact(Files.size(fs.getPath("/disk")))];
+        try (FileChannel ch = FileChannel.open(fs.getPath("/disk"), StandardOpenOption.WRITE)) {
+          writeChild(ch, chain, r, 1, 2 * MIB);
+        }
+      }
+      chain.parentHashes.put(chain.top(), sha256(chain.top()));
+      try (FileSystem fs = provider.newFileSystem(home.resolve("c1.vhd"),
+          childEnv("base.vhd", null))) {
+        try (FileChannel ch = FileChannel.open(fs.getPath("/disk"), StandardOpenOption.WRITE)) {
+          writeChild(ch, chain, r, 1, 2 * MIB);
+        }
+      }
+      chain.images.add(home.resolve("c1.vhd"));
+      chain.parentHashes.put(chain.top(), sha256(chain.top()));
+
+      // c2 is created and written through a host that records every write and write open.
+      ForwardingHostFileSystem host = ForwardingHostFileSystem.over(jimfs);
+      Path c2 = host.wrap(home.resolve("c2.vhd"));
+      try (FileSystem fs = provider.newFileSystem(c2, childEnv("c1.vhd", 64 * KIB))) {
+        try (FileChannel ch = FileChannel.open(fs.getPath("/disk"), StandardOpenOption.READ,
+            StandardOpenOption.WRITE)) {
+          writeChild(ch, chain, r, 1, 64 * KIB);
+          assertSameBytes(chain.mirror, 0, read(ch, 0, chain.mirror.length), "c2 written");
+        }
+      }
+      chain.images.add(c2);
+      for (HostWriteLog.Mutation m : host.log().mutations()) {
+        String file = m instanceof HostWriteLog.Write w ? w.file()
+            : ((HostWriteLog.Truncate) m).file();
+        assertEquals("/vm/c2.vhd", file, "only the child is written: " + m);
+      }
+      assertTrue(host.log().mutationCount() > 0, "the child's writes were recorded");
+
+      // A host that refuses every write still serves the chain for reading.
+      host.setReadOnly(true);
+      try (FileSystem fs = provider.newFileSystem(c2, Map.of())) {
+        assertReadsMirror(fs.getPath("/disk"), chain, r, "read-only host");
       }
       assertParentsUnchanged(chain);
     }
