@@ -243,6 +243,15 @@ class ParentLookupTest {
   }
 
   @Test
+  void macxFileUrlIsPercentDecoded() throws IOException {
+    Path p = parentAt("/my disks/\u00e9t\u00e9/p.vhd");
+    Path child = write(bareChild()
+        .parentLocator(PLATFORM_MACX, "file://localhost/my%20disks/%C3%A9t%C3%A9/p.vhd"),
+        "/vm/c.vhd");
+    assertEquals(p, parentFound(child));
+  }
+
+  @Test
   void fileUrlOfAnotherHostNamesNoPlace() {
     ParentLookup.Place place =
         ParentLookup.fileUrl("MacX", path("/vm"), "file://server/dir/p.vhd");
@@ -264,10 +273,72 @@ class ParentLookupTest {
   }
 
   @Test
+  void absolutePathInARelativeLocatorIsUnusable() throws IOException {
+    parentAt("/vm/p.vhd");
+    Path child = write(bareChild().parentLocator(PLATFORM_W2RU, "C:\\vm\\p.vhd"),
+        "/vm/child/c.vhd");
+    String m = refused(child).getMessage();
+    assertTrue(m.contains("W2ru locator 0 'C:\\vm\\p.vhd': an absolute path in a relative "
+        + "locator"), m);
+  }
+
+  @Test
+  void nulInsideALocatorIsAnInvalidPathAndShownEscaped() throws IOException {
+    Path child = write(bareChild().parentLocator(PLATFORM_W2RU, ".\\p\0q.vhd"), "/vm/c.vhd");
+    String m = refused(child).getMessage();
+    assertTrue(m.contains("W2ru locator 0 '.\\p\\u0000q.vhd': not a valid path here"), m);
+  }
+
+  @Test
+  void locatorDataPastTheEndOfFileIsAFormatError() throws IOException {
+    parentAt("/vm/p.vhd");
+    VhdImageBuilder child = bareChild().parentLocator(PLATFORM_W2RU, ".\\p.vhd");
+    Path c = path("/vm/c.vhd");
+    VhdImageBuilder.Layout layout = child.writeTo(c);
+    HostBytes.writeLong(c, layout.parentLocatorEntryOffset(0) + VhdImageBuilder.L_DATA_OFFSET,
+        layout.fileSize() - 4);
+    VhdImageBuilder.fixHeaderChecksum(c, layout.headerOffset());
+    VhdFormatException e = refused(c);
+    assertTrue(e.getMessage().contains("parent locator 0 data at offset"), e.getMessage());
+    assertTrue(e.getMessage().contains("past the end of file"), e.getMessage());
+  }
+
+  @Test
+  void locatorLongerThan64KiBIsAFormatError() throws IOException {
+    parentAt("/vm/p.vhd");
+    VhdImageBuilder child = bareChild().parentLocator(PLATFORM_W2RU, ".\\p.vhd");
+    Path c = path("/vm/c.vhd");
+    VhdImageBuilder.Layout layout = child.writeTo(c);
+    HostBytes.writeInt(c, layout.parentLocatorEntryOffset(0) + VhdImageBuilder.L_DATA_LENGTH,
+        64 * 1024 + 2);
+    VhdImageBuilder.fixHeaderChecksum(c, layout.headerOffset());
+    VhdFormatException e = refused(c);
+    assertTrue(e.getMessage().contains("parent locator 0 claims 65538 bytes"), e.getMessage());
+  }
+
+  @Test
   void parentNameHoldingAWindowsPathIsLookedUpByItsFileNameNextToTheChild() throws IOException {
     Path p = parentAt("/data/child/p.vhd");
     Path child = write(bareChild().parentName("C:\\vm\\p.vhd"), "/data/child/c.vhd");
     assertEquals(p, parentFound(child));
+  }
+
+  @Test
+  void onAWindowsHostAbsoluteLocatorsAreNativePathsAndRelativeOnesResolveFromTheChild()
+      throws IOException {
+    try (FileSystem windows = Jimfs.newFileSystem(
+        Configuration.windows().toBuilder().setRoots("C:\\", "D:\\").build())) {
+      Path p = Files.createDirectories(windows.getPath("C:\\vm")).resolve("p.vhd");
+      parent.writeTo(p);
+      Path childDir = Files.createDirectories(windows.getPath("D:\\other"));
+      Path absolute = childDir.resolve("abs.vhd");
+      bareChild().parentLocator(PLATFORM_W2KU, "C:\\vm\\p.vhd").writeTo(absolute);
+      assertEquals(p, parentFound(absolute));
+
+      Path sibling = Files.createDirectories(windows.getPath("C:\\kids")).resolve("rel.vhd");
+      bareChild().parentLocator(PLATFORM_W2RU, ".\\..\\vm\\p.vhd").writeTo(sibling);
+      assertEquals(p, parentFound(sibling));
+    }
   }
 
   // ---------------------------------------------------------------- nothing found
