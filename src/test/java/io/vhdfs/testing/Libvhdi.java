@@ -55,6 +55,40 @@ public final class Libvhdi {
       "f.close()",
       "");
 
+  /**
+   * Arguments: window file, block size (0: none), then the images of a differencing chain, the
+   * one to read first and its base last. Each image but the base is given the next one as its
+   * parent ({@code set_parent}), from the base up, so every child sees a complete chain. Prints
+   * what {@link #SCRIPT} prints, for the first image.
+   */
+  private static final String CHAIN_SCRIPT = String.join("\n",
+      "import hashlib, sys, pyvhdi",
+      "block = int(sys.argv[2])",
+      "files = []",
+      "for path in sys.argv[3:]:",
+      "    f = pyvhdi.file()",
+      "    f.open(path)",
+      "    files.append(f)",
+      "for i in range(len(files) - 2, -1, -1):",
+      "    files[i].set_parent(files[i + 1])",
+      "f = files[0]",
+      "print(f.get_media_size())",
+      "with open(sys.argv[1]) as windows:",
+      "    for line in windows:",
+      "        off, n = (int(x) for x in line.split())",
+      "        h = hashlib.sha256()",
+      "        at = off",
+      "        while at < off + n:",
+      "            k = min(1 << 20, off + n - at)",
+      "            if block:",
+      "                k = min(k, block - at % block)",
+      "            h.update(f.read_buffer_at_offset(k, at))",
+      "            at += k",
+      "        print(off, h.hexdigest()[:16])",
+      "for f in files:",
+      "    f.close()",
+      "");
+
   private static volatile Optional<Path> python;
 
   private final Path pythonPath;
@@ -125,6 +159,37 @@ public final class Libvhdi {
     try {
       String out = QemuTools.run(TIMEOUT, List.of(pythonPath.toString(), script.toString(),
           image.toString(), windowFile.toString(), Integer.toString(blockSize))).stdout();
+      List<String> all = new ArrayList<>(out.strip().lines().toList());
+      long mediaSize = Long.parseLong(all.remove(0).strip());
+      return new Reading(mediaSize, all);
+    } finally {
+      Files.deleteIfExists(script);
+      Files.deleteIfExists(windowFile);
+    }
+  }
+
+  /**
+   * Reads the windows of a differencing chain through libvhdi: {@code chain} holds the image to
+   * read first, then its parent, and so on down to the base, which libvhdi opens as they are given
+   * (it does not look parents up itself). Pieces never cross a multiple of {@code blockSize}
+   * (0: 1 MiB pieces anywhere), as in {@link #read(Path, List, int, Path)}.
+   */
+  public Reading readChain(List<Path> chain, List<Window> windows, int blockSize, Path scratch)
+      throws IOException {
+    Path script = Files.writeString(Files.createTempFile(scratch, "libvhdi-chain-", ".py"),
+        CHAIN_SCRIPT);
+    StringBuilder lines = new StringBuilder();
+    for (Window w : windows) {
+      lines.append(w.offset()).append(' ').append(w.length()).append('\n');
+    }
+    Path windowFile = Files.writeString(Files.createTempFile(scratch, "windows-", ".txt"), lines);
+    try {
+      List<String> command = new ArrayList<>(List.of(pythonPath.toString(), script.toString(),
+          windowFile.toString(), Integer.toString(blockSize)));
+      for (Path image : chain) {
+        command.add(image.toString());
+      }
+      String out = QemuTools.run(TIMEOUT, command).stdout();
       List<String> all = new ArrayList<>(out.strip().lines().toList());
       long mediaSize = Long.parseLong(all.remove(0).strip());
       return new Reading(mediaSize, all);
