@@ -145,6 +145,56 @@ final class ChildCreateTest {
     }
   }
 
+  /**
+   * Names beyond ASCII (a surrogate pair too) go into the header as UTF-16BE and into the locators
+   * as UTF-16LE, and lead back to the parent; on Jimfs, whose names are not limited to the
+   * platform's file name encoding.
+   */
+  @Test
+  void parentNameBeyondAsciiIsStoredAsUtf16AndFoundAgain() throws IOException {
+    try (FileSystem jimfs = Jimfs.newFileSystem(Configuration.unix())) {
+      String name = "b\u00e4se-\u65e5\u672c-\ud83d\ude00.vhd";
+      Path dirs = Files.createDirectories(jimfs.getPath("/v\u00f6lumes"));
+      VhdImageBuilder base = base(30);
+      writeParent(base, dirs.resolve(name));
+      Path image = dirs.resolve("child.vhd");
+      vhdProvider().newFileSystem(image, childEnv(name)).close();
+      Child.read(image).assertLayout(base.expectedVirtualSize(), base.geometry(),
+          base.uniqueId(), VhdImageBuilder.DEFAULT_BLOCK_SIZE, name,
+          "\\v\u00f6lumes\\" + name, ".\\" + name);
+      try (FileSystem fs = FileSystems.newFileSystem(image, Map.of())) {
+        assertArrayEquals(base.expectedDisk(), readDisk(fs));
+      }
+    }
+  }
+
+  /** The header holds 256 UTF-16 units of parent name: exactly that fits, with no NUL. */
+  @Test
+  void parentNameOf256UnitsFillsTheFieldAndOneMoreIsRefused() throws IOException {
+    try (FileSystem jimfs = Jimfs.newFileSystem(Configuration.unix())) {
+      Path images = Files.createDirectories(jimfs.getPath("/images"));
+      String longest = "p".repeat(252) + ".vhd";
+      VhdImageBuilder base = base(31);
+      writeParent(base, images.resolve(longest));
+      Path image = images.resolve("child.vhd");
+      vhdProvider().newFileSystem(image, childEnv(longest)).close();
+      Child.read(image).assertLayout(base.expectedVirtualSize(), base.geometry(),
+          base.uniqueId(), VhdImageBuilder.DEFAULT_BLOCK_SIZE, longest,
+          "\\images\\" + longest, ".\\" + longest);
+      try (FileSystem fs = FileSystems.newFileSystem(image, Map.of())) {
+        assertArrayEquals(base.expectedDisk(), readDisk(fs));
+      }
+
+      String tooLong = "q".repeat(253) + ".vhd";
+      writeParent(base(32), images.resolve(tooLong));
+      Path refused = images.resolve("refused.vhd");
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> vhdProvider().newFileSystem(refused, childEnv(tooLong)).close());
+      assertTrue(String.valueOf(e.getMessage()).contains("256"), e.getMessage());
+      assertFalse(Files.exists(refused, LinkOption.NOFOLLOW_LINKS), "a file was left behind");
+    }
+  }
+
   /** W2ru climbs out of the child's directory as far as it must: {@code .\..\..\a\base.vhd}. */
   @Test
   void parentInAnotherDirectoryGetsARelativeLocatorThroughDotDot() throws IOException {
