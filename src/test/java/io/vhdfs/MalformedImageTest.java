@@ -7,7 +7,9 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import com.google.common.jimfs.Configuration;
 import com.google.common.jimfs.Jimfs;
+import io.vhdfs.testing.ForwardingHostFileSystem;
 import io.vhdfs.testing.HostBytes;
+import io.vhdfs.testing.HostWriteLog;
 import io.vhdfs.testing.VhdImageBuilder;
 import io.vhdfs.testing.VhdImageBuilder.Layout;
 import java.io.IOException;
@@ -37,6 +39,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.ThrowingSupplier;
 import org.junit.jupiter.api.io.TempDir;
@@ -573,6 +576,165 @@ final class MalformedImageTest {
       return Expect.fails("parent locator");
     }));
 
+    // Parents that are missing, not images, or broken themselves.
+    c.add(new Case("parent image missing from every place the child names", image -> {
+      VhdImageBuilder.differencing(8L * MIB).parentId(UUID.nameUUIDFromBytes(new byte[] {5}))
+          .parentName("parent.vhd")
+          .parentLocator(VhdImageBuilder.PLATFORM_W2RU, ".\\sub\\parent.vhd")
+          .parentLocator(VhdImageBuilder.PLATFORM_W2KU, "C:\\nowhere-w2ku\\parent.vhd")
+          .parentLocator(VhdImageBuilder.PLATFORM_MACX, "file:///nowhere-macx/parent.vhd")
+          .write(0, random(4096, 54)).writeTo(image);
+      return Expect.failsSaying("parent image 'parent.vhd' not found; places tried: ",
+          "W2ru locator 0 '.\\sub\\parent.vhd' -> ", "sub/parent.vhd: no such file",
+          "W2ku locator 1 'C:\\nowhere-w2ku\\parent.vhd' -> /nowhere-w2ku/parent.vhd: no such file",
+          "MacX locator 2 'file:///nowhere-macx/parent.vhd' -> /nowhere-macx/parent.vhd: no such "
+              + "file",
+          "parent name 'parent.vhd' next to the image -> ");
+    }));
+    c.add(new Case("parent that is a text file", image -> {
+      Files.writeString(image.resolveSibling("parent.vhd"), "not a disk image\n".repeat(100));
+      VhdImageBuilder.differencing(8L * MIB).parentId(UUID.nameUUIDFromBytes(new byte[] {6}))
+          .parentName("parent.vhd").parentLocator(VhdImageBuilder.PLATFORM_W2RU, ".\\parent.vhd")
+          .write(0, random(4096, 55)).writeTo(image);
+      return Expect.failsSaying("parent image 'parent.vhd' not found",
+          "parent.vhd: not a VHD image");
+    }));
+    c.add(new Case("parent with a bad footer checksum in both copies", image -> {
+      // No footer to trust is no VHD: the place is passed over like any non-image.
+      VhdImageBuilder child = childOf(image);
+      child.writeTo(image);
+      Path parent = image.resolveSibling("parent.vhd");
+      for (long at : parentBuilder().layout().footerOffsets()) {
+        flipChecksum(parent, at + VhdImageBuilder.F_CHECKSUM);
+      }
+      return Expect.failsSaying("parent image 'parent.vhd' not found",
+          "parent.vhd: not a VHD image");
+    }));
+    c.add(new Case("parent whose BAT entries alias one block", image -> {
+      VhdImageBuilder child = childOf(image);
+      child.writeTo(image);
+      Path parent = image.resolveSibling("parent.vhd");
+      Layout l = parentBuilder().layout();
+      HostBytes.writeInt(parent, l.batEntryOffset(3), (int) l.blockSector(0));
+      return Expect.failsSaying("its parent chain cannot be opened: ",
+          "parent.vhd: BAT entry 3");
+    }));
+    c.add(new Case("grandparent whose BAT entries alias one block", image -> {
+      VhdImageBuilder base = VhdImageBuilder.dynamic(8L * MIB).block(0, random(MIB, 56))
+          .block(1, random(MIB, 57));
+      Layout l = base.writeTo(image.resolveSibling("base.vhd"));
+      HostBytes.writeInt(image.resolveSibling("base.vhd"), l.batEntryOffset(1),
+          (int) l.blockSector(0));
+      VhdImageBuilder middle = VhdImageBuilder.differencing(base, "base.vhd")
+          .write(0, random(4096, 58));
+      middle.writeTo(image.resolveSibling("middle.vhd"));
+      VhdImageBuilder.differencing(middle, "middle.vhd").write(MIB, random(4096, 59))
+          .writeTo(image);
+      return Expect.failsSaying("its parent chain cannot be opened: ", "base.vhd: BAT entry 1");
+    }));
+
+    // Locators whose payload names no file: each is a place that fails, never a crash.
+    c.add(new Case("parent locator payload that is not valid UTF-16", image -> {
+      childOf(image); // the parent is there, but nothing names it
+      byte[] payload = {0x2E, 0x00, 0x5C, 0x00, 0x00, (byte) 0xD8, 0x70, 0x00, 0x00, (byte) 0xDC,
+          (byte) 0xDC, 0x00, 0x41};
+      onlyLocator(image, VhdImageBuilder.PLATFORM_W2RU, payload).writeTo(image);
+      return Expect.failsSaying("parent image '' not found", "W2ru locator 0 '");
+    }));
+    c.add(new Case("parent locator payload with NULs and control characters", image -> {
+      childOf(image);
+      onlyLocator(image, VhdImageBuilder.PLATFORM_W2RU,
+          ".\\par\u0000ent\u0007\u001b.vhd".getBytes(StandardCharsets.UTF_16LE)).writeTo(image);
+      return Expect.failsSaying("parent image '' not found",
+          "W2ru locator 0 '.\\par\\u0000ent\\u0007\\u001b.vhd'")
+          .without("\u0000", "\u0007", "\u001b");
+    }));
+    c.add(new Case("parent locator payload ending in NULs counted in its length", image -> {
+      VhdImageBuilder child = childOf(image).clearParentLocators().parentName("")
+          .parentLocator(VhdImageBuilder.PLATFORM_W2RU,
+              ".\\parent.vhd\u0000\u0000".getBytes(StandardCharsets.UTF_16LE));
+      child.writeTo(image);
+      return Expect.reads(child);
+    }));
+    c.add(new Case("W2ku locator holding a UNC path", image -> {
+      childOf(image);
+      onlyLocator(image, VhdImageBuilder.PLATFORM_W2KU,
+          "\\\\server\\share\\parent.vhd".getBytes(StandardCharsets.UTF_16LE)).writeTo(image);
+      return Expect.failsSaying("parent image '' not found",
+          "W2ku locator 0 '\\\\server\\share\\parent.vhd': a network (UNC) path");
+    }));
+    c.add(new Case("MacX locators holding a garbage URL and a remote one", image -> {
+      childOf(image);
+      onlyLocator(image, VhdImageBuilder.PLATFORM_MACX,
+          "file:///%zz/par ent.vhd".getBytes(StandardCharsets.UTF_8))
+          .parentLocator(VhdImageBuilder.PLATFORM_MACX, "http://example.com/parent.vhd")
+          .writeTo(image);
+      return Expect.failsSaying("parent image '' not found",
+          "MacX locator 0 'file:///%zz/par ent.vhd': not a URL",
+          "MacX locator 1 'http://example.com/parent.vhd': not a local file URL");
+    }));
+    c.add(new Case("parent locator pointing into the child's own BAT", image -> {
+      // The BAT's bytes read as a path name no file; the header's parent name still finds it.
+      VhdImageBuilder child = childOf(image);
+      Layout l = child.writeTo(image);
+      setHeaderLong(image, l, l.parentLocatorEntryOffset(0) - l.headerOffset()
+          + VhdImageBuilder.L_DATA_OFFSET, l.tableOffset());
+      return Expect.reads(child);
+    }));
+    c.add(new Case("only parent locator pointing into the child's own BAT", image -> {
+      VhdImageBuilder child = childOf(image).parentName("");
+      Layout l = child.writeTo(image);
+      setHeaderLong(image, l, l.parentLocatorEntryOffset(0) - l.headerOffset()
+          + VhdImageBuilder.L_DATA_OFFSET, l.tableOffset());
+      return Expect.failsSaying("parent image '' not found", "W2ru locator 0 '");
+    }));
+    c.add(new Case("W2ku locator naming /etc/passwd and no other place", image -> {
+      Path passwd = image.getFileSystem().getPath("/etc/passwd");
+      if (image.getFileSystem() == FileSystems.getDefault()) {
+        Assumptions.assumeTrue(Files.isRegularFile(passwd), "no /etc/passwd on this host");
+      } else {
+        Files.createDirectories(passwd.getParent());
+        Files.writeString(passwd, "root:x:0:0:root:/root:/bin/sh\n".repeat(40));
+      }
+      childOf(image);
+      onlyLocator(image, VhdImageBuilder.PLATFORM_W2KU,
+          "C:\\etc\\passwd".getBytes(StandardCharsets.UTF_16LE)).writeTo(image);
+      return Expect.failsSaying("parent image '' not found",
+          "W2ku locator 0 'C:\\etc\\passwd' -> /etc/passwd: not a VHD image");
+    }));
+
+    // The parent name field: 256 UTF-16 units fill it, with no NUL after them.
+    c.add(new Case("parent name of 256 UTF-16 units naming no file", image -> {
+      String name = "x".repeat(252) + ".vhd";
+      childOf(image).clearParentLocators().parentName(name).writeTo(image);
+      return Expect.failsSaying("parent image '" + name + "' not found",
+          "parent name '" + name + "' next to the image -> ");
+    }));
+    c.add(new Case("parent name of 256 UTF-16 units ending in the parent's name", image -> {
+      String tail = "\\parent.vhd";
+      String name = "D:\\" + "d".repeat(256 - 3 - tail.length()) + tail;
+      assertEquals(256, name.length());
+      VhdImageBuilder child = childOf(image).clearParentLocators().parentName(name);
+      child.writeTo(image);
+      return Expect.reads(child);
+    }));
+    c.add(new Case("child whose recorded parent unique id is zero", image -> {
+      childOf(image).parentId(new UUID(0, 0)).writeTo(image);
+      return Expect.failsSaying("parent unique id mismatch",
+          "expects a parent with unique id 00000000-0000-0000-0000-000000000000",
+          "ignoreParentId=true");
+    }));
+
+    // The longest chain opened, and one more.
+    c.add(new Case("chain of 32 images, the most opened", image -> {
+      VhdImageBuilder top = chainOf(image, 32);
+      return Expect.reads(top);
+    }));
+    c.add(new Case("chain of 33 images, one too many", image -> {
+      chainOf(image, 33);
+      return Expect.failsSaying("parent chain too deep: more than 32 images");
+    }));
+
     // Seeded random edits of metadata fields, checksums mostly kept right so the edits get past
     // the first check: whatever the reader makes of them, it reads or refuses cleanly.
     for (int seed = 1; seed <= FUZZ_CASES; seed++) {
@@ -655,10 +817,52 @@ final class MalformedImageTest {
         .write(7L * MIB + 100, random(5000, 3));
   }
 
+  /**
+   * {@code images} images ending in {@code image}: a dynamic base and differencing levels over it,
+   * each holding block 0 under a random half of its bitmap (64 KiB blocks keep them small).
+   */
+  private static VhdImageBuilder chainOf(Path image, int images) throws IOException {
+    int block = 64 * 1024;
+    VhdImageBuilder level = VhdImageBuilder.dynamic(4L * MIB).blockSize(block)
+        .block(1, random(block, 60)).block(0, random(block, 61));
+    level.writeTo(images == 1 ? image : image.resolveSibling("chain-00.vhd"));
+    for (int i = 1; i < images; i++) {
+      int seed = i;
+      level = VhdImageBuilder.differencing(level, String.format("chain-%02d.vhd", i - 1))
+          .block(0, () -> pattern(2000 + seed, block)).bitmap(0, random(block / 4096, 300 + i));
+      level.writeTo(i == images - 1 ? image : image.resolveSibling(
+          String.format("chain-%02d.vhd", i)));
+    }
+    return level;
+  }
+
+  /**
+   * A child of the {@code parent.vhd} {@link #childOf} wrote, whose one place naming a parent is
+   * a locator with this payload: no other locator, an empty parent name.
+   */
+  private static VhdImageBuilder onlyLocator(Path image, int code, byte[] payload)
+      throws IOException {
+    return VhdImageBuilder.differencing(8L * MIB)
+        .parentId(idOf(image.resolveSibling("parent.vhd"))).parentName("")
+        .parentLocator(code, payload).write(MIB, random(4096, 62));
+  }
+
+  /** The unique id in the end footer of an image on the host. */
+  private static UUID idOf(Path image) throws IOException {
+    ByteBuffer b = ByteBuffer.wrap(HostBytes.read(image,
+        Files.size(image) - VhdImageBuilder.FOOTER_SIZE + VhdImageBuilder.F_UNIQUE_ID, 16));
+    return new UUID(b.getLong(), b.getLong());
+  }
+
+  /** The parent {@link #childOf} writes: its layout does not depend on its random id. */
+  private static VhdImageBuilder parentBuilder() {
+    return VhdImageBuilder.dynamic(8L * MIB)
+        .block(0, random(2 * MIB, 10)).block(3, random(MIB, 11));
+  }
+
   /** A child (not yet written) of a parent written as {@code parent.vhd} next to {@code image}. */
   private static VhdImageBuilder childOf(Path image) throws IOException {
-    VhdImageBuilder parent = VhdImageBuilder.dynamic(8L * MIB)
-        .block(0, random(2 * MIB, 10)).block(3, random(MIB, 11));
+    VhdImageBuilder parent = parentBuilder();
     parent.writeTo(image.resolveSibling("parent.vhd"));
     return VhdImageBuilder.differencing(parent, "parent.vhd")
         .write(MIB, random(4096, 12))
@@ -758,7 +962,7 @@ final class MalformedImageTest {
       }
       return b;
     };
-    Expect after = new Expect(expect.kind, expect.size, written, expect.keywords, false);
+    Expect after = expect.withContent(written);
     try (FileSystem fs = FileSystems.newFileSystem(image, Map.of("accessMode", "readOnly"));
         FileChannel ch = FileChannel.open(fs.getPath("/disk"))) {
       for (long[] r : ranges) {
@@ -852,6 +1056,47 @@ final class MalformedImageTest {
       });
     } finally {
       pool.shutdownNow();
+    }
+  }
+
+  /**
+   * A locator naming a file that is no VHD (here /etc/passwd on an in-memory host, whose reads a
+   * forwarding host records): the footer probe looks at its first and last 512 bytes and at
+   * nothing else, and nothing is written anywhere.
+   */
+  @Test
+  void locatorNamingAForeignFileReadsNothingOfItButTheFooterProbe() throws Exception {
+    try (FileSystem jimfs = Jimfs.newFileSystem(Configuration.unix())) {
+      Path passwd = Files.createDirectories(jimfs.getPath("/etc")).resolve("passwd");
+      Files.writeString(passwd, "user:x:1000:1000:someone:/home/user:/bin/sh\n".repeat(2000));
+      long size = Files.size(passwd);
+      Path image = Files.createDirectories(jimfs.getPath("/images")).resolve("reads-passwd.vhd");
+      childOf(image);
+      onlyLocator(image, VhdImageBuilder.PLATFORM_W2KU,
+          "C:\\etc\\passwd".getBytes(StandardCharsets.UTF_16LE)).writeTo(image);
+      ForwardingHostFileSystem host = ForwardingHostFileSystem.over(jimfs);
+      host.log().clear();
+      Path wrapped = host.wrap(image);
+      Throwable thrown = null;
+      try (FileSystem fs = FileSystems.newFileSystem(wrapped, Map.of("accessMode", "readOnly"))) {
+        fail("opened a child whose only parent place is /etc/passwd: " + fs);
+      } catch (Throwable t) {
+        thrown = t;
+      }
+      assertRefusal(thrown, image, Expect.failsSaying(
+          "W2ku locator 0 'C:\\etc\\passwd' -> /etc/passwd: not a VHD image"));
+      List<HostWriteLog.Read> probe = host.log().reads().stream()
+          .filter(r -> r.file().equals(passwd.toString())).toList();
+      System.out.println("reads of /etc/passwd (" + size + " bytes): " + probe);
+      assertTrue(!probe.isEmpty(), "/etc/passwd was never looked at, yet called not a VHD");
+      for (HostWriteLog.Read r : probe) {
+        boolean head = r.position() + r.length() <= VhdImageBuilder.FOOTER_SIZE;
+        boolean tail = r.position() >= size - VhdImageBuilder.FOOTER_SIZE;
+        assertTrue(head || tail, () -> r + ": beyond the footer probe (the first and last 512 of "
+            + size + " bytes); all reads: " + probe);
+      }
+      assertEquals(List.of(), host.log().mutations(), "nothing may be written");
+      assertEquals(0, host.log().writeOpens(), "nothing may be opened for writing");
     }
   }
 
@@ -1112,6 +1357,21 @@ final class MalformedImageTest {
     String lower = message.toLowerCase(Locale.ROOT);
     assertTrue(expect.keywords.stream().anyMatch(k -> lower.contains(k.toLowerCase(Locale.ROOT))),
         () -> "message mentions none of " + expect.keywords + ": " + message);
+    for (String phrase : expect.required) {
+      assertTrue(message.contains(phrase), () -> "message does not say \"" + phrase + "\": "
+          + message);
+    }
+    for (String text : expect.forbidden) {
+      assertTrue(!message.contains(text), () -> "message holds \"" + escaped(text) + "\": "
+          + escaped(message));
+    }
+  }
+
+  /** Control characters as escapes, so a failure message about them can be read. */
+  private static String escaped(String s) {
+    StringBuilder b = new StringBuilder();
+    s.chars().forEach(c -> b.append(c < 0x20 ? String.format("\\x%02x", c) : (char) c));
+    return b.toString();
   }
 
   // ---- edits -----------------------------------------------------------------------------
@@ -1232,14 +1492,44 @@ final class MalformedImageTest {
     final Content content;
     final List<String> keywords;
     final boolean noCookie;
+    /** Phrases a refusal's message must all hold (on top of one of the keywords). */
+    final List<String> required;
+    /** Text a refusal's message must not hold. */
+    final List<String> forbidden;
 
     private Expect(Kind kind, long size, Content content, List<String> keywords,
         boolean noCookie) {
+      this(kind, size, content, keywords, noCookie, List.of(), List.of());
+    }
+
+    private Expect(Kind kind, long size, Content content, List<String> keywords,
+        boolean noCookie, List<String> required, List<String> forbidden) {
       this.kind = kind;
       this.size = size;
       this.content = content;
       this.keywords = keywords;
       this.noCookie = noCookie;
+      this.required = required;
+      this.forbidden = forbidden;
+    }
+
+    /** The same expectation with other content (the harness's writes applied). */
+    Expect withContent(Content other) {
+      return new Expect(kind, size, other, keywords, false, required, forbidden);
+    }
+
+    /**
+     * Refused with a VhdFormatException whose message holds every one of {@code phrases}, as
+     * written (the first one also serves as the keyword).
+     */
+    static Expect failsSaying(String... phrases) {
+      return new Expect(Kind.FAILS, -1, null, List.of(phrases[0]), false, List.of(phrases),
+          List.of());
+    }
+
+    /** This refusal, whose message must also not hold any of {@code texts}. */
+    Expect without(String... texts) {
+      return new Expect(kind, size, content, keywords, noCookie, required, List.of(texts));
     }
 
     /** Opens; size and every byte as the builder describes the disk. */

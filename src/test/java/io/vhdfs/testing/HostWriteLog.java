@@ -11,7 +11,7 @@ import java.util.function.Function;
 /**
  * Every change a {@link ForwardingHostFileSystem} saw reach its host files, in the order the host
  * applied them: positional writes and truncations (the "mutations" a crash test replays), plus
- * where host {@code force} calls and write opens happened.
+ * where host {@code force} calls and write opens happened, and which bytes were read.
  *
  * <p>Each mutation is recorded while the host applies it, under one lock, so the list order is the
  * host's order even when several threads or channels write at once. Mutations are numbered from 0;
@@ -74,7 +74,16 @@ public final class HostWriteLog {
     }
   }
 
+  /** A read that reached a host file: the {@code length} bytes it returned from {@code position}. */
+  public record Read(String file, long position, long length) {
+    @Override
+    public String toString() {
+      return "read " + length + " bytes at " + position + " of " + file;
+    }
+  }
+
   private final List<Mutation> mutations = new ArrayList<>();
+  private final List<Read> reads = new ArrayList<>();
   /** For each host force, the number of mutations before it. */
   private final List<Integer> forces = new ArrayList<>();
   private int writeOpens;
@@ -99,9 +108,15 @@ public final class HostWriteLog {
     return writeOpens;
   }
 
+  /** Every read so far that returned bytes, in host order (not replayed: reads change nothing). */
+  public synchronized List<Read> reads() {
+    return List.copyOf(reads);
+  }
+
   /** Forgets everything recorded so far (call after building a fixture through the host). */
   public synchronized void clear() {
     mutations.clear();
+    reads.clear();
     forces.clear();
     writeOpens = 0;
   }
@@ -134,6 +149,12 @@ public final class HostWriteLog {
 
   synchronized void noteForce() {
     forces.add(mutations.size());
+  }
+
+  synchronized void noteRead(String file, long position, long n) {
+    if (n > 0) {
+      reads.add(new Read(file, position, n));
+    }
   }
 
   synchronized void noteWriteOpen() {

@@ -12,8 +12,8 @@ import java.nio.channels.WritableByteChannel;
 
 /**
  * A host {@link FileChannel} that forwards everything to the real one and records each write and
- * truncation in a {@link HostWriteLog} (see {@link ForwardingHostFileSystem}). Reads, locks and
- * {@code transferTo} go straight through; {@code map} is not needed and refused.
+ * truncation in a {@link HostWriteLog} (see {@link ForwardingHostFileSystem}), and where each read
+ * (and {@code transferTo}) was. Locks go straight through; {@code map} is not needed and refused.
  */
 final class RecordingFileChannel extends FileChannel {
   private final FileChannel delegate;
@@ -28,17 +28,25 @@ final class RecordingFileChannel extends FileChannel {
 
   @Override
   public int read(ByteBuffer dst) throws IOException {
-    return delegate.read(dst);
+    long at = delegate.position();
+    int n = delegate.read(dst);
+    log.noteRead(file, at, n);
+    return n;
   }
 
   @Override
   public long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
-    return delegate.read(dsts, offset, length);
+    long at = delegate.position();
+    long n = delegate.read(dsts, offset, length);
+    log.noteRead(file, at, n);
+    return n;
   }
 
   @Override
   public int read(ByteBuffer dst, long position) throws IOException {
-    return delegate.read(dst, position);
+    int n = delegate.read(dst, position);
+    log.noteRead(file, position, n);
+    return n;
   }
 
   @Override
@@ -117,7 +125,9 @@ final class RecordingFileChannel extends FileChannel {
   @Override
   public long transferTo(long position, long count, WritableByteChannel target)
       throws IOException {
-    return delegate.transferTo(position, count, target);
+    long n = delegate.transferTo(position, count, target);
+    log.noteRead(file, position, n);
+    return n;
   }
 
   /** Read into memory and written with {@link #write(ByteBuffer, long)}, so it is recorded. */
