@@ -374,6 +374,11 @@ final class ParentConfinementTest {
         try (FileSystem same = FileSystems.newFileSystem(image, confined)) {
           assertArrayEquals(child.expectedDisk(), readDisk(same), "the same options share");
         }
+        Map<String, ?> respelled = Map.of("parentRoot", root + "/./");
+        try (FileSystem same = FileSystems.newFileSystem(image, respelled)) {
+          assertArrayEquals(child.expectedDisk(), readDisk(same),
+              "another spelling of the same root is the same option");
+        }
         assertEquals(child.currentSize(), ch.size());
       }
     }

@@ -17,6 +17,18 @@ public record ChainOptions(String parentRoot, boolean ignoreParentId) {
   /** No confinement, ids must match. */
   public static final ChainOptions DEFAULT = new ChainOptions(null, false);
 
+  /** Whether these options open the same chains as {@code other} for images on {@code fs}. */
+  boolean sameAs(ChainOptions other, FileSystem fs) {
+    if (ignoreParentId != other.ignoreParentId) {
+      return false;
+    }
+    if (parentRoot == null || other.parentRoot == null) {
+      return parentRoot == other.parentRoot;
+    }
+    return fs.getPath(parentRoot).toAbsolutePath().normalize()
+        .equals(fs.getPath(other.parentRoot).toAbsolutePath().normalize());
+  }
+
   /** The confining directory on {@code fs} as named and as its real path; null for none. */
   Root rootOn(FileSystem fs) throws IOException {
     if (parentRoot == null) {

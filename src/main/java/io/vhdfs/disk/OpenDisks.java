@@ -185,7 +185,7 @@ public final class OpenDisks {
    */
   private static void checkOptions(Entry e, ChainOptions options, Path image)
       throws FileSystemException {
-    if (!e.options.equals(options) && !e.disk.parents().isEmpty()) {
+    if (!e.disk.parents().isEmpty() && !e.options.sameAs(options, image.getFileSystem())) {
       throw new FileSystemException(image.toString(), null, "already open in this JVM with "
           + "parentRoot=" + e.options.parentRoot() + " and ignoreParentId="
           + e.options.ignoreParentId() + ", so its parent chain was checked under other "

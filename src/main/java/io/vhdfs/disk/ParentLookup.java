@@ -94,7 +94,7 @@ final class ParentLookup {
       try (HostFile candidate = HostFile.openForReading(real)) {
         footer = FooterLocator.locate(candidate, candidate.size()).footer();
       } catch (VhdFormatException e) {
-        tried.add(at + ": not a VHD image");
+        tried.add(at + ": not a VHD image (" + e.getMessage() + ")");
         continue;
       } catch (IOException e) {
         tried.add(at + ": cannot be read (" + e + ")");
