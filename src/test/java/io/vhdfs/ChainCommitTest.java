@@ -16,6 +16,7 @@ import io.vhdfs.testing.Chains;
 import io.vhdfs.testing.ForwardingHostFileSystem;
 import io.vhdfs.testing.HostWriteLog;
 import io.vhdfs.testing.HostWriteLog.Mutation;
+import io.vhdfs.testing.ImageLayout;
 import io.vhdfs.testing.Libvhdi;
 import io.vhdfs.testing.Libvhdi.Window;
 import io.vhdfs.testing.QemuTools;
@@ -223,6 +224,48 @@ final class ChainCommitTest {
     assertEquals(SECTOR * 6L, c.bytesWritten(),
         "Commit.bytesWritten: sector 8191 of block 1 and sectors 0-4 of the short block");
     assertSameBytes(mirror, Chains.readDisk(parent), 0, "the parent after commit");
+  }
+
+  /**
+   * A commit into a parent that a file system of this JVM is writing must not lose either's
+   * writes: it may share that writer's disk, or be refused, but a commit that reports success
+   * must leave its bytes in the parent. Here the writer opened the parent with
+   * {@code sizeFrom=currentSize}, so (OpenDisks keys disks by image and size rule) the commit
+   * opens a second disk of the same file, each with its own block table and allocator.
+   */
+  @Test
+  void commitIntoAParentThatAWriterUnderAnotherSizeRuleHoldsLosesNoBytes(SeededRandom random)
+      throws IOException {
+    Path parent = dir.resolve("parent.vhd");
+    Chains.createDynamic(parent, 8 * MIB, 512 * KIB);
+    Path child = dir.resolve("child.vhd");
+    Chains.createChild(child, "parent.vhd", 512 * KIB);
+    byte[] committed = bytes(random, 4096);
+    byte[] before = bytes(random, 4096);
+    byte[] after = bytes(random, 4096);
+    Chains.write(child, MIB, committed); // block 2
+    boolean refused = false;
+    try (FileSystem fs = Chains.vhd().newFileSystem(parent, Map.of("sizeFrom", "currentSize"));
+        FileChannel writer = FileChannel.open(fs.getPath("/disk"), StandardOpenOption.WRITE)) {
+      Chains.writeFully(writer, 3 * MIB, before); // block 6
+      try {
+        VhdImages.Commit c = VhdImages.commit(child, Map.of());
+        assertEquals(4096, c.bytesWritten(), "Commit.bytesWritten");
+      } catch (FileSystemException e) {
+        refused = true; // acceptable: the parent is being written
+      }
+      Chains.writeFully(writer, 5 * MIB, after); // block 10, allocated after the commit's
+    }
+    byte[] disk = Chains.readDisk(parent);
+    assertArrayEquals(before, Arrays.copyOfRange(disk, 3 * MIB, 3 * MIB + 4096),
+        "the writer's first write");
+    assertArrayEquals(after, Arrays.copyOfRange(disk, 5 * MIB, 5 * MIB + 4096),
+        "the writer's write after the commit");
+    if (!refused) {
+      assertArrayEquals(committed, Arrays.copyOfRange(disk, MIB, MIB + 4096),
+          "the bytes the commit reported written into the parent");
+    }
+    assertEquals(List.of(), ImageLayout.blockProblems(parent, false), "the parent's blocks");
   }
 
   // ---------------------------------------------------------------- interrupted commits

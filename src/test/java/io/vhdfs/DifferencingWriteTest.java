@@ -443,6 +443,40 @@ final class DifferencingWriteTest {
         "the child created once the writer closed");
   }
 
+  /** A parent is one image however it is opened: the rules hold across size rules too. */
+  @Test
+  void parentRulesHoldForFileSystemsOpenedWithAnotherSizeRule(SeededRandom random)
+      throws IOException {
+    randomParent(random);
+    Path parent = dir.resolve("parent.vhd");
+    Path child = dir.resolve("child.vhd");
+    Chains.createChild(child, "parent.vhd", null);
+    Map<Path, String> hashes = Chains.hashes(List.of(parent, child));
+    for (String rule : List.of("chs", "currentSize")) {
+      try (FileSystem parentFs = Chains.vhd().newFileSystem(parent, Map.of("sizeFrom", rule))) {
+        try (FileSystem childFs = Chains.open(child);
+            FileChannel reader = FileChannel.open(childFs.getPath("/disk"),
+                StandardOpenOption.READ)) {
+          FileSystemException e = assertThrows(FileSystemException.class,
+              () -> FileChannel.open(parentFs.getPath("/disk"), StandardOpenOption.WRITE).close(),
+              "a writer on the parent opened with sizeFrom=" + rule + " under an open child");
+          assertTrue(e.getMessage().contains("the parent of an open differencing image"),
+              "message: " + e.getMessage());
+        }
+        try (FileChannel writer = FileChannel.open(parentFs.getPath("/disk"),
+            StandardOpenOption.WRITE)) {
+          FileSystemException e = assertThrows(FileSystemException.class,
+              () -> Chains.open(child).close(),
+              "opening the child while sizeFrom=" + rule + " has a writer on the parent");
+          assertTrue(e.getMessage().contains("open for writing in this JVM"),
+              "message: " + e.getMessage());
+          assertTrue(writer.isOpen());
+        }
+      }
+    }
+    Chains.assertUnchanged(hashes, "by refused opens");
+  }
+
   // ---------------------------------------------------------------- helpers
 
   /**
