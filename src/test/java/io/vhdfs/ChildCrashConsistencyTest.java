@@ -1,13 +1,18 @@
 package io.vhdfs;
 
+import static io.vhdfs.CrashModel.SECTOR;
+import static io.vhdfs.CrashModel.stamp;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import com.google.common.jimfs.Configuration;
 import com.google.common.jimfs.Jimfs;
+import io.vhdfs.CrashModel.GuestForce;
+import io.vhdfs.CrashModel.GuestWrite;
+import io.vhdfs.CrashModel.OldContent;
+import io.vhdfs.CrashModel.Recording;
 import io.vhdfs.testing.Chains;
 import io.vhdfs.testing.ForwardingHostFileSystem;
 import io.vhdfs.testing.HostWriteLog;
@@ -15,7 +20,6 @@ import io.vhdfs.testing.HostWriteLog.Mutation;
 import io.vhdfs.testing.SeedExtension;
 import io.vhdfs.testing.SeedExtension.SeededRandom;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileSystem;
 import java.nio.file.Files;
@@ -24,7 +28,6 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
@@ -47,11 +50,11 @@ import org.junit.jupiter.params.provider.EnumSource;
  * sectors, zeros. A crash after N host writes is the child's bytes before the workload plus the
  * first N recorded writes, put next to the parent and read whole through a read-only host. The
  * parent must never be written: no recorded write touches it, its bytes never change, and the
- * read-only host refuses writes to either file.
+ * read-only host refuses writes to either file. The model is {@link CrashModel}, with the chain's
+ * content before the workload as the old content instead of zeros.
  */
 @ExtendWith(SeedExtension.class)
 final class ChildCrashConsistencyTest {
-  private static final int SECTOR = 512;
   private static final int KIB = 1024;
   private static final int MIB = 1 << 20;
   private static final int SIZE = 8 * MIB;
@@ -88,27 +91,12 @@ final class ChildCrashConsistencyTest {
       assertArrayEquals(run.parentBytes, Files.readAllBytes(run.parent),
           "the parent file changed under writes into its child");
       for (GuestForce f : run.forces) {
-        assertTrue(f.hostForcedAfterLastWrite, "guest force #" + f.index + " returned with host "
-            + "writes after the last host force (host writes so far: " + f.hostCount + ")");
+        assertTrue(f.hostForcedAfterLastWrite(), "guest force #" + f.index() + " returned with host "
+            + "writes after the last host force (host writes so far: " + f.hostCount() + ")");
       }
 
-      Model model = new Model(run);
-      Path cut = run.child.resolveSibling("cut.vhd");
-      Files.write(cut, run.childBefore);
-      List<Mutation> mutations = run.log.mutations();
-      ForwardingHostFileSystem readOnlyHost = ForwardingHostFileSystem.over(jimfs);
-      readOnlyHost.setReadOnly(true);
-      byte[] observed = new byte[SIZE];
-      try (FileChannel cutWriter = FileChannel.open(cut, StandardOpenOption.WRITE)) {
-        for (int n = 0; n <= total; n++) {
-          if (n > 0) {
-            mutations.get(n - 1).applyTo(cutWriter);
-          }
-          readDisk(readOnlyHost.wrap(cut), observed, run, n);
-          model.check(observed, n, n == total);
-        }
-      }
-      assertEquals(0, readOnlyHost.log().mutationCount(), "read-only opens wrote to the host");
+      new CrashModel(run, OldContent.of(run.initial))
+          .checkEveryCut(jimfs, run.child.resolveSibling("cut.vhd"), run.childBefore);
       assertArrayEquals(run.parentBytes, Files.readAllBytes(run.parent),
           "the parent file changed while cut children were read");
     }
@@ -128,17 +116,17 @@ final class ChildCrashConsistencyTest {
     new Random(1).nextBytes(parent);
     run.initial = parent;
     run.diskSize = parent.length;
-    run.writes.add(new GuestWrite(0, 1000, CrashConsistencyTest.stamp(0, 1000, 3000), 0, 2, "f"));
+    run.writes.add(new GuestWrite(0, 1000, stamp(0, 1000, 3000), 0, 2, "f"));
     run.forces.add(new GuestForce(0, 2, 1, true));
-    run.writes.add(new GuestWrite(1, 5000, CrashConsistencyTest.stamp(1, 5000, 600), 3, 4, "l"));
-    run.writes.add(new GuestWrite(2, 9000, CrashConsistencyTest.stamp(2, 9000, 100), 7, 8, "u"));
-    Model model = new Model(run);
+    run.writes.add(new GuestWrite(1, 5000, stamp(1, 5000, 600), 3, 4, "l"));
+    run.writes.add(new GuestWrite(2, 9000, stamp(2, 9000, 100), 7, 8, "u"));
+    CrashModel model = new CrashModel(run, OldContent.of(run.initial));
     int cut = 5;
 
     byte[] forcedOnly = parent.clone();
-    System.arraycopy(run.writes.get(0).data, 0, forcedOnly, 1000, 3000);
+    System.arraycopy(run.writes.get(0).data(), 0, forcedOnly, 1000, 3000);
     byte[] both = forcedOnly.clone();
-    System.arraycopy(run.writes.get(1).data, 0, both, 5000, 600);
+    System.arraycopy(run.writes.get(1).data(), 0, both, 5000, 600);
     model.check(forcedOnly, cut, false);
     model.check(both, cut, false);
 
@@ -149,7 +137,7 @@ final class ChildCrashConsistencyTest {
     byte[] lost = both.clone();
     System.arraycopy(parent, 1000, lost, 1000, 500);
     byte[] unstarted = both.clone();
-    System.arraycopy(run.writes.get(2).data, 0, unstarted, 9000, 100);
+    System.arraycopy(run.writes.get(2).data(), 0, unstarted, 9000, 100);
     for (byte[] bad : List.of(zerosForOld, zerosUntouched, lost, unstarted)) {
       assertThrows(AssertionError.class, () -> model.check(bad, cut, false));
     }
@@ -159,32 +147,22 @@ final class ChildCrashConsistencyTest {
 
   // ------------------------------------------------------------------------------ the workload
 
-  record GuestWrite(int id, long offset, byte[] data, int hostBefore, int hostAfter,
-      String kind) {
-    long end() {
-      return offset + data.length;
-    }
-  }
-
-  record GuestForce(int index, int hostCount, int writesBefore, boolean hostForcedAfterLastWrite) {}
-
-  static final class Run {
+  static final class Run extends Recording {
     Path parent;
     Path child;
     byte[] parentBytes;
     byte[] childBefore;
     /** What the chain read before the workload: the old content of every sector. */
     byte[] initial;
-    long diskSize;
-    HostWriteLog log;
     int block;
-    String seed;
-    final List<GuestWrite> writes = new ArrayList<>();
-    final List<GuestForce> forces = new ArrayList<>();
     /** Child blocks holding sectors: written before the workload, or by it. */
     final TreeSet<Integer> held = new TreeSet<>();
     /** Child blocks partly written before the workload. */
     final List<Integer> partial = new ArrayList<>();
+
+    Run() {
+      super("child");
+    }
 
     static Run execute(FileSystem jimfs, Layout layout, SeededRandom random) throws IOException {
       Run run = new Run();
@@ -204,26 +182,7 @@ final class ChildCrashConsistencyTest {
       ForwardingHostFileSystem host = ForwardingHostFileSystem.over(jimfs);
       run.log = host.log();
       try (FileSystem vhd = Chains.open(host.wrap(run.child))) {
-        Path disk = vhd.getPath("/disk");
-        FileChannel ch = FileChannel.open(disk, StandardOpenOption.READ, StandardOpenOption.WRITE);
-        try {
-          for (int i = 0; i < GUEST_WRITES; i++) {
-            if (i == GUEST_WRITES / 2) {
-              ch.close();
-              ch = FileChannel.open(disk, StandardOpenOption.READ, StandardOpenOption.WRITE);
-            }
-            run.write(ch, random);
-            if (random.nextInt(8) == 0) {
-              run.force(ch, random.nextBoolean());
-            }
-          }
-          run.force(ch, true);
-          for (int i = 0; i < 6; i++) {
-            run.write(ch, random);
-          }
-        } finally {
-          ch.close();
-        }
+        run.drive(vhd.getPath("/disk"), GUEST_WRITES, 8, random, ch -> run.write(ch, random));
       }
       return run;
     }
@@ -269,7 +228,6 @@ final class ChildCrashConsistencyTest {
     }
 
     private void write(FileChannel ch, Random random) throws IOException {
-      int id = writes.size();
       long offset;
       int length;
       String kind;
@@ -307,211 +265,14 @@ final class ChildCrashConsistencyTest {
         kind = "overlapping an earlier write";
         GuestWrite e = writes.isEmpty() ? null : writes.get(random.nextInt(writes.size()));
         length = 1 + random.nextInt(12 * KIB);
-        long around = e == null ? 0 : e.offset + random.nextInt(e.data.length);
+        long around = e == null ? 0 : e.offset() + random.nextInt(e.data().length);
         offset = Math.max(0, around - random.nextInt(2 * KIB));
       }
       offset = Math.max(0, Math.min(offset, diskSize - length));
-      boolean zero = random.nextInt(7) == 0;
-      byte[] data = zero ? new byte[length] : CrashConsistencyTest.stamp(id, offset, length);
-      ByteBuffer src = random.nextBoolean() ? ByteBuffer.wrap(data)
-          : ByteBuffer.allocateDirect(length).put(data).flip();
-      int hostBefore = log.mutationCount();
-      if (random.nextBoolean()) {
-        while (src.hasRemaining()) {
-          ch.write(src, offset + src.position());
-        }
-      } else {
-        ch.position(offset);
-        while (src.hasRemaining()) {
-          ch.write(src);
-        }
-      }
+      write(ch, offset, length, random.nextInt(7) == 0, kind, random);
       for (long b = offset / block; b <= (offset + length - 1) / block; b++) {
         held.add((int) b);
       }
-      writes.add(new GuestWrite(id, offset, data, hostBefore, log.mutationCount(),
-          (zero ? "all-zero " : "") + kind));
-    }
-
-    private void force(FileChannel ch, boolean metaData) throws IOException {
-      ch.force(metaData);
-      int count = log.mutationCount();
-      List<Integer> hostForces = log.forces();
-      boolean forced = count == 0 || (!hostForces.isEmpty()
-          && hostForces.get(hostForces.size() - 1) == count);
-      forces.add(new GuestForce(forces.size(), count, writes.size(), forced));
-    }
-
-    String around(int cut) {
-      StringBuilder sb = new StringBuilder(seed).append("; host writes around the cut:");
-      List<Mutation> all = log.mutations();
-      for (int i = Math.max(0, cut - 4); i < Math.min(all.size(), cut + 2); i++) {
-        sb.append("\n    #").append(i).append(i < cut ? " applied: " : " lost:    ")
-            .append(all.get(i)).append(" (during ").append(guestAt(i)).append(')');
-      }
-      return sb.toString();
-    }
-
-    private String guestAt(int i) {
-      for (GuestWrite w : writes) {
-        if (w.hostBefore <= i && i < w.hostAfter) {
-          return "guest write #" + w.id + ", " + w.kind + ", [" + w.offset + ", " + w.end() + ")";
-        }
-      }
-      return "a force, a channel close/reopen or the end";
-    }
-  }
-
-  // ------------------------------------------------------------------------------ reading cuts
-
-  private static void readDisk(Path hostImage, byte[] into, Run run, int cut) {
-    try (FileSystem vhd = Chains.vhd().newFileSystem(hostImage,
-        Map.of("accessMode", "readOnly"))) {
-      try (FileChannel ch = FileChannel.open(vhd.getPath("/disk"), StandardOpenOption.READ)) {
-        assertEquals(run.diskSize, ch.size(), "disk size of the child cut after " + cut
-            + " host writes");
-        for (int off = 0; off < into.length; off += MIB) {
-          ByteBuffer dst = ByteBuffer.wrap(into, off, Math.min(MIB, into.length - off));
-          while (dst.hasRemaining()) {
-            if (ch.read(dst, dst.position()) < 0) {
-              fail("disk of the child cut after " + cut + " host writes ended at "
-                  + dst.position());
-            }
-          }
-        }
-      }
-    } catch (IOException | RuntimeException e) {
-      throw new AssertionError("the child cut after " + cut + " of " + run.log.mutationCount()
-          + " host writes does not open or read: " + e + "\n" + run.around(cut), e);
-    }
-  }
-
-  // ------------------------------------------------------------------------------ the model
-
-  /**
-   * As {@link CrashConsistencyTest}'s model, with the chain's content before the workload as the
-   * old content instead of zeros: pieces inside one sector covered by the same writes must each
-   * equal the last durable write, the old content if none, or a write started before the cut.
-   */
-  static final class Model {
-    private final Run run;
-    private final List<long[]> pieces = new ArrayList<>();
-    private final List<int[]> covers = new ArrayList<>();
-    private final List<long[]> untouched = new ArrayList<>();
-
-    Model(Run run) {
-      this.run = run;
-      TreeSet<Long> bounds = new TreeSet<>(List.of(0L, run.diskSize));
-      for (GuestWrite w : run.writes) {
-        bounds.add(w.offset);
-        bounds.add(w.end());
-      }
-      Long prev = null;
-      for (long b : bounds) {
-        if (prev != null) {
-          addInterval(prev, b);
-        }
-        prev = b;
-      }
-    }
-
-    private void addInterval(long start, long end) {
-      int[] cover = run.writes.stream().filter(w -> w.offset <= start && w.end() >= end)
-          .mapToInt(GuestWrite::id).toArray();
-      if (cover.length == 0) {
-        untouched.add(new long[] {start, end});
-        return;
-      }
-      for (long s = start; s < end; ) {
-        long e = Math.min(end, (s / SECTOR + 1) * SECTOR);
-        pieces.add(new long[] {s, e});
-        covers.add(cover);
-        s = e;
-      }
-    }
-
-    void check(byte[] disk, int cut, boolean complete) {
-      int durable = 0;
-      GuestForce lastForce = null;
-      for (GuestForce f : run.forces) {
-        if (f.hostCount <= cut) {
-          durable = f.writesBefore;
-          lastForce = f;
-        }
-      }
-      if (complete) {
-        durable = run.writes.size();
-      }
-      int started = 0;
-      while (started < run.writes.size() && run.writes.get(started).hostBefore < cut) {
-        started++;
-      }
-      List<String> problems = new ArrayList<>();
-      for (long[] u : untouched) {
-        int at = Arrays.mismatch(disk, (int) u[0], (int) u[1], run.initial, (int) u[0],
-            (int) u[1]);
-        if (at >= 0 && problems.size() < 5) {
-          long bad = u[0] + at;
-          problems.add("virtual offset " + bad + ", written by no guest write, reads "
-              + CrashConsistencyTest.hex(disk, bad & ~15, 16) + " instead of its old content "
-              + CrashConsistencyTest.hex(run.initial, bad & ~15, 16)
-              + CrashConsistencyTest.decode(disk, bad & ~7));
-        }
-      }
-      for (int i = 0; i < pieces.size() && problems.size() < 5; i++) {
-        long[] p = pieces.get(i);
-        int base = -1;
-        List<Integer> allowed = new ArrayList<>();
-        for (int id : covers.get(i)) {
-          if (id < durable) {
-            base = id;
-          } else if (id < started) {
-            allowed.add(id);
-          }
-        }
-        allowed.add(0, base);
-        boolean ok = false;
-        for (int id : allowed) {
-          if (matches(disk, p[0], p[1], id)) {
-            ok = true;
-            break;
-          }
-        }
-        if (!ok) {
-          problems.add("virtual bytes [" + p[0] + ", " + p[1] + ") read "
-              + CrashConsistencyTest.hex(disk, p[0], (int) Math.min(16, p[1] - p[0]))
-              + CrashConsistencyTest.decode(disk, (p[0] + 7) & ~7L) + "; allowed: "
-              + describe(allowed) + " (old content "
-              + CrashConsistencyTest.hex(run.initial, p[0], (int) Math.min(16, p[1] - p[0]))
-              + "; covered by writes " + Arrays.toString(covers.get(i)) + ")");
-        }
-      }
-      if (!problems.isEmpty()) {
-        fail("child cut after " + cut + " of " + run.log.mutationCount() + " host writes ("
-            + (complete ? "complete run: every write must read back"
-                : lastForce == null ? "no force yet"
-                    : "last force #" + lastForce.index + " at host write " + lastForce.hostCount
-                        + " covers guest writes 0.." + (durable - 1))
-            + "; guest writes started: " + started + "):\n  " + String.join("\n  ", problems)
-            + "\n" + run.around(cut));
-      }
-    }
-
-    private boolean matches(byte[] disk, long start, long end, int id) {
-      if (id < 0) {
-        return Arrays.equals(disk, (int) start, (int) end, run.initial, (int) start, (int) end);
-      }
-      GuestWrite w = run.writes.get(id);
-      int from = (int) (start - w.offset);
-      return Arrays.equals(disk, (int) start, (int) end, w.data, from, from + (int) (end - start));
-    }
-
-    private static String describe(List<Integer> ids) {
-      List<String> out = new ArrayList<>();
-      for (int id : ids) {
-        out.add(id < 0 ? "the old content (parent's or pre-written)" : "write #" + id);
-      }
-      return String.join(" or ", out);
     }
   }
 }
