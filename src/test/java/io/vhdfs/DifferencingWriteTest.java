@@ -26,7 +26,6 @@ import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -264,57 +263,14 @@ final class DifferencingWriteTest {
     try (FileChannel ch = FileChannel.open(raw, StandardOpenOption.READ)) {
       expected = Libvhdi.hashes(ch, windows);
     }
-    List<String> lines = readChain(libvhdi, chain.images, windows, shape.block);
-    assertEquals(String.valueOf(chain.mirror.length), lines.get(0),
-        "libvhdi's media size of the child");
-    List<String> got = lines.subList(1, lines.size());
+    Libvhdi.Reading reading = libvhdi.readChain(chain.topFirst(), windows, shape.block, dir);
+    assertEquals(chain.mirror.length, reading.mediaSize(), "libvhdi's media size of the child");
+    List<String> got = reading.lines();
     for (int i = 0; i < expected.size(); i++) {
       assertEquals(expected.get(i), i < got.size() ? got.get(i) : "(missing)",
           "libvhdi's hash of the window at " + windows.get(i).offset() + " of the child "
               + chain.top() + " (writes " + chain.writes + ")");
     }
-  }
-
-  /** Hashes of the windows of the top of {@code images} (base first) through libvhdi. */
-  static List<String> readChain(Libvhdi libvhdi, List<Path> images, List<Window> windows,
-      int block) throws IOException {
-    String script = String.join("\n",
-        "import hashlib, sys, pyvhdi",
-        "files = []",
-        "for path in sys.argv[3:]:",
-        "    f = pyvhdi.file()",
-        "    f.open(path)",
-        "    files.append(f)",
-        "for i in range(len(files) - 2, -1, -1):",
-        "    files[i].set_parent(files[i + 1])",
-        "f = files[0]",
-        "block = int(sys.argv[2])",
-        "print(f.get_media_size())",
-        "with open(sys.argv[1]) as windows:",
-        "    for line in windows:",
-        "        off, n = (int(x) for x in line.split())",
-        "        h = hashlib.sha256()",
-        "        at = off",
-        "        while at < off + n:",
-        "            k = min(block - at % block, off + n - at)",
-        "            h.update(f.read_buffer_at_offset(k, at))",
-        "            at += k",
-        "        print(off, h.hexdigest()[:16])",
-        "");
-    Path scratch = Files.createTempDirectory(images.get(0).getParent(), "libvhdi-");
-    Path py = Files.writeString(scratch.resolve("chain.py"), script);
-    StringBuilder w = new StringBuilder();
-    for (Window win : windows) {
-      w.append(win.offset()).append(' ').append(win.length()).append('\n');
-    }
-    Path windowFile = Files.writeString(scratch.resolve("windows.txt"), w);
-    List<String> command = new ArrayList<>(List.of(libvhdi.python().toString(), py.toString(),
-        windowFile.toString(), Integer.toString(block)));
-    for (int i = images.size() - 1; i >= 0; i--) {
-      command.add(images.get(i).toString());
-    }
-    String out = QemuTools.run(Duration.ofMinutes(2), command).stdout();
-    return out.strip().lines().map(String::strip).toList();
   }
 
   // ---------------------------------------------------------------- parents stay still

@@ -27,7 +27,10 @@ public final class Libvhdi {
   private static final Duration TIMEOUT = Duration.ofMinutes(2);
 
   /**
-   * Arguments: image, window file, block size (0: none). Prints the media size, then "offset hash"
+   * Arguments: window file, block size (0: none), then the images of a differencing chain, the
+   * one to read first and its base last (a single image for one that is not differencing). Each
+   * image but the base is given the next one as its parent ({@code set_parent}), from the base up,
+   * so every child sees a complete chain. Prints the first image's media size, then "offset hash"
    * per "offset length" line of the window file, the hash being the first 16 hex digits of the
    * window's sha256. Reads never cross a block boundary: libvhdi 20210425 returns zeros for the
    * second block of a read that starts in unwritten sectors at the end of one 512 KiB block and
@@ -35,33 +38,6 @@ public final class Libvhdi {
    * right; 2 MiB and 4 KiB blocks are not affected).
    */
   private static final String SCRIPT = String.join("\n",
-      "import hashlib, sys, pyvhdi",
-      "f = pyvhdi.file()",
-      "f.open(sys.argv[1])",
-      "block = int(sys.argv[3])",
-      "print(f.get_media_size())",
-      "with open(sys.argv[2]) as windows:",
-      "    for line in windows:",
-      "        off, n = (int(x) for x in line.split())",
-      "        h = hashlib.sha256()",
-      "        at = off",
-      "        while at < off + n:",
-      "            k = min(1 << 20, off + n - at)",
-      "            if block:",
-      "                k = min(k, block - at % block)",
-      "            h.update(f.read_buffer_at_offset(k, at))",
-      "            at += k",
-      "        print(off, h.hexdigest()[:16])",
-      "f.close()",
-      "");
-
-  /**
-   * Arguments: window file, block size (0: none), then the images of a differencing chain, the
-   * one to read first and its base last. Each image but the base is given the next one as its
-   * parent ({@code set_parent}), from the base up, so every child sees a complete chain. Prints
-   * what {@link #SCRIPT} prints, for the first image.
-   */
-  private static final String CHAIN_SCRIPT = String.join("\n",
       "import hashlib, sys, pyvhdi",
       "block = int(sys.argv[2])",
       "files = []",
@@ -150,22 +126,7 @@ public final class Libvhdi {
    */
   public Reading read(Path image, List<Window> windows, int blockSize, Path scratch)
       throws IOException {
-    Path script = Files.writeString(Files.createTempFile(scratch, "libvhdi-", ".py"), SCRIPT);
-    StringBuilder lines = new StringBuilder();
-    for (Window w : windows) {
-      lines.append(w.offset()).append(' ').append(w.length()).append('\n');
-    }
-    Path windowFile = Files.writeString(Files.createTempFile(scratch, "windows-", ".txt"), lines);
-    try {
-      String out = QemuTools.run(TIMEOUT, List.of(pythonPath.toString(), script.toString(),
-          image.toString(), windowFile.toString(), Integer.toString(blockSize))).stdout();
-      List<String> all = new ArrayList<>(out.strip().lines().toList());
-      long mediaSize = Long.parseLong(all.remove(0).strip());
-      return new Reading(mediaSize, all);
-    } finally {
-      Files.deleteIfExists(script);
-      Files.deleteIfExists(windowFile);
-    }
+    return readChain(List.of(image), windows, blockSize, scratch);
   }
 
   /**
@@ -176,8 +137,7 @@ public final class Libvhdi {
    */
   public Reading readChain(List<Path> chain, List<Window> windows, int blockSize, Path scratch)
       throws IOException {
-    Path script = Files.writeString(Files.createTempFile(scratch, "libvhdi-chain-", ".py"),
-        CHAIN_SCRIPT);
+    Path script = Files.writeString(Files.createTempFile(scratch, "libvhdi-", ".py"), SCRIPT);
     StringBuilder lines = new StringBuilder();
     for (Window w : windows) {
       lines.append(w.offset()).append(' ').append(w.length()).append('\n');
