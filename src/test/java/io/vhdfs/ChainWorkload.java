@@ -13,7 +13,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.List;
 import java.util.Random;
 
@@ -161,13 +160,6 @@ final class ChainWorkload {
 
     Path top() {
       return images.get(images.size() - 1);
-    }
-
-    /** The images top first, base last, as {@link io.vhdfs.testing.Libvhdi#readChain} takes them. */
-    List<Path> topFirst() {
-      List<Path> all = new ArrayList<>(images);
-      Collections.reverse(all);
-      return all;
     }
 
     /** Every image but the top. */

@@ -91,8 +91,8 @@ final class ChildCrashConsistencyTest {
       assertArrayEquals(run.parentBytes, Files.readAllBytes(run.parent),
           "the parent file changed under writes into its child");
       for (GuestForce f : run.forces) {
-        assertTrue(f.hostForcedAfterLastWrite(), "guest force #" + f.index() + " returned with host "
-            + "writes after the last host force (host writes so far: " + f.hostCount() + ")");
+        assertTrue(f.hostForcedAfterLastWrite(), "guest force #" + f.index() + " returned with "
+            + "host writes after the last host force (host writes so far: " + f.hostCount() + ")");
       }
 
       new CrashModel(run, OldContent.of(run.initial))

@@ -1,5 +1,7 @@
 package io.vhdfs;
 
+import static io.vhdfs.testing.Chains.randomBytes;
+import static io.vhdfs.testing.Chains.windowsPath;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -9,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.common.jimfs.Configuration;
 import com.google.common.jimfs.Jimfs;
+import io.vhdfs.testing.Chains;
 import io.vhdfs.testing.HostBytes;
 import io.vhdfs.testing.ImageLayout;
 import io.vhdfs.testing.Libvhdi;
@@ -30,10 +33,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
-import java.nio.file.spi.FileSystemProvider;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -41,7 +41,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Random;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -77,7 +76,7 @@ final class ChildCreateTest {
     PROVIDER {
       @Override
       FileSystem create(Path image, Map<String, ?> env) throws IOException {
-        return vhdProvider().newFileSystem(image, env);
+        return Chains.vhd().newFileSystem(image, env);
       }
     };
 
@@ -100,7 +99,7 @@ final class ChildCreateTest {
     Child c = Child.read(image);
     c.assertLayout(base.expectedVirtualSize(), base.geometry(), base.uniqueId(),
         VhdImageBuilder.DEFAULT_BLOCK_SIZE, "base.vhd",
-        windows(parent.toRealPath()), ".\\base.vhd");
+        windowsPath(parent.toRealPath()), ".\\base.vhd");
     assertArrayEquals(parentBefore, Files.readAllBytes(parent), "the parent was changed");
     assertEquals(PARENT_TIME, Files.getLastModifiedTime(parent).toInstant(), "parent time");
 
@@ -125,7 +124,7 @@ final class ChildCreateTest {
       VhdImageBuilder base = base(2);
       writeParent(base, Files.createDirectories(jimfs.getPath("/bases")).resolve("base.vhd"));
       Path image = images.resolve("child.vhd");
-      try (FileSystem fs = vhdProvider().newFileSystem(image,
+      try (FileSystem fs = Chains.vhd().newFileSystem(image,
           childEnv("../bases/base.vhd"))) {
         assertArrayEquals(base.expectedDisk(), readDisk(fs));
       }
@@ -158,7 +157,7 @@ final class ChildCreateTest {
       VhdImageBuilder base = base(30);
       writeParent(base, dirs.resolve(name));
       Path image = dirs.resolve("child.vhd");
-      vhdProvider().newFileSystem(image, childEnv(name)).close();
+      Chains.vhd().newFileSystem(image, childEnv(name)).close();
       Child.read(image).assertLayout(base.expectedVirtualSize(), base.geometry(),
           base.uniqueId(), VhdImageBuilder.DEFAULT_BLOCK_SIZE, name,
           "\\v\u00f6lumes\\" + name, ".\\" + name);
@@ -177,7 +176,7 @@ final class ChildCreateTest {
       VhdImageBuilder base = base(31);
       writeParent(base, images.resolve(longest));
       Path image = images.resolve("child.vhd");
-      vhdProvider().newFileSystem(image, childEnv(longest)).close();
+      Chains.vhd().newFileSystem(image, childEnv(longest)).close();
       Child.read(image).assertLayout(base.expectedVirtualSize(), base.geometry(),
           base.uniqueId(), VhdImageBuilder.DEFAULT_BLOCK_SIZE, longest,
           "\\images\\" + longest, ".\\" + longest);
@@ -189,7 +188,7 @@ final class ChildCreateTest {
       writeParent(base(32), images.resolve(tooLong));
       Path refused = images.resolve("refused.vhd");
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-          () -> vhdProvider().newFileSystem(refused, childEnv(tooLong)).close());
+          () -> Chains.vhd().newFileSystem(refused, childEnv(tooLong)).close());
       assertTrue(String.valueOf(e.getMessage()).contains("256"), e.getMessage());
       assertFalse(Files.exists(refused, LinkOption.NOFOLLOW_LINKS), "a file was left behind");
     }
@@ -205,7 +204,7 @@ final class ChildCreateTest {
       assertArrayEquals(base.expectedDisk(), readDisk(fs));
     }
     Child.read(image).assertLayout(base.expectedVirtualSize(), base.geometry(), base.uniqueId(),
-        VhdImageBuilder.DEFAULT_BLOCK_SIZE, "base.vhd", windows(parent.toRealPath()),
+        VhdImageBuilder.DEFAULT_BLOCK_SIZE, "base.vhd", windowsPath(parent.toRealPath()),
         ".\\..\\..\\a\\base.vhd");
   }
 
@@ -223,7 +222,7 @@ final class ChildCreateTest {
       assertArrayEquals(base.expectedDisk(), readDisk(fs));
     }
     Child c = Child.read(image);
-    assertEquals(windows(parent.toRealPath()), c.locatorText(0));
+    assertEquals(windowsPath(parent.toRealPath()), c.locatorText(0));
     assertEquals(".\\..\\bases\\base.vhd", c.locatorText(1));
 
     Path beside = dir.resolve("bases").resolve("beside.vhd");
@@ -242,9 +241,9 @@ final class ChildCreateTest {
     route.create(image, env).close();
     Child c = Child.read(image);
     c.assertLayout(base.expectedVirtualSize(), base.geometry(), base.uniqueId(), 512 * 1024,
-        "base.vhd", windows(dir.resolve("base.vhd").toRealPath()), ".\\base.vhd");
+        "base.vhd", windowsPath(dir.resolve("base.vhd").toRealPath()), ".\\base.vhd");
     try (FileSystem fs = FileSystems.newFileSystem(image, Map.of())) {
-      write(fs, 1536 * 1024, random(8192, 6));
+      write(fs, 1536 * 1024, randomBytes(8192, 6));
     }
     // The write went into one 512 KiB block: the fourth.
     int[] bat = ImageLayout.bat(image, c.header);
@@ -252,7 +251,7 @@ final class ChildCreateTest {
       assertEquals(i == 3, bat[i] != -1, "BAT entry " + i);
     }
     byte[] expected = base.expectedDisk();
-    System.arraycopy(random(8192, 6), 0, expected, 1536 * 1024, 8192);
+    System.arraycopy(randomBytes(8192, 6), 0, expected, 1536 * 1024, 8192);
     try (FileSystem fs = FileSystems.newFileSystem(image, Map.of())) {
       assertArrayEquals(expected, readDisk(fs));
     }
@@ -263,14 +262,14 @@ final class ChildCreateTest {
   @Test
   void childOfAFixedParentReadsAsIt() throws IOException {
     VhdImageBuilder base = VhdImageBuilder.fixed(5 * MIB + 3 * 512)
-        .write(0, random(100_000, 7)).write(5 * MIB, random(1536, 8));
+        .write(0, randomBytes(100_000, 7)).write(5 * MIB, randomBytes(1536, 8));
     Path parent = writeParent(base, dir.resolve("fixed.vhd"));
     Path image = dir.resolve("child.vhd");
     try (FileSystem fs = Route.PROVIDER.create(image, childEnv("fixed.vhd"))) {
       assertArrayEquals(base.expectedDisk(), readDisk(fs));
     }
     Child.read(image).assertLayout(base.expectedVirtualSize(), base.geometry(), base.uniqueId(),
-        VhdImageBuilder.DEFAULT_BLOCK_SIZE, "fixed.vhd", windows(parent.toRealPath()),
+        VhdImageBuilder.DEFAULT_BLOCK_SIZE, "fixed.vhd", windowsPath(parent.toRealPath()),
         ".\\fixed.vhd");
   }
 
@@ -296,7 +295,7 @@ final class ChildCreateTest {
     Child c = Child.read(image);
     assertEquals(pf.geometry(), c.footer.geometry(), "geometry");
     c.assertLayout(expected.length, geometryOf(pf.geometry()), pf.uniqueId(),
-        VhdImageBuilder.DEFAULT_BLOCK_SIZE, "qemu-base.vhd", windows(parent.toRealPath()),
+        VhdImageBuilder.DEFAULT_BLOCK_SIZE, "qemu-base.vhd", windowsPath(parent.toRealPath()),
         ".\\qemu-base.vhd");
     assertEquals(expected.length, qemu.virtualSize(image), "qemu-img's size of the child");
   }
@@ -308,9 +307,9 @@ final class ChildCreateTest {
     Path middle = dir.resolve("middle.vhd");
     byte[] expected = base.expectedDisk();
     try (FileSystem fs = Route.PROVIDER.create(middle, childEnv("base.vhd"))) {
-      write(fs, 2 * MIB - 4096, random(3 * 4096, 10));
+      write(fs, 2 * MIB - 4096, randomBytes(3 * 4096, 10));
     }
-    System.arraycopy(random(3 * 4096, 10), 0, expected, (int) (2 * MIB - 4096), 3 * 4096);
+    System.arraycopy(randomBytes(3 * 4096, 10), 0, expected, (int) (2 * MIB - 4096), 3 * 4096);
     Files.setLastModifiedTime(middle, FileTime.from(PARENT_TIME));
 
     Path image = dir.resolve("top.vhd");
@@ -320,17 +319,17 @@ final class ChildCreateTest {
     Child c = Child.read(image);
     c.assertLayout(base.expectedVirtualSize(), base.geometry(),
         ImageLayout.endFooter(middle).uniqueId(), VhdImageBuilder.DEFAULT_BLOCK_SIZE,
-        "middle.vhd", windows(middle.toRealPath()), ".\\middle.vhd");
+        "middle.vhd", windowsPath(middle.toRealPath()), ".\\middle.vhd");
     try (FileSystem fs = FileSystems.newFileSystem(image, Map.of())) {
-      write(fs, 0, random(4096, 11));
-      System.arraycopy(random(4096, 11), 0, expected, 0, 4096);
+      write(fs, 0, randomBytes(4096, 11));
+      System.arraycopy(randomBytes(4096, 11), 0, expected, 0, 4096);
       assertArrayEquals(expected, readDisk(fs), "writes into the top");
     }
     Optional<Libvhdi> libvhdi = Libvhdi.find();
     if (libvhdi.isPresent()) {
       assertEquals(windowHashes(expected, 64 * 1024),
           libvhdiChain(libvhdi.get(), List.of(image, middle, dir.resolve("base.vhd")),
-              64 * 1024),
+              expected.length, 64 * 1024),
           "libvhdi's reading of the three-image chain");
     }
   }
@@ -391,18 +390,19 @@ final class ChildCreateTest {
     byte[] expected = base.expectedDisk();
     int window = 64 * 1024;
     assertEquals(windowHashes(expected, window),
-        libvhdiChain(libvhdi, List.of(image, parent), window), "the new child");
+        libvhdiChain(libvhdi, List.of(image, parent), expected.length, window), "the new child");
 
     // 4 KiB-aligned writes (libvhdi 20210425 misreads finer bitmaps): still the same chain.
     try (FileSystem fs = FileSystems.newFileSystem(image, Map.of())) {
       for (long at : new long[] {0, MIB + 8192, 2 * MIB - 4096, 7 * MIB}) {
-        byte[] data = random(8192, at);
+        byte[] data = randomBytes(8192, at);
         write(fs, at, data);
         System.arraycopy(data, 0, expected, (int) at, data.length);
       }
     }
     assertEquals(windowHashes(expected, window),
-        libvhdiChain(libvhdi, List.of(image, parent), window), "the child after writes");
+        libvhdiChain(libvhdi, List.of(image, parent), expected.length, window),
+        "the child after writes");
   }
 
   // ---------------------------------------------------------------- refusals
@@ -637,9 +637,9 @@ final class ChildCreateTest {
 
   /** 8 MiB, 2 MiB blocks: blocks 0, 1 and 3 with seeded noise in parts, block 2 unallocated. */
   private static VhdImageBuilder base(long seed) {
-    return VhdImageBuilder.dynamic(8 * MIB).write(0, random(300_000, seed * 100))
-        .write(MIB + 4096, random((int) (2 * MIB), seed * 100 + 1))
-        .write(7 * MIB + 100, random(5000, seed * 100 + 2));
+    return VhdImageBuilder.dynamic(8 * MIB).write(0, randomBytes(300_000, seed * 100))
+        .write(MIB + 4096, randomBytes((int) (2 * MIB), seed * 100 + 1))
+        .write(7 * MIB + 100, randomBytes(5000, seed * 100 + 2));
   }
 
   /** Writes {@code b} at {@code path} with the pinned file time. */
@@ -666,70 +666,38 @@ final class ChildCreateTest {
     }
   }
 
+  /** The whole disk; a read at its size must find the end. */
   private static byte[] readDisk(FileSystem fs) throws IOException {
     try (FileChannel ch = FileChannel.open(fs.getPath("/disk"))) {
-      ByteBuffer buf = ByteBuffer.allocate((int) ch.size());
-      while (buf.hasRemaining()) {
-        if (ch.read(buf, buf.position()) < 0) {
-          break;
-        }
-      }
+      byte[] disk = Chains.readAll(ch);
       assertEquals(-1, ch.read(ByteBuffer.allocate(1), ch.size()), "read at the size");
-      return buf.array();
+      return disk;
     }
   }
 
-  /** libvhdi reading a chain (child first), each parent set on the image above it. */
-  private static final String CHAIN_SCRIPT = String.join("\n",
-      "import hashlib, sys, pyvhdi",
-      "window = int(sys.argv[1])",
-      "files = []",
-      "for path in sys.argv[2:]:",
-      "    f = pyvhdi.file()",
-      "    f.open(path)",
-      "    files.append(f)",
-      "for child, parent in zip(files, files[1:]):",
-      "    child.set_parent(parent)",
-      "top = files[0]",
-      "size = top.get_media_size()",
-      "print(size)",
-      "at = 0",
-      "while at < size:",
-      "    n = min(window, size - at)",
-      "    print(at, hashlib.sha256(top.read_buffer_at_offset(n, at)).hexdigest()[:16])",
-      "    at += n",
-      "for f in files:",
-      "    f.close()",
-      "");
-
   /**
-   * The media size and one hash per window as libvhdi reads the chain; windows never cross a
-   * multiple of {@code window}, which divides the block size (libvhdi misreads reads spanning
-   * blocks).
+   * The media size and one hash per window of {@code window} bytes, which divides the block size,
+   * as libvhdi reads {@code chain} (child first, each parent set on the image above it) of a disk
+   * of {@code size} bytes.
    */
-  private List<String> libvhdiChain(Libvhdi libvhdi, List<Path> chain, int window)
+  private List<String> libvhdiChain(Libvhdi libvhdi, List<Path> chain, long size, int window)
       throws IOException {
-    Path script = Files.writeString(Files.createTempFile(dir, "chain-", ".py"), CHAIN_SCRIPT);
-    List<String> command = new ArrayList<>(List.of(libvhdi.python().toString(),
-        script.toString(), Integer.toString(window)));
-    chain.forEach(p -> command.add(p.toString()));
-    String out = QemuTools.run(Duration.ofMinutes(2), command).stdout();
-    return out.strip().lines().toList();
+    Libvhdi.Reading reading = libvhdi.readChain(chain, Libvhdi.chunks(size, window), window, dir);
+    List<String> lines = new ArrayList<>();
+    lines.add(Long.toString(reading.mediaSize()));
+    lines.addAll(reading.lines());
+    return lines;
   }
 
-  /** What {@link #CHAIN_SCRIPT} prints for a disk holding {@code disk}. */
+  /** What {@link #libvhdiChain} gives for a disk holding {@code disk}. */
   private static List<String> windowHashes(byte[] disk, int window) {
     List<String> lines = new ArrayList<>();
     lines.add(Integer.toString(disk.length));
     for (int at = 0; at < disk.length; at += window) {
       int n = Math.min(window, disk.length - at);
-      try {
-        MessageDigest d = MessageDigest.getInstance("SHA-256");
-        d.update(disk, at, n);
-        lines.add(at + " " + HexFormat.of().formatHex(d.digest()).substring(0, 16));
-      } catch (NoSuchAlgorithmException e) {
-        throw new AssertionError(e);
-      }
+      MessageDigest d = Chains.newSha256();
+      d.update(disk, at, n);
+      lines.add(at + " " + HexFormat.of().formatHex(d.digest()).substring(0, 16));
     }
     return lines;
   }
@@ -741,22 +709,5 @@ final class ChildCreateTest {
       }
     }
     return true;
-  }
-
-  /** An absolute path as a W2ku locator holds it on Unix: {@code \dir\name}. */
-  private static String windows(Path absolute) {
-    return absolute.toString().replace('/', '\\');
-  }
-
-  static FileSystemProvider vhdProvider() {
-    return FileSystemProvider.installedProviders().stream()
-        .filter(p -> p.getScheme().equals("vhd")).findFirst()
-        .orElseThrow(() -> new AssertionError("no installed vhd provider"));
-  }
-
-  private static byte[] random(int length, long seed) {
-    byte[] b = new byte[length];
-    new Random(seed).nextBytes(b);
-    return b;
   }
 }

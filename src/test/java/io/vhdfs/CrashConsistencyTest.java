@@ -288,7 +288,8 @@ final class CrashConsistencyTest {
         kind = "overlapping an earlier write";
         GuestWrite earlier = writes.isEmpty() ? null : writes.get(random.nextInt(writes.size()));
         length = 1 + random.nextInt(12 * KIB);
-        long around = earlier == null ? 0 : earlier.offset() + random.nextInt(earlier.data().length);
+        long around =
+            earlier == null ? 0 : earlier.offset() + random.nextInt(earlier.data().length);
         offset = Math.max(0, around - random.nextInt(2 * KIB));
       }
       offset = Math.min(offset, size - length);

@@ -23,8 +23,8 @@ import java.util.TreeSet;
 
 /**
  * The crash-consistency model of {@link CrashConsistencyTest} (a dynamic or fixed image) and
- * {@link ChildCrashConsistencyTest} (a differencing child): what a disk read from an image cut after
- * N host writes may hold.
+ * {@link ChildCrashConsistencyTest} (a differencing child): what a disk read from an image cut
+ * after N host writes may hold.
  *
  * <p>A workload ({@link Recording}) writes stamped guest data through the provider while a
  * {@link ForwardingHostFileSystem} records every host write in order; a crash after N host writes
@@ -95,7 +95,8 @@ final class CrashModel {
 
     /** This as one of the allowed contents of a piece, for messages. */
     String allowed() {
-      return before == null ? "zeros (nothing durable)" : "the old content (parent's or pre-written)";
+      return before == null ? "zeros (nothing durable)"
+          : "the old content (parent's or pre-written)";
     }
   }
 

@@ -1,5 +1,6 @@
 package io.vhdfs;
 
+import static io.vhdfs.testing.Chains.randomBytes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -8,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import com.google.common.jimfs.Configuration;
 import com.google.common.jimfs.Jimfs;
+import io.vhdfs.testing.Chains;
 import io.vhdfs.testing.ForwardingHostFileSystem;
 import io.vhdfs.testing.HostBytes;
 import io.vhdfs.testing.HostWriteLog;
@@ -20,7 +22,6 @@ import io.vhdfs.testing.SeedExtension.SeededRandom;
 import io.vhdfs.testing.VhdImageBuilder;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.URI;
 import java.nio.ByteBuffer;
@@ -34,19 +35,13 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.spi.FileSystemProvider;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -114,12 +109,6 @@ final class DifferencingChainReadTest {
       return images.get(images.size() - 1);
     }
 
-    List<Path> topFirst() {
-      List<Path> all = new ArrayList<>(images);
-      Collections.reverse(all);
-      return all;
-    }
-
     long size() {
       return mirror.length;
     }
@@ -163,12 +152,12 @@ final class DifferencingChainReadTest {
     chain.levelDone();
     for (int level = 1; level <= depth; level++) {
       Path parent = chain.top();
-      chain.parentHashes.put(parent, sha256(parent));
+      chain.parentHashes.put(parent, Chains.sha256(parent));
       Path child = home.resolve("c" + level + ".vhd");
       // Odd levels name the parent relative to the child's directory, even ones absolutely.
       String parentName = level % 2 == 1 ? parent.getFileName().toString() : parent.toString();
       Integer blockSize = unit > 1 ? null : CHILD_BLOCK_SIZES[(level - 1) % 5];
-      try (FileSystem fs = FileSystems.newFileSystem(uriOf(child),
+      try (FileSystem fs = FileSystems.newFileSystem(Chains.uriOf(child),
           childEnv(parentName, blockSize))) {
         try (FileChannel ch = FileChannel.open(fs.getPath("/disk"), StandardOpenOption.WRITE)) {
           writeChild(ch, chain, r, unit, blockSize == null ? 2 * MIB : blockSize);
@@ -308,7 +297,7 @@ final class DifferencingChainReadTest {
 
   private static void assertParentsUnchanged(Chain chain) throws IOException {
     for (Map.Entry<Path, String> e : chain.parentHashes.entrySet()) {
-      assertEquals(e.getValue(), sha256(e.getKey()), e.getKey() + " changed as a parent");
+      assertEquals(e.getValue(), Chains.sha256(e.getKey()), e.getKey() + " changed as a parent");
     }
   }
 
@@ -353,14 +342,14 @@ final class DifferencingChainReadTest {
   @ParameterizedTest(name = "{0} buffer")
   @ValueSource(strings = {"heap", "offset heap", "direct"})
   void childLargerThanItsParentReadsZerosPastTheParentsEnd(String buffer) throws IOException {
-    byte[] parentData = random(2 * MIB, 21);
+    byte[] parentData = randomBytes(2 * MIB, 21);
     VhdImageBuilder parent = VhdImageBuilder.dynamic(3L * MIB).block(0, parentData)
-        .block(1, random(MIB, 22));
+        .block(1, randomBytes(MIB, 22));
     byte[] bitmap = new byte[512];
     Arrays.fill(bitmap, 64, 128, (byte) 0xFF); // 2.25 to 2.5 MiB: in the child
     Arrays.fill(bitmap, 192, 320, (byte) 0xFF); // 2.75 to 3.25 MiB: across the parent's end
     VhdImageBuilder child = VhdImageBuilder.differencing(parent, "p.vhd").size(6L * MIB)
-        .block(1, random(2 * MIB, 23)).bitmap(1, bitmap);
+        .block(1, randomBytes(2 * MIB, 23)).bitmap(1, bitmap);
     parent.writeTo(dir.resolve("p.vhd"));
     child.writeTo(dir.resolve("c.vhd"));
     long from = 2L * MIB + 100;
@@ -420,8 +409,8 @@ final class DifferencingChainReadTest {
     chain.mirror = new byte[Math.toIntExact(Files.size(disk(base)))];
     closeRegistered();
     qemu.write(base, baseWrites(chain, r, 512));
-    chain.parentHashes.put(base, sha256(base));
-    try (FileSystem fs = FileSystems.newFileSystem(uriOf(child),
+    chain.parentHashes.put(base, Chains.sha256(base));
+    try (FileSystem fs = FileSystems.newFileSystem(Chains.uriOf(child),
         childEnv("../base/p.vhd", null))) {
       try (FileChannel ch = FileChannel.open(fs.getPath("/disk"), StandardOpenOption.WRITE)) {
         writeChild(ch, chain, r, 1, 2 * MIB);
@@ -465,11 +454,11 @@ final class DifferencingChainReadTest {
   @Test
   void childOverAParentWhosePathHoldsABackslashOpensOrIsNotCreated() throws IOException {
     Path base = Files.createDirectories(dir.resolve("x\\y")).resolve("p.vhd");
-    VhdImageBuilder parent = VhdImageBuilder.dynamic(4L * MIB).block(0, random(2 * MIB, 31));
+    VhdImageBuilder parent = VhdImageBuilder.dynamic(4L * MIB).block(0, randomBytes(2 * MIB, 31));
     parent.writeTo(base);
     Path child = Files.createDirectories(dir.resolve("child")).resolve("c.vhd");
     try {
-      FileSystems.newFileSystem(uriOf(child), childEnv(base.toString(), null)).close();
+      FileSystems.newFileSystem(Chains.uriOf(child), childEnv(base.toString(), null)).close();
     } catch (IOException | IllegalArgumentException refused) {
       assertFalse(Files.exists(child), "creation failed with " + refused
           + ", yet left an image behind that cannot be opened");
@@ -483,8 +472,8 @@ final class DifferencingChainReadTest {
 
   @Test
   void clearBitsOfAnAllocatedChildBlockReadTheParent() throws IOException {
-    byte[] parentData = random(2 * MIB, 11);
-    byte[] childData = random(2 * MIB, 12);
+    byte[] parentData = randomBytes(2 * MIB, 11);
+    byte[] childData = randomBytes(2 * MIB, 12);
     VhdImageBuilder parent = VhdImageBuilder.dynamic(4L * MIB).block(0, parentData);
     VhdImageBuilder child = VhdImageBuilder.differencing(parent, "p.vhd")
         .block(0, childData).bitmap(0, new byte[] {(byte) 0x80});
@@ -513,7 +502,8 @@ final class DifferencingChainReadTest {
     Path raw = dir.resolve("mirror.raw");
     Files.write(raw, chain.mirror);
     List<Window> windows = Libvhdi.chunks(chain.size(), 4 * KIB);
-    Libvhdi.Reading reading = libvhdi.readChain(chain.topFirst(), windows, 4 * KIB, dir);
+    Libvhdi.Reading reading = libvhdi.readChain(Chains.topFirst(chain.images), windows, 4 * KIB,
+        dir);
     assertEquals(chain.size(), reading.mediaSize(), "libvhdi's media size");
     List<String> expected;
     try (FileChannel ch = FileChannel.open(raw, StandardOpenOption.READ)) {
@@ -538,14 +528,14 @@ final class DifferencingChainReadTest {
     a.mirror = new byte[Math.toIntExact(Files.size(disk(base)))];
     closeRegistered();
     qemu.write(base, baseWrites(a, r, 512));
-    String baseHash = sha256(base);
+    String baseHash = Chains.sha256(base);
     Chain b = new Chain();
     b.images.add(base);
     b.mirror = a.mirror.clone();
     b.edges.addAll(a.edges);
     for (Chain c : List.of(a, b)) {
       Path child = dir.resolve(c == a ? "a.vhd" : "b.vhd");
-      try (FileSystem fs = FileSystems.newFileSystem(uriOf(child),
+      try (FileSystem fs = FileSystems.newFileSystem(Chains.uriOf(child),
           childEnv("base.vhd", null))) {
         try (FileChannel ch = FileChannel.open(fs.getPath("/disk"), StandardOpenOption.WRITE)) {
           writeChild(ch, c, r, 1, 2 * MIB);
@@ -571,7 +561,7 @@ final class DifferencingChainReadTest {
     if (Files.isDirectory(Path.of("/proc/self/fd"))) {
       assertEquals(0, descriptorsOpenOn(base), "the parent is closed with its last child");
     }
-    assertEquals(baseHash, sha256(base));
+    assertEquals(baseHash, Chains.sha256(base));
   }
 
   @Test
@@ -648,12 +638,13 @@ final class DifferencingChainReadTest {
     Map<String, Object> top = Files.readAttributes(disk(c2), "vhd:*");
     assertEquals("differencing", top.get("diskType"));
     assertEquals(c1.toRealPath().toString(), top.get("parentPath"));
-    assertEquals(footerUniqueId(c1), top.get("parentUniqueId"));
-    assertEquals(footerUniqueId(c2), top.get("uniqueId"));
+    assertEquals(HostBytes.footerUniqueId(c1), top.get("parentUniqueId"));
+    assertEquals(HostBytes.footerUniqueId(c2), top.get("uniqueId"));
 
     assertEquals("differencing", Files.getAttribute(disk(c1), "vhd:diskType"));
     assertEquals(base.toRealPath().toString(), Files.getAttribute(disk(c1), "vhd:parentPath"));
-    assertEquals(footerUniqueId(base), Files.getAttribute(disk(c1), "vhd:parentUniqueId"));
+    assertEquals(HostBytes.footerUniqueId(base),
+        Files.getAttribute(disk(c1), "vhd:parentUniqueId"));
 
     assertEquals("dynamic", Files.getAttribute(disk(base), "vhd:diskType"));
     assertNull(Files.getAttribute(disk(base), "vhd:parentPath"));
@@ -662,7 +653,7 @@ final class DifferencingChainReadTest {
 
   @Test
   void chainHostedOnJimfsReadsThrough(SeededRandom r) throws IOException {
-    FileSystemProvider provider = vhdProvider();
+    FileSystemProvider provider = Chains.vhd();
     try (FileSystem jimfs = Jimfs.newFileSystem(Configuration.unix())) {
       Path home = Files.createDirectories(jimfs.getPath("/vm"));
       Path base = home.resolve("base.vhd");
@@ -681,7 +672,7 @@ final class DifferencingChainReadTest {
       List<Map.Entry<Path, String>> levels = List.of(Map.entry(c1, "base.vhd"),
           Map.entry(c2, "/vm/c1.vhd"));
       for (Map.Entry<Path, String> level : levels) {
-        chain.parentHashes.put(chain.top(), sha256(chain.top()));
+        chain.parentHashes.put(chain.top(), Chains.sha256(chain.top()));
         try (FileSystem fs = provider.newFileSystem(level.getKey(),
             childEnv(level.getValue(), 64 * KIB))) {
           try (FileChannel ch = FileChannel.open(fs.getPath("/disk"),
@@ -702,7 +693,7 @@ final class DifferencingChainReadTest {
   @Test
   void parentsAreOnlyEverOpenedForReadingWhileTheirChildIsWritten(SeededRandom r)
       throws IOException {
-    FileSystemProvider provider = vhdProvider();
+    FileSystemProvider provider = Chains.vhd();
     try (FileSystem jimfs = Jimfs.newFileSystem(Configuration.unix())) {
       Path home = Files.createDirectories(jimfs.getPath("/vm"));
       Chain chain = new Chain();
@@ -714,7 +705,7 @@ final class DifferencingChainReadTest {
           writeChild(ch, chain, r, 1, 2 * MIB);
         }
       }
-      chain.parentHashes.put(chain.top(), sha256(chain.top()));
+      chain.parentHashes.put(chain.top(), Chains.sha256(chain.top()));
       try (FileSystem fs = provider.newFileSystem(home.resolve("c1.vhd"),
           childEnv("base.vhd", null))) {
         try (FileChannel ch = FileChannel.open(fs.getPath("/disk"), StandardOpenOption.WRITE)) {
@@ -722,7 +713,7 @@ final class DifferencingChainReadTest {
         }
       }
       chain.images.add(home.resolve("c1.vhd"));
-      chain.parentHashes.put(chain.top(), sha256(chain.top()));
+      chain.parentHashes.put(chain.top(), Chains.sha256(chain.top()));
 
       // c2 is created and written through a host that records every write and write open.
       ForwardingHostFileSystem host = ForwardingHostFileSystem.over(jimfs);
@@ -766,7 +757,7 @@ final class DifferencingChainReadTest {
   }
 
   private Path disk(Path image) {
-    URI uri = uriOf(image);
+    URI uri = Chains.uriOf(image);
     registered.add(uri);
     return Path.of(uri);
   }
@@ -780,19 +771,6 @@ final class DifferencingChainReadTest {
       }
     }
     registered.clear();
-  }
-
-  private static URI uriOf(Path image) {
-    return URI.create("vhd:" + image.toUri().getRawPath());
-  }
-
-  private static FileSystemProvider vhdProvider() {
-    for (FileSystemProvider p : FileSystemProvider.installedProviders()) {
-      if (p.getScheme().equals("vhd")) {
-        return p;
-      }
-    }
-    return fail("no vhd provider installed");
   }
 
   /**
@@ -855,26 +833,6 @@ final class DifferencingChainReadTest {
     }
   }
 
-  /** The unique id in the footer at the end of {@code image}, read from its bytes. */
-  private static UUID footerUniqueId(Path image) throws IOException {
-    ByteBuffer id = ByteBuffer.wrap(HostBytes.read(image, Files.size(image) - 512
-        + VhdImageBuilder.F_UNIQUE_ID, 16));
-    return new UUID(id.getLong(), id.getLong());
-  }
-
-  private static String sha256(Path file) throws IOException {
-    MessageDigest digest;
-    try {
-      digest = MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new AssertionError(e);
-    }
-    try (InputStream in = new DigestInputStream(Files.newInputStream(file), digest)) {
-      in.transferTo(java.io.OutputStream.nullOutputStream());
-    }
-    return HexFormat.of().formatHex(digest.digest());
-  }
-
   private static boolean contains(byte[] haystack, byte[] needle) {
     outer:
     for (int i = 0; i + needle.length <= haystack.length; i++) {
@@ -886,11 +844,5 @@ final class DifferencingChainReadTest {
       return true;
     }
     return false;
-  }
-
-  private static byte[] random(int n, long seed) {
-    byte[] b = new byte[n];
-    new Random(seed).nextBytes(b);
-    return b;
   }
 }

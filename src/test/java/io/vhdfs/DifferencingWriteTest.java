@@ -263,7 +263,8 @@ final class DifferencingWriteTest {
     try (FileChannel ch = FileChannel.open(raw, StandardOpenOption.READ)) {
       expected = Libvhdi.hashes(ch, windows);
     }
-    Libvhdi.Reading reading = libvhdi.readChain(chain.topFirst(), windows, shape.block, dir);
+    Libvhdi.Reading reading = libvhdi.readChain(Chains.topFirst(chain.images), windows, shape.block,
+        dir);
     assertEquals(chain.mirror.length, reading.mediaSize(), "libvhdi's media size of the child");
     List<String> got = reading.lines();
     for (int i = 0; i < expected.size(); i++) {

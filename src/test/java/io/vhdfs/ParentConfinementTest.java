@@ -1,5 +1,8 @@
 package io.vhdfs;
 
+import static io.vhdfs.testing.Chains.randomBytes;
+import static io.vhdfs.testing.Chains.readDisk;
+import static io.vhdfs.testing.Chains.windowsPath;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -8,13 +11,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.common.jimfs.Configuration;
 import com.google.common.jimfs.Jimfs;
+import io.vhdfs.testing.Chains;
 import io.vhdfs.testing.ForwardingHostFileSystem;
 import io.vhdfs.testing.HostBytes;
 import io.vhdfs.testing.HostWriteLog;
 import io.vhdfs.testing.VhdImageBuilder;
 import java.io.IOException;
 import java.net.URI;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
@@ -25,14 +28,12 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.nio.file.spi.FileSystemProvider;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.stream.Stream;
@@ -62,7 +63,7 @@ final class ParentConfinementTest {
     URI {
       @Override
       FileSystem open(Path image, Map<String, ?> env) throws IOException {
-        return FileSystems.newFileSystem(uriOf(image), env);
+        return FileSystems.newFileSystem(Chains.uriOf(image), env);
       }
     },
     PATH {
@@ -74,7 +75,7 @@ final class ParentConfinementTest {
       /** The vhd provider itself: given create, the JDK would ask its zip provider first. */
       @Override
       FileSystem create(Path image, Map<String, ?> env) throws IOException {
-        return vhdProvider().newFileSystem(image, env);
+        return Chains.vhd().newFileSystem(image, env);
       }
     };
 
@@ -94,7 +95,7 @@ final class ParentConfinementTest {
     VhdImageBuilder base = base(1);
     base.writeTo(root.resolve("base.vhd"));
     VhdImageBuilder child = VhdImageBuilder.differencing(base, "base.vhd")
-        .write(MIB - 100, random(5000, 2));
+        .write(MIB - 100, randomBytes(5000, 2));
     Path image = root.resolve("child.vhd");
     child.writeTo(image);
 
@@ -114,7 +115,7 @@ final class ParentConfinementTest {
     VhdImageBuilder base = base(3);
     base.writeTo(root.resolve("base.vhd"));
     VhdImageBuilder child = VhdImageBuilder.differencing(base, "base.vhd")
-        .write(0, random(4096, 4));
+        .write(0, randomBytes(4096, 4));
     Path image = root.resolve("child.vhd");
     child.writeTo(image);
     Files.createDirectories(root.resolve("sub"));
@@ -137,7 +138,7 @@ final class ParentConfinementTest {
     Path image = root.resolve("child.vhd");
     VhdImageBuilder.differencing(4 * MIB).parentId(UUID.randomUUID()).parentName("")
         .parentLocator(VhdImageBuilder.PLATFORM_W2KU, "C:\\etc\\passwd")
-        .write(0, random(4096, 5)).writeTo(image);
+        .write(0, randomBytes(4096, 5)).writeTo(image);
     Map<Path, String> before = snapshot(tmp);
 
     VhdFormatException e = refused(route, image, Map.of("parentRoot", root.toString()));
@@ -161,7 +162,7 @@ final class ParentConfinementTest {
       VhdImageBuilder.differencing(4 * MIB).parentId(UUID.randomUUID()).parentName("passwd")
           .parentLocator(VhdImageBuilder.PLATFORM_W2KU, "\\etc\\passwd")
           .parentLocator(VhdImageBuilder.PLATFORM_W2RU, ".\\..\\etc\\passwd")
-          .write(0, random(4096, 6)).writeTo(image);
+          .write(0, randomBytes(4096, 6)).writeTo(image);
       ForwardingHostFileSystem host = ForwardingHostFileSystem.over(jimfs);
       host.log().clear();
       Path wrapped = host.wrap(image);
@@ -188,7 +189,7 @@ final class ParentConfinementTest {
     parent.writeTo(outer.resolve("x.vhd"));
     VhdImageBuilder child = VhdImageBuilder.differencing(parent, "x.vhd").clearParentLocators()
         .parentLocator(VhdImageBuilder.PLATFORM_W2RU, ".\\..\\..\\x.vhd")
-        .write(2 * MIB, random(4096, 8));
+        .write(2 * MIB, randomBytes(4096, 8));
     Path image = root.resolve("child.vhd");
     child.writeTo(image);
     Map<Path, String> before = snapshot(tmp);
@@ -214,7 +215,7 @@ final class ParentConfinementTest {
     Path link = root.resolve("base.vhd");
     createLinkOrSkip(link, outside);
     VhdImageBuilder child = VhdImageBuilder.differencing(parent, "base.vhd")
-        .write(0, random(4096, 10));
+        .write(0, randomBytes(4096, 10));
     Path image = root.resolve("child.vhd");
     child.writeTo(image);
     Map<Path, String> before = snapshot(tmp);
@@ -242,7 +243,7 @@ final class ParentConfinementTest {
     Path image = root.resolve("child.vhd");
     VhdImageBuilder.differencing(parent, "base.vhd").clearParentLocators()
         .parentLocator(VhdImageBuilder.PLATFORM_W2RU, ".\\shared\\base.vhd")
-        .write(0, random(4096, 12)).writeTo(image);
+        .write(0, randomBytes(4096, 12)).writeTo(image);
     Map<Path, String> before = snapshot(tmp);
 
     VhdFormatException e = refused(Route.PATH, image, Map.of("parentRoot", root.toString()));
@@ -263,13 +264,13 @@ final class ParentConfinementTest {
     Path mallory = Files.createDirectories(tmp.resolve("home").resolve("mallory"));
     VhdImageBuilder secret = VhdImageBuilder.dynamic(4 * MIB)
         .write(0, "alice's secret".getBytes(StandardCharsets.US_ASCII))
-        .write(3 * MIB, random(8192, 13));
+        .write(3 * MIB, randomBytes(8192, 13));
     Path victim = alice.resolve("disk.vhd");
     secret.writeTo(victim);
-    UUID stolenId = footerId(victim);
+    UUID stolenId = HostBytes.footerUniqueId(victim);
     VhdImageBuilder crafted = VhdImageBuilder.differencing(4 * MIB).parentId(stolenId)
         .parentName("disk.vhd")
-        .parentLocator(VhdImageBuilder.PLATFORM_W2KU, "C:" + windows(victim.toRealPath()));
+        .parentLocator(VhdImageBuilder.PLATFORM_W2KU, "C:" + windowsPath(victim.toRealPath()));
     Path image = mallory.resolve("innocent.vhd");
     crafted.writeTo(image);
     Map<Path, String> before = snapshot(tmp);
@@ -313,11 +314,11 @@ final class ParentConfinementTest {
     VhdImageBuilder base = base(15);
     base.writeTo(outside);
     VhdImageBuilder middle = VhdImageBuilder.differencing(base, "base.vhd").clearParentLocators()
-        .parentLocator(VhdImageBuilder.PLATFORM_W2KU, windows(outside.toRealPath()))
-        .write(MIB, random(4096, 16));
+        .parentLocator(VhdImageBuilder.PLATFORM_W2KU, windowsPath(outside.toRealPath()))
+        .write(MIB, randomBytes(4096, 16));
     middle.writeTo(root.resolve("middle.vhd"));
     VhdImageBuilder child = VhdImageBuilder.differencing(middle, "middle.vhd")
-        .write(0, random(4096, 17));
+        .write(0, randomBytes(4096, 17));
     Path image = root.resolve("child.vhd");
     child.writeTo(image);
     Map<Path, String> before = snapshot(tmp);
@@ -347,7 +348,7 @@ final class ParentConfinementTest {
     VhdImageBuilder base = base(18);
     base.writeTo(root.resolve("base.vhd"));
     VhdImageBuilder child = VhdImageBuilder.differencing(base, "base.vhd")
-        .write(0, random(4096, 19));
+        .write(0, randomBytes(4096, 19));
     Path image = root.resolve("child.vhd");
     child.writeTo(image);
     Map<String, ?> confined = Map.of("parentRoot", root.toString());
@@ -359,7 +360,7 @@ final class ParentConfinementTest {
       assertTrue(String.valueOf(e.getMessage()).contains("already open in this JVM with "
           + "parentRoot=null and ignoreParentId=false"), e.getMessage());
       FileSystemException viaUri = assertThrows(FileSystemException.class,
-          () -> FileSystems.newFileSystem(uriOf(image), confined).close());
+          () -> FileSystems.newFileSystem(Chains.uriOf(image), confined).close());
       assertTrue(String.valueOf(viaUri.getMessage()).contains("already open in this JVM with"),
           viaUri.getMessage());
       assertEquals(child.currentSize(), ch.size(), "the first file system still works");
@@ -424,7 +425,7 @@ final class ParentConfinementTest {
     base.writeTo(root.resolve("base.vhd"));
     UUID recorded = UUID.nameUUIDFromBytes(new byte[] {42});
     VhdImageBuilder child = VhdImageBuilder.differencing(base, "base.vhd").parentId(recorded)
-        .write(MIB, random(4096, 23));
+        .write(MIB, randomBytes(4096, 23));
     Path image = root.resolve("child.vhd");
     child.writeTo(image);
     Map<Path, String> before = snapshot(tmp);
@@ -458,7 +459,7 @@ final class ParentConfinementTest {
     Path image = root.resolve("child.vhd");
     VhdImageBuilder.differencing(parent, "base.vhd").parentId(UUID.randomUUID())
         .clearParentLocators()
-        .parentLocator(VhdImageBuilder.PLATFORM_W2KU, windows(outside.toRealPath()))
+        .parentLocator(VhdImageBuilder.PLATFORM_W2KU, windowsPath(outside.toRealPath()))
         .writeTo(image);
     VhdFormatException e = refused(Route.PATH, image,
         Map.of("ignoreParentId", "true", "parentRoot", root.toString()));
@@ -469,8 +470,8 @@ final class ParentConfinementTest {
 
   /** 4 MiB, 2 MiB blocks, both allocated with seeded noise in parts. */
   private static VhdImageBuilder base(long seed) {
-    return VhdImageBuilder.dynamic(4 * MIB).write(0, random(300_000, seed * 100))
-        .write(3 * MIB, random(70_000, seed * 100 + 1));
+    return VhdImageBuilder.dynamic(4 * MIB).write(0, randomBytes(300_000, seed * 100))
+        .write(3 * MIB, randomBytes(70_000, seed * 100 + 1));
   }
 
   private static VhdFormatException refused(Route route, Path image, Map<String, ?> env) {
@@ -485,18 +486,6 @@ final class ParentConfinementTest {
     assertTrue(message.startsWith(image + ": "), () -> "does not start with the child: "
         + message);
     assertTrue(message.contains(phrase), () -> "does not say \"" + phrase + "\": " + message);
-  }
-
-  private static byte[] readDisk(FileSystem fs) throws IOException {
-    try (FileChannel ch = FileChannel.open(fs.getPath("/disk"))) {
-      ByteBuffer buf = ByteBuffer.allocate((int) ch.size());
-      while (buf.hasRemaining()) {
-        if (ch.read(buf, buf.position()) < 0) {
-          break;
-        }
-      }
-      return buf.array();
-    }
   }
 
   /**
@@ -536,33 +525,5 @@ final class ParentConfinementTest {
     } catch (UnsupportedOperationException | FileSystemException e) {
       Assumptions.abort("this host cannot make symbolic links: " + e);
     }
-  }
-
-  /** The unique id in an image's end footer. */
-  static UUID footerId(Path image) throws IOException {
-    ByteBuffer b = ByteBuffer.wrap(HostBytes.read(image,
-        Files.size(image) - VhdImageBuilder.FOOTER_SIZE + VhdImageBuilder.F_UNIQUE_ID, 16));
-    return new UUID(b.getLong(), b.getLong());
-  }
-
-  /** An absolute path as a W2ku locator holds it on Unix: {@code \dir\name}. */
-  private static String windows(Path absolute) {
-    return absolute.toString().replace('/', '\\');
-  }
-
-  static FileSystemProvider vhdProvider() {
-    return FileSystemProvider.installedProviders().stream()
-        .filter(p -> p.getScheme().equals("vhd")).findFirst()
-        .orElseThrow(() -> new AssertionError("no installed vhd provider"));
-  }
-
-  private static URI uriOf(Path image) {
-    return URI.create("vhd:" + image.toUri().getRawPath());
-  }
-
-  private static byte[] random(int length, long seed) {
-    byte[] b = new byte[length];
-    new Random(seed).nextBytes(b);
-    return b;
   }
 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import com.google.common.jimfs.Configuration;
 import com.google.common.jimfs.Jimfs;
+import io.vhdfs.testing.Chains;
 import io.vhdfs.testing.Libvhdi;
 import io.vhdfs.testing.QemuTools;
 import io.vhdfs.testing.QemuTools.Extent;
@@ -26,7 +27,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -460,20 +460,11 @@ final class QemuInteropReadTest {
   }
 
   private static String sha256(byte[] bytes) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-    } catch (NoSuchAlgorithmException e) {
-      throw new AssertionError(e);
-    }
+    return HexFormat.of().formatHex(Chains.newSha256().digest(bytes));
   }
 
   private static String sha256(FileChannel ch) throws IOException {
-    MessageDigest digest;
-    try {
-      digest = MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new AssertionError(e);
-    }
+    MessageDigest digest = Chains.newSha256();
     ByteBuffer chunk = ByteBuffer.allocate(CHUNK);
     long at = 0;
     long size = ch.size();

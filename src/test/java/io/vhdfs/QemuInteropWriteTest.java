@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import com.google.common.jimfs.Configuration;
 import com.google.common.jimfs.Jimfs;
+import io.vhdfs.testing.Chains;
 import io.vhdfs.testing.ImageLayout;
 import io.vhdfs.testing.Libvhdi;
 import io.vhdfs.testing.Libvhdi.Window;
@@ -29,7 +30,6 @@ import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.spi.FileSystemProvider;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -115,7 +115,7 @@ final class QemuInteropWriteTest {
       if (byQemu) {
         QemuTools.require().create(image, size, dynamic() ? "" : "subformat=fixed");
       } else {
-        try (FileSystem fs = FileSystems.newFileSystem(uriOf(image), createEnv())) {
+        try (FileSystem fs = FileSystems.newFileSystem(Chains.uriOf(image), createEnv())) {
           assertEquals("vhd", fs.provider().getScheme());
         }
       }
@@ -193,7 +193,7 @@ final class QemuInteropWriteTest {
     assumeSomeReferenceReader(source);
     Path image = dir.resolve("image.vhd");
     source.create(image);
-    Path disk = Path.of(uriOf(image));
+    Path disk = Path.of(Chains.uriOf(image));
     try {
       long size = Files.size(disk);
       Mirror mirror = Mirror.create(dir.resolve("mirror.raw"), size);
@@ -219,7 +219,7 @@ final class QemuInteropWriteTest {
     long size;
     List<Op> ops;
     Mirror mirror;
-    try (FileSystem fs = FileSystems.newFileSystem(uriOf(image), source.createEnv())) {
+    try (FileSystem fs = FileSystems.newFileSystem(Chains.uriOf(image), source.createEnv())) {
       Path disk = fs.getPath("/disk");
       size = Files.size(disk);
       mirror = Mirror.create(dir.resolve("mirror.raw"), size);
@@ -237,7 +237,7 @@ final class QemuInteropWriteTest {
       // leftOpen is closed by the file system's close
     }
     mirror.close();
-    Path disk = Path.of(uriOf(image));
+    Path disk = Path.of(Chains.uriOf(image));
     try {
       verify(source, image, disk, mirror.file(), size, ops, random);
     } finally {
@@ -270,7 +270,7 @@ final class QemuInteropWriteTest {
       }
       mirror.close();
       // Read back on the Jimfs host first: a fresh file system over the same bytes.
-      try (FileSystem fs = vhdProvider().newFileSystem(hosted, Map.of())) {
+      try (FileSystem fs = Chains.vhd().newFileSystem(hosted, Map.of())) {
         assertReadsLikeMirror(fs.getPath("/disk"), mirror.file(), size, ops, "reopened on Jimfs");
       }
       Files.copy(hosted, copy);
@@ -289,7 +289,7 @@ final class QemuInteropWriteTest {
     QemuTools qemu = QemuTools.require();
     Path image = dir.resolve("forced.vhd");
     source.create(image);
-    Path disk = Path.of(uriOf(image));
+    Path disk = Path.of(Chains.uriOf(image));
     try {
       long size = Files.size(disk);
       Mirror mirror = Mirror.create(dir.resolve("mirror.raw"), size);
@@ -330,7 +330,7 @@ final class QemuInteropWriteTest {
     assumeSomeReferenceReader(source);
     Path image = dir.resolve("large.vhd");
     source.create(image);
-    Path disk = Path.of(uriOf(image));
+    Path disk = Path.of(Chains.uriOf(image));
     try {
       long size = Files.size(disk);
       Mirror mirror = Mirror.create(dir.resolve("mirror.raw"), size);
@@ -368,7 +368,7 @@ final class QemuInteropWriteTest {
     args.add(image.toString());
     qemu.qemuIo(args.toArray(String[]::new));
     mirror.close();
-    Path disk = Path.of(uriOf(image));
+    Path disk = Path.of(Chains.uriOf(image));
     try {
       verify(source, image, disk, mirror.file(), size, ops, random, false);
     } finally {
@@ -896,20 +896,5 @@ final class QemuInteropWriteTest {
       }
     }
     return hits;
-  }
-
-  // ---------------------------------------------------------------- plumbing
-
-  private static URI uriOf(Path image) {
-    return URI.create("vhd:" + image.toUri().getRawPath());
-  }
-
-  private static FileSystemProvider vhdProvider() {
-    for (FileSystemProvider p : FileSystemProvider.installedProviders()) {
-      if (p.getScheme().equals("vhd")) {
-        return p;
-      }
-    }
-    throw new AssertionError("the vhd provider is not installed");
   }
 }

@@ -16,16 +16,19 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.spi.FileSystemProvider;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 
 /**
  * Fixtures for differencing chains made through the public API: creating dynamic, fixed and
  * differencing images on any host with the {@code vhd} provider, writing and reading their disks,
- * and hashing host files to show that parents are never written.
+ * hashing host files to show that parents are never written, and seeded random bytes.
  */
 public final class Chains {
   private Chains() {}
@@ -33,12 +36,32 @@ public final class Chains {
   /** The installed {@code vhd} provider. */
   public static FileSystemProvider vhd() {
     return FileSystemProvider.installedProviders().stream()
-        .filter(p -> p.getScheme().equals("vhd")).findFirst().orElseThrow();
+        .filter(p -> p.getScheme().equals("vhd")).findFirst()
+        .orElseThrow(() -> new AssertionError("no installed vhd provider"));
   }
 
   /** The {@code vhd:} URI of an image on the default file system. */
   public static URI uriOf(Path image) {
     return URI.create("vhd:" + image.toAbsolutePath().toUri().getRawPath());
+  }
+
+  /** An absolute path as a W2ku locator holds it on Unix: {@code \dir\name}. */
+  public static String windowsPath(Path absolute) {
+    return absolute.toString().replace('/', '\\');
+  }
+
+  /** {@code length} bytes from {@code new Random(seed)}. */
+  public static byte[] randomBytes(int length, long seed) {
+    byte[] b = new byte[length];
+    new Random(seed).nextBytes(b);
+    return b;
+  }
+
+  /** {@code baseFirst}, the images of a chain from its base up, in reverse: the top first. */
+  public static List<Path> topFirst(List<Path> baseFirst) {
+    List<Path> all = new ArrayList<>(baseFirst);
+    Collections.reverse(all);
+    return all;
   }
 
   /**
@@ -79,8 +102,14 @@ public final class Chains {
 
   /** The whole disk of {@code image}, read through a new file system. */
   public static byte[] readDisk(Path image) throws IOException {
-    try (FileSystem fs = open(image);
-        FileChannel ch = FileChannel.open(fs.getPath("/disk"), StandardOpenOption.READ)) {
+    try (FileSystem fs = open(image)) {
+      return readDisk(fs);
+    }
+  }
+
+  /** The whole disk of an open {@code vhd} file system. */
+  public static byte[] readDisk(FileSystem fs) throws IOException {
+    try (FileChannel ch = FileChannel.open(fs.getPath("/disk"), StandardOpenOption.READ)) {
       return readAll(ch);
     }
   }
@@ -130,12 +159,7 @@ public final class Chains {
 
   /** The SHA-256 of a host file, in hex. */
   public static String sha256(Path file) throws IOException {
-    MessageDigest digest;
-    try {
-      digest = MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new AssertionError(e);
-    }
+    MessageDigest digest = newSha256();
     byte[] buf = new byte[1 << 16];
     try (InputStream in = Files.newInputStream(file)) {
       for (int n; (n = in.read(buf)) > 0; ) {
@@ -143,6 +167,15 @@ public final class Chains {
       }
     }
     return java.util.HexFormat.of().formatHex(digest.digest());
+  }
+
+  /** A new SHA-256 digest. */
+  public static MessageDigest newSha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new AssertionError(e);
+    }
   }
 
   /** Each file's hash, in order. */

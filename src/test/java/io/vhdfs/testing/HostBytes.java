@@ -6,6 +6,7 @@ import java.nio.channels.SeekableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.UUID;
 
 /**
  * Byte-level edits of an image file on any provider, so a test can damage one field of an image
@@ -40,6 +41,13 @@ public final class HostBytes {
 
   public static long readLong(Path file, long offset) throws IOException {
     return ByteBuffer.wrap(read(file, offset, 8)).getLong();
+  }
+
+  /** The unique id in the footer at the end of {@code image}, read from its bytes. */
+  public static UUID footerUniqueId(Path image) throws IOException {
+    ByteBuffer id = ByteBuffer.wrap(read(image, Files.size(image) - VhdImageBuilder.FOOTER_SIZE
+        + VhdImageBuilder.F_UNIQUE_ID, 16));
+    return new UUID(id.getLong(), id.getLong());
   }
 
   public static void writeInt(Path file, long offset, int value) throws IOException {

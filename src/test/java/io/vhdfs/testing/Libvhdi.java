@@ -6,7 +6,6 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -164,7 +163,7 @@ public final class Libvhdi {
     List<String> lines = new ArrayList<>();
     ByteBuffer chunk = ByteBuffer.allocate(1 << 20);
     for (Window w : windows) {
-      MessageDigest digest = sha256();
+      MessageDigest digest = Chains.newSha256();
       for (long at = w.offset(); at < w.offset() + w.length(); ) {
         int want = (int) Math.min(chunk.capacity(), w.offset() + w.length() - at);
         chunk.clear().limit(want);
@@ -188,14 +187,6 @@ public final class Libvhdi {
       windows.add(new Window(at, Math.min(chunk, size - at)));
     }
     return windows;
-  }
-
-  private static MessageDigest sha256() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new AssertionError(e);
-    }
   }
 
   private static boolean imports(Path python, String module) {
