@@ -52,8 +52,6 @@ public final class ParentChain {
   private final ParentSource source;
   /** BAT entries of the images above the one being opened. */
   private final long tableEntries;
-  /** BAT entries of the image being opened, once {@link #checkTable} has seen them. */
-  private long ownEntries;
 
   private ParentChain(List<Path> images, ChainOptions options, ParentSource source,
       long tableEntries) {
@@ -87,7 +85,6 @@ public final class ParentChain {
           + "the parent chain " + (tableEntries + entries) + " BAT entries in memory, more than "
           + "the " + MAX_TABLE_ENTRIES + " one chain may hold");
     }
-    ownEntries = entries;
   }
 
   /** The options parents are opened with. */
@@ -126,7 +123,7 @@ public final class ParentChain {
     long headerAt = footer.dataOffset();
     Path childReal = images.get(images.size() - 1);
     ParentLookup.Found found = ParentLookup.find(child, childReal, header, headerAt, options);
-    Lease lease = acquire(child.name(), headerAt, found.path());
+    Lease lease = acquire(child.name(), headerAt, found.path(), header.maxTableEntries());
     try {
       checkTimestamp(child.name(), header, found);
       return Backing.parent(lease.disk(), found.path(), lease.release());
@@ -137,20 +134,28 @@ public final class ParentChain {
   }
 
   /**
-   * Opens (or shares) the parent at real path {@code parent} of the image this chain opens, with
-   * the parent's own parents, refusing loops and chains that grow too long.
+   * Opens (or shares) the parent at real path {@code parent} of a new image this chain names,
+   * with the parent's own parents, refusing loops and chains that grow too long.
    *
    * @param child the image as named in messages
-   * @param headerAt where its dynamic header is, for messages (-1 for a new image)
    */
-  public Lease acquire(String child, long headerAt, Path parent) throws IOException {
+  public Lease acquire(String child, Path parent) throws IOException {
+    return acquire(child, -1, parent, 0);
+  }
+
+  /**
+   * @param headerAt where the child's dynamic header is, for messages (-1 for a new image)
+   * @param childEntries the child's BAT entries, which count against the chain's budget
+   */
+  private Lease acquire(String child, long headerAt, Path parent, long childEntries)
+      throws IOException {
     checkJoin(child, headerAt, List.of(parent));
     List<Path> longer = new ArrayList<>(images);
     longer.add(parent);
     Lease lease;
     try {
       lease = source.acquire(parent,
-          new ParentChain(longer, options, source, tableEntries + ownEntries));
+          new ParentChain(longer, options, source, tableEntries + childEntries));
     } catch (VhdFormatException e) {
       if (images.size() > 1 || e.file().equals(child)) {
         throw e;

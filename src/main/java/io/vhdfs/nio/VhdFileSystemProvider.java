@@ -279,7 +279,7 @@ public final class VhdFileSystemProvider extends FileSystemProvider {
     }
     Path child = dir.toRealPath().resolve(image.getFileName());
     ParentChain chain = ParentChain.of(child, config.chainOptions(), OpenDisks::acquireParent);
-    ParentChain.Lease lease = chain.acquire(image.toString(), -1, parent);
+    ParentChain.Lease lease = chain.acquire(image.toString(), parent);
     try (Closeable release = lease.release()) {
       ImageCreator.createChild(image, parent, lease.disk().info(), config.blockSize());
     }
