@@ -45,6 +45,16 @@ final class Backing implements Closeable {
         + "differencing image does not hold cannot be read");
   }
 
+  /** The parent disk, or null for none or a detached child. */
+  VirtualDisk parentDisk() {
+    return parent;
+  }
+
+  /** The parent's real path, or null. */
+  Path parentPath() {
+    return parentPath;
+  }
+
   /** Whether absent sectors come from a parent (or would, for a detached child). */
   boolean isParent() {
     return this != ZEROS;

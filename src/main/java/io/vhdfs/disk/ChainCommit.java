@@ -38,7 +38,8 @@ public final class ChainCommit {
    * @throws FileSystemException if the child or the parent is in use in this JVM in a way that
    *     a commit would disturb, or the parent is not writable
    */
-  public static Result commit(Path child, ChainOptions options) throws IOException {
+  public static Result commit(Path child, ChainOptions options, ProgressListener progress)
+      throws IOException {
     Path childReal = child.toRealPath();
     if (OpenDisks.isOpen(childReal)) {
       throw new FileSystemException(child.toString(), null,
@@ -59,7 +60,7 @@ public final class ChainCommit {
       VirtualDisk target = OpenDisks.acquire(parent, SizeRule.AUTO, options,
           () -> openParent(parent, options));
       try {
-        return copy(host, disk, target, parent, childReal);
+        return copy(host, disk, target, parent, childReal, progress);
       } finally {
         OpenDisks.release(parent, SizeRule.AUTO, target);
       }
@@ -87,7 +88,7 @@ public final class ChainCommit {
   }
 
   private static Result copy(HostFile host, DynamicDisk child, VirtualDisk parent, Path parentPath,
-      Path childPath) throws IOException {
+      Path childPath, ProgressListener progress) throws IOException {
     if (parent.parents().contains(childPath)) {
       throw new FileSystemException(childPath.toString(), null,
           "its parent " + parentPath + " reads through it: the chain loops");
@@ -120,6 +121,7 @@ public final class ChainCommit {
           }
           at += run.length();
         }
+        progress.advanced(Math.min(size, start + blockSize), size);
       }
       parent.force();
       return new Result(parentPath, bytes, read);

@@ -101,6 +101,11 @@ final class DynamicDisk implements VirtualDisk {
     return mapper.map(position, length);
   }
 
+  /** What the sectors this image does not hold read as. */
+  Backing backing() {
+    return backing;
+  }
+
   /** The block size in bytes. */
   int blockSize() {
     return blockSize;

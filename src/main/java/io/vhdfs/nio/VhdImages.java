@@ -2,8 +2,14 @@ package io.vhdfs.nio;
 
 import io.vhdfs.VhdEnv;
 import io.vhdfs.disk.ChainCommit;
+import io.vhdfs.disk.ExtentMap;
+import io.vhdfs.disk.ImageComparer;
+import io.vhdfs.disk.ImageDescription;
+import io.vhdfs.disk.ImageHandle;
+import io.vhdfs.disk.ImageSource;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -16,10 +22,95 @@ import java.util.Map;
  * <tr><td>{@value VhdEnv#PARENT_ROOT}</td><td>open no parent outside this directory</td></tr>
  * <tr><td>{@value VhdEnv#IGNORE_PARENT_ID}</td><td>accept a parent whose unique id differs from
  *   the one the child records</td></tr>
+ * <tr><td>{@value VhdEnv#SIZE_FROM}</td><td>which footer field gives an image's size</td></tr>
  * </table>
+ *
+ * <p>Images are opened read-only unless the operation writes, and shared with every file system
+ * and channel open on them in this JVM.
  */
 public final class VhdImages {
   private VhdImages() {}
+
+  /** Told how far a long operation has got. */
+  @FunctionalInterface
+  public interface Progress {
+    /** Does nothing. */
+    Progress NONE = (done, total) -> { };
+
+    /** {@code done} of {@code total} bytes are done. */
+    void advanced(long done, long total);
+  }
+
+  /**
+   * A stretch of a virtual disk and where its bytes are.
+   *
+   * @param offset virtual offset
+   * @param length bytes
+   * @param data whether the bytes are stored in an image file (else they read as zeros)
+   * @param depth 0 for the image itself, 1 for its parent, and so on
+   * @param file the image file holding the bytes, or null for zeros
+   * @param hostOffset where in {@code file} they start, or -1 for zeros
+   */
+  public record Extent(long offset, long length, boolean data, int depth, Path file,
+      long hostOffset) {}
+
+  /**
+   * Every footer and header field of {@code image}, its virtual and host sizes, allocated blocks
+   * and parent chain, as an ordered map of strings, numbers, lists and maps.
+   */
+  public static Map<String, Object> describe(Path image, Map<String, ?> env) throws IOException {
+    FileSystemConfig config = FileSystemConfig.parse(env);
+    try (ImageHandle h = ImageHandle.open(image, config.sizeRule(), config.chainOptions())) {
+      return ImageDescription.of(image, h.disk());
+    }
+  }
+
+  /**
+   * Creates {@code image} as {@code newFileSystem} with {@value VhdEnv#CREATE} does ({@code size},
+   * {@code type}, {@code parent}, {@code blockSize}, {@code exactSize}).
+   */
+  public static void create(Path image, Map<String, ?> env) throws IOException {
+    Map<String, Object> withCreate = new java.util.HashMap<>(env);
+    withCreate.put(VhdEnv.CREATE, "true");
+    provider().newFileSystem(image, withCreate).close();
+  }
+
+  private static java.nio.file.spi.FileSystemProvider provider() {
+    for (java.nio.file.spi.FileSystemProvider p
+        : java.nio.file.spi.FileSystemProvider.installedProviders()) {
+      if (p instanceof VhdFileSystemProvider) {
+        return p;
+      }
+    }
+    return new VhdFileSystemProvider();
+  }
+
+  /** Where every byte of {@code image}'s disk is, in order: its own data, a parent's, or zeros. */
+  public static List<Extent> extents(Path image, Map<String, ?> env) throws IOException {
+    FileSystemConfig config = FileSystemConfig.parse(env);
+    try (ImageHandle h = ImageHandle.open(image, config.sizeRule(), config.chainOptions())) {
+      return ExtentMap.of(h.disk(), image).stream()
+          .map(e -> new Extent(e.offset(), e.length(), e.data(), e.depth(), e.file(),
+              e.hostOffset()))
+          .toList();
+    }
+  }
+
+  /**
+   * Where the disks of {@code a} and {@code b}, each a VHD (read with its parents) or a raw image
+   * (told apart by the VHD footer, not the name), first differ.
+   *
+   * @return the first differing offset; where all bytes agree but one disk is longer, the shorter
+   *     one's size; -1 if they are identical
+   */
+  public static long compare(Path a, Path b, Map<String, ?> env, Progress progress)
+      throws IOException {
+    FileSystemConfig config = FileSystemConfig.parse(env);
+    try (ImageSource x = ImageSource.open(a, config.chainOptions());
+        ImageSource y = ImageSource.open(b, config.chainOptions())) {
+      return ImageComparer.firstDifference(x, y, progress::advanced);
+    }
+  }
 
   /**
    * What {@link #commit} did.
@@ -50,8 +141,14 @@ public final class VhdImages {
    * @throws java.nio.file.AccessDeniedException if the parent is not writable
    */
   public static Commit commit(Path child, Map<String, ?> env) throws IOException {
+    return commit(child, env, Progress.NONE);
+  }
+
+  /** {@link #commit(Path, Map)}, telling {@code progress} how much of the child is done. */
+  public static Commit commit(Path child, Map<String, ?> env, Progress progress)
+      throws IOException {
     FileSystemConfig config = FileSystemConfig.parse(env);
-    ChainCommit.Result r = ChainCommit.commit(child, config.chainOptions());
+    ChainCommit.Result r = ChainCommit.commit(child, config.chainOptions(), progress::advanced);
     return new Commit(child, r.parent(), r.bytes(), r.blocks());
   }
 }

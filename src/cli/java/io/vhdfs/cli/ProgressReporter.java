@@ -1,0 +1,47 @@
+package io.vhdfs.cli;
+
+import io.vhdfs.nio.VhdImages;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+
+/**
+ * Progress of a long command on standard error, with rate and time left, when standard error is a
+ * terminal; nothing when output is piped or with {@code --quiet}.
+ */
+final class ProgressReporter implements VhdImages.Progress, AutoCloseable {
+  private final String task;
+  private final boolean shown;
+  private ProgressBar bar;
+
+  private ProgressReporter(String task, boolean shown) {
+    this.task = task;
+    this.shown = shown;
+  }
+
+  static ProgressReporter start(String task, CommonOptions options) {
+    return new ProgressReporter(task, !options.quiet && System.console() != null);
+  }
+
+  @Override
+  public void advanced(long done, long total) {
+    if (!shown) {
+      return;
+    }
+    if (bar == null) {
+      bar = new ProgressBarBuilder().setTaskName(task).setInitialMax(total)
+          .setStyle(ProgressBarStyle.ASCII).setUnit(" MiB", 1 << 20).showSpeed()
+          .setConsumer(new ConsoleProgressBarConsumer(System.err)).build();
+    }
+    bar.maxHint(total);
+    bar.stepTo(done);
+  }
+
+  @Override
+  public void close() {
+    if (bar != null) {
+      bar.close();
+    }
+  }
+}

@@ -1,0 +1,78 @@
+package io.vhdfs.disk;
+
+import io.vhdfs.format.DynamicHeader;
+import io.vhdfs.format.Footer;
+import io.vhdfs.format.ParentLocator;
+import io.vhdfs.format.VhdTime;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Every field of an open image's footer and header, with its sizes and parent chain, as an ordered
+ * map of plain values (strings, numbers, lists, maps), for people and for JSON.
+ */
+public final class ImageDescription {
+  private ImageDescription() {}
+
+  /** The description of {@code disk}, whose image file is {@code file}. */
+  public static Map<String, Object> of(Path file, VirtualDisk disk) {
+    DiskInfo info = disk.info();
+    Footer f = info.footer();
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("file", file.toString());
+    m.put("type", f.diskType().label());
+    m.put("virtualSize", info.size());
+    m.put("hostSize", info.hostSize());
+    m.put("currentSize", f.currentSize());
+    m.put("originalSize", f.originalSize());
+    m.put("geometry", f.geometry().cylinders() + "/" + f.geometry().heads() + "/"
+        + f.geometry().sectorsPerTrack());
+    m.put("uniqueId", f.uniqueId().toString());
+    m.put("timestamp", f.time().toString());
+    m.put("creatorApplication", f.creatorApplication());
+    m.put("creatorVersion", f.creatorVersionString());
+    m.put("creatorHostOs", f.creatorHostOsString());
+    m.put("features", hex(f.features()));
+    m.put("formatVersion", hex(f.formatVersion()));
+    m.put("dataOffset", f.dataOffset());
+    m.put("savedState", f.savedState());
+    DynamicHeader h = info.header();
+    if (h != null) {
+      m.put("tableOffset", h.tableOffset());
+      m.put("maxTableEntries", h.maxTableEntries());
+      m.put("blockSize", h.blockSize());
+      m.put("headerVersion", hex(h.headerVersion()));
+      m.put("allocatedBlocks", info.allocatedBlocks());
+    }
+    if (info.parent() != null || (h != null && !h.parentName().isEmpty())) {
+      m.put("parentUniqueId", h.parentUniqueId().toString());
+      m.put("parentTimestamp", VhdTime.toInstant(h.parentTimestamp()).toString());
+      m.put("parentName", h.parentName());
+      List<Map<String, Object>> locators = new ArrayList<>();
+      for (ParentLocator l : h.locators()) {
+        if (l.isPresent()) {
+          Map<String, Object> lm = new LinkedHashMap<>();
+          lm.put("platform", l.platformName());
+          lm.put("dataOffset", l.dataOffset());
+          lm.put("dataLength", l.dataLength());
+          lm.put("dataSpace", l.dataSpace());
+          locators.add(lm);
+        }
+      }
+      m.put("parentLocators", locators);
+    }
+    List<String> chain = new ArrayList<>();
+    for (Path p : disk.parents()) {
+      chain.add(p.toString());
+    }
+    m.put("parentChain", chain);
+    return m;
+  }
+
+  private static String hex(int v) {
+    return String.format("0x%08x", v);
+  }
+}

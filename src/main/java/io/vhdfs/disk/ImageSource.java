@@ -1,0 +1,80 @@
+package io.vhdfs.disk;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+
+/**
+ * The bytes of a disk image that is either a VHD (found by its footer, not its name; read with
+ * its parents) or a raw image.
+ */
+public final class ImageSource implements Closeable {
+  private final ImageHandle vhd;
+  private final HostFile raw;
+  private final long size;
+
+  private ImageSource(ImageHandle vhd, HostFile raw, long size) {
+    this.vhd = vhd;
+    this.raw = raw;
+    this.size = size;
+  }
+
+  /** Opens {@code image} for reading. */
+  public static ImageSource open(Path image, ChainOptions options) throws IOException {
+    HostFile host = HostFile.openForReading(image);
+    boolean isVhd;
+    try {
+      isVhd = DiskOpener.looksLikeVhd(host);
+    } catch (IOException | RuntimeException e) {
+      host.close();
+      throw e;
+    }
+    if (!isVhd) {
+      return new ImageSource(null, host, host.size());
+    }
+    host.close();
+    ImageHandle h = ImageHandle.open(image, SizeRule.AUTO, options);
+    return new ImageSource(h, null, h.disk().size());
+  }
+
+  /** Whether the image is a VHD. */
+  public boolean isVhd() {
+    return vhd != null;
+  }
+
+  /** The open VHD, or null for a raw image. */
+  public ImageHandle vhd() {
+    return vhd;
+  }
+
+  /** The disk's size in bytes. */
+  public long size() {
+    return size;
+  }
+
+  /** Fills {@code dst} from {@code position}, which with the buffer's room lies inside the disk. */
+  public void readFully(ByteBuffer dst, long position) throws IOException {
+    if (raw != null) {
+      raw.readFully(dst, position);
+      return;
+    }
+    long at = position;
+    while (dst.hasRemaining()) {
+      int n = vhd.disk().read(dst, at);
+      if (n < 0) {
+        throw new IOException(vhd.image() + ": read past the end of the disk at " + at);
+      }
+      at += n;
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    if (raw != null) {
+      raw.close();
+    } else {
+      vhd.close();
+    }
+  }
+}

@@ -1,0 +1,31 @@
+package io.vhdfs.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vhdfs.testing.Cli;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The tool runs in-process: its demo works, and errors are one line with exit code 2. */
+class CliSmokeTest {
+  @TempDir Path dir;
+
+  @Test
+  void demoCreatesWritesAndShowsInfoAndMap() {
+    Cli.Result r = Cli.run("demo", dir.toString());
+    assertEquals(0, r.exitCode(), r.err());
+    assertTrue(r.out().contains("allocatedBlocks    : 2"), r.out());
+    assertTrue(r.out().matches("(?s).*0x0000000002800000 0x0000000000000200 data .*"), r.out());
+  }
+
+  @Test
+  void missingImageIsOneLineOnStandardErrorWithExitCode2() {
+    Cli.Result r = Cli.run("info", dir.resolve("nope.vhd").toString());
+    assertEquals(2, r.exitCode());
+    assertEquals("", r.out());
+    assertEquals(1, r.err().lines().count(), r.err());
+    assertTrue(r.err().contains("nope.vhd"), r.err());
+  }
+}
