@@ -12,7 +12,10 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-/** {@code vhd info IMAGE}: every footer and header field, sizes, allocation, parent chain. */
+/**
+ * {@code vhd info IMAGE}: every footer and header field, sizes, allocation, parent chain. Exit 1
+ * when the image is a child whose parents cannot be opened (the reason is shown).
+ */
 @Command(name = "info", mixinStandardHelpOptions = true,
     description = "Show every footer and header field, the virtual and host sizes, allocated "
         + "blocks and the parent chain.")
@@ -32,7 +35,8 @@ final class InfoCommand implements Callable<Integer> {
     } else {
       printFields(out, info, "");
     }
-    return VhdCli.OK;
+    // Shown, but a finding: the image cannot be read until its chain is whole.
+    return info.containsKey("parentChainError") ? VhdCli.FINDINGS : VhdCli.OK;
   }
 
   /** {@code key: value} lines, nested maps and lists indented. */

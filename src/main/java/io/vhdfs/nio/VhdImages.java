@@ -2,6 +2,10 @@ package io.vhdfs.nio;
 
 import io.vhdfs.VhdEnv;
 import io.vhdfs.disk.ChainCommit;
+import io.vhdfs.disk.DiskOpener;
+import io.vhdfs.disk.HostFile;
+import io.vhdfs.disk.VirtualDisk;
+import io.vhdfs.format.DiskType;
 import io.vhdfs.disk.ExtentMap;
 import io.vhdfs.disk.ImageComparer;
 import io.vhdfs.disk.ImageDescription;
@@ -56,12 +60,39 @@ public final class VhdImages {
 
   /**
    * Every footer and header field of {@code image}, its virtual and host sizes, allocated blocks
-   * and parent chain, as an ordered map of strings, numbers, lists and maps.
+   * and parent chain, as an ordered map of strings, numbers, lists and maps. A differencing image
+   * whose parents cannot be opened is described on its own, with {@code parentChainError} saying
+   * why.
    */
   public static Map<String, Object> describe(Path image, Map<String, ?> env) throws IOException {
     FileSystemConfig config = FileSystemConfig.parse(env);
     try (ImageHandle h = ImageHandle.open(image, config.sizeRule(), config.chainOptions())) {
       return ImageDescription.of(image, h.disk());
+    } catch (IOException chainFailed) {
+      // A child whose parents cannot be opened still has fields worth showing, and the reason.
+      try (VirtualDisk alone = openAlone(image, config)) {
+        if (alone.info().footer().diskType() != DiskType.DIFFERENCING) {
+          throw chainFailed; // not a chain's fault: the image itself does not open
+        }
+        Map<String, Object> m = ImageDescription.of(image, alone);
+        m.put("parentChainError", chainFailed.getMessage());
+        return m;
+      } catch (IOException | RuntimeException alsoFailed) {
+        if (alsoFailed != chainFailed) {
+          chainFailed.addSuppressed(alsoFailed);
+        }
+        throw chainFailed;
+      }
+    }
+  }
+
+  private static VirtualDisk openAlone(Path image, FileSystemConfig config) throws IOException {
+    HostFile host = HostFile.openForReading(image);
+    try {
+      return DiskOpener.open(host, config.sizeRule());
+    } catch (IOException | RuntimeException e) {
+      host.close();
+      throw e;
     }
   }
 
