@@ -21,6 +21,21 @@ class CliSmokeTest {
   }
 
   @Test
+  void infoOfAChildWhoseParentIsGoneShowsItsFieldsAndWhyWithExitCode1() throws Exception {
+    Path parent = dir.resolve("p.vhd");
+    Path child = dir.resolve("c.vhd");
+    assertEquals(0, Cli.run("create", parent.toString(), "8M").exitCode());
+    assertEquals(0, Cli.run("create", child.toString(), "--parent", "p.vhd").exitCode());
+    java.nio.file.Files.delete(parent);
+    Cli.Result r = Cli.run("info", child.toString());
+    assertEquals(1, r.exitCode(), r.err());
+    assertTrue(r.out().contains("type               : differencing"), r.out());
+    assertTrue(r.out().contains("parentChainError   : " + child + ": parent image 'p.vhd' not "
+        + "found; places tried: W2ru locator 1 '.\\p.vhd' -> " + parent + ": no such file"),
+        r.out());
+  }
+
+  @Test
   void missingImageIsOneLineOnStandardErrorWithExitCode2() {
     Cli.Result r = Cli.run("info", dir.resolve("nope.vhd").toString());
     assertEquals(2, r.exitCode());
