@@ -46,6 +46,14 @@ final class CreateCommand implements Callable<Integer> {
     Map<String, Object> env = options.env();
     String t = parent != null && type.equals("dynamic") ? "differencing" : type;
     env.put("type", t);
+    // Said in the tool's terms: the library would name its env keys instead.
+    if (t.equals("differencing") && parent == null) {
+      throw new IllegalArgumentException("--parent is required for a differencing image");
+    }
+    if (t.equals("fixed") && blockSize != null) {
+      throw new IllegalArgumentException("--block-size is for dynamic and differencing images; "
+          + "a fixed image has no blocks");
+    }
     if (size != null) {
       env.put("size", size);
     } else if (!t.equals("differencing")) {

@@ -50,8 +50,9 @@ public final class VhdCli {
       return ERROR;
     });
     cl.setParameterExceptionHandler((e, args1) -> {
-      err.println("vhd: " + e.getMessage());
-      err.println("Try 'vhd " + e.getCommandLine().getCommandName() + " --help'.");
+      // One line, like every other error; the usage is a --help away.
+      err.println("vhd: " + e.getMessage() + " (see '"
+          + e.getCommandLine().getCommandSpec().qualifiedName() + " --help')");
       if (debug) {
         e.printStackTrace(err);
       }

@@ -1,0 +1,101 @@
+package io.vhdfs;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.jar.JarEntry;
+import java.util.jar.JarFile;
+import java.util.stream.Stream;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The library jar {@code mvn package} builds holds the library alone: not the {@code vhd} tool,
+ * not picocli or progressbar, and the POM it carries (the one {@code mvn install} publishes)
+ * gives users no runtime dependency. The tool lives in target/vhd.jar.
+ */
+final class LibraryJarIT {
+  private static final Path TARGET = Path.of(System.getProperty("basedir",
+      System.getProperty("user.dir")), "target");
+  private static final Pattern DEPENDENCY = Pattern.compile("(?s)<dependency>(.*?)</dependency>");
+
+  @Test
+  void libraryJarHoldsNeitherTheToolNorItsLibraries() throws IOException {
+    try (JarFile jar = new JarFile(libraryJar().toFile())) {
+      List<String> names = jar.stream().map(JarEntry::getName).toList();
+      assertTrue(names.contains("io/vhdfs/nio/VhdImages.class"), names::toString);
+      assertTrue(names.contains("module-info.class"), names::toString);
+      List<String> foreign = names.stream().filter(n -> n.startsWith("io/vhdfs/cli/")
+          || n.startsWith("picocli/") || n.startsWith("me/tongfei/") || n.startsWith("org/jline/"))
+          .toList();
+      assertEquals(List.of(), foreign, "the library jar holds the tool's classes");
+    }
+  }
+
+  @Test
+  void toolJarHoldsTheToolTheLibraryAndPicocliAndRunsVhdCli() throws IOException {
+    try (JarFile jar = new JarFile(TARGET.resolve("vhd.jar").toFile())) {
+      assertEquals("io.vhdfs.cli.VhdCli",
+          jar.getManifest().getMainAttributes().getValue("Main-Class"));
+      for (String name : List.of("io/vhdfs/cli/VhdCli.class", "io/vhdfs/nio/VhdImages.class",
+          "picocli/CommandLine.class", "me/tongfei/progressbar/ProgressBar.class",
+          "META-INF/services/java.nio.file.spi.FileSystemProvider")) {
+        assertTrue(jar.getEntry(name) != null, "vhd.jar holds " + name);
+      }
+      // On the class path a stray module descriptor would only mislead.
+      assertEquals(null, jar.getEntry("module-info.class"));
+    }
+  }
+
+  @Test
+  void publishedPomHasNoRuntimeDependencyThatIsNotOptional() throws IOException {
+    String pom;
+    try (JarFile jar = new JarFile(libraryJar().toFile());
+        InputStream in = jar.getInputStream(
+            jar.getEntry("META-INF/maven/io.vhdfs/vhdfs/pom.xml"))) {
+      pom = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+    // The project's own <dependencies>: without comments, the imported BOM and the plugins'.
+    // (Read as text: the tests are compiled into module io.vhdfs, which does not read java.xml.)
+    String own = pom.replaceAll("(?s)<!--.*?-->", "")
+        .replaceAll("(?s)<dependencyManagement>.*?</dependencyManagement>", "")
+        .replaceAll("(?s)<build>.*</build>", "")
+        .replaceAll("(?s)<profiles>.*</profiles>", "");
+    Map<String, String> dependencies = new TreeMap<>();
+    Matcher dep = DEPENDENCY.matcher(own);
+    while (dep.find()) {
+      String scope = element(dep.group(1), "scope", "compile");
+      boolean optional = element(dep.group(1), "optional", "false").equals("true");
+      dependencies.put(element(dep.group(1), "artifactId", "?"),
+          scope + (optional ? " optional" : ""));
+    }
+    assertEquals("compile optional", dependencies.get("picocli"), dependencies::toString);
+    assertEquals("compile optional", dependencies.get("progressbar"), dependencies::toString);
+    dependencies.forEach((artifact, how) -> assertTrue(how.equals("test")
+        || how.endsWith(" optional"), artifact + " is a " + how + " dependency of the library"));
+  }
+
+  /** target/vhdfs-VERSION.jar, the library (not its sources, javadoc or tests). */
+  private static Path libraryJar() throws IOException {
+    try (Stream<Path> files = Files.list(TARGET)) {
+      List<Path> jars = files.filter(f -> f.getFileName().toString()
+          .matches("vhdfs-[0-9][^-]*(-SNAPSHOT)?\\.jar")).toList();
+      assertEquals(1, jars.size(), "one library jar in target: " + jars);
+      return jars.get(0);
+    }
+  }
+
+  private static String element(String xml, String name, String otherwise) {
+    Matcher m = Pattern.compile("<" + name + ">\\s*([^<]*?)\\s*</" + name + ">").matcher(xml);
+    return m.find() ? m.group(1) : otherwise;
+  }
+}

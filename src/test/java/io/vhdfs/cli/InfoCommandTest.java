@@ -1,0 +1,186 @@
+package io.vhdfs.cli;
+
+import static io.vhdfs.cli.CliFixtures.ok;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vhdfs.testing.JsonReader;
+import io.vhdfs.testing.QemuTools;
+import io.vhdfs.testing.QemuTools.Write;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code vhd info}: every footer and header field, in text and JSON, with the values the file
+ * holds and qemu-img reports, and the parent chain.
+ */
+final class InfoCommandTest {
+  private static final List<String> FOOTER_FIELDS = List.of("file", "type", "virtualSize",
+      "hostSize", "currentSize", "originalSize", "geometry", "uniqueId", "timestamp",
+      "creatorApplication", "creatorVersion", "creatorHostOs", "features", "formatVersion",
+      "dataOffset", "savedState");
+  private static final List<String> DYNAMIC_HEADER_FIELDS = List.of("tableOffset",
+      "maxTableEntries", "blockSize", "headerVersion", "allocatedBlocks");
+  private static final List<String> PARENT_FIELDS = List.of("parentUniqueId",
+      "parentTimestamp", "parentName", "parentLocators");
+
+  @TempDir Path dir;
+
+  @Test
+  void jsonOfQemuDynamicImageHoldsEveryFieldWithTheFilesAndQemusValues() throws IOException {
+    QemuTools qemu = QemuTools.require();
+    Path image = dir.resolve("q.vhd");
+    qemu.create(image, 100L << 20, "");
+    qemu.write(image, List.of(new Write(0xaa, 1 << 20, 65536), new Write(0xbb, 5 << 20, 4096)));
+    Map<String, Object> qemuInfo = JsonReader.object(qemu.infoJson(image));
+
+    Map<String, Object> info = JsonReader.object(ok("info", "--json", image.toString()));
+
+    assertEquals(concat(FOOTER_FIELDS, DYNAMIC_HEADER_FIELDS, List.of("parentChain")),
+        new ArrayList<>(info.keySet()));
+    assertEquals("vpc", qemuInfo.get("format"));
+    assertEquals("dynamic", info.get("type"));
+    assertEquals(qemuInfo.get("virtual-size"), info.get("virtualSize"));
+    assertEquals(qemuInfo.get("cluster-size"), info.get("blockSize"));
+    assertEquals(Files.size(image), info.get("hostSize"));
+    assertEquals(2L, info.get("allocatedBlocks"));
+    assertEquals(List.of(), info.get("parentChain"));
+    assertFieldsAreTheFooters(image, info);
+    ByteBuffer header = read(image, (Long) info.get("dataOffset"), 1024);
+    assertEquals(header.getLong(16), info.get("tableOffset"));
+    assertEquals((long) header.getInt(28), info.get("maxTableEntries"));
+    assertEquals((long) header.getInt(32), info.get("blockSize"));
+    assertEquals(hex(header.getInt(24)), info.get("headerVersion"));
+  }
+
+  @Test
+  void jsonOfQemuFixedImageHasFooterFieldsAndNoHeader() throws IOException {
+    QemuTools qemu = QemuTools.require();
+    Path image = dir.resolve("f.vhd");
+    qemu.create(image, 3L << 20, "subformat=fixed");
+
+    Map<String, Object> info = JsonReader.object(ok("info", "--json", image.toString()));
+
+    assertEquals(concat(FOOTER_FIELDS, List.of("parentChain")), new ArrayList<>(info.keySet()));
+    assertEquals("fixed", info.get("type"));
+    assertEquals(qemu.virtualSize(image), info.get("virtualSize"));
+    assertEquals(-1L, info.get("dataOffset"), "a fixed image's data offset is all ones");
+    assertFieldsAreTheFooters(image, info);
+  }
+
+  @Test
+  void textShowsEveryJsonFieldAsKeyColonValue() throws IOException {
+    Path top = CliFixtures.chain(dir).get(2);
+    Map<String, Object> info = JsonReader.object(ok("info", "--json", top.toString()));
+
+    String text = ok("info", top.toString());
+
+    List<String> lines = text.lines().toList();
+    for (Map.Entry<String, Object> e : info.entrySet()) {
+      if (e.getValue() instanceof List) {
+        assertTrue(lines.stream().anyMatch(l -> l.matches(e.getKey() + " +: *")),
+            e.getKey() + " heads its list in:\n" + text);
+      } else {
+        String line = e.getKey() + " +: " + java.util.regex.Pattern.quote(e.getValue() + "");
+        assertTrue(lines.stream().anyMatch(l -> l.matches(line)),
+            e.getKey() + " : " + e.getValue() + " in:\n" + text);
+      }
+    }
+    for (Object parent : (List<?>) info.get("parentChain")) {
+      assertTrue(lines.contains("  - " + parent), parent + " listed in:\n" + text);
+    }
+    assertTrue(lines.stream().anyMatch(l -> l.matches(" +platform +: W2ku")), text);
+  }
+
+  @Test
+  void depthTwoChainNamesBothParentsInOrderWithTheParentsId() throws IOException {
+    List<Path> chain = CliFixtures.chain(dir);
+    Path base = chain.get(0);
+    Path mid = chain.get(1);
+    Path top = chain.get(2);
+
+    Map<String, Object> info = JsonReader.object(ok("info", "--json", top.toString()));
+
+    assertEquals(concat(FOOTER_FIELDS, DYNAMIC_HEADER_FIELDS, PARENT_FIELDS,
+        List.of("parentChain")), new ArrayList<>(info.keySet()));
+    assertEquals("differencing", info.get("type"));
+    assertEquals(List.of(mid.toRealPath().toString(), base.toRealPath().toString()),
+        info.get("parentChain"));
+    assertEquals("mid.vhd", info.get("parentName"));
+    Map<String, Object> midInfo = JsonReader.object(ok("info", "--json", mid.toString()));
+    assertEquals(midInfo.get("uniqueId"), info.get("parentUniqueId"));
+    assertEquals(List.of(base.toRealPath().toString()), midInfo.get("parentChain"));
+    @SuppressWarnings("unchecked")
+    List<Map<String, Object>> locators = (List<Map<String, Object>>) info.get("parentLocators");
+    assertTrue(locators.stream().map(l -> l.get("platform")).collect(Collectors.toSet())
+        .containsAll(List.of("W2ku", "W2ru")), locators::toString);
+    for (Map<String, Object> l : locators) {
+      assertEquals(List.of("platform", "dataOffset", "dataLength", "dataSpace"),
+          new ArrayList<>(l.keySet()));
+    }
+  }
+
+  @Test
+  void plainFileIsOneLineErrorNamingIt() throws IOException {
+    Path notVhd = Files.writeString(dir.resolve("notes.txt"), "not a disk image\n");
+
+    var r = io.vhdfs.testing.Cli.run("info", notVhd.toString());
+
+    assertEquals(2, r.exitCode());
+    assertEquals("", r.out());
+    assertEquals(1, r.err().lines().count(), r.err());
+    assertTrue(r.err().startsWith("vhd info: ") && r.err().contains("notes.txt"), r.err());
+    assertFalse(r.err().contains("\tat "), r.err());
+  }
+
+  /** The footer fields {@code info} shows are the bytes of the file's last 512. */
+  private static void assertFieldsAreTheFooters(Path image, Map<String, Object> info)
+      throws IOException {
+    ByteBuffer f = read(image, Files.size(image) - 512, 512);
+    assertEquals(f.getLong(16), info.get("dataOffset"));
+    assertEquals(f.getLong(40), info.get("originalSize"));
+    assertEquals(f.getLong(48), info.get("currentSize"));
+    assertEquals((f.getShort(56) & 0xffff) + "/" + (f.get(58) & 0xff) + "/" + (f.get(59) & 0xff),
+        info.get("geometry"));
+    assertEquals(new UUID(f.getLong(68), f.getLong(76)).toString(), info.get("uniqueId"));
+    assertEquals(new String(f.array(), 28, 4, java.nio.charset.StandardCharsets.US_ASCII).trim(),
+        info.get("creatorApplication"));
+    assertEquals(hex(f.getInt(8)), info.get("features"));
+    assertEquals(hex(f.getInt(12)), info.get("formatVersion"));
+    assertEquals((long) f.get(84), info.get("savedState"));
+  }
+
+  private static ByteBuffer read(Path file, long position, int length) throws IOException {
+    ByteBuffer b = ByteBuffer.allocate(length);
+    try (FileChannel ch = FileChannel.open(file)) {
+      while (b.hasRemaining() && ch.read(b, position + b.position()) > 0) {
+        continue;
+      }
+    }
+    return b.flip();
+  }
+
+  private static String hex(int v) {
+    return String.format("0x%08x", v);
+  }
+
+  @SafeVarargs
+  private static List<String> concat(List<String>... parts) {
+    List<String> all = new ArrayList<>();
+    for (List<String> p : parts) {
+      all.addAll(p);
+    }
+    return all;
+  }
+}
