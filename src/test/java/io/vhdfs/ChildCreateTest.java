@@ -59,7 +59,8 @@ final class ChildCreateTest {
   private static final long MIB = 1L << 20;
   /** The parent file time the tests pin, so the header's parent time stamp is known. */
   private static final Instant PARENT_TIME = Instant.parse("2024-02-29T12:34:56Z");
-  private static final int BAT_OFFSET = 1536;
+  /** Where a new child's locator data starts: right after the header. */
+  private static final int LOCATORS_OFFSET = 1536;
 
   @TempDir Path dir;
 
@@ -298,6 +299,34 @@ final class ChildCreateTest {
         VhdImageBuilder.DEFAULT_BLOCK_SIZE, "qemu-base.vhd", windowsPath(parent.toRealPath()),
         ".\\qemu-base.vhd");
     assertEquals(expected.length, qemu.virtualSize(image), "qemu-img's size of the child");
+  }
+
+  /**
+   * QEMU knows no parent locators and puts its first new block right after the BAT; a child's
+   * locator data must not be there, or a write through qemu-io would cut the child off.
+   */
+  @Test
+  void qemuWritingIntoANewChildLeavesItsLocatorsIntact() throws IOException {
+    QemuTools qemu = QemuTools.require();
+    VhdImageBuilder base = base(12);
+    writeParent(base, dir.resolve("base.vhd"));
+    Path image = dir.resolve("child.vhd");
+    Route.URI.create(image, childEnv("base.vhd")).close();
+    Child before = Child.read(image);
+    qemu.write(image, List.of(new QemuTools.Write(0x3c, MIB, 8192)));
+    Child after = Child.read(image);
+    for (int k = 0; k < 2; k++) {
+      assertArrayEquals(before.locatorData(k), after.locatorData(k), "locator " + k);
+    }
+    byte[] expected = base.expectedDisk();
+    java.util.Arrays.fill(expected, (int) MIB, (int) MIB + 8192, (byte) 0x3c);
+    // QEMU sets every bit of the block it allocates (it ignores bitmaps), so the rest of that
+    // block reads as the zeros QEMU wrote, not the parent: that is QEMU's view of a child.
+    java.util.Arrays.fill(expected, 0, (int) (2 * MIB), (byte) 0);
+    java.util.Arrays.fill(expected, (int) MIB, (int) MIB + 8192, (byte) 0x3c);
+    try (FileSystem fs = FileSystems.newFileSystem(image, Map.of())) {
+      assertArrayEquals(expected, readDisk(fs), "the child still finds its parent");
+    }
   }
 
   @Test
@@ -575,7 +604,6 @@ final class ChildCreateTest {
       assertEquals("cxsparse", header.cookie(), where + "header cookie");
       assertTrue(header.checksumValid(), where + "header checksum");
       assertEquals(-1L, header.dataOffset(), where + "header data offset");
-      assertEquals(BAT_OFFSET, header.tableOffset(), where + "table offset");
       assertEquals(0x00010000, header.headerVersion(), where + "header version");
       assertEquals(blockSize, header.blockSize(), where + "block size");
       long entries = (size + blockSize - 1) / blockSize;
@@ -589,9 +617,9 @@ final class ChildCreateTest {
           parentName.getBytes(StandardCharsets.UTF_16BE), 512);
       assertArrayEquals(wantName, name, where + "parent name, UTF-16BE, zero padded");
 
-      // Locators: W2ku then W2ru, the rest unused.
-      long batEnd = BAT_OFFSET + (entries * 4 + 511) / 512 * 512;
-      long next = batEnd;
+      // Locators: W2ku then W2ru, the rest unused, their data between the header and the BAT
+      // (QEMU puts its first new block right after the BAT).
+      long next = LOCATORS_OFFSET;
       String[] texts = {w2ku, w2ru};
       int[] codes = {VhdImageBuilder.PLATFORM_W2KU, VhdImageBuilder.PLATFORM_W2RU};
       for (int k = 0; k < 2; k++) {
@@ -606,7 +634,7 @@ final class ChildCreateTest {
         assertTrue(space >= length, loc + "data space " + space + " counts bytes, so it must "
             + "hold the " + length + " bytes of data");
         assertEquals((length + 511) / 512 * 512, space, loc + "data space: the data rounded up");
-        assertEquals(next, offset, loc + "data offset: right after the BAT and earlier data");
+        assertEquals(next, offset, loc + "data offset: right after the header and earlier data");
         assertTrue(offset + space <= fileSize - 512, loc + "data runs into the footer");
         assertArrayEquals(want, locatorData(k), loc + "data, UTF-16LE");
         assertTrue(isAllZero(HostBytes.read(image, offset + length, space - length)),
@@ -620,13 +648,16 @@ final class ChildCreateTest {
       byte[] reserved = new byte[1024 - 768];
       System.arraycopy(header.bytes(), 768, reserved, 0, reserved.length);
       assertTrue(isAllZero(reserved), where + "header reserved bytes");
-      // A new child holds no block; the footer follows the locator data.
-      assertEquals(next + 512, fileSize, where + "file size");
+      assertEquals(next, header.tableOffset(), where + "table offset: after the locator data");
+      long batAt = header.tableOffset();
+      long batEnd = batAt + (entries * 4 + 511) / 512 * 512;
+      // A new child holds no block; the footer follows the BAT.
+      assertEquals(batEnd + 512, fileSize, where + "file size");
       for (int e : ImageLayout.bat(image, header)) {
         assertEquals(-1, e, where + "a new child has an allocated block");
       }
-      byte[] padding = HostBytes.read(image, BAT_OFFSET + entries * 4,
-          (int) (batEnd - BAT_OFFSET - entries * 4));
+      byte[] padding = HostBytes.read(image, batAt + entries * 4,
+          (int) (batEnd - batAt - entries * 4));
       for (byte b : padding) {
         assertEquals((byte) 0xFF, b, where + "BAT padding");
       }

@@ -1,6 +1,9 @@
 package io.vhdfs.cli;
 
 import io.vhdfs.nio.VhdImages;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
@@ -21,7 +24,20 @@ final class ProgressReporter implements VhdImages.Progress, AutoCloseable {
   }
 
   static ProgressReporter start(String task, CommonOptions options) {
-    return new ProgressReporter(task, !options.quiet && System.console() != null);
+    return new ProgressReporter(task, !options.quiet && standardErrorIsATerminal());
+  }
+
+  /**
+   * Where Linux says what file descriptor 2 is, a terminal device; elsewhere the JDK's answer,
+   * which looks at standard input and output instead.
+   */
+  private static boolean standardErrorIsATerminal() {
+    try {
+      String target = Files.readSymbolicLink(Path.of("/proc/self/fd/2")).toString();
+      return target.startsWith("/dev/pts/") || target.startsWith("/dev/tty");
+    } catch (IOException | UnsupportedOperationException | SecurityException e) {
+      return System.console() != null;
+    }
   }
 
   @Override

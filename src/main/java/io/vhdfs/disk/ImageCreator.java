@@ -122,7 +122,8 @@ public final class ImageCreator {
    * its file's modification time, its file name in the header, and, as Hyper-V writes them, a
    * {@code W2ku} locator with the absolute path and a {@code W2ru} one with the path relative to
    * the child ({@code .\base.vhd}), both UTF-16LE, their data space in bytes; and a
-   * {@code MacX} file URL where a backslash in the path would be misread in those.
+   * {@code MacX} file URL where a backslash in the path would be misread in those. The locator
+   * data sits between the header and the BAT, where no writer that ignores locators puts blocks.
    *
    * @throws java.nio.file.FileAlreadyExistsException if {@code image} exists
    */
@@ -158,7 +159,9 @@ public final class ImageCreator {
       codes.add(ParentLocator.MACX);
     }
     long entries = tableEntries(size, blockSize);
-    long at = BAT_OFFSET + Bat.empty((int) entries).encode().length;
+    // Locator data goes between the header and the BAT: QEMU, which knows no locators, puts its
+    // first new block right after the BAT and would overwrite data placed there.
+    long at = BAT_OFFSET;
     List<ParentLocator> locators = new ArrayList<>();
     for (int i = 0; i < paths.size(); i++) {
       long space = (paths.get(i).length + 511) / 512 * 512;
@@ -169,7 +172,7 @@ public final class ImageCreator {
       locators.add(ParentLocator.EMPTY);
     }
     long parentTime = VhdTime.of(Files.getLastModifiedTime(parent).toInstant());
-    DynamicHeader header = new DynamicHeader(Footer.NO_DATA_OFFSET, BAT_OFFSET, 0x0001_0000,
+    DynamicHeader header = new DynamicHeader(Footer.NO_DATA_OFFSET, at, 0x0001_0000,
         entries, blockSize, p.uniqueId(), parentTime, name, locators);
     byte[] layout = dynamicLayout(footer, header, paths);
     writeNew(image, ch -> writeAt(ch, layout, 0));
@@ -212,19 +215,15 @@ public final class ImageCreator {
     return dynamicLayout(footer, header, List.of());
   }
 
-  /** Footer copy, header, BAT, locator data in their reserved space, footer. */
+  /** Footer copy, header, locator data in their reserved space, BAT, footer. */
   private static byte[] dynamicLayout(Footer footer, DynamicHeader header, List<byte[]> paths) {
     byte[] bat = Bat.empty((int) header.maxTableEntries()).encode();
-    long end = BAT_OFFSET + bat.length;
-    for (int i = 0; i < paths.size(); i++) {
-      ParentLocator l = header.locators().get(i);
-      end = Math.max(end, l.dataOffset() + l.reservedBytes());
-    }
+    long end = header.tableOffset() + bat.length;
     byte[] f = footer.encode();
     byte[] all = new byte[(int) (end + Footer.SIZE)];
     System.arraycopy(f, 0, all, 0, Footer.SIZE);
     System.arraycopy(header.encode(), 0, all, Footer.SIZE, DynamicHeader.SIZE);
-    System.arraycopy(bat, 0, all, (int) BAT_OFFSET, bat.length);
+    System.arraycopy(bat, 0, all, (int) header.tableOffset(), bat.length);
     for (int i = 0; i < paths.size(); i++) {
       byte[] p = paths.get(i);
       System.arraycopy(p, 0, all, (int) header.locators().get(i).dataOffset(), p.length);

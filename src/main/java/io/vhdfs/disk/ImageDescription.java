@@ -4,6 +4,7 @@ import io.vhdfs.format.DynamicHeader;
 import io.vhdfs.format.Footer;
 import io.vhdfs.format.ParentLocator;
 import io.vhdfs.format.VhdTime;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -23,6 +24,7 @@ public final class ImageDescription {
     Footer f = info.footer();
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("file", file.toString());
+    m.put("cookie", "conectix");
     m.put("type", f.diskType().label());
     m.put("virtualSize", info.size());
     m.put("hostSize", info.hostSize());
@@ -39,12 +41,17 @@ public final class ImageDescription {
     m.put("formatVersion", hex(f.formatVersion()));
     m.put("dataOffset", f.dataOffset());
     m.put("savedState", f.savedState());
+    // Verified when the image was opened, so the stored value is the one encoding computes.
+    m.put("checksum", hex(ByteBuffer.wrap(f.encode()).getInt(64)));
     DynamicHeader h = info.header();
     if (h != null) {
+      m.put("headerCookie", "cxsparse");
+      m.put("headerDataOffset", h.dataOffset());
       m.put("tableOffset", h.tableOffset());
       m.put("maxTableEntries", h.maxTableEntries());
       m.put("blockSize", h.blockSize());
       m.put("headerVersion", hex(h.headerVersion()));
+      m.put("headerChecksum", hex(ByteBuffer.wrap(h.encode()).getInt(36)));
       m.put("allocatedBlocks", info.allocatedBlocks());
     }
     if (info.parent() != null || (h != null && !h.parentName().isEmpty())) {

@@ -26,12 +26,13 @@ import org.junit.jupiter.api.io.TempDir;
  * holds and qemu-img reports, and the parent chain.
  */
 final class InfoCommandTest {
-  private static final List<String> FOOTER_FIELDS = List.of("file", "type", "virtualSize",
-      "hostSize", "currentSize", "originalSize", "geometry", "uniqueId", "timestamp",
-      "creatorApplication", "creatorVersion", "creatorHostOs", "features", "formatVersion",
-      "dataOffset", "savedState");
-  private static final List<String> DYNAMIC_HEADER_FIELDS = List.of("tableOffset",
-      "maxTableEntries", "blockSize", "headerVersion", "allocatedBlocks");
+  private static final List<String> FOOTER_FIELDS = List.of("file", "cookie", "type",
+      "virtualSize", "hostSize", "currentSize", "originalSize", "geometry", "uniqueId",
+      "timestamp", "creatorApplication", "creatorVersion", "creatorHostOs", "features",
+      "formatVersion", "dataOffset", "savedState", "checksum");
+  private static final List<String> DYNAMIC_HEADER_FIELDS = List.of("headerCookie",
+      "headerDataOffset", "tableOffset", "maxTableEntries", "blockSize", "headerVersion",
+      "headerChecksum", "allocatedBlocks");
   private static final List<String> PARENT_FIELDS = List.of("parentUniqueId",
       "parentTimestamp", "parentName", "parentLocators");
 
@@ -62,6 +63,9 @@ final class InfoCommandTest {
     assertEquals((long) header.getInt(28), info.get("maxTableEntries"));
     assertEquals((long) header.getInt(32), info.get("blockSize"));
     assertEquals(hex(header.getInt(24)), info.get("headerVersion"));
+    assertEquals("cxsparse", info.get("headerCookie"));
+    assertEquals(header.getLong(8), info.get("headerDataOffset"));
+    assertEquals(hex(header.getInt(36)), info.get("headerChecksum"));
   }
 
   @Test
@@ -159,6 +163,8 @@ final class InfoCommandTest {
     assertEquals(hex(f.getInt(8)), info.get("features"));
     assertEquals(hex(f.getInt(12)), info.get("formatVersion"));
     assertEquals((long) f.get(84), info.get("savedState"));
+    assertEquals("conectix", info.get("cookie"));
+    assertEquals(hex(f.getInt(64)), info.get("checksum"));
   }
 
   private static ByteBuffer read(Path file, long position, int length) throws IOException {
