@@ -7,6 +7,7 @@ import io.vhdfs.format.Footer;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -134,14 +135,14 @@ final class FooterProbe {
 
   /** Whether it holds the same 512 bytes as {@code other}. */
   boolean sameBytes(FooterProbe other) {
-    return java.util.Arrays.equals(raw, other.raw);
+    return Arrays.equals(raw, other.raw);
   }
 
   /** The fields in which this footer's bytes differ from {@code other}'s, checksum aside. */
   String differingFields(FooterProbe other) {
     List<String> names = new ArrayList<>();
     for (int i = 0; i < FIELD_NAME.length; i++) {
-      if (FIELD_AT[i] != CHECKSUM_AT && !java.util.Arrays.equals(raw, FIELD_AT[i],
+      if (FIELD_AT[i] != CHECKSUM_AT && !Arrays.equals(raw, FIELD_AT[i],
           FIELD_AT[i + 1], other.raw, FIELD_AT[i], FIELD_AT[i + 1])) {
         names.add(FIELD_NAME[i]);
       }

@@ -1,6 +1,7 @@
 package io.vhdfs.disk;
 
 import io.vhdfs.VhdFormatException;
+import io.vhdfs.format.Checksum;
 import io.vhdfs.format.DiskType;
 import io.vhdfs.format.DynamicHeader;
 import io.vhdfs.format.Footer;
@@ -11,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystemException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -196,6 +198,9 @@ public final class ImageChecker {
     // The copy is rewritten from the end footer when that is sound and read with.
     CheckFindings.Fix fix = trustedAtEnd && trusted.isSound()
         ? CheckFindings.Fix.FOOTER_COPY : CheckFindings.Fix.NONE;
+    if ((copy == null || !copy.hasCookie()) && trusted == null) {
+      return; // no telling whether the image is fixed, and so whether a copy belongs there
+    }
     if (copy == null || !copy.hasCookie()) {
       findings.add(Finding.FOOTER_COPY_MISSING, 0, "no footer copy at offset 0, where the "
           + "format keeps one for recovery and QEMU reads the footer", fix);
@@ -244,12 +249,12 @@ public final class ImageChecker {
     byte[] raw = host.readBytes(at, DynamicHeader.SIZE);
     ByteBuffer b = ByteBuffer.wrap(raw);
     int before = findings.count();
-    if (!java.util.Arrays.equals(raw, 0, 8, HEADER_COOKIE, 0, 8)) {
+    if (!Arrays.equals(raw, 0, 8, HEADER_COOKIE, 0, 8)) {
       findings.add(Finding.HEADER_COOKIE, at, "the dynamic header at " + at + " lacks its "
           + "'cxsparse' cookie");
     }
     int stored = b.getInt(36);
-    int computed = io.vhdfs.format.Checksum.compute(raw, 0, DynamicHeader.SIZE, 36);
+    int computed = Checksum.compute(raw, 0, DynamicHeader.SIZE, 36);
     if (stored != computed) {
       findings.add(Finding.HEADER_CHECKSUM, at, String.format("dynamic header checksum "
           + "mismatch: stored 0x%08X, computed 0x%08X", stored, computed));
@@ -280,7 +285,7 @@ public final class ImageChecker {
     byte[] mended = raw.clone();
     System.arraycopy(HEADER_COOKIE, 0, mended, 0, 8);
     ByteBuffer.wrap(mended).putInt(24, 0x0001_0000);
-    ByteBuffer.wrap(mended).putInt(36, io.vhdfs.format.Checksum.compute(mended, 0,
+    ByteBuffer.wrap(mended).putInt(36, Checksum.compute(mended, 0,
         DynamicHeader.SIZE, 36));
     header = DynamicHeader.decode(mended, 0, name, at);
     metadata.add(new BatScan.Range("footer copy", 0, Footer.SIZE));
@@ -396,15 +401,17 @@ public final class ImageChecker {
       reportParentNotFound(h, headerAt, notFound);
       return;
     }
-    try (ImageHandle parent = ImageHandle.open(found.path(), SizeRule.AUTO, options)) {
-      if (parent.disk().parents().contains(real)) {
-        findings.add(Finding.PARENT_CHAIN, headerAt + 40, "the parent chain loops: " + real
-            + " -> " + found.path() + " -> ... -> " + real);
-      }
+    // Opened as the child's parent, so a loop back to the child and a chain too deep with the
+    // child on top are refused as opening the child would refuse them.
+    ParentChain.Lease lease;
+    try {
+      lease = ParentChain.of(real, options, OpenDisks::acquireParent).acquire(name, found.path());
     } catch (VhdFormatException e) {
       findings.add(Finding.PARENT_CHAIN, headerAt + 40, "the parent " + found.path() + " ("
-          + found.place() + ") cannot be opened: " + e.getMessage());
+          + found.place() + ") cannot be opened: " + problemOf(e));
+      return;
     }
+    lease.release().close();
   }
 
   private void reportParentNotFound(DynamicHeader h, long headerAt, VhdFormatException e)
