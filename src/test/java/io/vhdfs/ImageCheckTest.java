@@ -338,6 +338,28 @@ class ImageCheckTest {
   }
 
   @Test
+  void offsetsNearTheLargestLongAreFindingsNotErrors() throws IOException {
+    // Offset plus length would overflow: the bounds checks must not wrap around.
+    Path image = dir.resolve("huge-table-offset.vhd");
+    Layout l = baseDynamic().writeTo(image);
+    HostBytes.writeLong(image, l.headerOffset() + VhdImageBuilder.H_TABLE_OFFSET,
+        Long.MAX_VALUE - 8);
+    VhdImageBuilder.fixHeaderChecksum(image, l.headerOffset());
+    assertEquals(l.headerOffset() + VhdImageBuilder.H_TABLE_OFFSET,
+        only(check(image), "table-location").offset());
+
+    Path child = dir.resolve("huge-locator-offset.vhd");
+    l = childOf(child).writeTo(child);
+    HostBytes.writeLong(child, l.parentLocatorEntryOffset(0) + VhdImageBuilder.L_DATA_OFFSET,
+        Long.MAX_VALUE - 10);
+    VhdImageBuilder.fixHeaderChecksum(child, l.headerOffset());
+    Check c = check(child);
+    assertEquals(List.of("locator"), codes(c), "the parent is still found by its name");
+    assertEquals(l.parentLocatorEntryOffset(0) + VhdImageBuilder.L_DATA_OFFSET,
+        c.findings().get(0).offset());
+  }
+
+  @Test
   void everyDefectOfADamagedImageIsReportedNotJustTheFirst() throws IOException {
     Path image = dir.resolve("many.vhd");
     Layout l = baseDynamic().writeTo(image);

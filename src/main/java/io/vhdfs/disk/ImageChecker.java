@@ -349,7 +349,6 @@ public final class ImageChecker {
       }
       long entryAt = headerAt + 576 + (long) i * ParentLocator.SIZE;
       long start = l.dataOffset();
-      long end = start + l.dataLength();
       if (l.dataLength() > DiskOpener.MAX_LOCATOR_BYTES) {
         locatorsSound = false;
         findings.add(Finding.LOCATOR, entryAt + 8, "parent locator " + i + " claims "
@@ -357,13 +356,14 @@ public final class ImageChecker {
             + " make sense");
         continue;
       }
-      if (start < 0 || end > dataLimit) {
+      if (start < 0 || start > dataLimit - l.dataLength()) { // no overflow for a huge start
         locatorsSound = false;
         findings.add(Finding.LOCATOR, entryAt + 16, "parent locator " + i + " data at offset "
             + start + " (" + l.dataLength() + " bytes) lies outside the file's " + dataLimit
             + " bytes of metadata and data");
         continue;
       }
+      long end = start + l.dataLength();
       List<String> hit = new ArrayList<>();
       for (BatScan.Range m : fixedMetadata) {
         if (start < m.end() && m.start() < end) {
@@ -388,7 +388,7 @@ public final class ImageChecker {
     List<ParentLocator> usable = new ArrayList<>();
     for (ParentLocator l : header.locators()) {
       boolean readable = l.dataLength() <= DiskOpener.MAX_LOCATOR_BYTES && l.dataOffset() >= 0
-          && l.dataOffset() + l.dataLength() <= length;
+          && l.dataOffset() <= length - l.dataLength();
       usable.add(readable ? l : ParentLocator.EMPTY);
     }
     DynamicHeader h = new DynamicHeader(header.dataOffset(), header.tableOffset(),
