@@ -9,6 +9,7 @@ import io.vhdfs.format.DiskType;
 import io.vhdfs.disk.ExtentMap;
 import io.vhdfs.disk.ImageComparer;
 import io.vhdfs.disk.ImageDescription;
+import io.vhdfs.disk.ImageChecker;
 import io.vhdfs.disk.ImageHandle;
 import io.vhdfs.disk.ImageSource;
 import java.io.IOException;
@@ -181,5 +182,84 @@ public final class VhdImages {
     FileSystemConfig config = FileSystemConfig.parse(env);
     ChainCommit.Result r = ChainCommit.commit(child, config.chainOptions(), progress::advanced);
     return new Commit(child, r.parent(), r.bytes(), r.blocks());
+  }
+
+  /**
+   * One structural defect {@link #check} found.
+   *
+   * @param code the kind of defect, stable for scripts: {@code footer-lost},
+   *     {@code footer-checksum}, {@code footer-invalid}, {@code footer-copy-missing},
+   *     {@code footer-copies-differ}, {@code short-footer}, {@code header-location},
+   *     {@code header-cookie}, {@code header-checksum}, {@code header-invalid},
+   *     {@code table-location}, {@code table-entries}, {@code size}, {@code locator},
+   *     {@code entry-outside-file}, {@code entry-truncated}, {@code entry-over-footer},
+   *     {@code entry-over-metadata}, {@code entries-overlap}, {@code orphan-space},
+   *     {@code parent-missing}, {@code parent-id-mismatch}, {@code parent-chain}, or
+   *     {@code more} (a count of findings of one kind past the first hundred)
+   * @param offset the byte offset in the image file of the structure or field at fault, or -1
+   * @param meaning what is wrong and what it means, for a person
+   * @param repairable whether {@code check} with {@code repair} fixes it
+   * @param repaired whether this check did fix it
+   */
+  public record Finding(String code, long offset, String meaning, boolean repairable,
+      boolean repaired) {}
+
+  /**
+   * What {@link #check} found.
+   *
+   * @param image the image checked
+   * @param findings every defect found, in the order found; empty for a sound image
+   */
+  public record Check(Path image, List<Finding> findings) {
+    /** Copies the list. */
+    public Check {
+      findings = List.copyOf(findings);
+    }
+
+    /** The findings not repaired: empty when the image is sound now. */
+    public List<Finding> remaining() {
+      return findings.stream().filter(f -> !f.repaired()).toList();
+    }
+  }
+
+  /**
+   * Checks the structure of {@code image} and reports every defect, each with its byte offset and
+   * meaning. Unlike opening, which refuses an image at its first defect, the check reads every
+   * structure leniently and goes on: the footer at the end and its copy at offset 0 (lost,
+   * failing their checksums, holding fields no reader accepts, differing from each other, the
+   * 511-byte footer of old Virtual PC images), the dynamic header (place, cookie, checksum,
+   * fields), the BAT (place, size) and every entry in it (outside the file, cut short by the end
+   * of the file, over the end footer or other metadata, overlapping another block), orphan space
+   * (room for whole blocks that no entry points at, as a crash between allocating and recording a
+   * block leaves), and for a differencing image its parent locators and whether its parent is
+   * found, has the unique id the child records, and opens with its own parents.
+   *
+   * <p>With {@code repair}, what is safe to fix is fixed, and the rest is reported: a lost,
+   * damaged or 511-byte end footer is rewritten from the sound copy at offset 0, BAT entries that
+   * point outside the file are marked unallocated (their blocks then read as zeros, or from the
+   * parent), and a missing, damaged or differing copy at offset 0 is rewritten from the sound
+   * end footer. No data byte is ever written. The writes go in that order, each forced to the
+   * disk before the next, so an interrupted repair leaves the image no worse and can be run
+   * again. A repair is refused while the image is open in this JVM, and a check of an image being
+   * written meanwhile may see it half-way.
+   *
+   * @param env {@value VhdEnv#PARENT_ROOT}, {@value VhdEnv#IGNORE_PARENT_ID} and
+   *     {@value VhdEnv#SIZE_FROM}, as for opening
+   * @param progress told how much of the block allocation table has been checked
+   * @throws io.vhdfs.VhdFormatException if the file is not a VHD at all (no footer cookie at the
+   *     end or at offset 0)
+   * @throws java.nio.file.NoSuchFileException if there is no such file
+   * @throws java.nio.file.FileSystemException if {@code repair} is asked while the image is open
+   *     in this JVM
+   * @throws java.nio.file.AccessDeniedException if a repair must write but the file is read-only
+   */
+  public static Check check(Path image, boolean repair, Map<String, ?> env, Progress progress)
+      throws IOException {
+    FileSystemConfig config = FileSystemConfig.parse(env);
+    List<Finding> findings = ImageChecker.check(image, repair, config.sizeRule(),
+        config.chainOptions(), progress::advanced).stream()
+        .map(f -> new Finding(f.code(), f.offset(), f.meaning(), f.repairable(), f.repaired()))
+        .toList();
+    return new Check(image, findings);
   }
 }

@@ -1,0 +1,74 @@
+package io.vhdfs.disk;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The findings of one check, in the order found. Each is tagged with what a repair would rewrite
+ * to fix it, so the repair can mark exactly those. A crafted BAT can hold millions of bad entries:
+ * past {@link #LISTED_PER_CODE} of one kind, the rest are only counted, and summed up in one
+ * finding at the end, so a check's memory does not grow with the damage.
+ */
+final class CheckFindings {
+  /** What a repair rewrites to fix a finding. */
+  enum Fix { NONE, END_FOOTER, FOOTER_COPY, BAT_ENTRY }
+
+  static final int LISTED_PER_CODE = 100;
+
+  private record Tagged(Finding finding, Fix fix) {}
+
+  private final List<Tagged> listed = new ArrayList<>();
+  private final Map<String, Integer> counts = new HashMap<>();
+  /** Per code past the limit: how many were left out, and the fix they share. */
+  private final Map<String, Tagged> overflow = new LinkedHashMap<>();
+
+  /** Records a defect that no repair fixes. */
+  void add(String code, long offset, String meaning) {
+    add(code, offset, meaning, Fix.NONE);
+  }
+
+  /** Records a defect that a repair fixes by rewriting {@code fix} ({@code NONE}: it cannot). */
+  void add(String code, long offset, String meaning, Fix fix) {
+    int n = counts.merge(code, 1, Integer::sum);
+    if (n <= LISTED_PER_CODE) {
+      listed.add(new Tagged(new Finding(code, offset, meaning, fix != Fix.NONE, false), fix));
+    } else {
+      overflow.put(code, new Tagged(new Finding(Finding.MORE, -1, (n - LISTED_PER_CODE)
+          + " more findings of kind " + code + " not listed", fix != Fix.NONE, false), fix));
+    }
+  }
+
+  /** Whether anything a repair of {@code fix} would fix was found. */
+  boolean wants(Fix fix) {
+    return listed.stream().anyMatch(t -> t.fix == fix);
+  }
+
+  /** Marks the findings a repair of {@code fix} would fix as not repairable after all. */
+  void unfixable(Fix fix) {
+    listed.replaceAll(t -> t.fix == fix ? new Tagged(t.finding.asUnrepairable(), Fix.NONE) : t);
+    overflow.replaceAll((code, t) -> t.fix == fix
+        ? new Tagged(t.finding.asUnrepairable(), Fix.NONE) : t);
+  }
+
+  /** Marks every finding that rewriting {@code fix} fixed. */
+  void repaired(Fix fix) {
+    listed.replaceAll(t -> t.fix == fix ? new Tagged(t.finding.asRepaired(), fix) : t);
+    overflow.replaceAll((code, t) -> t.fix == fix ? new Tagged(t.finding.asRepaired(), fix) : t);
+  }
+
+  /** How many findings are listed so far. */
+  int count() {
+    return listed.size();
+  }
+
+  /** Every finding, the summaries of unlisted ones last. */
+  List<Finding> all() {
+    List<Finding> all = new ArrayList<>();
+    listed.forEach(t -> all.add(t.finding));
+    overflow.values().forEach(t -> all.add(t.finding));
+    return List.copyOf(all);
+  }
+}
