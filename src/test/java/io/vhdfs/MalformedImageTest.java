@@ -286,6 +286,11 @@ final class MalformedImageTest {
       setHeaderLong(image, l, VhdImageBuilder.H_TABLE_OFFSET, l.fileSize() + 4096);
       return Expect.fails("table offset", "end of file");
     }));
+    c.add(new Case("table offset so large that adding the BAT's length overflows", image -> {
+      Layout l = baseDynamic().writeTo(image);
+      setHeaderLong(image, l, VhdImageBuilder.H_TABLE_OFFSET, 0x7FFF_FFFF_FFFF_FFF7L);
+      return Expect.fails("table offset", "end of file");
+    }));
     c.add(new Case("negative table offset", image -> {
       Layout l = baseDynamic().writeTo(image);
       setHeaderLong(image, l, VhdImageBuilder.H_TABLE_OFFSET, 0x8000_0000_0000_0600L);
@@ -569,6 +574,13 @@ final class MalformedImageTest {
           + VhdImageBuilder.L_DATA_LENGTH, 0x7FFF_FFFF);
       return Expect.fails("parent locator");
     }));
+    c.add(new Case("parent locator data offset so large that adding its length overflows",
+        image -> {
+          Layout l = childOf(image).writeTo(image);
+          setHeaderLong(image, l, l.parentLocatorEntryOffset(0) - l.headerOffset()
+              + VhdImageBuilder.L_DATA_OFFSET, 0x7FFF_FFFF_FFFF_FFF7L);
+          return Expect.fails("parent locator");
+        }));
     c.add(new Case("parent locator data past the end of file", image -> {
       Layout l = childOf(image).writeTo(image);
       setHeaderLong(image, l, l.parentLocatorEntryOffset(0) - l.headerOffset()

@@ -127,12 +127,14 @@ public final class DiskOpener {
           + " far exceed the " + needed + " blocks a virtual size of " + size + " bytes needs");
     }
     long tableAt = header.tableOffset();
-    long tableEnd = tableAt + entries * 4;
-    if (tableAt < Footer.SIZE || tableEnd > dataLimit) {
+    // Compared without adding to tableAt, which a crafted header may set near Long.MAX_VALUE.
+    boolean pastEnd = tableAt > dataLimit - entries * 4;
+    if (tableAt < Footer.SIZE || pastEnd) {
       throw new VhdFormatException(name, headerAt + 16, "table offset " + tableAt + " places the "
           + entries + "-entry BAT outside the file's " + dataLimit + " bytes of metadata and data"
-          + (tableEnd > dataLimit ? " (past the end of file)" : " (on the footer copy)"));
+          + (pastEnd ? " (past the end of file)" : " (on the footer copy)"));
     }
+    long tableEnd = tableAt + entries * 4;
     if (overlaps(tableAt, tableEnd, headerAt, headerAt + DynamicHeader.SIZE)) {
       throw new VhdFormatException(name, headerAt + 16,
           "table offset " + tableAt + " makes the BAT overlap the dynamic header at " + headerAt);
@@ -166,13 +168,13 @@ public final class DiskOpener {
             + " claims " + l.dataLength() + " bytes of path; at most " + MAX_LOCATOR_BYTES
             + " are accepted");
       }
-      long end = l.dataOffset() + l.dataLength();
-      if (l.dataOffset() < 0 || end > dataLimit) {
+      if (l.dataOffset() < 0 || l.dataOffset() > dataLimit - l.dataLength()) {
         throw new VhdFormatException(host.name(), entryAt + 16, "parent locator " + i
             + " data at offset " + l.dataOffset() + " (" + l.dataLength()
             + " bytes) lies past the end of file");
       }
-      ranges.add(new MetadataRange("parent locator " + i + " data", l.dataOffset(), end));
+      ranges.add(new MetadataRange("parent locator " + i + " data", l.dataOffset(),
+          l.dataOffset() + l.dataLength()));
     }
     return ranges;
   }
