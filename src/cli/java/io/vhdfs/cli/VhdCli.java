@@ -19,7 +19,7 @@ import picocli.CommandLine.Command;
     versionProvider = VhdCli.Version.class,
     description = "Inspect, create, compare and merge Microsoft VHD disk images.",
     subcommands = {InfoCommand.class, CreateCommand.class, MapCommand.class,
-        CompareCommand.class, CommitCommand.class, DemoCommand.class})
+        CompareCommand.class, CommitCommand.class, DemoCommand.class, ConvertCommand.class})
 public final class VhdCli {
   /** Success. */
   public static final int OK = 0;
