@@ -409,7 +409,8 @@ final class ConvertTest {
   void aSourceTruncatedMidwayLeavesNoDestinationAndNoTemporaryFile(SeededRandom random)
       throws IOException {
     Path raw = dir.resolve("disk.raw");
-    Files.write(raw, Chains.randomBytes(8 * MIB, random.nextLong()));
+    // Longer than the conversion reads ahead of its writes, so the cut is met midway.
+    Files.write(raw, Chains.randomBytes(32 * MIB, random.nextLong()));
     Path dst = dir.resolve("disk.vhd");
 
     IOException e = assertThrows(IOException.class, () -> VhdImages.convert(raw, dst,

@@ -180,80 +180,30 @@ public final class ImageConverter {
       Output output, long size, int blockSize, ProgressListener progress) throws IOException {
     int chunk = output == Output.DYNAMIC ? Math.max(MIB, Math.min(blockSize, MAX_CHUNK)) : MIB;
     int grain = output == Output.DYNAMIC ? Math.min(blockSize, chunk) : RAW_GRAIN;
-    ByteBuffer buf = ByteBuffer.allocateDirect(chunk + 4096).alignedSlice(4096);
-    ByteBuffer zeros = ByteBuffer.allocateDirect(grain);
     long end = Math.min(size, source.size());
     long read = 0;
     long written = 0;
-    int r = 0;
-    for (long at = 0; at < end; at += chunk) {
-      if (Thread.currentThread().isInterrupted()) {
-        throw new InterruptedIOException("conversion interrupted");
+    long done = 0;
+    try (ReadAhead chunks = new ReadAhead(source, ranges, end, chunk, grain)) {
+      for (ReadAhead.Chunk c; (c = chunks.next()) != null; ) {
+        if (Thread.currentThread().isInterrupted()) {
+          throw new InterruptedIOException("conversion interrupted");
+        }
+        ByteBuffer buf = c.buf();
+        int[] runs = c.runs();
+        for (int i = 0; i < runs.length; i += 2) {
+          sink.write(buf.limit(runs[i + 1]).position(runs[i]), c.at() + runs[i]);
+          written += runs[i + 1] - runs[i];
+        }
+        read += c.read();
+        chunks.release(c);
+        done = c.at() + c.length();
+        progress.advanced(done, end);
       }
-      int n = (int) Math.min(chunk, end - at);
-      while (r < ranges.size() && ranges.get(r)[1] <= at) {
-        r++;
-      }
-      if (r < ranges.size() && ranges.get(r)[0] < at + n) {
-        read += fill(source, ranges, r, buf, at, n, zeros);
-        written += writeNonZero(sink, buf, at, n, grain, zeros);
-      }
-      progress.advanced(at + n, end);
+    }
+    if (done < end) {
+      progress.advanced(end, end);
     }
     return new long[] {read, written};
-  }
-
-  /** Puts the disk's bytes {@code [at, at + n)} into {@code buf}; returns the bytes read. */
-  private static long fill(ImageSource source, List<long[]> ranges, int first, ByteBuffer buf,
-      long at, int n, ByteBuffer zeros) throws IOException {
-    long read = 0;
-    long p = at;
-    buf.clear();
-    for (int k = first; k < ranges.size() && ranges.get(k)[0] < at + n; k++) {
-      long from = Math.max(ranges.get(k)[0], at);
-      long to = Math.min(ranges.get(k)[1], at + n);
-      zero(buf, (int) (p - at), (int) (from - p), zeros);
-      source.readFully(buf.limit((int) (to - at)).position((int) (from - at)), from);
-      buf.clear();
-      read += to - from;
-      p = to;
-    }
-    zero(buf, (int) (p - at), (int) (at + n - p), zeros);
-    return read;
-  }
-
-  private static void zero(ByteBuffer buf, int from, int length, ByteBuffer zeros) {
-    for (int done = 0; done < length; ) {
-      int k = Math.min(zeros.capacity(), length - done);
-      buf.put(from + done, zeros, 0, k);
-      done += k;
-    }
-  }
-
-  /** Writes the runs of grains in {@code buf[0, n)} that hold a byte that is not zero. */
-  private static long writeNonZero(ImageSink sink, ByteBuffer buf, long at, int n, int grain,
-      ByteBuffer zeros) throws IOException {
-    long written = 0;
-    int runStart = -1;
-    for (int g = 0; g < n; g += grain) {
-      int len = Math.min(grain, n - g);
-      if (buf.slice(g, len).mismatch(zeros.slice(0, len)) >= 0) {
-        runStart = runStart < 0 ? g : runStart;
-      } else if (runStart >= 0) {
-        written += write(sink, buf, at, runStart, g);
-        runStart = -1;
-      }
-    }
-    if (runStart >= 0) {
-      written += write(sink, buf, at, runStart, n);
-    }
-    return written;
-  }
-
-  private static int write(ImageSink sink, ByteBuffer buf, long at, int from, int to)
-      throws IOException {
-    sink.write(buf.limit(to).position(from), at + from);
-    buf.clear();
-    return to - from;
   }
 }
