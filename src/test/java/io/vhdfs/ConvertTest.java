@@ -193,6 +193,29 @@ final class ConvertTest {
         "the result stands alone");
   }
 
+  @Test
+  void theSourceIsToldByItsFooterNotItsName(SeededRandom random) throws IOException {
+    Path vhdNamedRaw = dir.resolve("really-a-vhd.raw");
+    Chains.createFixed(vhdNamedRaw, MIB);
+    Chains.write(vhdNamedRaw, 4096, Chains.randomBytes(100, random.nextLong()));
+    Path rawNamedVhd = dir.resolve("really-raw.vhd");
+    Files.write(rawNamedVhd, Chains.randomBytes(MIB, random.nextLong()));
+
+    Conversion a = VhdImages.convert(vhdNamedRaw, dir.resolve("a.out"), ConvertOptions.DEFAULT,
+        Map.of(), VhdImages.Progress.NONE);
+    Conversion b = VhdImages.convert(rawNamedVhd, dir.resolve("b.out"), ConvertOptions.DEFAULT,
+        Map.of(), VhdImages.Progress.NONE);
+
+    assertEquals("fixed", a.sourceType());
+    assertEquals("raw", a.type());
+    assertSameBytes(Chains.readDisk(vhdNamedRaw), Files.readAllBytes(dir.resolve("a.out")), 0,
+        "the VHD's disk, not its file");
+    assertEquals("raw", b.sourceType());
+    assertEquals("dynamic", b.type());
+    assertSameBytes(Files.readAllBytes(rawNamedVhd), Chains.readDisk(dir.resolve("b.out")), 0,
+        "the raw file's bytes");
+  }
+
   // ---------------------------------------------------------------- peers
 
   @Test
@@ -386,6 +409,19 @@ final class ConvertTest {
         VhdImages.Progress.NONE);
     assertSameBytes(bytes, Chains.readDisk(dst), 0, "the replaced destination");
     assertEquals(Set.of("disk.raw", "disk.vhd"), names(dir));
+  }
+
+  @Test
+  void aDestinationInAMissingDirectoryIsNamedInTheError() throws IOException {
+    Path raw = dir.resolve("disk.raw");
+    Files.write(raw, new byte[4096]);
+    Path dst = dir.resolve("missing").resolve("disk.vhd");
+
+    java.nio.file.NoSuchFileException e = assertThrows(java.nio.file.NoSuchFileException.class,
+        () -> VhdImages.convert(raw, dst, ConvertOptions.DEFAULT, Map.of(),
+            VhdImages.Progress.NONE));
+    assertEquals(dst.toString(), e.getFile());
+    assertEquals(Set.of("disk.raw"), names(dir));
   }
 
   @Test

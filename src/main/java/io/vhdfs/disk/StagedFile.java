@@ -7,6 +7,7 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.HexFormat;
@@ -45,6 +46,11 @@ final class StagedFile implements Closeable {
   static StagedFile begin(Path target, boolean replace) throws IOException {
     if (!replace && Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
       throw new FileAlreadyExistsException(target.toString());
+    }
+    Path dir = target.toAbsolutePath().getParent();
+    if (dir != null && !Files.isDirectory(dir)) {
+      // Said of the destination: the temporary name would mean nothing to the caller.
+      throw new NoSuchFileException(target.toString(), null, "no such directory: " + dir);
     }
     String name = target.getFileName().toString();
     if (name.length() > MAX_NAME_PART) {
