@@ -3,15 +3,16 @@ package io.vhdfs.nio;
 import io.vhdfs.VhdEnv;
 import io.vhdfs.disk.ChainCommit;
 import io.vhdfs.disk.DiskOpener;
-import io.vhdfs.disk.HostFile;
-import io.vhdfs.disk.VirtualDisk;
-import io.vhdfs.format.DiskType;
 import io.vhdfs.disk.ExtentMap;
-import io.vhdfs.disk.ImageComparer;
-import io.vhdfs.disk.ImageDescription;
+import io.vhdfs.disk.HostFile;
 import io.vhdfs.disk.ImageChecker;
+import io.vhdfs.disk.ImageComparer;
+import io.vhdfs.disk.ImageConverter;
+import io.vhdfs.disk.ImageDescription;
 import io.vhdfs.disk.ImageHandle;
 import io.vhdfs.disk.ImageSource;
+import io.vhdfs.disk.VirtualDisk;
+import io.vhdfs.format.DiskType;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -182,6 +183,112 @@ public final class VhdImages {
     FileSystemConfig config = FileSystemConfig.parse(env);
     ChainCommit.Result r = ChainCommit.commit(child, config.chainOptions(), progress::advanced);
     return new Commit(child, r.parent(), r.bytes(), r.blocks());
+  }
+
+  /**
+   * What {@link #convert} makes, and how.
+   *
+   * @param to the kind of result; null for the other kind than the source's: a raw source becomes
+   *     a dynamic VHD and a VHD becomes raw ({@code azure} makes a fixed VHD)
+   * @param blockSize the block size of a dynamic result in bytes, a power of two from 512 bytes
+   *     to 256 MiB; 0 for the default, 2 MiB
+   * @param azure make a fixed image for Azure: its size rounded up to a whole MiB and kept exact
+   *     (geometry 65535/16/255), so size % 1 MiB == 0 and the file is size + 512 bytes
+   * @param replace replace an existing destination instead of refusing it
+   */
+  public record ConvertOptions(Format to, int blockSize, boolean azure, boolean replace) {
+    /** The other kind than the source's, default block size, no Azure sizing, no replacing. */
+    public static final ConvertOptions DEFAULT = new ConvertOptions(null, 0, false, false);
+
+    /** Kinds of result. */
+    public enum Format {
+      /** A raw file of the disk's bytes, written sparse. */
+      RAW,
+      /** A fixed VHD. */
+      FIXED,
+      /** A dynamic VHD; blocks that would hold only zeros are not allocated. */
+      DYNAMIC
+    }
+
+    /**
+     * Checks the options.
+     *
+     * @throws IllegalArgumentException for a bad block size, or {@code azure} with a result that
+     *     is not fixed
+     */
+    public ConvertOptions {
+      if (blockSize != 0 && (blockSize < 512 || blockSize > 256 << 20
+          || Integer.bitCount(blockSize) != 1)) {
+        throw new IllegalArgumentException("block size " + blockSize
+            + " is not a power of two from 512 bytes to 256 MiB");
+      }
+      if (azure && to != null && to != Format.FIXED) {
+        throw new IllegalArgumentException("an Azure image is fixed, not "
+            + to.name().toLowerCase(java.util.Locale.ROOT));
+      }
+    }
+
+    /** These options with the result {@code format}. */
+    public ConvertOptions to(Format format) {
+      return new ConvertOptions(format, blockSize, azure, replace);
+    }
+  }
+
+  /**
+   * What {@link #convert} did.
+   *
+   * @param source the converted image
+   * @param destination the image made
+   * @param sourceType {@code raw}, {@code fixed}, {@code dynamic} or {@code differencing}
+   * @param type what was made: {@code raw}, {@code fixed} or {@code dynamic}
+   * @param size the disk size of the result in bytes
+   * @param bytesRead bytes read from the source's disk: only its stored ranges
+   * @param bytesWritten bytes of data written into the result (zeros and metadata not counted)
+   */
+  public record Conversion(Path source, Path destination, String sourceType, String type,
+      long size, long bytesRead, long bytesWritten) {}
+
+  /**
+   * Converts the disk of {@code src} into a new image {@code dst}, what {@code qemu-img convert}
+   * does. The source is a raw image or a VHD, told apart by the VHD footer, not the name; a
+   * differencing VHD converts as its whole chain reads.
+   *
+   * <p>Only what the source stores is read (a VHD's allocated ranges, its parents' included; all
+   * of a raw file, which has no map). Only what is not zero is written: a dynamic result allocates
+   * no block that would hold only zeros; a raw or fixed result leaves zeros as holes on hosts that
+   * have them. Fixed and dynamic results are created and written as any image of this library.
+   *
+   * <p>Sizes: a raw result has the source disk's size. A VHD result keeps it, rounded up to a
+   * whole sector where it is not one: with the CHS geometry that spans it exactly where one does,
+   * else with geometry 65535/16/255 and the exact size, which every current reader honours; the
+   * usual CHS round-up of a new image would grow the disk for no reason. With {@code azure}, the
+   * size is rounded up to a whole MiB.
+   *
+   * <p>The result is written beside {@code dst} under a temporary name ({@code .NAME.part-*}),
+   * made durable, and then given {@code dst}'s name atomically, so that name never holds a
+   * half-written image. On failure, on interrupt and on JVM shutdown the temporary file is
+   * deleted.
+   *
+   * @param env {@value VhdEnv#PARENT_ROOT} and {@value VhdEnv#IGNORE_PARENT_ID}, for the parents
+   *     of a differencing source
+   * @param progress told how much of the disk is done
+   * @throws java.nio.file.FileAlreadyExistsException if {@code dst} exists and
+   *     {@code options.replace()} is false
+   * @throws IllegalArgumentException if the result cannot hold the disk (a VHD over 2040 GiB,
+   *     blocks too small for its size)
+   * @throws io.vhdfs.VhdFormatException if the source is a malformed VHD or its chain is broken
+   */
+  public static Conversion convert(Path src, Path dst, ConvertOptions options,
+      Map<String, ?> env, Progress progress) throws IOException {
+    FileSystemConfig config = FileSystemConfig.parse(env);
+    ImageConverter.Output output = options.to() == null ? null
+        : ImageConverter.Output.valueOf(options.to().name());
+    ImageConverter.Request request = new ImageConverter.Request(output,
+        options.blockSize() == 0 ? FileSystemConfig.DEFAULT_BLOCK_SIZE : options.blockSize(),
+        options.azure(), options.replace(), config.chainOptions());
+    ImageConverter.Result r = ImageConverter.convert(src, dst, request, progress::advanced);
+    return new Conversion(src, dst, r.sourceType(), r.output().label(), r.size(), r.bytesRead(),
+        r.bytesWritten());
   }
 
   /**

@@ -1,0 +1,230 @@
+package io.vhdfs.bench;
+
+import static io.vhdfs.bench.BenchSupport.median;
+import static io.vhdfs.bench.BenchSupport.warmPageCache;
+
+import io.vhdfs.nio.VhdImages;
+import io.vhdfs.nio.VhdImages.ConvertOptions;
+import io.vhdfs.nio.VhdImages.ConvertOptions.Format;
+import io.vhdfs.testing.VhdImageBuilder;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * {@code vhd convert} ({@link VhdImages#convert}, in this JVM) against {@code qemu-img convert} on
+ * the same files: a fully allocated 1 GiB dynamic image to raw, the raw back to dynamic, and a
+ * 10%-allocated 1 GiB dynamic image to raw, which should take a fraction of the full one's time.
+ *
+ * <p>Run from the project directory (not part of the test suite):
+ *
+ * <pre>
+ * mvn -q -DskipTests test-compile &amp;&amp; java -cp target/classes:target/test-classes io.vhdfs.bench.ConvertBenchmark [dir]
+ * </pre>
+ *
+ * <p>{@code dir} (default: a new temporary directory) needs about 4 GiB free. Inputs are read once
+ * before timing, so every run reads from the page cache; {@code sync} runs before every timed run,
+ * so none pays for the dirty pages of the one before. Rounds alternate which tool goes first;
+ * medians are reported after a warm-up round.
+ *
+ * <p>Durability differs by default: our conversion makes the result durable before it takes the
+ * destination's name (that is what makes an interrupted or crashed convert leave nothing
+ * half-written under it); {@code qemu-img convert} writes with cache mode {@code unsafe} and never
+ * flushes. So qemu-img runs twice: as it comes, and with {@code -t writeback}, which flushes once
+ * at the end, as we do. qemu-img's times include its process start (a few ms).
+ */
+public final class ConvertBenchmark {
+  private static final int MIB = 1 << 20;
+  private static final long DISK_SIZE = 1L << 30;
+  private static final int BLOCK_SIZE = 2 * MIB;
+  private static final int WARMUP_ROUNDS = 1;
+  private static final int MEASURED_ROUNDS = 5;
+
+  private ConvertBenchmark() {}
+
+  public static void main(String[] args) throws Exception {
+    boolean ownDir = args.length == 0;
+    Path dir = ownDir ? Files.createTempDirectory("vhdfs-bench") : Path.of(args[0]);
+    Files.createDirectories(dir);
+    Path full = dir.resolve("full-1g.vhd");
+    Path tenth = dir.resolve("tenth-1g.vhd");
+    Path raw = dir.resolve("full-1g.raw");
+    Path out = dir.resolve("out");
+    try {
+      System.out.printf(Locale.ROOT, "java %s, %d cores, files in %s%n",
+          System.getProperty("java.version"), Runtime.getRuntime().availableProcessors(), dir);
+      if (!run(List.of("qemu-img", "--version"))) {
+        System.out.println("qemu-img not installed (Debian package qemu-utils): nothing to "
+            + "compare with");
+        return;
+      }
+      writeImage(full, 1);
+      writeImage(tenth, 10);
+      convert(full, raw, Format.RAW);
+      for (Path p : List.of(full, tenth, raw)) {
+        warmPageCache(p);
+      }
+      checkSameResults(full, raw, out);
+
+      List<Workload> workloads = List.of(
+          new Workload("full 1 GiB dynamic -> raw", full, Format.RAW, "vpc", "raw", ""),
+          new Workload("raw 1 GiB -> dynamic", raw, Format.DYNAMIC, "raw", "vpc",
+              "subformat=dynamic,force_size=on"),
+          new Workload("10% of 1 GiB dynamic -> raw", tenth, Format.RAW, "vpc", "raw", ""));
+      for (int round = 0; round < WARMUP_ROUNDS + MEASURED_ROUNDS; round++) {
+        boolean measured = round >= WARMUP_ROUNDS;
+        StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "round %d%-10s",
+            round + 1, measured ? "" : " (warm-up)"));
+        for (Workload w : workloads) {
+          for (int k = 0; k < 3; k++) {
+            String tool = List.of("vhdfs", "qemu", "qemu-wb").get((round + k) % 3);
+            long t = time(w, tool, out);
+            if (measured) {
+              w.times.computeIfAbsent(tool, x -> new ArrayList<>()).add(t);
+            }
+            line.append(String.format(Locale.ROOT, " %s %s %.0f ms;", w.shortName(), tool,
+                t / 1e6));
+          }
+        }
+        System.out.println(line);
+      }
+      System.out.println();
+      System.out.printf(Locale.ROOT, "%-30s %9s %9s %9s %11s %11s%n",
+          "median of " + MEASURED_ROUNDS + " (ms)", "vhdfs", "qemu-img", "qemu -t wb",
+          "vhdfs/qemu", "vhdfs/q-wb");
+      for (Workload w : workloads) {
+        double v = median(w.times.get("vhdfs")) / 1e6;
+        double q = median(w.times.get("qemu")) / 1e6;
+        double b = median(w.times.get("qemu-wb")) / 1e6;
+        System.out.printf(Locale.ROOT, "%-30s %9.0f %9.0f %9.0f %11.2f %11.2f%n", w.name, v, q,
+            b, v / q, v / b);
+      }
+      double fullTime = median(workloads.get(0).times.get("vhdfs"));
+      double tenthTime = median(workloads.get(2).times.get("vhdfs"));
+      System.out.printf(Locale.ROOT, "10%%-allocated / full, to raw, vhdfs: %.2f%n",
+          tenthTime / fullTime);
+      System.out.println("qemu-img: default cache (unsafe, no flush); qemu -t wb: -t writeback "
+          + "(one flush at the end, as vhdfs does before its rename).");
+    } finally {
+      for (Path p : List.of(full, tenth, raw, out)) {
+        Files.deleteIfExists(p);
+      }
+      if (ownDir) {
+        Files.deleteIfExists(dir);
+      }
+    }
+  }
+
+  /** One conversion: what from, into what, and how qemu-img is told the same. */
+  private static final class Workload {
+    final String name;
+    final Path src;
+    final Format to;
+    final String qemuIn;
+    final String qemuOut;
+    final String qemuOptions;
+    final Map<String, List<Long>> times = new LinkedHashMap<>();
+
+    Workload(String name, Path src, Format to, String qemuIn, String qemuOut,
+        String qemuOptions) {
+      this.name = name;
+      this.src = src;
+      this.to = to;
+      this.qemuIn = qemuIn;
+      this.qemuOut = qemuOut;
+      this.qemuOptions = qemuOptions;
+    }
+
+    String shortName() {
+      return name.startsWith("full") ? "full" : name.startsWith("raw") ? "back" : "tenth";
+    }
+
+    List<String> qemuCommand(Path out, boolean writeback) {
+      List<String> c = new ArrayList<>(List.of("qemu-img", "convert", "-f", qemuIn, "-O",
+          qemuOut));
+      if (writeback) {
+        c.addAll(List.of("-t", "writeback"));
+      }
+      if (!qemuOptions.isEmpty()) {
+        c.addAll(List.of("-o", qemuOptions));
+      }
+      c.addAll(List.of(src.toString(), out.toString()));
+      return c;
+    }
+  }
+
+  /** Nanoseconds for one conversion into {@code out}, which is deleted first and after. */
+  private static long time(Workload w, String tool, Path out) throws Exception {
+    Files.deleteIfExists(out);
+    if (!run(List.of("sync"))) {
+      throw new IOException("sync failed");
+    }
+    long t = System.nanoTime();
+    if (tool.equals("vhdfs")) {
+      convert(w.src, out, w.to);
+    } else if (!run(w.qemuCommand(out, tool.equals("qemu-wb")))) {
+      throw new IOException("qemu-img failed: " + w.qemuCommand(out, tool.equals("qemu-wb")));
+    }
+    long elapsed = System.nanoTime() - t;
+    Files.deleteIfExists(out);
+    return elapsed;
+  }
+
+  private static void convert(Path src, Path dst, Format to) throws IOException {
+    VhdImages.convert(src, dst, ConvertOptions.DEFAULT.to(to), Map.of(),
+        VhdImages.Progress.NONE);
+  }
+
+  /** The figures mean nothing unless both tools make the same disks. */
+  private static void checkSameResults(Path full, Path raw, Path out) throws Exception {
+    Path theirs = out.resolveSibling("theirs.raw");
+    try {
+      if (!run(List.of("qemu-img", "convert", "-f", "vpc", "-O", "raw", full.toString(),
+          theirs.toString())) || Files.mismatch(theirs, raw) != -1) {
+        throw new IllegalStateException("qemu-img and vhdfs convert " + full + " differently");
+      }
+      convert(raw, out, Format.DYNAMIC);
+      if (!run(List.of("qemu-img", "compare", "-q", "-f", "vpc", "-F", "raw", out.toString(),
+          raw.toString()))) {
+        throw new IllegalStateException("qemu-img reads our dynamic result differently");
+      }
+    } finally {
+      Files.deleteIfExists(theirs);
+      Files.deleteIfExists(out);
+    }
+  }
+
+  /** A 1 GiB dynamic image with every {@code every}-th 2 MiB block of seeded random data. */
+  private static void writeImage(Path image, int every) throws IOException {
+    // 'qem2': every qemu-img version then takes the current size, so both read the same bytes.
+    VhdImageBuilder b = VhdImageBuilder.dynamic(DISK_SIZE).blockSize(BLOCK_SIZE).creator("qem2");
+    for (int i = 0; i < DISK_SIZE / BLOCK_SIZE; i += every) {
+      int index = i;
+      b.block(index, () -> {
+        byte[] block = new byte[BLOCK_SIZE];
+        new Random(0x5EED_0000L + index).nextBytes(block);
+        return block;
+      });
+    }
+    b.writeTo(image);
+  }
+
+  private static boolean run(List<String> command) throws IOException, InterruptedException {
+    try {
+      Process p = new ProcessBuilder(command).redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+      return p.waitFor() == 0;
+    } catch (IOException e) {
+      if (command.size() == 2) {
+        return false; // not installed
+      }
+      throw e;
+    }
+  }
+}

@@ -1,0 +1,216 @@
+package io.vhdfs.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vhdfs.nio.VhdImages;
+import io.vhdfs.testing.Chains;
+import io.vhdfs.testing.Cli;
+import io.vhdfs.testing.HostBytes;
+import io.vhdfs.testing.QemuTools;
+import io.vhdfs.testing.SeedExtension;
+import io.vhdfs.testing.SeedExtension.SeededRandom;
+import io.vhdfs.testing.VhdImageBuilder;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code vhd convert} (issue 5): the summary as a line and as JSON, the default result kinds,
+ * {@code --to}, {@code --block-size}, {@code --azure} as Azure wants it (checked by its bytes and
+ * by qemu-img), {@code --force}; usage errors and failures as one line with exit code 2; and a
+ * convert process stopped midway leaves neither the destination nor its temporary file.
+ */
+@ExtendWith(SeedExtension.class)
+final class ConvertCommandTest {
+  private static final int MIB = 1 << 20;
+
+  @TempDir Path dir;
+
+  @Test
+  void jsonSummarySaysWhatWasReadAndWritten(SeededRandom random) throws IOException {
+    Path raw = dir.resolve("disk.raw");
+    Files.write(raw, Chains.randomBytes(3 * MIB, random.nextLong()));
+    Path vhd = dir.resolve("disk.vhd");
+
+    Cli.Result r = Cli.run("convert", "--json", raw.toString(), vhd.toString());
+
+    assertEquals(0, r.exitCode(), r.err());
+    assertEquals("", r.err(), "no progress when standard error is not a terminal");
+    assertEquals(String.join("\n", "{",
+        "  \"source\": \"" + raw + "\",",
+        "  \"sourceType\": \"raw\",",
+        "  \"destination\": \"" + vhd + "\",",
+        "  \"type\": \"dynamic\",",
+        "  \"size\": " + 3 * MIB + ",",
+        "  \"bytesRead\": " + 3 * MIB + ",",
+        "  \"bytesWritten\": " + 3 * MIB,
+        "}"), r.out().strip());
+    assertEquals(-1, VhdImages.compare(raw, vhd, Map.of(), VhdImages.Progress.NONE));
+  }
+
+  @Test
+  void aVhdBecomesRawByDefaultAndTheLineSaysSo(SeededRandom random) throws IOException {
+    Path vhd = dir.resolve("disk.vhd");
+    Chains.createDynamic(vhd, 4 * MIB, 2 * MIB);
+    Chains.write(vhd, MIB, Chains.randomBytes(4096, random.nextLong()));
+    Path raw = dir.resolve("disk.img");
+
+    Cli.Result r = Cli.run("convert", vhd.toString(), raw.toString());
+
+    assertEquals(0, r.exitCode(), r.err());
+    assertEquals("converted " + vhd + " (dynamic) to " + raw + " (raw, " + 4 * MIB
+        + " bytes): read 4096 bytes, wrote 4096", r.out().strip());
+    assertEquals(-1, VhdImages.compare(vhd, raw, Map.of(), VhdImages.Progress.NONE));
+  }
+
+  @Test
+  void toAndBlockSizeChooseTheResult(SeededRandom random) throws IOException {
+    Path raw = dir.resolve("disk.raw");
+    Files.write(raw, Chains.randomBytes(MIB, random.nextLong()));
+    Path vhd = dir.resolve("small-blocks.vhd");
+
+    Cli.Result r = Cli.run("convert", "--to", "dynamic", "--block-size", "512K", raw.toString(),
+        vhd.toString());
+
+    assertEquals(0, r.exitCode(), r.err());
+    Map<String, Object> info = VhdImages.describe(vhd, Map.of());
+    assertEquals(512 << 10, info.get("blockSize"));
+    assertEquals(2L, info.get("allocatedBlocks"));
+    Path fixed = dir.resolve("fixed.vhd");
+    assertEquals(0, Cli.run("convert", "--to", "FIXED", vhd.toString(), fixed.toString())
+        .exitCode());
+    assertEquals("fixed", VhdImages.describe(fixed, Map.of()).get("type"));
+    assertEquals(-1, VhdImages.compare(raw, fixed, Map.of(), VhdImages.Progress.NONE));
+  }
+
+  /** What Azure requires of an upload: type 2, size % 1 MiB == 0, file size == size + 512. */
+  @Test
+  void azureMakesAFixedImageOfWholeMibsThatQemuImgSizesTheSame(SeededRandom random)
+      throws IOException {
+    Path raw = dir.resolve("disk.raw");
+    Files.write(raw, Chains.randomBytes(5 * MIB + 4096 + 512, random.nextLong()));
+    Path vhd = dir.resolve("azure.vhd");
+
+    Cli.Result r = Cli.run("convert", "--azure", "--json", raw.toString(), vhd.toString());
+
+    assertEquals(0, r.exitCode(), r.err());
+    assertTrue(r.out().contains("\"type\": \"fixed\""), r.out());
+    long footer = Files.size(vhd) - 512;
+    long size = HostBytes.readLong(vhd, footer + VhdImageBuilder.F_CURRENT_SIZE);
+    assertEquals(2, HostBytes.readInt(vhd, footer + VhdImageBuilder.F_DISK_TYPE), "type 2");
+    assertEquals(0, size % MIB, "size % 1 MiB");
+    assertEquals(6L * MIB, size, "rounded up to the next whole MiB, no further");
+    assertEquals(size + 512, Files.size(vhd), "file size = size + 512");
+    assertEquals(0xFFFF_10FF, HostBytes.readInt(vhd, footer + VhdImageBuilder.F_GEOMETRY),
+        "65535/16/255: every reader takes the size field");
+    QemuTools qemu = QemuTools.require();
+    assertEquals(size, qemu.virtualSize(vhd), qemu.infoJson(vhd));
+    assertTrue(qemu.infoJson(vhd).contains("\"format\": \"vpc\""), qemu.infoJson(vhd));
+  }
+
+  @Test
+  void anExistingDestinationIsAnErrorUnlessForce(SeededRandom random) throws IOException {
+    Path raw = dir.resolve("disk.raw");
+    Files.write(raw, Chains.randomBytes(MIB, random.nextLong()));
+    Path vhd = dir.resolve("disk.vhd");
+    Files.writeString(vhd, "keep me");
+
+    Cli.Result refused = Cli.run("convert", raw.toString(), vhd.toString());
+
+    assertEquals(2, refused.exitCode());
+    assertEquals("vhd convert: already exists: " + vhd, refused.err().strip());
+    assertEquals("keep me", Files.readString(vhd));
+    Cli.Result forced = Cli.run("convert", "--force", raw.toString(), vhd.toString());
+    assertEquals(0, forced.exitCode(), forced.err());
+    assertEquals(-1, VhdImages.compare(raw, vhd, Map.of(), VhdImages.Progress.NONE));
+  }
+
+  @Test
+  void badArgumentsAreOneLineErrorsWithExitCode2() throws IOException {
+    Path raw = dir.resolve("disk.raw");
+    Files.write(raw, new byte[4096]);
+    String dst = dir.resolve("out.vhd").toString();
+    List<List<String>> cases = List.of(
+        List.of("convert", "--to", "qcow2", raw.toString(), dst),
+        List.of("convert", "--block-size", "3000", raw.toString(), dst),
+        List.of("convert", "--block-size", "lots", raw.toString(), dst),
+        List.of("convert", "--azure", "--to", "dynamic", raw.toString(), dst),
+        List.of("convert", dir.resolve("missing.raw").toString(), dst));
+    for (List<String> args : cases) {
+      Cli.Result r = Cli.run(args.toArray(String[]::new));
+      assertEquals(2, r.exitCode(), args + ": " + r.err());
+      assertEquals("", r.out(), args.toString());
+      assertEquals(1, r.err().lines().count(), args + ": " + r.err());
+      assertTrue(r.err().startsWith("vhd convert: "), args + ": " + r.err());
+    }
+    Cli.Result usage = Cli.run("convert", raw.toString());
+    assertEquals(2, usage.exitCode(), "a missing DST is a usage error");
+    assertEquals(Set.of("disk.raw"), names(dir));
+  }
+
+  @Test
+  void helpNamesEveryOption() {
+    Cli.Result r = Cli.run("convert", "--help");
+    assertEquals(0, r.exitCode());
+    for (String option : List.of("--to", "--block-size", "--azure", "--force", "--json",
+        "--quiet")) {
+      assertTrue(r.out().contains(option), option + " in:\n" + r.out());
+    }
+  }
+
+  /**
+   * The tool run as a process and stopped (SIGTERM, as Ctrl-C's SIGINT, runs shutdown hooks)
+   * while its temporary file exists: nothing is left under the destination's name, nor the
+   * temporary file.
+   */
+  @Test
+  void aConvertProcessStoppedMidwayLeavesNeitherDestinationNorTemporaryFile()
+      throws IOException, InterruptedException {
+    Path raw = dir.resolve("big.raw");
+    try (RandomAccessFile f = new RandomAccessFile(raw.toFile(), "rw")) {
+      f.setLength(64L << 30); // a hole: read at memory speed, long enough to be stopped
+    }
+    Path dst = dir.resolve("big.vhd");
+    List<String> command = new ArrayList<>(List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", System.getProperty("java.class.path"), "io.vhdfs.cli.VhdCli",
+        "convert", "--quiet", raw.toString(), dst.toString()));
+    Process p = new ProcessBuilder(command).redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    try {
+      boolean staged = false;
+      while (p.isAlive() && !staged) {
+        staged = names(dir).stream().anyMatch(n -> n.startsWith(".big.vhd.part-"));
+        Thread.sleep(10);
+      }
+      Assumptions.assumeTrue(staged, "the conversion finished before it could be stopped");
+      p.destroy();
+      assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the process ends when stopped");
+    } finally {
+      p.destroyForcibly();
+      p.waitFor(60, TimeUnit.SECONDS);
+    }
+    assertEquals(Set.of("big.raw"), names(dir), "exit code " + p.exitValue());
+  }
+
+  private static Set<String> names(Path dir) {
+    try (Stream<Path> s = Files.list(dir)) {
+      return new TreeSet<>(s.map(p -> p.getFileName().toString()).toList());
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+}
