@@ -77,14 +77,8 @@ public final class ChainCommit {
   }
 
   private static VirtualDisk openParent(Path parent, ChainOptions options) throws IOException {
-    HostFile host = HostFile.openForReading(parent);
-    try {
-      return DiskOpener.open(host, SizeRule.AUTO,
-          ParentChain.of(parent, options, OpenDisks::acquireParent));
-    } catch (IOException | RuntimeException e) {
-      host.close();
-      throw e;
-    }
+    return DiskOpener.open(parent, SizeRule.AUTO,
+        ParentChain.of(parent, options, OpenDisks::acquireParent));
   }
 
   private static Result copy(HostFile host, DynamicDisk child, VirtualDisk parent, Path parentPath,

@@ -7,6 +7,7 @@ import io.vhdfs.format.DynamicHeader;
 import io.vhdfs.format.Footer;
 import io.vhdfs.format.ParentLocator;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -42,6 +43,21 @@ public final class DiskOpener {
    */
   public static VirtualDisk open(HostFile host, SizeRule sizeRule) throws IOException {
     return open(host, sizeRule, ParentChain.detached());
+  }
+
+  /**
+   * Opens the image file {@code image} for reading, with {@code chain} for a differencing image's
+   * parents; the disk owns the host file, which is closed again if the image does not open.
+   */
+  public static VirtualDisk open(Path image, SizeRule sizeRule, ParentChain chain)
+      throws IOException {
+    HostFile host = HostFile.openForReading(image);
+    try {
+      return open(host, sizeRule, chain);
+    } catch (IOException | RuntimeException e) {
+      host.close();
+      throw e;
+    }
   }
 
   /**

@@ -26,16 +26,8 @@ public final class ImageHandle implements Closeable {
   public static ImageHandle open(Path image, SizeRule sizeRule, ChainOptions options)
       throws IOException {
     Path real = image.toRealPath();
-    VirtualDisk disk = OpenDisks.acquire(real, sizeRule, options, () -> {
-      HostFile host = HostFile.openForReading(image);
-      try {
-        return DiskOpener.open(host, sizeRule,
-            ParentChain.of(real, options, OpenDisks::acquireParent));
-      } catch (IOException | RuntimeException e) {
-        host.close();
-        throw e;
-      }
-    });
+    VirtualDisk disk = OpenDisks.acquire(real, sizeRule, options, () -> DiskOpener.open(image,
+        sizeRule, ParentChain.of(real, options, OpenDisks::acquireParent)));
     return new ImageHandle(image, real, sizeRule, disk);
   }
 

@@ -39,14 +39,7 @@ abstract class ImageSink implements Closeable {
   static ImageSink vhd(Path file, DiskType type, long size, int blockSize, boolean exactSize)
       throws IOException {
     ImageCreator.create(file, type, size, blockSize, exactSize);
-    HostFile host = HostFile.openForReading(file);
-    VirtualDisk disk;
-    try {
-      disk = DiskOpener.open(host, SizeRule.AUTO);
-    } catch (IOException | RuntimeException e) {
-      host.close();
-      throw e;
-    }
+    VirtualDisk disk = DiskOpener.open(file, SizeRule.AUTO, ParentChain.detached());
     try {
       if (disk.size() != size) {
         throw new IllegalStateException(file + ": created for " + size + " bytes but reads as "

@@ -80,13 +80,7 @@ public final class OpenDisks {
       }
       Entry e = OPEN.get(key);
       if (e == null) {
-        HostFile host = HostFile.openForReading(realPath);
-        try {
-          e = new Entry(DiskOpener.open(host, SizeRule.AUTO, chain), chain.options());
-        } catch (IOException | RuntimeException x) {
-          host.close();
-          throw x;
-        }
+        e = new Entry(DiskOpener.open(realPath, SizeRule.AUTO, chain), chain.options());
         OPEN.put(key, e);
       } else {
         checkOptions(e, chain.options(), realPath);

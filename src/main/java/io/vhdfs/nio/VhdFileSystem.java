@@ -188,14 +188,8 @@ final class VhdFileSystem extends FileSystem {
   }
 
   private VirtualDisk openDisk() throws IOException {
-    HostFile host = HostFile.openForReading(image);
-    try {
-      return DiskOpener.open(host, config.sizeRule(),
-          ParentChain.of(imageKey, config.chainOptions(), OpenDisks::acquireParent));
-    } catch (IOException | RuntimeException e) {
-      host.close();
-      throw e;
-    }
+    return DiskOpener.open(image, config.sizeRule(),
+        ParentChain.of(imageKey, config.chainOptions(), OpenDisks::acquireParent));
   }
 
   private synchronized void releaseDisk() throws IOException {

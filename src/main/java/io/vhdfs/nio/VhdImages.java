@@ -4,13 +4,13 @@ import io.vhdfs.VhdEnv;
 import io.vhdfs.disk.ChainCommit;
 import io.vhdfs.disk.DiskOpener;
 import io.vhdfs.disk.ExtentMap;
-import io.vhdfs.disk.HostFile;
 import io.vhdfs.disk.ImageChecker;
 import io.vhdfs.disk.ImageComparer;
 import io.vhdfs.disk.ImageConverter;
 import io.vhdfs.disk.ImageDescription;
 import io.vhdfs.disk.ImageHandle;
 import io.vhdfs.disk.ImageSource;
+import io.vhdfs.disk.ParentChain;
 import io.vhdfs.disk.VirtualDisk;
 import io.vhdfs.format.DiskType;
 import java.io.IOException;
@@ -89,13 +89,7 @@ public final class VhdImages {
   }
 
   private static VirtualDisk openAlone(Path image, FileSystemConfig config) throws IOException {
-    HostFile host = HostFile.openForReading(image);
-    try {
-      return DiskOpener.open(host, config.sizeRule());
-    } catch (IOException | RuntimeException e) {
-      host.close();
-      throw e;
-    }
+    return DiskOpener.open(image, config.sizeRule(), ParentChain.detached());
   }
 
   /**
