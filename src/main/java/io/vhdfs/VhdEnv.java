@@ -18,6 +18,7 @@ package io.vhdfs;
  * <tr><td>{@value #SIZE_FROM}</td><td>{@code chs}, {@code currentSize}</td><td>override the rule that picks an image's visible size</td></tr>
  * <tr><td>{@value #PARENT_ROOT}</td><td>directory</td><td>open no parent image outside it (set it for images from untrusted sources)</td></tr>
  * <tr><td>{@value #IGNORE_PARENT_ID}</td><td>{@code true}</td><td>open a child whose parent's unique id does not match</td></tr>
+ * <tr><td>{@value #LOCKING}</td><td>{@code auto}, {@code on}, {@code off}</td><td>take part in QEMU's image locking: {@code auto} (default) where the host file system has locks other processes see (the platform's own), {@code on} refuses hosts without, {@code off} neither locks nor checks (read while another process writes, as {@code qemu-img -U} does)</td></tr>
  * </table>
  */
 public final class VhdEnv {
@@ -41,6 +42,8 @@ public final class VhdEnv {
   public static final String PARENT_ROOT = "parentRoot";
   /** Open a child even when its parent's unique id does not match. */
   public static final String IGNORE_PARENT_ID = "ignoreParentId";
+  /** {@code auto}, {@code on} or {@code off}: whether to take part in QEMU's image locking. */
+  public static final String LOCKING = "locking";
 
   private VhdEnv() {}
 }

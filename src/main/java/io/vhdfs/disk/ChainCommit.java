@@ -45,6 +45,20 @@ public final class ChainCommit {
       throw new FileSystemException(child.toString(), null,
           "open in this JVM: close it before committing it");
     }
+    // The child is read outside OpenDisks, so it takes its reader's locks here.
+    ImageLock childLock = ImageLock.acquire(childReal, options.locking());
+    try {
+      return commitLocked(childReal, options, progress);
+    } finally {
+      if (childLock != null) {
+        childLock.release();
+      }
+    }
+  }
+
+  private static Result commitLocked(Path childReal, ChainOptions options,
+      ProgressListener progress)
+      throws IOException {
     HostFile host = HostFile.openForReading(childReal);
     DynamicDisk disk;
     try {

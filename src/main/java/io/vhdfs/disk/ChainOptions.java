@@ -12,10 +12,27 @@ import java.nio.file.Path;
  *     opened; {@code null} for no limit
  * @param ignoreParentId whether a parent whose unique id differs from the one the child records
  *     is accepted
+ * @param locking how the images, the child's and its parents', take part in QEMU's locking
  */
-public record ChainOptions(String parentRoot, boolean ignoreParentId) {
-  /** No confinement, ids must match. */
+public record ChainOptions(String parentRoot, boolean ignoreParentId, Locking locking) {
+  /** No confinement, ids must match, locks where the host has them. */
   public static final ChainOptions DEFAULT = new ChainOptions(null, false);
+
+  /** Options with {@link Locking#AUTO}. */
+  public ChainOptions(String parentRoot, boolean ignoreParentId) {
+    this(parentRoot, ignoreParentId, Locking.AUTO);
+  }
+
+  public ChainOptions {
+    if (locking == null) {
+      throw new NullPointerException("locking");
+    }
+  }
+
+  /** These options with {@code locking} instead. */
+  public ChainOptions withLocking(Locking locking) {
+    return new ChainOptions(parentRoot, ignoreParentId, locking);
+  }
 
   /** Whether these options open the same chains as {@code other} for images on {@code fs}. */
   boolean sameAs(ChainOptions other, FileSystem fs) {

@@ -25,6 +25,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * thread blocked in them is interrupted; since one host channel serves every channel of the image,
  * an interrupt would otherwise break all of them (JDK-8316882). So a host channel closed under us
  * is reopened: the interrupted caller still gets its exception, everyone else retries.
+ *
+ * <p>Closing any channel of a file drops the POSIX locks this process holds on it, so every close
+ * is reported to {@link ImageLock}, which takes QEMU's image locks again.
  */
 public final class HostFile implements Closeable {
   private static final int MAX_REOPENS = 8;
@@ -74,6 +77,7 @@ public final class HostFile implements Closeable {
       writable = true;
       old.close();
     }
+    ImageLock.channelClosed(path);
   }
 
   /** Whether {@link #enableWrites} has been called. */
@@ -244,6 +248,7 @@ public final class HostFile implements Closeable {
     synchronized (reopenLock) {
       if (channel == broken && !closed) {
         channel = Files.newByteChannel(path, writable ? READ_WRITE : READ_ONLY);
+        ImageLock.channelClosed(path);
       }
     }
     if (Thread.currentThread().isInterrupted()) {
@@ -264,8 +269,12 @@ public final class HostFile implements Closeable {
   @Override
   public void close() throws IOException {
     closed = true;
-    synchronized (reopenLock) {
-      channel.close();
+    try {
+      synchronized (reopenLock) {
+        channel.close();
+      }
+    } finally {
+      ImageLock.channelClosed(path);
     }
   }
 }

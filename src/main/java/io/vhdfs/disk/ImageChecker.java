@@ -86,14 +86,20 @@ public final class ImageChecker {
       throw new FileSystemException(image.toString(), null, "open in this JVM: close every "
           + "file system and channel on it before repairing it");
     }
+    // A reader's locks while checking, as qemu-img check takes them; a writer's for a repair.
+    ImageLock lock = ImageLock.acquire(real, options.locking());
     try (HostFile host = HostFile.openForReading(image)) {
       ImageChecker c = new ImageChecker(host, real, sizeRule, options);
       c.checkAll(progress);
       Plan plan = c.plan();
       if (repair) {
-        c.repair(plan);
+        c.repair(plan, lock);
       }
       return c.findings.all();
+    } finally {
+      if (lock != null) {
+        lock.release();
+      }
     }
   }
 
@@ -525,10 +531,23 @@ public final class ImageChecker {
    * possible; then the BAT; the copy at offset 0 last, so it stays the fallback until the end
    * footer is sound. Each step is forced to the disk before the next.
    */
-  private void repair(Plan plan) throws IOException {
+  private void repair(Plan plan, ImageLock lock) throws IOException {
     if (plan.endFooterAt() < 0 && !plan.batEntries() && !plan.footerCopy()) {
       return;
     }
+    if (lock == null) {
+      write(plan);
+      return;
+    }
+    lock.startWriting();
+    try {
+      write(plan);
+    } finally {
+      lock.stopWriting();
+    }
+  }
+
+  private void write(Plan plan) throws IOException {
     host.enableWrites();
     byte[] footer = trusted.raw();
     if (plan.endFooterAt() >= 0) {

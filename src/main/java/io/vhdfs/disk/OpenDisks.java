@@ -27,13 +27,16 @@ public final class OpenDisks {
   private static final class Entry {
     final VirtualDisk disk;
     final ChainOptions options;
+    /** QEMU's locks on the image, or null where it is not locked. */
+    ImageLock lock;
     int users;
     int children;
     int writers;
 
-    Entry(VirtualDisk disk, ChainOptions options) {
+    Entry(VirtualDisk disk, ChainOptions options, ImageLock lock) {
       this.disk = disk;
       this.options = options;
+      this.lock = lock;
     }
   }
 
@@ -54,10 +57,10 @@ public final class OpenDisks {
     synchronized (OPEN) {
       Entry e = OPEN.get(key);
       if (e == null) {
-        e = new Entry(opener.open(), options);
-        OPEN.put(key, e);
+        e = open(key, options, opener);
       } else {
         checkOptions(e, options, imageKey);
+        lockIfUnlocked(e, key, options);
       }
       e.users++;
       return e.disk;
@@ -80,10 +83,10 @@ public final class OpenDisks {
       }
       Entry e = OPEN.get(key);
       if (e == null) {
-        e = new Entry(DiskOpener.open(realPath, SizeRule.AUTO, chain), chain.options());
-        OPEN.put(key, e);
+        e = open(key, chain.options(), () -> DiskOpener.open(realPath, SizeRule.AUTO, chain));
       } else {
         checkOptions(e, chain.options(), realPath);
+        lockIfUnlocked(e, key, chain.options());
       }
       e.users++;
       e.children++;
@@ -93,8 +96,50 @@ public final class OpenDisks {
   }
 
   /**
+   * Opens the disk under QEMU's reader locks, taken before a byte is read so that no one writes
+   * what is being validated, and registers it.
+   */
+  private static Entry open(Key key, ChainOptions options, Opener opener) throws IOException {
+    ImageLock lock = ImageLock.acquire(key.image(), options.locking());
+    try {
+      Entry e = new Entry(opener.open(), options, lock);
+      OPEN.put(key, e);
+      return e;
+    } catch (IOException | RuntimeException e) {
+      if (lock != null) {
+        lock.release();
+      }
+      throw e;
+    }
+  }
+
+  /** A disk opened with locking off, now wanted by someone who locks: lock it for all. */
+  private static void lockIfUnlocked(Entry e, Key key, ChainOptions options) throws IOException {
+    if (e.lock != null) {
+      return;
+    }
+    ImageLock lock = ImageLock.acquire(key.image(), options.locking());
+    if (lock == null) {
+      return;
+    }
+    int started = 0;
+    try {
+      for (; started < e.writers; started++) {
+        lock.startWriting();
+      }
+    } catch (IOException | RuntimeException ex) {
+      for (; started > 0; started--) {
+        lock.stopWriting();
+      }
+      lock.release();
+      throw ex;
+    }
+    e.lock = lock;
+  }
+
+  /**
    * Records a writer on the image: refused while it is the parent of an open child, and a parent
-   * is refused while it has one.
+   * is refused while it has one; and while another process has the image open (QEMU's locks).
    */
   public static void startWriting(Path imageKey, SizeRule sizeRule) throws IOException {
     synchronized (OPEN) {
@@ -114,14 +159,22 @@ public final class OpenDisks {
               + "JVM with sizeFrom " + e.getKey().sizeRule() + "; close that first");
         }
       }
-      entry(key).writers++;
+      Entry e = entry(key);
+      if (e.lock != null) {
+        e.lock.startWriting();
+      }
+      e.writers++;
     }
   }
 
   /** Ends what {@link #startWriting} began. */
   public static void stopWriting(Path imageKey, SizeRule sizeRule) {
     synchronized (OPEN) {
-      entry(new Key(imageKey, sizeRule)).writers--;
+      Entry e = entry(new Key(imageKey, sizeRule));
+      e.writers--;
+      if (e.lock != null) {
+        e.lock.stopWriting();
+      }
     }
   }
 
@@ -151,7 +204,14 @@ public final class OpenDisks {
         return;
       }
       OPEN.remove(key);
-      disk.close();
+      try {
+        disk.close();
+      } finally {
+        // Only now: closing writes what the disk still held in memory.
+        if (e.lock != null) {
+          e.lock.release();
+        }
+      }
     }
   }
 

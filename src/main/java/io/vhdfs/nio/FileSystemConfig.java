@@ -4,6 +4,7 @@ import io.vhdfs.VhdEnv;
 import io.vhdfs.disk.ChainOptions;
 import io.vhdfs.disk.DiskOpener;
 import io.vhdfs.disk.ImageCreator;
+import io.vhdfs.disk.Locking;
 import io.vhdfs.disk.SizeRule;
 import io.vhdfs.format.DiskType;
 import io.vhdfs.format.DynamicHeader;
@@ -25,13 +26,14 @@ record FileSystemConfig(
     AccessMode accessMode,
     SizeRule sizeRule,
     String parentRoot,
-    boolean ignoreParentId) {
+    boolean ignoreParentId,
+    Locking locking) {
 
   enum AccessMode { DEFAULT, READ_WRITE, READ_ONLY }
 
   /** How the parents of a differencing image are found and checked. */
   ChainOptions chainOptions() {
-    return new ChainOptions(parentRoot, ignoreParentId);
+    return new ChainOptions(parentRoot, ignoreParentId, locking);
   }
 
   static final int DEFAULT_BLOCK_SIZE = 2 << 20;
@@ -92,9 +94,18 @@ record FileSystemConfig(
         throw bad(VhdEnv.SIZE_FROM, env, "chs or currentSize");
       }
     }
+    Locking locking = Locking.AUTO;
+    if (env.containsKey(VhdEnv.LOCKING)) {
+      String l = string(env, VhdEnv.LOCKING);
+      try {
+        locking = Locking.valueOf(l.toUpperCase(Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        throw bad(VhdEnv.LOCKING, env, "auto, on or off");
+      }
+    }
     return new FileSystemConfig(create, size, type, pathString(env, VhdEnv.PARENT), blockSize,
         bool(env, VhdEnv.EXACT_SIZE), mode, rule, pathString(env, VhdEnv.PARENT_ROOT),
-        bool(env, VhdEnv.IGNORE_PARENT_ID));
+        bool(env, VhdEnv.IGNORE_PARENT_ID), locking);
   }
 
   /** The limits of a new image, checked before anything is written. */
