@@ -63,6 +63,8 @@ public final class HostFile implements Closeable {
    * (a read cut short by the swap is retried on the new channel).
    *
    * @throws java.nio.file.AccessDeniedException if the host refuses to open it for writing
+   * @throws java.nio.file.FileSystemException if the host cannot update a file in place, so that
+   *     opening the image for writing would truncate or rewrite it ({@link InPlaceUpdates})
    */
   void enableWrites() throws IOException {
     synchronized (reopenLock) {
@@ -72,6 +74,7 @@ public final class HostFile implements Closeable {
       if (closed) {
         throw new ClosedChannelException();
       }
+      InPlaceUpdates.require(path);
       SeekableByteChannel old = channel;
       channel = Files.newByteChannel(path, READ_WRITE);
       writable = true;
@@ -221,7 +224,7 @@ public final class HostFile implements Closeable {
       return fc.write(src, pos);
     }
     synchronized (ch) {
-      ch.position(pos);
+      seek(ch, pos);
       return ch.write(src);
     }
   }
@@ -231,8 +234,18 @@ public final class HostFile implements Closeable {
       return fc.read(dst, pos);
     }
     synchronized (ch) {
-      ch.position(pos);
+      seek(ch, pos);
       return ch.read(dst);
+    }
+  }
+
+  /** Some hosts only stream; an image needs random access, and says so as an IOException. */
+  private void seek(SeekableByteChannel ch, long pos) throws IOException {
+    try {
+      ch.position(pos);
+    } catch (UnsupportedOperationException e) {
+      throw new IOException(name + ": the host channel cannot seek (to byte " + pos + "), but a "
+          + "disk image is read and written at random places: " + e.getMessage(), e);
     }
   }
 

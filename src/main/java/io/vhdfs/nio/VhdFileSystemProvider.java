@@ -4,6 +4,7 @@ import io.vhdfs.VhdEnv;
 import io.vhdfs.VhdFormatException;
 import io.vhdfs.disk.DiskOpener;
 import io.vhdfs.disk.HostFile;
+import io.vhdfs.disk.InPlaceUpdates;
 import io.vhdfs.disk.OpenDisks;
 import io.vhdfs.disk.ParentChain;
 import io.vhdfs.disk.ImageCreator;
@@ -285,13 +286,19 @@ public final class VhdFileSystemProvider extends FileSystemProvider {
     }
   }
 
-  /** {@code accessMode=readWrite} promises writes, so a host file that refuses them fails now. */
+  /**
+   * {@code accessMode=readWrite} promises writes, so a host file that refuses them, or a host
+   * that cannot update a file in place, fails now.
+   */
   private static void checkAccessMode(Path image, FileSystemConfig config) throws IOException {
-    if (config.accessMode() == FileSystemConfig.AccessMode.READ_WRITE
-        && !Files.isWritable(image)) {
+    if (config.accessMode() != FileSystemConfig.AccessMode.READ_WRITE) {
+      return;
+    }
+    if (!Files.isWritable(image)) {
       throw new AccessDeniedException(image.toString(), null,
           "accessMode=readWrite, but the image file is not writable");
     }
+    InPlaceUpdates.require(image);
   }
 
   @Override

@@ -59,6 +59,7 @@ public final class ForwardingHostFileSystem extends FileSystem {
   private final Provider provider = new Provider();
   private final HostWriteLog log = new HostWriteLog();
   private volatile boolean readOnly;
+  private volatile boolean streamOnly;
 
   private ForwardingHostFileSystem(FileSystem delegate) {
     this.delegate = delegate;
@@ -75,6 +76,15 @@ public final class ForwardingHostFileSystem extends FileSystem {
       throw new ProviderMismatchException("not a path of " + delegate + ": " + hostPath);
     }
     return new ForwardingHostPath(this, hostPath);
+  }
+
+  /**
+   * Makes the host behave like a provider that can only stream, as some remote and archive
+   * providers do: channels cannot seek, and a channel opened for writing starts the file anew,
+   * as an upload does; there are no {@code FileChannel}s.
+   */
+  public void setStreamOnly(boolean streamOnly) {
+    this.streamOnly = streamOnly;
   }
 
   /** What reached the host through channels on wrapped paths. */
@@ -204,12 +214,23 @@ public final class ForwardingHostFileSystem extends FileSystem {
     @Override
     public SeekableByteChannel newByteChannel(Path path, Set<? extends OpenOption> options,
         FileAttribute<?>... attrs) throws IOException {
+      if (streamOnly) {
+        return StreamOnlyChannel.open(newFileChannelOf(path, options, attrs), options);
+      }
       return newFileChannel(path, options, attrs);
     }
 
     /** Every channel records its writes; WRITE opens are counted, and refused when read-only. */
     @Override
     public FileChannel newFileChannel(Path path, Set<? extends OpenOption> options,
+        FileAttribute<?>... attrs) throws IOException {
+      if (streamOnly) {
+        throw new UnsupportedOperationException("a stream-only host has no file channels");
+      }
+      return newFileChannelOf(path, options, attrs);
+    }
+
+    private FileChannel newFileChannelOf(Path path, Set<? extends OpenOption> options,
         FileAttribute<?>... attrs) throws IOException {
       Path host = unwrap(path);
       if (options.contains(StandardOpenOption.APPEND)) {
