@@ -43,14 +43,16 @@ final class VhdFileSystem extends FileSystem {
 
   private final VhdFileSystemProvider provider;
   private final Path image;
-  private final Path imageKey;
-  private final FileSystemConfig config;
+  private volatile Path imageKey;
+  private volatile FileSystemConfig config;
   /** The key this file system is registered under in the provider, or null if unregistered. */
-  private final Path registryKey;
+  private volatile Path registryKey;
+  /** Made by {@code Path.of(uri)} with default options, until {@link #adopt} gives it others. */
+  private volatile boolean implicit;
   private final VhdPath root;
   private final VhdPath disk;
   private final VhdFileStore store;
-  private final DiskLocks locks;
+  private volatile DiskLocks locks;
   private final Set<DiskChannel> channels = new HashSet<>();
 
   private volatile boolean open = true;
@@ -64,15 +66,17 @@ final class VhdFileSystem extends FileSystem {
    * @param image the image on its host
    * @param imageKey what identifies the image however it is named (its real path)
    * @param registryKey the key in the provider's registry, or null for an unregistered one
+   * @param implicit whether {@code Path.of(uri)} made it, with default options
    */
   VhdFileSystem(VhdFileSystemProvider provider, Path image, Path imageKey,
-      FileSystemConfig config, Path registryKey) {
+      FileSystemConfig config, Path registryKey, boolean implicit) {
     this.provider = provider;
     this.imageKey = imageKey;
     this.locks = new DiskLocks(imageKey);
     this.image = image;
     this.config = config;
     this.registryKey = registryKey;
+    this.implicit = implicit;
     this.root = new VhdPath(this, "/");
     this.disk = new VhdPath(this, "/" + DISK_NAME);
     this.store = new VhdFileStore(this);
@@ -95,6 +99,51 @@ final class VhdFileSystem extends FileSystem {
 
   Path registryKey() {
     return registryKey;
+  }
+
+  boolean isImplicit() {
+    return implicit;
+  }
+
+  /**
+   * Gives a file system that {@code Path.of(uri)} made the options of an explicit
+   * {@code newFileSystem(uri, env)}, so that the paths handed out before keep working under them.
+   * Only while nothing is open on it: open channels were checked under the old options.
+   *
+   * @param key the image's key now (a new image's real path is known only once it exists)
+   * @throws java.nio.file.FileSystemAlreadyExistsException saying what is open, if anything is
+   */
+  synchronized void adopt(FileSystemConfig newConfig, Path key) throws IOException {
+    ensureOpen();
+    if (openDisk != null) {
+      long writable = channels.stream().filter(DiskChannel::isWritable).count();
+      throw new java.nio.file.FileSystemAlreadyExistsException(this + " is already open, made "
+          + "by Path.of(uri) with default options, and has " + channels.size() + " channel(s) "
+          + "open (" + writable + " writable); close them, or that file system "
+          + "(Path.of(uri).getFileSystem().close()), before newFileSystem(uri, env) can set "
+          + "options, or go on with the defaults");
+    }
+    FileSystemConfig oldConfig = config;
+    Path oldKey = imageKey;
+    DiskLocks oldLocks = locks;
+    config = newConfig;
+    imageKey = key;
+    locks = key.equals(oldKey) ? oldLocks : new DiskLocks(key);
+    lastInfo = null;
+    try {
+      validate();
+    } catch (IOException | RuntimeException e) {
+      config = oldConfig;
+      imageKey = oldKey;
+      locks = oldLocks;
+      throw e;
+    }
+    implicit = false;
+  }
+
+  /** Moves this file system to another registry key; by the provider, under its registry lock. */
+  void rekey(Path key) {
+    registryKey = key;
   }
 
   VhdPath rootPath() {

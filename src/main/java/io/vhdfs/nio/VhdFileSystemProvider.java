@@ -194,9 +194,13 @@ public final class VhdFileSystemProvider extends FileSystemProvider {
   public FileSystem newFileSystem(URI uri, Map<String, ?> env) throws IOException {
     Path image = imageOf(uri);
     FileSystemConfig config = FileSystemConfig.parse(env);
+    Path before = keyOf(image);
+    VhdFileSystem implicit;
     synchronized (registry) {
-      if (registry.containsKey(keyOf(image))) {
-        throw new FileSystemAlreadyExistsException(uri.toString());
+      implicit = registry.get(before);
+      if (implicit != null && !implicit.isImplicit()) {
+        throw new FileSystemAlreadyExistsException(uri + " (close the file system that "
+            + "newFileSystem made for it first)");
       }
     }
     if (config.create()) {
@@ -204,12 +208,39 @@ public final class VhdFileSystemProvider extends FileSystemProvider {
     }
     checkAccessMode(image, config);
     Path key = keyOf(image); // again: a new image's real path is known once it exists
-    VhdFileSystem fs = new VhdFileSystem(this, image, key, config, key);
+    if (implicit != null) {
+      // Path.of(uri) made one with default options: it takes these, and keeps its paths.
+      try {
+        implicit.adopt(config, key);
+      } catch (IOException | RuntimeException e) {
+        if (config.create()) {
+          Files.deleteIfExists(image);
+        }
+        throw e;
+      }
+      synchronized (registry) {
+        registry.remove(before, implicit);
+        VhdFileSystem other = registry.putIfAbsent(key, implicit);
+        if (other != null && other != implicit) {
+          throw new FileSystemAlreadyExistsException(uri.toString());
+        }
+        implicit.rekey(key);
+      }
+      return implicit;
+    }
+    VhdFileSystem fs = new VhdFileSystem(this, image, key, config, key, false);
     validate(fs, image, config);
     synchronized (registry) {
-      if (registry.putIfAbsent(key, fs) != null) {
+      VhdFileSystem other = registry.get(key);
+      if (other != null && !other.isImplicit()) {
         throw new FileSystemAlreadyExistsException(uri.toString());
       }
+      if (other != null) {
+        // Path.of(uri) raced us: the explicit options win only if nothing is open there.
+        other.adopt(config, key);
+        return other;
+      }
+      registry.put(key, fs);
     }
     return fs;
   }
@@ -234,7 +265,7 @@ public final class VhdFileSystemProvider extends FileSystemProvider {
       }
     }
     checkAccessMode(path, config);
-    VhdFileSystem fs = new VhdFileSystem(this, path, keyOf(path), config, null);
+    VhdFileSystem fs = new VhdFileSystem(this, path, keyOf(path), config, null, false);
     validate(fs, path, config);
     return fs;
   }
@@ -321,7 +352,7 @@ public final class VhdFileSystemProvider extends FileSystemProvider {
     VhdFileSystem fs;
     synchronized (registry) {
       fs = registry.computeIfAbsent(
-          key, k -> new VhdFileSystem(this, image, k, FileSystemConfig.defaults(), k));
+          key, k -> new VhdFileSystem(this, image, k, FileSystemConfig.defaults(), k, true));
     }
     String entry = uri.getFragment();
     return entry == null ? fs.diskPath() : fs.rootPath().resolve(entry);
@@ -338,19 +369,69 @@ public final class VhdFileSystemProvider extends FileSystemProvider {
   /** The host path a {@code vhd:} URI names. */
   static Path imageOf(URI uri) {
     if (!SCHEME.equalsIgnoreCase(uri.getScheme())) {
-      throw new IllegalArgumentException("not a vhd: URI: " + uri);
+      throw new IllegalArgumentException("not a vhd: URI: " + uri + "; " + FORMS);
     }
     if (uri.isOpaque()) {
-      // vhd:<nested URI> names an image on another provider, e.g. vhd:jimfs://fs/a.vhd
-      return Path.of(URI.create(uri.getRawSchemeSpecificPart()));
+      return nestedImageOf(uri);
     }
-    String raw = uri.getRawPath();
-    if (uri.getRawAuthority() != null || uri.getRawQuery() != null || raw == null
-        || !raw.startsWith("/")) {
-      throw new IllegalArgumentException(
-          "expected vhd:/absolute/path/image.vhd (no host, no query): " + uri);
+    String path = uri.getPath();
+    if (uri.getRawAuthority() != null || uri.getRawQuery() != null || path == null
+        || !path.startsWith("/")) {
+      throw new IllegalArgumentException("not an image path: " + uri + "; " + FORMS);
     }
-    return Path.of(URI.create("file://" + raw));
+    try {
+      // Decoded, then quoted again as a file: URI wants (UTF-8 for what is not ASCII): people
+      // write vhd: URIs with raw spaces and letters such as ü, or build them with the URI
+      // constructors, which quote some characters and leave others alone.
+      return Path.of(URI.create(new URI("file", null, path, null).toASCIIString()));
+    } catch (URISyntaxException | IllegalArgumentException e) {
+      throw new IllegalArgumentException("not an image path: " + uri + " (" + e.getMessage()
+          + "); " + FORMS, e);
+    }
+  }
+
+  /** The forms a refused URI is told to use instead. */
+  private static final String FORMS = "write vhd: followed by the image's absolute path, "
+      + "percent-encoded as in a file: URI (vhd:/data/my%20disk.vhd, or \"vhd:\" + "
+      + "image.toUri().getRawPath()), or vhd: followed by the image's URI on another file system "
+      + "(vhd:jimfs://fs/a.vhd, vhd:jar:file:/data/images.zip!/a.vhd)";
+
+  /**
+   * {@code vhd:<URI of the image on another provider>}, say {@code vhd:jimfs://fs/a.vhd}. A zip
+   * ({@code jar:}) or other host whose file system is not open yet is opened with its defaults
+   * and stays open, as the JDK's own providers keep theirs, for the image's file system to use.
+   */
+  private static Path nestedImageOf(URI uri) {
+    URI inner;
+    try {
+      inner = new URI(uri.getRawSchemeSpecificPart());
+    } catch (URISyntaxException e) {
+      throw new IllegalArgumentException("not an image URI: " + uri + " (" + e.getMessage()
+          + "); " + FORMS, e);
+    }
+    if (inner.getScheme() == null) {
+      throw new IllegalArgumentException("not an image URI: " + uri + " (a relative path); "
+          + FORMS);
+    }
+    if (inner.getScheme().equalsIgnoreCase(SCHEME)) {
+      throw new IllegalArgumentException("an image inside a vhd: disk is not a host: " + uri);
+    }
+    try {
+      return Path.of(inner);
+    } catch (FileSystemNotFoundException notOpen) {
+      try {
+        FileSystems.newFileSystem(inner, Map.of());
+      } catch (FileSystemAlreadyExistsException raced) {
+        // opened meanwhile: fine
+      } catch (IOException | RuntimeException e) {
+        FileSystemNotFoundException f = new FileSystemNotFoundException("the file system of "
+            + inner + " is not open and could not be opened (" + e + "); open it with "
+            + "FileSystems.newFileSystem first, or " + FORMS);
+        f.initCause(e);
+        throw f;
+      }
+      return Path.of(inner);
+    }
   }
 
   /** Registry key: the real path, so two spellings of one image share a file system. */

@@ -165,6 +165,15 @@ public final class QemuTools {
   }
 
   /**
+   * {@link #compare} with {@code -U}, for an image a vhdfs writer holds open: its image locks
+   * keep every QEMU reader out unless it forces sharing, as it would keep a VM's out.
+   */
+  public Exit compareSharing(Path image, Path raw) {
+    return runForExit(TIMEOUT, command(qemuImg, "compare", "-U", "-f", "vpc", "-F", "raw",
+        image.toString(), raw.toString()));
+  }
+
+  /**
    * {@code qemu-img check -f vpc image}, or empty when this qemu-img cannot check vpc images
    * (exit 63, "does not support checks": every qemu release so far), so callers skip that line
    * only. A check that runs returns its exit code and output: 0 is clean.
