@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.SeekableByteChannel;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.FileStore;
 import java.nio.file.FileSystem;
 import java.nio.file.FileSystemException;
@@ -37,6 +38,8 @@ import java.util.WeakHashMap;
  * is refused, since nothing shows that it is safe.
  */
 public final class InPlaceUpdates {
+  /** How the scratch files beside images begin; they live for the few calls of a probe. */
+  public static final String SCRATCH_PREFIX = ".vhdfs-probe-";
   private static final int PROBE_SIZE = 4096;
   private static final int WRITE_AT = 1024;
   private static final int WRITE_LENGTH = 16;
@@ -54,6 +57,10 @@ public final class InPlaceUpdates {
    * @throws FileSystemException saying why not, before the image was opened for writing
    */
   public static void require(Path image) throws IOException {
+    if (!Files.isWritable(image)) {
+      // Nothing to probe: the host would refuse the write open anyway, and says so plainer.
+      throw new AccessDeniedException(image.toString(), null, "the image file is not writable");
+    }
     String reason = verdict(image);
     if (!reason.equals(CAN)) {
       throw new FileSystemException(image.toString(), null, "its host ("
@@ -101,7 +108,7 @@ public final class InPlaceUpdates {
     if (dir == null) {
       return null;
     }
-    Path scratch = dir.resolve(".vhdfs-probe-" + UUID.randomUUID() + ".tmp");
+    Path scratch = dir.resolve(SCRATCH_PREFIX + UUID.randomUUID() + ".tmp");
     byte[] original = new byte[PROBE_SIZE];
     for (int i = 0; i < original.length; i++) {
       original[i] = (byte) (i * 31 + 7);
