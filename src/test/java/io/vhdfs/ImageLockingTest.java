@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.common.jimfs.Configuration;
 import com.google.common.jimfs.Jimfs;
 import io.vhdfs.nio.VhdFileSystemProvider;
+import io.vhdfs.testing.Cli;
 import io.vhdfs.testing.ImageHolder;
 import io.vhdfs.testing.QemuTools;
 import java.io.IOException;
@@ -180,6 +181,25 @@ class ImageLockingTest {
       assertTrue(other.firstLine().startsWith("refused: ")
           && other.firstLine().contains("another process"), other.firstLine());
       ch.write(ByteBuffer.wrap(new byte[] {7}));
+    }
+  }
+
+  @Test
+  void toolReadCommandsAreRefusedBesideAWriterUnlessForceShared() throws Exception {
+    Path image = newImage();
+    try (ImageHolder other = ImageHolder.start(image, "write")) {
+      assertEquals("holding", other.firstLine());
+      for (String command : new String[] {"info", "map", "check"}) {
+        Cli.Result refused = Cli.run(command, image.toString());
+        assertEquals(2, refused.exitCode(), command + ": " + refused.err());
+        assertTrue(refused.err().contains("another process has the image open for writing"),
+            command + ": " + refused.err());
+        Cli.Result shared = Cli.run(command, "-U", image.toString());
+        assertTrue(shared.exitCode() <= 1, command + " -U: " + shared.err());
+      }
+      Cli.Result repair = Cli.run("check", "--repair", "--force-share", image.toString());
+      assertEquals(2, repair.exitCode(), repair.err());
+      assertTrue(repair.err().contains("cannot go with --repair"), repair.err());
     }
   }
 

@@ -28,6 +28,7 @@ import picocli.CommandLine.Model.CommandSpec;
         + "file unallocated."})
 final class CheckCommand implements Callable<Integer> {
   @Mixin CommonOptions options;
+  @Mixin ForceShare share;
   @Spec CommandSpec spec;
 
   @Parameters(paramLabel = "IMAGE", description = "The VHD image.")
@@ -38,9 +39,13 @@ final class CheckCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (repair && share.forceShare) {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+          "--force-share reads without locks, so it cannot go with --repair, which writes");
+    }
     VhdImages.Check check;
     try (ProgressReporter progress = ProgressReporter.start("check", options)) {
-      check = VhdImages.check(image, repair, options.env(), progress);
+      check = VhdImages.check(image, repair, share.applyTo(options.env()), progress);
     }
     PrintWriter out = spec.commandLine().getOut();
     List<VhdImages.Finding> findings = check.findings();

@@ -18,6 +18,7 @@ import picocli.CommandLine.Model.CommandSpec;
         + "the first differing offset or \"identical\". Exit 0 identical, 1 different.")
 final class CompareCommand implements Callable<Integer> {
   @Mixin CommonOptions options;
+  @Mixin ForceShare share;
   @Spec CommandSpec spec;
 
   @Parameters(index = "0", paramLabel = "A", description = "First image, VHD or raw.")
@@ -30,7 +31,7 @@ final class CompareCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     long at;
     try (ProgressReporter progress = ProgressReporter.start("compare", options)) {
-      at = VhdImages.compare(a, b, options.env(), progress);
+      at = VhdImages.compare(a, b, share.applyTo(options.env()), progress);
     }
     PrintWriter out = spec.commandLine().getOut();
     if (options.json) {

@@ -21,6 +21,7 @@ import picocli.CommandLine.Model.CommandSpec;
         + "blocks and the parent chain.")
 final class InfoCommand implements Callable<Integer> {
   @Mixin CommonOptions options;
+  @Mixin ForceShare share;
   @Spec CommandSpec spec;
 
   @Parameters(paramLabel = "IMAGE", description = "The VHD image.")
@@ -28,7 +29,7 @@ final class InfoCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Map<String, Object> info = VhdImages.describe(image, options.env());
+    Map<String, Object> info = VhdImages.describe(image, share.applyTo(options.env()));
     PrintWriter out = spec.commandLine().getOut();
     if (options.json) {
       out.println(Json.of(info));

@@ -20,6 +20,7 @@ import picocli.CommandLine.Model.CommandSpec;
         + "zeros, with host file offsets.")
 final class MapCommand implements Callable<Integer> {
   @Mixin CommonOptions options;
+  @Mixin ForceShare share;
   @Spec CommandSpec spec;
 
   @Parameters(paramLabel = "IMAGE", description = "The VHD image.")
@@ -27,7 +28,7 @@ final class MapCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    List<VhdImages.Extent> extents = VhdImages.extents(image, options.env());
+    List<VhdImages.Extent> extents = VhdImages.extents(image, share.applyTo(options.env()));
     PrintWriter out = spec.commandLine().getOut();
     if (options.json) {
       List<Map<String, Object>> rows = new ArrayList<>();
