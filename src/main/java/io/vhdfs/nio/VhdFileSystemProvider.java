@@ -58,17 +58,24 @@ import java.util.Set;
  * <h2>URIs</h2>
  * {@code vhd:} followed by the image's absolute path, percent-encoded as in a {@code file:} URI
  * ({@code "vhd:" + image.toUri().getRawPath()}, e.g. {@code vhd:/data/my%20disk.vhd},
- * {@code vhd:/C:/vm/a.vhd}). {@code Path.of(uri)} needs no earlier {@code newFileSystem}: the
- * provider gets or creates the image's file system, keyed by the image's real path, and returns
- * {@code /disk}. Images on another provider can be named by nesting that provider's URI
- * ({@code vhd:jimfs://name/dir/a.vhd}). Other entries than {@code /disk} are named in the fragment
- * ({@code vhd:/data/a.vhd#/} is the root directory).
+ * {@code vhd:/C:/vm/a.vhd}); a URI built by {@code new URI("vhd", path, null)}, which leaves
+ * letters such as {@code ü} unquoted, names the same image. {@code Path.of(uri)} needs no earlier
+ * {@code newFileSystem}: the provider gets or creates the image's file system, keyed by the
+ * image's real path, and returns {@code /disk}. Images on another provider can be named by
+ * nesting that provider's URI ({@code vhd:jimfs://name/dir/a.vhd},
+ * {@code vhd:jar:file:/data/images.zip!/a.vhd}; a zip file system not yet open is opened with its
+ * defaults and stays open). Other entries than {@code /disk} are named in the fragment
+ * ({@code vhd:/data/a.vhd#/} is the root directory). A URI in no such form is an
+ * {@link IllegalArgumentException} that names the forms.
  *
  * <h2>File systems</h2>
  * <ul>
  *   <li>{@code FileSystems.newFileSystem(uri, env)} opens (or with {@code create} creates) and
  *       registers one, validating the image first; a second one for the same image is a
- *       {@link FileSystemAlreadyExistsException}.
+ *       {@link FileSystemAlreadyExistsException}. One that {@code Path.of(uri)} made does not
+ *       stand in the way: while none of its channels is open it takes the new options, and the
+ *       paths handed out before keep working under them; with channels open, the exception says
+ *       which.
  *   <li>{@code FileSystems.newFileSystem(hostPath, env)} opens an unregistered one on any host
  *       provider (default, Jimfs, zip, cloud); a file without a VHD footer cookie is an
  *       {@link UnsupportedOperationException}, so other providers get their turn. (For a missing
@@ -116,6 +123,10 @@ import java.util.Set;
  *   file the process can read ({@code /etc/passwd}, another user's image) as its parent</td></tr>
  * <tr><td>{@code ignoreParentId}</td><td>{@code true}</td><td>accept a parent whose unique id is
  *   not the one the child records (by default a {@link io.vhdfs.VhdFormatException})</td></tr>
+ * <tr><td>{@code locking}</td><td>{@code auto} (default), {@code on}, {@code off}</td><td>QEMU's
+ *   image locks (see below): {@code auto} where the host has locks other processes see (the
+ *   platform's file system), {@code on} refuses other hosts, {@code off} neither locks nor checks
+ *   (to read an image another process writes, as {@code qemu-img -U} does)</td></tr>
  * </table>
  * A bad value is an {@link IllegalArgumentException} naming the key; unknown keys are ignored.
  *
@@ -159,6 +170,23 @@ import java.util.Set;
  * shared by every child open in this JVM; while a child is open its parents accept no writable
  * channel, and a child does not open while its parent has one ({@link FileSystemException}).
  * {@link VhdImages#commit} merges a child into its parent.
+ *
+ * <h2>Other processes and hosts</h2>
+ * An image open here holds QEMU's image locks (the one-byte locks of QEMU's file driver at
+ * offsets 100 + permission and 200 + permission, as POSIX locks, which QEMU's OFD locks and this
+ * provider honour both ways): while a channel reads it, QEMU may read but not write it; while one
+ * writes it, QEMU may not open it at all unless with {@code -U}; and an image QEMU (or vhdfs in
+ * another JVM) writes is refused with a {@link FileSystemException} saying that another process
+ * has it open for writing. The locks are held once per image in the JVM and released when its
+ * last channel closes. Closing any channel of the image file drops a process's POSIX locks; the
+ * provider takes them again at once after its own channels, but code that opens and closes the
+ * image file itself while it is open here drops them.
+ *
+ * <p>Before an image is first opened for writing, its host is probed on a scratch file beside it
+ * (deleted at once) for updates in place: a host that empties a file opened for writing (zip),
+ * uploads it whole when it closes (object stores), or only streams, refuses the write open with a
+ * {@link FileSystemException} saying why, and the image stays byte for byte as it was; reads work
+ * as before.
  *
  * <h2>Durability</h2>
  * {@code force} makes every completed write durable. Without it, a crash loses at most the writes
