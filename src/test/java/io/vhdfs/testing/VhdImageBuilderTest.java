@@ -3,7 +3,6 @@ package io.vhdfs.testing;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.google.common.jimfs.Configuration;
 import com.google.common.jimfs.Jimfs;
@@ -234,7 +233,8 @@ final class VhdImageBuilderTest {
   /** qemu-img, an independent reader, must see exactly the bytes the builder says it wrote. */
   @Test
   void qemuImgReadsTheDynamicImageAsTheBuilderDescribesIt() throws Exception {
-    assumeTrue(qemuImgAvailable(), "qemu-img not installed (Debian package qemu-utils); skipped");
+    PeerRequirement.assumePresent(qemuImgAvailable(),
+        "qemu-img not installed (Debian package qemu-utils)");
     // 'qem2' makes every qemu version take the current size (older ones use CHS for others).
     VhdImageBuilder b = VhdImageBuilder.dynamic(12L << 20).creator("qem2")
         .block(5, random(2 << 20, 9)).block(1, random(2 << 20, 10))
@@ -255,7 +255,8 @@ final class VhdImageBuilderTest {
   /** The layouts MalformedImageTest expects readers to accept, checked against qemu-img first. */
   @Test
   void qemuImgReadsUnusualButValidLayoutsAsTheBuilderDescribesThem() throws Exception {
-    assumeTrue(qemuImgAvailable(), "qemu-img not installed (Debian package qemu-utils); skipped");
+    PeerRequirement.assumePresent(qemuImgAvailable(),
+        "qemu-img not installed (Debian package qemu-utils)");
     int block = 512 * 1024;
     VhdImageBuilder b = VhdImageBuilder.dynamic(5L << 20).creator("qem2").blockSize(block)
         .headerOffset(8192).tableOffset(4096)
@@ -275,7 +276,8 @@ final class VhdImageBuilderTest {
 
   @Test
   void qemuImgReadsTheFixedImageAsTheBuilderDescribesIt() throws Exception {
-    assumeTrue(qemuImgAvailable(), "qemu-img not installed (Debian package qemu-utils); skipped");
+    PeerRequirement.assumePresent(qemuImgAvailable(),
+        "qemu-img not installed (Debian package qemu-utils)");
     VhdImageBuilder b = VhdImageBuilder.fixed(5L << 20).creator("qem2")
         .write(1, random(100_000, 13)).write((5L << 20) - 10, random(10, 14));
     Path image = dir.resolve("fixed-for-qemu.vhd");
@@ -287,7 +289,8 @@ final class VhdImageBuilderTest {
 
   @Test
   void qemuImgCreatesTheLayoutTheBuilderWrites() throws Exception {
-    assumeTrue(qemuImgAvailable(), "qemu-img not installed (Debian package qemu-utils); skipped");
+    PeerRequirement.assumePresent(qemuImgAvailable(),
+        "qemu-img not installed (Debian package qemu-utils)");
     Path image = dir.resolve("by-qemu.vhd");
     run("qemu-img", "create", "-q", "-f", "vpc", "-o", "subformat=dynamic,force_size=on",
         image.toString(), String.valueOf(10L << 20));
