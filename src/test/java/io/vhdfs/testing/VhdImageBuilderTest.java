@@ -21,6 +21,8 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** The test-side writer must itself be right, or every test built on it proves nothing. */
 final class VhdImageBuilderTest {
@@ -55,6 +57,39 @@ final class VhdImageBuilderTest {
     assertGeometry(8322, 16, 63, (4L << 30) / 512);
     assertGeometry(60, 4, 17, (2L << 20) / 512);
     assertGeometry(65535, 16, 255, 0xFF000000L);
+  }
+
+  /**
+   * Geometries qemu-img 7.2 wrote for new images (ImageCreateTest's size table), read from its
+   * footers: each is the first spec floor at or above a request, so the floor of its own product
+   * must be itself. Vectors from another program, not from any coding of the algorithm.
+   */
+  @ParameterizedTest(name = "{0}/{1}/{2}")
+  @CsvSource({
+      "1, 4, 17", "2, 4, 17", "31, 4, 17", "61, 4, 17", "91, 4, 17", "964, 8, 17",
+      "2081, 16, 63", "4162, 16, 63", "8323, 16, 63", "10403, 16, 63", "20806, 16, 63",
+      "65279, 16, 255", "65535, 16, 255",
+  })
+  void chsOfAGeometryQemuImgWroteIsThatGeometry(int c, int h, int s) {
+    assertGeometry(c, h, s, (long) c * h * s);
+  }
+
+  /**
+   * The spec's boundaries, worked by hand from its prose: where 17 sectors per track give way to
+   * 31, 31 to 63, and 63 to 255; and its quirk that a track count that is an exact multiple of
+   * 1024 is not "below heads x 1024", so it leaves 17 sectors per track early.
+   */
+  @Test
+  void chsChangesTranslationWhereTheSpecSays() {
+    assertGeometry(1023, 16, 17, 17L * 16 * 1024 - 1);
+    assertGeometry(561, 16, 31, 17L * 16 * 1024); // 16384 tracks of 17 need 1024 cylinders
+    assertGeometry(1023, 4, 17, 17L * 4 * 1024 - 1);
+    assertGeometry(140, 16, 31, 17L * 4 * 1024); // 4096 tracks: 4 heads, not below 4 x 1024
+    assertGeometry(175, 16, 31, 17L * 5 * 1024 + 16); // 5120 tracks: 5 heads, not below
+    assertGeometry(1023, 16, 31, 31L * 16 * 1024 - 1);
+    assertGeometry(503, 16, 63, 31L * 16 * 1024);
+    assertGeometry(65534, 16, 63, 65535L * 16 * 63 - 1);
+    assertGeometry(16191, 16, 255, 65535L * 16 * 63);
   }
 
   @Test
