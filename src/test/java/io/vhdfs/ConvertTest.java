@@ -614,10 +614,9 @@ final class ConvertTest {
 
   /** Bytes the host file takes on disk, by {@code stat}; the test is skipped without it. */
   private static long allocatedBytes(Path file) {
-    org.junit.jupiter.api.Assumptions.assumeTrue(QemuTools.onPath("stat").isPresent(),
-        "no stat command to count a file's allocated blocks");
+    Path stat = QemuTools.requireOnPath("stat", "it counts a file's allocated blocks");
     String[] out = QemuTools.run(Duration.ofSeconds(30),
-        List.of("stat", "-c", "%b %B", file.toString())).stdout().trim().split(" ");
+        List.of(stat.toString(), "-c", "%b %B", file.toString())).stdout().trim().split(" ");
     return Long.parseLong(out[0]) * Long.parseLong(out[1]);
   }
 }

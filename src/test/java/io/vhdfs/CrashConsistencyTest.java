@@ -30,7 +30,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeSet;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -125,10 +124,6 @@ final class CrashConsistencyTest {
   @EnumSource(Layout.class)
   void qemuReadsSampledCutImagesWithForcedDataAndNoGarbage(Layout layout, SeededRandom random)
       throws IOException {
-    Assumptions.assumeTrue(QemuTools.onPath("qemu-img").isPresent()
-            && QemuTools.onPath("qemu-io").isPresent(),
-        "qemu-img not found on PATH: cut images are not cross-checked with QEMU (install Debian "
-            + "package qemu-utils)");
     QemuTools qemu = QemuTools.require();
     try (FileSystem jimfs = Jimfs.newFileSystem(Configuration.unix())) {
       Run run = Run.execute(jimfs, layout, random);

@@ -5,8 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.vhdfs.testing.QemuTools;
-import io.vhdfs.testing.QemuTools.Write;
+import io.vhdfs.testing.VhdImageBuilder;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -19,6 +18,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.BeforeEach;
@@ -27,8 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The open-option rules of nio-provider-notes.md §6 that apply to a read-only disk, checked on
- * the public {@code vhd:} path of a qemu-made image. Every expectation here is what
- * {@code FileChannel.open} does for a plain file.
+ * the public {@code vhd:} path of an image made by the test-side builder (so they run without
+ * QEMU too). Every expectation here is what {@code FileChannel.open} does for a plain file.
  */
 final class DiskOpenOptionsTest {
   private static final long MIB = 1L << 20;
@@ -40,13 +40,12 @@ final class DiskOpenOptionsTest {
 
   @BeforeEach
   void makeImage() throws IOException {
-    QemuTools qemu = QemuTools.require();
     image = dir.resolve("options.vhd");
-    Path raw = dir.resolve("options.raw");
-    qemu.create(image, 4 * MIB, "");
-    qemu.write(image, List.of(new Write(0x42, 1536, 2 * MIB)));
-    qemu.convertToRaw(image, raw);
-    expected = Files.readAllBytes(raw);
+    byte[] written = new byte[2 * (int) MIB];
+    Arrays.fill(written, (byte) 0x42);
+    VhdImageBuilder built = VhdImageBuilder.dynamic(4 * MIB).write(1536, written);
+    built.writeTo(image);
+    expected = built.expectedDisk();
     disk = Path.of(URI.create("vhd:" + image.toUri().getRawPath()));
   }
 

@@ -18,6 +18,7 @@ import io.vhdfs.testing.ImageLayout.Footer;
 import io.vhdfs.testing.ImageLayout.Header;
 import io.vhdfs.testing.Libvhdi;
 import io.vhdfs.testing.Libvhdi.Window;
+import io.vhdfs.testing.PeerRequirement;
 import io.vhdfs.testing.QemuTools;
 import io.vhdfs.testing.QemuTools.Exit;
 import java.io.IOException;
@@ -59,7 +60,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * <p>The size table's expectations are the numbers qemu-img 7.2 printed; the offline tests pin them
  * without any tool, the live ones ask the installed qemu-img again. Large fixed images are created
  * only once a 1 GiB one has been seen to be sparse, so a library that wrote the data area cannot
- * fill the host's disk.
+ * fill the host's disk; a 1 GiB image that is not sparse fails every large fixed case.
  */
 final class ImageCreateTest {
   private static final long KIB = 1L << 10;
@@ -116,7 +117,7 @@ final class ImageCreateTest {
   @MethodSource("sizesByType")
   void requestedSizeRoundsUpToTheGeometryQemuImgChooses(String type, Size size)
       throws IOException {
-    assumeBigFixedIsSafe(type, size.qemuSize());
+    requireBigFixedIsSafe(type, size.qemuSize());
     Path image = dir.resolve("ours.vhd");
     long diskSize = createViaUri(image, env("create", "true", "size", size.requested(),
         "type", type));
@@ -134,7 +135,7 @@ final class ImageCreateTest {
   @MethodSource("sizesByType")
   void createdSizeAndGeometryEqualQemuImgCreate(String type, Size size) throws IOException {
     QemuTools qemu = QemuTools.require();
-    assumeBigFixedIsSafe(type, size.qemuSize());
+    requireBigFixedIsSafe(type, size.qemuSize());
     Path theirs = dir.resolve("qemu.vhd");
     qemu.create(theirs, parseForQemu(size.requested()), type.equals("fixed") ? "subformat=fixed" : "");
     Path ours = dir.resolve("ours.vhd");
@@ -191,7 +192,7 @@ final class ImageCreateTest {
   @MethodSource("exactSizes")
   void exactSizeKeepsTheSizeToTheByteWithGeometry65535x16x255(String type, long size)
       throws IOException {
-    assumeBigFixedIsSafe(type, size);
+    requireBigFixedIsSafe(type, size);
     Path image = dir.resolve("exact.vhd");
     long diskSize = createViaUri(image, env("create", "true", "size", Long.toString(size),
         "type", type, "exactSize", "true"));
@@ -211,9 +212,9 @@ final class ImageCreateTest {
       throws IOException {
     Optional<QemuTools> qemu = QemuTools.find();
     Optional<Libvhdi> libvhdi = Libvhdi.find();
-    Assumptions.assumeTrue(qemu.isPresent() || libvhdi.isPresent(),
+    PeerRequirement.assumePresent(qemu.isPresent() || libvhdi.isPresent(),
         "neither qemu-img (qemu-utils) nor libvhdi (python3-libvhdi) is installed");
-    assumeBigFixedIsSafe(type, size);
+    requireBigFixedIsSafe(type, size);
     Path image = dir.resolve("exact.vhd");
     createViaUri(image, env("create", "true", "size", Long.toString(size), "type", type,
         "exactSize", "true"));
@@ -224,8 +225,9 @@ final class ImageCreateTest {
       assertEquals(size, libvhdi.get().read(image, List.of(), dir).mediaSize(),
           "libvhdi media size");
     }
-    Assumptions.assumeTrue(qemu.isPresent(), "checked with libvhdi only: qemu-img is missing");
-    Assumptions.assumeTrue(libvhdi.isPresent(),
+    PeerRequirement.assumePresent(qemu.isPresent(),
+        "checked with libvhdi only: qemu-img is missing");
+    PeerRequirement.assumePresent(libvhdi.isPresent(),
         "checked with qemu-img only: " + Libvhdi.MISSING);
   }
 
@@ -453,7 +455,8 @@ final class ImageCreateTest {
       Path copy = dir.resolve("from-jimfs.vhd");
       Files.copy(hosted, copy);
       Optional<QemuTools> qemu = QemuTools.find();
-      Assumptions.assumeTrue(qemu.isPresent(), "layout checked; qemu-img missing (qemu-utils)");
+      PeerRequirement.assumePresent(qemu.isPresent(),
+          "layout checked; qemu-img missing (qemu-utils)");
       assertEquals(expected, qemu.get().virtualSize(copy), "qemu-img info of the Jimfs image");
       assertReadsAsZerosInQemu(qemu.get(), copy, expected);
     }
@@ -617,14 +620,14 @@ final class ImageCreateTest {
         assertEquals(Libvhdi.hashes(raw, windows), r.lines(), "libvhdi: hashes of the windows");
       }
     }
-    Assumptions.assumeTrue(qemu.isPresent(), "qemu-img missing (qemu-utils): checked the rest");
-    Assumptions.assumeTrue(libvhdi.isPresent(), Libvhdi.MISSING + " (checked the rest)");
+    PeerRequirement.assumePresent(qemu.isPresent(),
+        "qemu-img missing (qemu-utils): checked the rest");
+    PeerRequirement.assumePresent(libvhdi.isPresent(), Libvhdi.MISSING + " (checked the rest)");
   }
 
   @Test
   void fixedImageOf100GiBIsCreatedSparse() throws IOException {
-    assumeSparseFilesAreMeasurable();
-    assumeBigFixedIsSafe("fixed", 100 * GIB);
+    requireBigFixedIsSafe("fixed", 100 * GIB); // a 1 GiB image that is not sparse fails here
     Path image = dir.resolve("big-fixed.vhd");
     assertEquals(100 * GIB, createViaUri(image,
         env("create", "true", "size", "100G", "type", "fixed", "exactSize", "true")));
@@ -683,46 +686,49 @@ final class ImageCreateTest {
 
   // ---------------------------------------------------------------- sparse probing
 
-  private static volatile Boolean bigFixedIsSafe;
+  /** Host bytes of the 1 GiB fixed probe image, once measured. */
+  private static volatile Long probeAllocated;
 
   /**
    * Before any fixed image of several GiB is made: one of 1 GiB must have come out sparse, so a
-   * library that writes the data area cannot fill the host's disk. Where sparseness cannot be
-   * measured the big fixed cases are skipped.
+   * library that writes the data area cannot fill the host's disk. A probe that is not sparse is
+   * the defect {@link #fixedImageOf100GiBIsCreatedSparse} is about, so it fails every big fixed
+   * case. Only where the host cannot show sparseness at all are they skipped.
    */
-  private void assumeBigFixedIsSafe(String type, long size) throws IOException {
+  private void requireBigFixedIsSafe(String type, long size) throws IOException {
     if (!type.equals("fixed") || size < BIG_FIXED) {
       return;
     }
-    if (bigFixedIsSafe == null) {
-      assumeSparseFilesAreMeasurable();
+    assumeSparseFilesAreMeasurable();
+    if (probeAllocated == null) {
       Path probe = Files.createTempDirectory(dir, "probe").resolve("probe.vhd");
       createViaUri(probe, env("create", "true", "size", "1G", "type", "fixed"));
-      bigFixedIsSafe = allocatedBytes(probe) <= MIB;
+      probeAllocated = allocatedBytes(probe);
       Files.delete(probe);
     }
-    Assumptions.assumeTrue(bigFixedIsSafe, "a new 1 GiB fixed image was not sparse (see "
-        + "fixedImageOf100GiBIsCreatedSparse): not creating " + size + "-byte fixed images");
+    assertTrue(probeAllocated <= MIB, "a new 1 GiB fixed image occupies " + probeAllocated
+        + " bytes on the host, so its data area is not a hole: not creating a " + size
+        + "-byte fixed image");
   }
 
   private static volatile Boolean sparseMeasurable;
 
-  /** {@code stat -c %b} exists and shows a 1 GiB hole as (almost) nothing. */
+  /**
+   * {@code stat -c %b} exists (a measuring tool: required where peers are) and shows a 1 GiB hole
+   * as (almost) nothing; a temp directory whose file system keeps no holes skips the test.
+   */
   private void assumeSparseFilesAreMeasurable() throws IOException {
+    QemuTools.requireOnPath("stat", "it measures the bytes a sparse file occupies");
     if (sparseMeasurable == null) {
-      boolean ok = false;
-      if (QemuTools.onPath("stat").isPresent()) {
-        Path hole = Files.createTempFile(dir, "hole", ".raw");
-        try (RandomAccessFile f = new RandomAccessFile(hole.toFile(), "rw")) {
-          f.setLength(GIB);
-        }
-        ok = allocatedBytes(hole) <= MIB;
-        Files.delete(hole);
+      Path hole = Files.createTempFile(dir, "hole", ".raw");
+      try (RandomAccessFile f = new RandomAccessFile(hole.toFile(), "rw")) {
+        f.setLength(GIB);
       }
-      sparseMeasurable = ok;
+      sparseMeasurable = allocatedBytes(hole) <= MIB;
+      Files.delete(hole);
     }
-    Assumptions.assumeTrue(sparseMeasurable, "cannot measure sparse files here (no 'stat', or "
-        + "the temp directory's file system does not keep holes)");
+    Assumptions.assumeTrue(sparseMeasurable, "the temp directory's file system does not keep "
+        + "holes, so sparse files cannot be told apart");
   }
 
   /** Bytes the host file system allocated to {@code file}, from {@code stat -c %b} (512-byte units). */

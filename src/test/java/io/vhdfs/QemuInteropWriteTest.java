@@ -11,6 +11,7 @@ import io.vhdfs.testing.Chains;
 import io.vhdfs.testing.ImageLayout;
 import io.vhdfs.testing.Libvhdi;
 import io.vhdfs.testing.Libvhdi.Window;
+import io.vhdfs.testing.PeerRequirement;
 import io.vhdfs.testing.QemuTools;
 import io.vhdfs.testing.QemuTools.Exit;
 import io.vhdfs.testing.QemuTools.Extent;
@@ -41,7 +42,6 @@ import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.api.io.TempDir;
@@ -682,7 +682,7 @@ final class QemuInteropWriteTest {
     if (source.byQemu()) {
       QemuTools.require();
     }
-    Assumptions.assumeTrue(QemuTools.find().isPresent() || Libvhdi.find().isPresent(),
+    PeerRequirement.assumePresent(QemuTools.find().isPresent() || Libvhdi.find().isPresent(),
         "neither qemu-img (Debian qemu-utils) nor libvhdi (python3-libvhdi) is installed");
   }
 
@@ -730,9 +730,9 @@ final class QemuInteropWriteTest {
       checks.add(() -> assertReadsLikeMirror(disk, raw, size, ops, "read back; " + context));
     }
     assertAll("image written by vhdfs (" + context + ")", checks.stream());
-    Assumptions.assumeTrue(qemu.isPresent(),
+    PeerRequirement.assumePresent(qemu.isPresent(),
         "checked with libvhdi and vhdfs only: qemu-img is missing (Debian qemu-utils)");
-    Assumptions.assumeTrue(libvhdi.isPresent(),
+    PeerRequirement.assumePresent(libvhdi.isPresent(),
         "checked with qemu-img and vhdfs only: " + Libvhdi.MISSING);
   }
 

@@ -11,6 +11,7 @@ import io.vhdfs.testing.QemuTools;
 import io.vhdfs.testing.QemuTools.Write;
 import io.vhdfs.testing.SeedExtension;
 import io.vhdfs.testing.SeedExtension.SeededRandom;
+import io.vhdfs.testing.VhdImageBuilder;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.ByteBuffer;
@@ -64,16 +65,26 @@ final class SharedImageChannelsTest {
   private Path disk;
   private byte[] expected;
 
+  /** Made by the test-side builder, so the sharing rules are checked where QEMU is missing too. */
   @BeforeEach
   void makeImage() throws IOException {
-    QemuTools qemu = QemuTools.require();
     image = dir.resolve("shared.vhd");
-    Path raw = dir.resolve("shared.raw");
-    qemu.create(image, 8 * MIB, "");
-    qemu.write(image, List.of(new Write(0x3c, 512, 3 * MIB), new Write(0xc3, 6 * MIB - 1024, 4096)));
-    qemu.convertToRaw(image, raw);
-    expected = Files.readAllBytes(raw); // 8 MiB: small enough to hold
+    // 8 MiB: small enough to hold. Creator "qem2": QEMU 7 too takes the current size then.
+    expected = writeImage(image, VhdImageBuilder.dynamic(8 * MIB).creator("qem2")
+        .write(512, filled(0x3c, 3 * MIB)).write(6 * MIB - 1024, filled(0xc3, 4096)));
     disk = Path.of(URI.create("vhd:" + image.toUri().getRawPath()));
+  }
+
+  /** Writes {@code built} to {@code file}; returns its whole disk as the builder describes it. */
+  private static byte[] writeImage(Path file, VhdImageBuilder built) throws IOException {
+    built.writeTo(file);
+    return built.expectedDisk();
+  }
+
+  private static byte[] filled(int value, long length) {
+    byte[] b = new byte[Math.toIntExact(length)];
+    Arrays.fill(b, (byte) value);
+    return b;
   }
 
   @Test
@@ -319,6 +330,7 @@ final class SharedImageChannelsTest {
     int readers = 4;
     ExecutorService pool = Executors.newFixedThreadPool(readers);
     try (FileSystem fs = FileSystems.newFileSystem(image, Map.of())) {
+      // One count per reader, after its first read: the close must land while every thread loops.
       CountDownLatch reading = new CountDownLatch(readers);
       List<Future<Throwable>> endings = new ArrayList<>();
       for (int r = 0; r < readers; r++) {
@@ -327,13 +339,17 @@ final class SharedImageChannelsTest {
         endings.add(pool.submit(() -> {
           ByteBuffer dst = ByteBuffer.allocate(256 * 1024);
           Random own = new Random(seed);
+          boolean arrived = false;
           try {
             while (true) {
               int at = own.nextInt(expected.length);
               int n = ch.read(dst.clear(), at);
               assertArrayEquals(Arrays.copyOfRange(expected, at, at + n),
                   Arrays.copyOf(dst.array(), n), "bytes at " + at);
-              reading.countDown();
+              if (!arrived) {
+                arrived = true;
+                reading.countDown();
+              }
             }
           } catch (Throwable t) {
             return t;
@@ -410,13 +426,9 @@ final class SharedImageChannelsTest {
     try (FileChannel ch = FileChannel.open(disk, StandardOpenOption.READ)) {
       assertReadsWholeDisk(ch);
     }
-    QemuTools qemu = QemuTools.require();
     Files.delete(image);
-    qemu.create(image, 20 * MIB, "");
-    qemu.write(image, List.of(new Write(0xd1, 17 * MIB + 512, 4096)));
-    Path raw = dir.resolve("replaced.raw");
-    qemu.convertToRaw(image, raw);
-    expected = Files.readAllBytes(raw);
+    expected = writeImage(image, VhdImageBuilder.dynamic(20 * MIB)
+        .write(17 * MIB + 512, filled(0xd1, 4096)));
 
     assertEquals(expected.length, Files.size(disk), "Files.size after the image was replaced");
     try (FileChannel ch = FileChannel.open(disk, StandardOpenOption.READ)) {
@@ -432,16 +444,15 @@ final class SharedImageChannelsTest {
    */
   @Test
   void imageReplacedBySameLengthFileWithSameTimeShowsTheNewSize() throws IOException {
-    QemuTools qemu = QemuTools.require();
     Path first = dir.resolve("pinned.vhd");
-    qemu.create(first, 64 * MIB, "force_size=on");
+    VhdImageBuilder.dynamic(64 * MIB).writeTo(first);
     Path pinnedDisk = Path.of(URI.create("vhd:" + first.toUri().getRawPath()));
     assertEquals(64 * MIB, Files.size(pinnedDisk));
     FileTime pinned = Files.getLastModifiedTime(first);
     long length = Files.size(first);
 
     Files.delete(first);
-    qemu.create(first, 63 * MIB, "force_size=on"); // one BAT entry fewer, same padded BAT
+    VhdImageBuilder.dynamic(63 * MIB).writeTo(first); // 32 BAT entries each: same file length
     Files.setLastModifiedTime(first, pinned);
     assertEquals(length, Files.size(first), "fixture: the two images must have the same length");
 
@@ -470,13 +481,9 @@ final class SharedImageChannelsTest {
   @Test
   @Timeout(60)
   void manyThreadsFirstUsingAnImageAtOnceShareOneFileSystem() throws Exception {
-    QemuTools qemu = QemuTools.require();
     Path fresh = dir.resolve("fresh.vhd");
-    Path freshRaw = dir.resolve("fresh.raw");
-    qemu.create(fresh, 4 * MIB, "");
-    qemu.write(fresh, List.of(new Write(0x2f, 1536, 3 * MIB)));
-    qemu.convertToRaw(fresh, freshRaw);
-    byte[] want = Files.readAllBytes(freshRaw);
+    byte[] want = writeImage(fresh, VhdImageBuilder.dynamic(4 * MIB)
+        .write(1536, filled(0x2f, 3 * MIB)));
     URI uri = URI.create("vhd:" + fresh.toUri().getRawPath());
 
     int threads = 8;

@@ -30,6 +30,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
@@ -570,9 +571,8 @@ final class SharedWriteAccessTest {
     }
     assertEquals(0, handlesTo(fds, real), "host handles left open after the final read");
     checkStoredImage(image, disk, model, touched.cardinality());
-    if (QemuTools.onPath("qemu-img").isPresent() && QemuTools.onPath("qemu-io").isPresent()) {
-      assertEquals(size, QemuTools.require().virtualSize(image), "qemu-img info: virtual size");
-    }
+    QemuTools.find().ifPresent(qemu ->
+        assertEquals(size, qemu.virtualSize(image), "qemu-img info: virtual size"));
     assertEquals(0, handlesTo(fds, real), "host handles left open after the checks");
   }
 
@@ -626,9 +626,10 @@ final class SharedWriteAccessTest {
       }
     }
     checkBat(image, blocks);
-    if (QemuTools.onPath("qemu-img").isPresent() && QemuTools.onPath("qemu-io").isPresent()) {
+    Optional<QemuTools> qemuTools = QemuTools.find();
+    if (qemuTools.isPresent()) {
       Path raw = dir.resolve(image.getFileName() + ".raw");
-      QemuTools.require().convertToRaw(image, raw);
+      qemuTools.get().convertToRaw(image, raw);
       byte[] qemu = Files.readAllBytes(raw);
       assertEquals(model.length, qemu.length, "qemu-img's disk length");
       assertSameBytes(model, qemu, "qemu-img convert of the image");

@@ -6,17 +6,28 @@ import java.net.URI;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 
 /**
  * Images for the channel contract made by the test-side builder, so the contract runs where no
- * qemu-img is installed too. Dynamic images leave all-zero blocks unallocated and give one block a
- * partial bitmap, so every kind of run is exercised.
+ * qemu-img is installed too, and a fixture bug in the library's own writer cannot hide a reader
+ * bug. Dynamic images leave all-zero blocks unallocated.
  */
 final class BuiltImageContractSupport {
   private BuiltImageContractSupport() {}
 
+  /** A builder-made image of {@code content} (64 KiB blocks if dynamic), opened by its URI. */
   static FileChannel open(Path dir, byte[] content, boolean fixed) throws IOException {
-    int blockSize = 64 * 1024;
+    Path file = write(dir, content, fixed, 64 * 1024);
+    Path disk = Path.of(URI.create("vhd:" + file.toUri().getRawPath()));
+    return FileChannel.open(disk);
+  }
+
+  /**
+   * A new image file in {@code dir} whose disk is exactly {@code content}: fixed, or dynamic with
+   * {@code blockSize} blocks.
+   */
+  static Path write(Path dir, byte[] content, boolean fixed, int blockSize) throws IOException {
     VhdImageBuilder image;
     if (fixed) {
       image = VhdImageBuilder.fixed(content.length).write(0, content);
@@ -25,14 +36,13 @@ final class BuiltImageContractSupport {
       for (int start = 0; start < content.length; start += blockSize) {
         int end = Math.min(content.length, start + blockSize);
         if (!isZero(content, start, end)) {
-          image.write(start, java.util.Arrays.copyOfRange(content, start, end));
+          image.write(start, Arrays.copyOfRange(content, start, end));
         }
       }
     }
     Path file = Files.createTempFile(dir, fixed ? "fixed" : "dynamic", ".vhd");
     image.writeTo(file);
-    Path disk = Path.of(URI.create("vhd:" + file.toUri().getRawPath()));
-    return FileChannel.open(disk);
+    return file;
   }
 
   private static boolean isZero(byte[] b, int from, int to) {

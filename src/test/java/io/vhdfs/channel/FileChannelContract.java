@@ -863,6 +863,7 @@ public abstract class FileChannelContract {
       throws Exception {
     FileChannel ch = open();
     int readers = 4;
+    // One count per reader, after its first read: the close must land while every thread loops.
     CountDownLatch everyoneRead = new CountDownLatch(readers);
     AtomicInteger completedReads = new AtomicInteger();
     ExecutorService pool = Executors.newFixedThreadPool(readers);
@@ -873,6 +874,7 @@ public abstract class FileChannelContract {
         Random own = new Random(random.nextLong());
         endings.add(pool.submit(() -> {
           ByteBuffer dst = ByteBuffer.allocate(32 * 1024);
+          boolean arrived = false;
           try {
             while (true) {
               if (relative) {
@@ -889,7 +891,10 @@ public abstract class FileChannelContract {
                 assertSameBytes(dst.flip(), at, n, "positional read in close race, " + random);
               }
               completedReads.incrementAndGet();
-              everyoneRead.countDown();
+              if (!arrived) {
+                arrived = true;
+                everyoneRead.countDown();
+              }
             }
           } catch (Throwable t) {
             return t;

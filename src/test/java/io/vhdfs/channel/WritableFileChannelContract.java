@@ -1263,6 +1263,7 @@ public abstract class WritableFileChannelContract {
     long[] regions = {100_000, HOLE_START - 10_000, ZEROS_START - 10_000, 3L * MIB + 77};
     int regionLength = 64 * KIB;
     int writers = regions.length;
+    // One count per writer, after its first write: the close must land while every thread loops.
     CountDownLatch everyoneWrote = new CountDownLatch(writers);
     ExecutorService pool = Executors.newFixedThreadPool(writers, Interrupts.DAEMON_THREADS);
     try {
@@ -1278,6 +1279,7 @@ public abstract class WritableFileChannelContract {
           while (src.hasRemaining()) {
             src.put(pattern);
           }
+          boolean arrived = false;
           try {
             while (true) {
               long at = region + own.nextInt(regionLength - 8 * KIB);
@@ -1287,7 +1289,10 @@ public abstract class WritableFileChannelContract {
               } else {
                 ch.write(src.clear(), at);
               }
-              everyoneWrote.countDown();
+              if (!arrived) {
+                arrived = true;
+                everyoneWrote.countDown();
+              }
             }
           } catch (Throwable t) {
             return t;

@@ -17,6 +17,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Fixtures for the write contract: images made by the library itself (env {@code create}, then
@@ -100,10 +101,11 @@ final class WritableImageSupport {
     try (FileSystem fs = FileSystems.newFileSystem(image, Map.of())) {
       assertSame(expected, readAll(fs.getPath("/disk")), "a new file system on " + image);
     }
-    if (QemuTools.onPath("qemu-img").isEmpty() || QemuTools.onPath("qemu-io").isEmpty()) {
-      return; // the peer check is optional here; the interop tests require it
+    Optional<QemuTools> found = QemuTools.find();
+    if (found.isEmpty()) {
+      return; // the peer check is optional here unless peers are required; the interop tests need it
     }
-    QemuTools qemu = QemuTools.require();
+    QemuTools qemu = found.get();
     Path local = image;
     Path dir = Files.createTempDirectory(scratch, "stored-");
     if (image.getFileSystem() != FileSystems.getDefault()) {

@@ -1,5 +1,6 @@
 package io.vhdfs.channel;
 
+import io.vhdfs.testing.VhdImageBuilder;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileSystem;
@@ -13,16 +14,18 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 
 /**
- * The channel contract on a qemu-made dynamic image stored in a zip. zipfs hands out plain
- * {@link java.nio.channels.SeekableByteChannel}s that are neither FileChannels nor interruptible,
- * so the library's seek-and-read host path and its own interrupt handling carry every test.
+ * The channel contract on a builder-made dynamic image (2 MiB blocks) stored in a zip. zipfs
+ * hands out plain {@link java.nio.channels.SeekableByteChannel}s that are neither FileChannels
+ * nor interruptible, so the library's seek-and-read host path and its own interrupt handling carry
+ * every test.
  */
 final class ZipHostedImageContractTest extends FileChannelContract {
   private final List<FileSystem> fileSystems = new ArrayList<>();
 
   @Override
   protected FileChannel openReadOnly(byte[] content) throws IOException {
-    Path image = QemuImageContractSupport.convert(tempDir, content, "dynamic");
+    Path image = BuiltImageContractSupport.write(tempDir, content, false,
+        VhdImageBuilder.DEFAULT_BLOCK_SIZE);
     Path zip = image.resolveSibling(image.getFileName() + ".zip");
     // Stored, not deflated: the content is random, so compressing it only costs time.
     try (FileSystem writing = FileSystems.newFileSystem(zip,

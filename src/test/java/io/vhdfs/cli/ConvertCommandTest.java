@@ -2,6 +2,7 @@ package io.vhdfs.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import io.vhdfs.nio.VhdImages;
 import io.vhdfs.testing.Chains;
@@ -22,7 +23,6 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -179,31 +179,40 @@ final class ConvertCommandTest {
   @Test
   void aConvertProcessStoppedMidwayLeavesNeitherDestinationNorTemporaryFile()
       throws IOException, InterruptedException {
-    Path raw = dir.resolve("big.raw");
+    Path work = Files.createDirectory(dir.resolve("work"));
+    Path raw = work.resolve("big.raw");
     try (RandomAccessFile f = new RandomAccessFile(raw.toFile(), "rw")) {
       f.setLength(64L << 30); // a hole: read at memory speed, long enough to be stopped
     }
-    Path dst = dir.resolve("big.vhd");
+    Path dst = work.resolve("big.vhd");
     List<String> command = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-cp", System.getProperty("java.class.path"), "io.vhdfs.cli.VhdCli",
         "convert", "--quiet", raw.toString(), dst.toString()));
+    Path output = dir.resolve("convert.out"); // outside work, whose names are counted
     Process p = new ProcessBuilder(command).redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        .redirectOutput(output.toFile()).start();
     try {
       boolean staged = false;
       while (p.isAlive() && !staged) {
-        staged = names(dir).stream().anyMatch(n -> n.startsWith(".big.vhd.part-"));
+        staged = names(work).stream().anyMatch(n -> n.startsWith(".big.vhd.part-"));
         Thread.sleep(10);
       }
-      Assumptions.assumeTrue(staged, "the conversion finished before it could be stopped");
+      // 64 GiB take far longer than one poll, so a process that ends before its temporary file
+      // is seen did not convert: it failed to start or to stage, which is a failure to report.
+      if (!staged) {
+        p.waitFor(60, TimeUnit.SECONDS);
+        fail("the convert process ended (exit code " + p.exitValue() + ") before its temporary "
+            + "file appeared; files: " + names(work) + "; output:\n" + Files.readString(output));
+      }
       p.destroy();
       assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the process ends when stopped");
     } finally {
       p.destroyForcibly();
       p.waitFor(60, TimeUnit.SECONDS);
     }
-    assertEquals(Set.of("big.raw"), names(dir), "exit code " + p.exitValue());
+    assertEquals(Set.of("big.raw"), names(work), "exit code " + p.exitValue() + "; output:\n"
+        + Files.readString(output));
   }
 
   private static Set<String> names(Path dir) {

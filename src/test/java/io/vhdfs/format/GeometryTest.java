@@ -3,6 +3,7 @@ package io.vhdfs.format;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.vhdfs.testing.VhdImageBuilder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -57,6 +58,29 @@ class GeometryTest {
     for (long s = 1; s < 200_000; s += 7) {
       assertTrue(Geometry.roundingUp(s).totalSectors() >= s, "round-up below at " + s);
       assertTrue(Geometry.ofSectors(s).totalSectors() <= s, "floor above at " + s);
+    }
+  }
+
+  /**
+   * The test-side builder codes the spec's algorithm separately (a search over its translations,
+   * from the prose); the two must agree everywhere, or one of them misreads the spec.
+   */
+  @Test
+  void specFloorAgreesWithTheTestBuildersSeparateCoding() {
+    for (long s = 0; s < 600_000; s++) {
+      assertAgrees(s);
+    }
+    for (long s = 600_000; s < 300_000_000L; s += 997) {
+      assertAgrees(s);
+    }
+  }
+
+  private static void assertAgrees(long sectors) {
+    Geometry g = Geometry.ofSectors(sectors);
+    int[] other = VhdImageBuilder.chs(sectors);
+    if (g.cylinders() != other[0] || g.heads() != other[1] || g.sectorsPerTrack() != other[2]) {
+      assertEquals(other[0] + "/" + other[1] + "/" + other[2], g.toString(),
+          "spec floor of " + sectors + " sectors: library vs test-side builder");
     }
   }
 

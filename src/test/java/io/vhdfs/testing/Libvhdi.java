@@ -12,7 +12,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Assumptions;
 
 /**
  * libvhdi (Debian {@code python3-libvhdi}, {@code import pyvhdi}) as a second reference reader.
@@ -20,7 +19,8 @@ import org.junit.jupiter.api.Assumptions;
  * <p>Output stays small however large the disk: libvhdi hashes the windows it is asked for and
  * prints one short hash per window, and {@link #hashes(FileChannel, List)} computes the same
  * hashes over a raw file on our side. Tests call {@link #require()} first and are skipped with a
- * message saying what to install when no python3 can import the module.
+ * message saying what to install when no python3 can import the module, or fail where peers are
+ * required (see {@link PeerRequirement}).
  */
 public final class Libvhdi {
   private static final Duration TIMEOUT = Duration.ofMinutes(2);
@@ -83,10 +83,10 @@ public final class Libvhdi {
   /** What libvhdi reports: the media size and one hash line per window. */
   public record Reading(long mediaSize, List<String> lines) {}
 
-  /** A python3 that imports pyvhdi, or the calling test is skipped. */
+  /** A python3 that imports pyvhdi, or the calling test is skipped (failed where required). */
   public static Libvhdi require() {
-    Optional<Libvhdi> found = find();
-    Assumptions.assumeTrue(found.isPresent(), MISSING);
+    Optional<Libvhdi> found = locate();
+    PeerRequirement.assumePresent(found.isPresent(), MISSING);
     return found.get();
   }
 
@@ -94,8 +94,19 @@ public final class Libvhdi {
   public static final String MISSING = "no python3 that can 'import pyvhdi'; install Debian "
       + "package python3-libvhdi to compare with libvhdi";
 
-  /** libvhdi when some python3 can import it, for tests that use it as one verdict of several. */
+  /**
+   * libvhdi when some python3 can import it, for tests that use it as one verdict of several;
+   * empty when none can, except where peers are required: there a missing libvhdi fails the test.
+   */
   public static Optional<Libvhdi> find() {
+    Optional<Libvhdi> found = locate();
+    if (found.isEmpty() && PeerRequirement.peersRequired()) {
+      PeerRequirement.assumePresent(false, MISSING);
+    }
+    return found;
+  }
+
+  private static Optional<Libvhdi> locate() {
     if (python == null) {
       // Debian's module lives in the system python; a pyenv shim earlier on PATH may lack it.
       List<Path> candidates = new ArrayList<>();

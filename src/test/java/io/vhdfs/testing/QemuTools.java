@@ -15,15 +15,14 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.Assumptions;
 
 /**
  * Runs {@code qemu-img} and {@code qemu-io} (Debian {@code qemu-utils}) as reference peers.
  *
  * <p>Tests call {@link #require()} first: when the tools are not installed the test is skipped
- * with a message saying what to install, instead of failing on a machine that lacks them. A tool
- * that exits non-zero fails the test with its stderr, because a fixture that was not built as
- * asked would make every later comparison meaningless.
+ * with a message saying what to install, or fails where peers are required (see
+ * {@link PeerRequirement}). A tool that exits non-zero fails the test with its stderr, because a
+ * fixture that was not built as asked would make every later comparison meaningless.
  */
 public final class QemuTools {
   /** Generous: the slowest call (convert of a sparse 500 GiB image) takes well under a second. */
@@ -42,18 +41,40 @@ public final class QemuTools {
     this.qemuIo = qemuIo;
   }
 
-  /** Finds both tools on PATH, or skips the calling test. */
+  /** What a test that needs QEMU says when it is not installed. */
+  public static final String MISSING = "qemu-img/qemu-io not found on PATH; install Debian "
+      + "package qemu-utils to run the QEMU interop tests";
+
+  /** Finds both tools on PATH, or skips the calling test (fails it where peers are required). */
   public static QemuTools require() {
-    Optional<Path> img = onPath("qemu-img");
-    Optional<Path> io = onPath("qemu-io");
-    Assumptions.assumeTrue(img.isPresent() && io.isPresent(),
-        "qemu-img/qemu-io not found on PATH; install Debian package qemu-utils to run the QEMU "
-            + "interop tests");
-    return new QemuTools(img.get(), io.get());
+    Optional<QemuTools> found = onPath();
+    PeerRequirement.assumePresent(found.isPresent(), MISSING);
+    return found.get();
   }
 
-  /** Both tools when they are on PATH, for tests that use QEMU as one verdict among several. */
+  /**
+   * Both tools when they are on PATH, for tests that use QEMU as one verdict among several; empty
+   * when they are not, except where peers are required: there a missing QEMU fails the test.
+   */
   public static Optional<QemuTools> find() {
+    Optional<QemuTools> found = onPath();
+    if (found.isEmpty() && PeerRequirement.peersRequired()) {
+      PeerRequirement.assumePresent(false, MISSING);
+    }
+    return found;
+  }
+
+  /**
+   * An executable the tests use as a measuring tool (such as {@code stat}), found on PATH, or the
+   * calling test is skipped (failed where peers are required) with {@code whyNeeded}.
+   */
+  public static Path requireOnPath(String name, String whyNeeded) {
+    Optional<Path> found = onPath(name);
+    PeerRequirement.assumePresent(found.isPresent(), "no '" + name + "' on PATH: " + whyNeeded);
+    return found.get();
+  }
+
+  private static Optional<QemuTools> onPath() {
     Optional<Path> img = onPath("qemu-img");
     Optional<Path> io = onPath("qemu-io");
     return img.isPresent() && io.isPresent()

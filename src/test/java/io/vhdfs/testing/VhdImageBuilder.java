@@ -644,34 +644,28 @@ public final class VhdImageBuilder {
   }
 
   /**
-   * The spec's CHS geometry for {@code totalSectors} (appendix "CHS calculation"): a floor, so
-   * C x H x S never exceeds the sectors; clamped at 65535/16/255.
+   * The spec's CHS geometry for {@code totalSectors} (appendix "CHS calculation", restated in
+   * {@code vhd-format.md} §1.9): a floor, so C x H x S never exceeds the sectors; clamped at
+   * 65535/16/255. Written from that prose as a search over the spec's translations, not from the
+   * library's {@code Geometry}, so a slip in one cannot hide in the other: from 65535 x 16 x 63
+   * sectors on, 16 heads of 255 sectors; below, the first of 17 sectors per track (with the
+   * fewest heads, at least 4, that 1024 tracks per head can hold), 31 and 63 sectors per track
+   * (16 heads) whose track count stays below heads x 1024, 63 in any case.
    */
   public static int[] chs(long totalSectors) {
-    long t = Math.min(totalSectors, 65535L * 16 * 255);
-    long spt;
-    long heads;
-    long cth;
-    if (t >= 65535L * 16 * 63) {
-      spt = 255;
-      heads = 16;
-      cth = t / spt;
-    } else {
-      spt = 17;
-      cth = t / spt;
-      heads = Math.max(4, (cth + 1023) / 1024);
-      if (cth >= heads * 1024 || heads > 16) {
-        spt = 31;
-        heads = 16;
-        cth = t / spt;
-      }
-      if (cth >= heads * 1024) {
-        spt = 63;
-        heads = 16;
-        cth = t / spt;
+    long sectors = Math.min(totalSectors, 65535L * 16 * 255);
+    if (sectors >= 65535L * 16 * 63) {
+      return new int[] {(int) (sectors / (16 * 255)), 16, 255};
+    }
+    for (int perTrack : new int[] {17, 31, 63}) {
+      long tracks = sectors / perTrack; // cylinders x heads
+      long heads = perTrack == 17 ? Math.max(4, ceilDiv(tracks, 1024)) : 16;
+      boolean fits = heads <= 16 && tracks < heads * 1024;
+      if (fits || perTrack == 63) {
+        return new int[] {(int) (tracks / heads), (int) heads, perTrack};
       }
     }
-    return new int[] {(int) (cth / heads), (int) heads, (int) spt};
+    throw new AssertionError("63 sectors per track always ends the search");
   }
 
   /** Seconds since 2000-01-01 UTC as the unsigned 32-bit field stores them. */

@@ -3,7 +3,6 @@ package io.vhdfs.testing;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.google.common.jimfs.Configuration;
 import com.google.common.jimfs.Jimfs;
@@ -22,6 +21,8 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** The test-side writer must itself be right, or every test built on it proves nothing. */
 final class VhdImageBuilderTest {
@@ -56,6 +57,39 @@ final class VhdImageBuilderTest {
     assertGeometry(8322, 16, 63, (4L << 30) / 512);
     assertGeometry(60, 4, 17, (2L << 20) / 512);
     assertGeometry(65535, 16, 255, 0xFF000000L);
+  }
+
+  /**
+   * Geometries qemu-img 7.2 wrote for new images (ImageCreateTest's size table), read from its
+   * footers: each is the first spec floor at or above a request, so the floor of its own product
+   * must be itself. Vectors from another program, not from any coding of the algorithm.
+   */
+  @ParameterizedTest(name = "{0}/{1}/{2}")
+  @CsvSource({
+      "1, 4, 17", "2, 4, 17", "31, 4, 17", "61, 4, 17", "91, 4, 17", "964, 8, 17",
+      "2081, 16, 63", "4162, 16, 63", "8323, 16, 63", "10403, 16, 63", "20806, 16, 63",
+      "65279, 16, 255", "65535, 16, 255",
+  })
+  void chsOfAGeometryQemuImgWroteIsThatGeometry(int c, int h, int s) {
+    assertGeometry(c, h, s, (long) c * h * s);
+  }
+
+  /**
+   * The spec's boundaries, worked by hand from its prose: where 17 sectors per track give way to
+   * 31, 31 to 63, and 63 to 255; and its quirk that a track count that is an exact multiple of
+   * 1024 is not "below heads x 1024", so it leaves 17 sectors per track early.
+   */
+  @Test
+  void chsChangesTranslationWhereTheSpecSays() {
+    assertGeometry(1023, 16, 17, 17L * 16 * 1024 - 1);
+    assertGeometry(561, 16, 31, 17L * 16 * 1024); // 16384 tracks of 17 need 1024 cylinders
+    assertGeometry(1023, 4, 17, 17L * 4 * 1024 - 1);
+    assertGeometry(140, 16, 31, 17L * 4 * 1024); // 4096 tracks: 4 heads, not below 4 x 1024
+    assertGeometry(175, 16, 31, 17L * 5 * 1024 + 16); // 5120 tracks: 5 heads, not below
+    assertGeometry(1023, 16, 31, 31L * 16 * 1024 - 1);
+    assertGeometry(503, 16, 63, 31L * 16 * 1024);
+    assertGeometry(65534, 16, 63, 65535L * 16 * 63 - 1);
+    assertGeometry(16191, 16, 255, 65535L * 16 * 63);
   }
 
   @Test
@@ -234,7 +268,8 @@ final class VhdImageBuilderTest {
   /** qemu-img, an independent reader, must see exactly the bytes the builder says it wrote. */
   @Test
   void qemuImgReadsTheDynamicImageAsTheBuilderDescribesIt() throws Exception {
-    assumeTrue(qemuImgAvailable(), "qemu-img not installed (Debian package qemu-utils); skipped");
+    PeerRequirement.assumePresent(qemuImgAvailable(),
+        "qemu-img not installed (Debian package qemu-utils)");
     // 'qem2' makes every qemu version take the current size (older ones use CHS for others).
     VhdImageBuilder b = VhdImageBuilder.dynamic(12L << 20).creator("qem2")
         .block(5, random(2 << 20, 9)).block(1, random(2 << 20, 10))
@@ -255,7 +290,8 @@ final class VhdImageBuilderTest {
   /** The layouts MalformedImageTest expects readers to accept, checked against qemu-img first. */
   @Test
   void qemuImgReadsUnusualButValidLayoutsAsTheBuilderDescribesThem() throws Exception {
-    assumeTrue(qemuImgAvailable(), "qemu-img not installed (Debian package qemu-utils); skipped");
+    PeerRequirement.assumePresent(qemuImgAvailable(),
+        "qemu-img not installed (Debian package qemu-utils)");
     int block = 512 * 1024;
     VhdImageBuilder b = VhdImageBuilder.dynamic(5L << 20).creator("qem2").blockSize(block)
         .headerOffset(8192).tableOffset(4096)
@@ -275,7 +311,8 @@ final class VhdImageBuilderTest {
 
   @Test
   void qemuImgReadsTheFixedImageAsTheBuilderDescribesIt() throws Exception {
-    assumeTrue(qemuImgAvailable(), "qemu-img not installed (Debian package qemu-utils); skipped");
+    PeerRequirement.assumePresent(qemuImgAvailable(),
+        "qemu-img not installed (Debian package qemu-utils)");
     VhdImageBuilder b = VhdImageBuilder.fixed(5L << 20).creator("qem2")
         .write(1, random(100_000, 13)).write((5L << 20) - 10, random(10, 14));
     Path image = dir.resolve("fixed-for-qemu.vhd");
@@ -287,7 +324,8 @@ final class VhdImageBuilderTest {
 
   @Test
   void qemuImgCreatesTheLayoutTheBuilderWrites() throws Exception {
-    assumeTrue(qemuImgAvailable(), "qemu-img not installed (Debian package qemu-utils); skipped");
+    PeerRequirement.assumePresent(qemuImgAvailable(),
+        "qemu-img not installed (Debian package qemu-utils)");
     Path image = dir.resolve("by-qemu.vhd");
     run("qemu-img", "create", "-q", "-f", "vpc", "-o", "subformat=dynamic,force_size=on",
         image.toString(), String.valueOf(10L << 20));
