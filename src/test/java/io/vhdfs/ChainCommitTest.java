@@ -619,7 +619,7 @@ final class ChainCommitTest {
   }
 
   /** Every sector reads as it did before the commit or as it does after. */
-  private static void assertEachSectorOldOrNew(byte[] old, byte[] now, byte[] got, String who) {
+  static void assertEachSectorOldOrNew(byte[] old, byte[] now, byte[] got, String who) {
     assertEquals(old.length, got.length, "disk size of the " + who);
     for (int s = 0; s < got.length; s += SECTOR) {
       if (!Arrays.equals(got, s, s + SECTOR, old, s, s + SECTOR)

@@ -32,6 +32,8 @@ import java.util.TreeSet;
  * into pieces, each inside one sector, over which the same guest writes apply. A piece must equal,
  * whole, one of: what the last write before the last completed {@code force()} put there (the old
  * content if none), or what a write after that force that had started before the cut put there.
+ * A write that failed (a host fault, {@link HostFaultWriteTest}) is never durable, even before a
+ * later force, but a piece it covers may hold its bytes unless a later completed write covers it.
  * Bytes no write ever touched must read as the old content. The old content is what a byte read
  * before the workload ({@link OldContent}): zeros on a new dynamic or fixed image, the parent's
  * (or pre-written) bytes in a differencing child.
@@ -46,8 +48,17 @@ final class CrashModel {
   /** How many problems one failure lists. */
   private static final int MAX_PROBLEMS = 5;
 
-  /** One guest write: its number, where it went, its bytes, host writes before and after it. */
-  record GuestWrite(int id, long offset, byte[] data, int hostBefore, int hostAfter, String kind) {
+  /**
+   * One guest write: its number, where it went, its bytes, host writes before and after it, and
+   * whether it failed (threw): a failed write may have landed in part, so it is never durable,
+   * but each of its pieces may hold its bytes.
+   */
+  record GuestWrite(int id, long offset, byte[] data, int hostBefore, int hostAfter, String kind,
+      boolean failed) {
+    GuestWrite(int id, long offset, byte[] data, int hostBefore, int hostAfter, String kind) {
+      this(id, offset, data, hostBefore, hostAfter, kind, false);
+    }
+
     long end() {
       return offset + data.length;
     }
@@ -149,7 +160,8 @@ final class CrashModel {
 
     /**
      * Writes {@code length} stamped bytes (zeros if {@code zero}) at {@code offset} from a heap or
-     * direct buffer, positionally or at the channel's position, and records the write.
+     * direct buffer, positionally or at the channel's position, and records the write; a write
+     * that throws is recorded as failed before the exception goes on.
      */
     GuestWrite write(FileChannel ch, long offset, int length, boolean zero, String kind,
         Random random) throws IOException {
@@ -158,21 +170,27 @@ final class CrashModel {
       ByteBuffer src = random.nextBoolean() ? ByteBuffer.wrap(data)
           : ByteBuffer.allocateDirect(length).put(data).flip();
       boolean positional = random.nextBoolean();
+      String how = (zero ? "all-zero " : "") + kind + (positional ? ", positional" : ", relative")
+          + (src.isDirect() ? ", direct buffer" : ", heap buffer");
       int hostBefore = log.mutationCount();
-      if (positional) {
-        long pos = offset;
-        while (src.hasRemaining()) {
-          pos += ch.write(src, pos);
+      try {
+        if (positional) {
+          long pos = offset;
+          while (src.hasRemaining()) {
+            pos += ch.write(src, pos);
+          }
+        } else {
+          ch.position(offset);
+          while (src.hasRemaining()) {
+            ch.write(src);
+          }
         }
-      } else {
-        ch.position(offset);
-        while (src.hasRemaining()) {
-          ch.write(src);
-        }
+      } catch (IOException | RuntimeException e) {
+        writes.add(new GuestWrite(id, offset, data, hostBefore, log.mutationCount(),
+            how + ", FAILED: " + e, true));
+        throw e;
       }
-      GuestWrite w = new GuestWrite(id, offset, data, hostBefore, log.mutationCount(),
-          (zero ? "all-zero " : "") + kind + (positional ? ", positional" : ", relative")
-              + (src.isDirect() ? ", direct buffer" : ", heap buffer"));
+      GuestWrite w = new GuestWrite(id, offset, data, hostBefore, log.mutationCount(), how);
       writes.add(w);
       return w;
     }
@@ -344,15 +362,21 @@ final class CrashModel {
       long[] p = pieces.get(i);
       int[] cover = covers.get(i);
       int base = -1;
-      List<Integer> allowed = new ArrayList<>();
       for (int id : cover) {
-        if (id < durable) {
+        if (id < durable && !run.writes.get(id).failed()) {
           base = id;
-        } else if (id < started) {
+        }
+      }
+      List<Integer> allowed = new ArrayList<>();
+      allowed.add(base);
+      for (int id : cover) {
+        // A failed write after the durable one may have landed; one that started after the last
+        // force may have landed or not. Nothing else can be there.
+        boolean failedAfterBase = run.writes.get(id).failed() && id > base;
+        if (id < started && (failedAfterBase || id >= durable)) {
           allowed.add(id);
         }
       }
-      allowed.add(0, base);
       boolean ok = false;
       for (int id : allowed) {
         if (matches(disk, p[0], p[1], id)) {

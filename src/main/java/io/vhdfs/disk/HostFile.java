@@ -46,6 +46,8 @@ public final class HostFile implements Closeable {
   private volatile SeekableByteChannel channel;
   private volatile boolean writable;
   private volatile boolean closed;
+  /** Why a force failed; from then on nothing more is written or forced through this handle. */
+  private volatile IOException forceFailed;
 
   private HostFile(Path path, SeekableByteChannel channel) {
     this.path = path;
@@ -170,6 +172,7 @@ public final class HostFile implements Closeable {
     if (!writable) {
       throw new IllegalStateException("host file not opened for writing: " + name);
     }
+    refuseAfterFailedForce();
     long pos = position;
     int attempt = 0;
     int empty = 0;
@@ -201,11 +204,17 @@ public final class HostFile implements Closeable {
    * Makes every write so far durable, file length included; with {@code metaData} the file's
    * times too. Hosts that are not a {@link FileChannel} offer no such call; their channels are
    * expected to be durable on close.
+   *
+   * <p>A force that fails is final for this handle: every later write and force fails too. After
+   * a failed write-back, Linux drops the unwritten pages and a second force succeeds without
+   * them, so a retried force would let the disk write table entries over blocks the host lost.
+   * Reopening the image starts from what the file really holds.
    */
   void force(boolean metaData) throws IOException {
     if (!writable) {
       return;
     }
+    refuseAfterFailedForce();
     for (int attempt = 0; ; attempt++) {
       SeekableByteChannel ch = channel;
       try {
@@ -215,7 +224,19 @@ public final class HostFile implements Closeable {
         return;
       } catch (ClosedChannelException e) {
         recover(ch, e, attempt);
+      } catch (IOException e) {
+        forceFailed = e;
+        throw e;
       }
+    }
+  }
+
+  private void refuseAfterFailedForce() throws IOException {
+    IOException failed = forceFailed;
+    if (failed != null) {
+      throw new IOException(name + ": an earlier force of the image file failed (" + failed
+          + "), so writes made before it may be lost even if a force succeeded now; nothing more"
+          + " is written until the image is opened again", failed);
     }
   }
 

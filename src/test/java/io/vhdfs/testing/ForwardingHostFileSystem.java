@@ -45,12 +45,17 @@ import java.util.Set;
  *       {@code checkAccess(WRITE)} throw {@link AccessDeniedException}, {@code Files.isWritable}
  *       is false, and {@code delete} and {@code setAttribute} are refused too. (Running as root, file modes cannot
  *       give that on the default file system.)
+ *   <li><b>Faults</b>: {@link #injectFaults(HostFaults)} makes the write, force and size calls of
+ *       every channel opened afterwards go through a fault plan, which fails one of them (or tears
+ *       a write, or shortens its count) as a full or failing disk would. Faults act below the
+ *       recording: the log holds what the host took.
  * </ul>
  *
  * <p>Wrap paths with {@link #wrap(Path)} and open images with
- * {@code FileSystems.newFileSystem(wrappedPath, env)}. Everything not needed for that is
- * {@link UnsupportedOperationException}: copy, move, links, directory creation, watch services,
- * URI lookup. Closing this file system does not close the one it forwards to.
+ * {@code FileSystems.newFileSystem(wrappedPath, env)}. Moves are forwarded (a conversion renames
+ * its finished file into place). Everything else not needed for that is
+ * {@link UnsupportedOperationException}: copy, links, directory creation, watch services, URI
+ * lookup. Closing this file system does not close the one it forwards to.
  */
 public final class ForwardingHostFileSystem extends FileSystem {
   /** The scheme of this (uninstalled) provider; its URIs name nothing. */
@@ -61,6 +66,7 @@ public final class ForwardingHostFileSystem extends FileSystem {
   private final HostWriteLog log = new HostWriteLog();
   private volatile boolean readOnly;
   private volatile boolean streamOnly;
+  private volatile HostFaults faults;
 
   private ForwardingHostFileSystem(FileSystem delegate) {
     this.delegate = delegate;
@@ -91,6 +97,14 @@ public final class ForwardingHostFileSystem extends FileSystem {
   /** What reached the host through channels on wrapped paths. */
   public HostWriteLog log() {
     return log;
+  }
+
+  /**
+   * Puts channels opened from now on under {@code plan} (null: none), which counts their write,
+   * force and size calls and fails the one it names.
+   */
+  public void injectFaults(HostFaults plan) {
+    this.faults = plan;
   }
 
   /** Makes the host refuse (true) or allow (false) every write, as described above. */
@@ -251,7 +265,14 @@ public final class ForwardingHostFileSystem extends FileSystem {
         log.noteWriteOpen();
         refuseIfReadOnly(path);
       }
+      HostFaults plan = faults;
+      if (plan != null) {
+        plan.opening(host);
+      }
       FileChannel ch = host.getFileSystem().provider().newFileChannel(host, options, attrs);
+      if (plan != null) {
+        ch = new FaultyFileChannel(ch, plan, host);
+      }
       return new RecordingFileChannel(ch, log, host.toString());
     }
 
@@ -292,8 +313,10 @@ public final class ForwardingHostFileSystem extends FileSystem {
     }
 
     @Override
-    public void move(Path source, Path target, CopyOption... options) {
-      throw new UnsupportedOperationException("move is not forwarded by the test host");
+    public void move(Path source, Path target, CopyOption... options) throws IOException {
+      refuseIfReadOnly(source);
+      Path from = unwrap(source);
+      from.getFileSystem().provider().move(from, unwrap(target), options);
     }
 
     @Override
