@@ -36,7 +36,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -154,9 +153,6 @@ final class HostFaultWriteTest {
    */
   @Test
   void qemuReadsImagesLeftByFaultsAsThisLibraryDoes(SeededRandom random) throws IOException {
-    Assumptions.assumeTrue(QemuTools.find().isPresent(), "qemu-img/qemu-io not found on PATH:"
-        + " images left by host faults are not cross-checked with QEMU (install Debian package"
-        + " qemu-utils)");
     QemuTools qemu = QemuTools.require();
     try (FileSystem jimfs = Jimfs.newFileSystem(Configuration.unix())) {
       Fixture f = Fixture.make(jimfs, Layout.DYNAMIC, random);

@@ -11,6 +11,7 @@ import com.google.common.jimfs.Jimfs;
 import io.vhdfs.nio.VhdFileSystemProvider;
 import io.vhdfs.testing.Cli;
 import io.vhdfs.testing.ImageHolder;
+import io.vhdfs.testing.PeerRequirement;
 import io.vhdfs.testing.QemuTools;
 import java.io.IOException;
 import java.net.URI;
@@ -26,7 +27,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -137,7 +137,8 @@ class ImageLockingTest {
   void qemuNbdWriterRefusesVhdfsOpensAndNothingIsWritten() throws Exception {
     Path image = newImage();
     Optional<Path> nbd = QemuTools.onPath("qemu-nbd");
-    Assumptions.assumeTrue(nbd.isPresent(), "qemu-nbd not on PATH (Debian package qemu-utils)");
+    PeerRequirement.assumePresent(nbd.isPresent(),
+        "qemu-nbd not on PATH (Debian package qemu-utils)");
     Path pid = dir.resolve("nbd.pid");
     QemuTools.run(TIMEOUT, List.of(nbd.get().toString(), "--fork", "--persistent", "-f", "vpc",
         "--socket=" + dir.resolve("nbd.sock"), "--pid-file=" + pid, image.toString()));
