@@ -71,17 +71,20 @@ final class HostFaultWriteTest {
   private static final int KIB = 1024;
   private static final int MIB = 1 << 20;
   private static final int SIZE = 4 * MIB;
-  private static final int BLOCK = 64 * KIB;
 
   /** The images written. */
   enum Layout {
-    DYNAMIC(false),
-    DIFFERENCING(true);
+    DYNAMIC(false, 64 * KIB),
+    /** 1024 table entries in 8 sectors: batches of table sectors that a write can tear. */
+    DYNAMIC_4K_BLOCKS(false, 4 * KIB),
+    DIFFERENCING(true, 64 * KIB);
 
     final boolean child;
+    final int block;
 
-    Layout(boolean child) {
+    Layout(boolean child, int block) {
       this.child = child;
+      this.block = block;
     }
   }
 
@@ -313,7 +316,7 @@ final class HostFaultWriteTest {
     }
 
     /**
-     * A 4 MiB image with 64 KiB blocks (a child over a dynamic parent with random bytes in 3 of
+     * A 4 MiB image with the layout's blocks (a child over a dynamic parent with random bytes in 3 of
      * 4 of its blocks), a few sectors of 4 blocks written beforehand; the workload, run once
      * without faults to count its calls and to show that it passes the model.
      */
@@ -330,23 +333,25 @@ final class HostFaultWriteTest {
             Chains.write(parent, (long) i * b.length, b);
           }
         }
-        Chains.createChild(image, "parent.vhd", BLOCK);
+        Chains.createChild(image, "parent.vhd", layout.block);
       } else {
-        Chains.createDynamic(image, SIZE, BLOCK);
+        Chains.createDynamic(image, SIZE, layout.block);
       }
       List<Integer> partial = new ArrayList<>();
       while (partial.size() < 4) {
-        int b = random.nextInt(SIZE / BLOCK);
+        int b = random.nextInt(SIZE / layout.block);
         if (!partial.contains(b)) {
           partial.add(b);
           int length = 1 + random.nextInt(3 * KIB);
           byte[] data = new byte[length];
           random.nextBytes(data);
-          Chains.write(image, (long) b * BLOCK + random.nextInt(BLOCK - length + 1), data);
+          Chains.write(image, (long) b * layout.block
+              + random.nextInt(layout.block - length + 1), data);
         }
       }
       Fixture f = new Fixture(image, Files.readAllBytes(image), Chains.readDisk(image),
-          workload(random, partial), random.nextLong(), random.toString(), layout.child);
+          workload(random, partial, layout.block), random.nextLong(), random.toString(),
+          layout.child);
       Outcome clean = f.run(HostFaults.none(), true);
       assertEquals(List.of(), clean.failures, "the workload fails without faults");
       f.calls = clean.plan.calls();
@@ -371,35 +376,39 @@ final class HostFaultWriteTest {
      * into partly written blocks, into a whole block, partial sectors, zeros, an overlap, with
      * three forces, a reopen, and two writes after the last force.
      */
-    private static List<Step> workload(Random r, List<Integer> partial) {
+    private static List<Step> workload(Random r, List<Integer> partial, int block) {
       List<Step> s = new ArrayList<>();
-      int blocks = SIZE / BLOCK;
-      Put first = put(r, (long) r.nextInt(blocks) * BLOCK + r.nextInt(BLOCK), 3000, false,
+      int blocks = SIZE / block;
+      Put first = put(r, (long) r.nextInt(blocks) * block + r.nextInt(block), 3000, false,
           "small unaligned");
       s.add(first);
-      long boundary = (1 + r.nextInt(blocks - 1)) * (long) BLOCK;
-      int before = 1 + r.nextInt(BLOCK / 3);
-      s.add(put(r, boundary - before, before + 1 + r.nextInt(BLOCK / 3), false,
+      long boundary = (1 + r.nextInt(blocks - 1)) * (long) block;
+      int before = 1 + r.nextInt(block / 3);
+      s.add(put(r, boundary - before, before + 1 + r.nextInt(block / 3), false,
           "block-straddling"));
       s.add(new Force(true));
       int start = r.nextInt(SECTOR - 1);
       s.add(put(r, (long) r.nextInt(SIZE / SECTOR) * SECTOR + start,
           1 + r.nextInt(SECTOR - 1 - start), false, "partial sector"));
-      long whole = (long) r.nextInt(blocks) * BLOCK;
-      s.add(put(r, whole, BLOCK, false, "whole block"));
-      s.add(put(r, whole + r.nextInt(BLOCK - 100), 100, false, "small into the whole block"));
-      s.add(put(r, (long) partial.get(0) * BLOCK + r.nextInt(BLOCK - 2000), 2000, false,
+      long whole = (long) r.nextInt(blocks) * block;
+      s.add(put(r, whole, block, false, "whole block"));
+      s.add(put(r, whole + r.nextInt(block - 100), 100, false, "small into the whole block"));
+      s.add(put(r, (long) partial.get(0) * block + r.nextInt(block - 2000), 2000, false,
           "into a partly written block"));
       s.add(new Force(false));
       s.add(new Reopen());
       s.add(put(r, first.offset + r.nextInt(first.length) - r.nextInt(KIB), 1 + r.nextInt(4 * KIB),
           false, "overlapping an earlier write"));
-      s.add(put(r, (long) partial.get(1) * BLOCK + r.nextInt(BLOCK), 2000, true,
+      s.add(put(r, (long) partial.get(1) * block + r.nextInt(block), 2000, true,
           "into a partly written block"));
-      s.add(put(r, r.nextInt(SIZE), 150 * KIB, false, "large unaligned"));
+      // Across a 512 KiB boundary: with 4 KiB blocks, new entries in two adjacent table
+      // sectors, written in one batch that a torn write can cut.
+      long tableSpan = 512L * KIB;
+      s.add(put(r, (1 + r.nextInt((int) (SIZE / tableSpan) - 1)) * tableSpan - 100 * KIB
+          - r.nextInt(SECTOR), 200 * KIB, false, "large unaligned"));
       s.add(new Force(true));
       s.add(put(r, r.nextInt(SIZE), 1 + r.nextInt(6 * KIB), false, "after the last force"));
-      s.add(put(r, (long) partial.get(2) * BLOCK + r.nextInt(BLOCK), 700, false,
+      s.add(put(r, (long) partial.get(2) * block + r.nextInt(block), 700, false,
           "after the last force, into a partly written block"));
       return s;
     }
