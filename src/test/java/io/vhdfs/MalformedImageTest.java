@@ -10,6 +10,7 @@ import com.google.common.jimfs.Jimfs;
 import io.vhdfs.testing.ForwardingHostFileSystem;
 import io.vhdfs.testing.HostBytes;
 import io.vhdfs.testing.HostWriteLog;
+import io.vhdfs.testing.SpecReader;
 import io.vhdfs.testing.VhdImageBuilder;
 import io.vhdfs.testing.VhdImageBuilder.Layout;
 import java.io.IOException;
@@ -58,9 +59,11 @@ import org.opentest4j.AssertionFailedError;
  * is about checksums. Every case runs three ways: through its {@code vhd:} URI, through
  * {@code FileSystems.newFileSystem(hostPath)} on the default file system, and the same on a Jimfs
  * host. Expectations: READS (size and every byte, or the first and last MiB of a huge disk),
- * FAILS (a VhdFormatException naming the file and one of the case's keywords), FAILS_OR_READS
- * (either, but never wrong bytes) and, for seeded fuzz, READS_OR_REFUSES. A fourth route opens each
- * image for writing: writes land exactly, or the open is refused and the file is left unchanged. Files with no cookie at
+ * FAILS (a VhdFormatException naming the file and one of the case's keywords) and FAILS_OR_READS
+ * (either, but never wrong bytes). Seeded fuzz expects FAILS_OR_READS with the bytes
+ * {@link SpecReader} reads from the edited image, or FAILS (any wording) where the format defines
+ * no content. A fourth route opens each image for writing: writes land exactly, or the open is
+ * refused and the file is left unchanged. Files with no cookie at
  * all must make the provider decline with UnsupportedOperationException. Each case prints its
  * time and outcome; a 10 s guard catches hangs, nothing else is timed.
  */
@@ -806,7 +809,16 @@ final class MalformedImageTest {
         VhdImageBuilder.fixHeaderChecksum(image, l.headerOffset());
       }
     }
-    return hasCookie(image) ? Expect.readsOrRefuses() : Expect.notAVhd();
+    if (!hasCookie(image)) {
+      return Expect.notAVhd();
+    }
+    // The edits leave an image the format still reads one way, or not at all: a reader that
+    // opens it must show exactly those bytes; where the format defines none, it must refuse.
+    SpecReader.Outcome spec = SpecReader.read(image);
+    if (spec instanceof SpecReader.Reading r) {
+      return Expect.failsOrReads(r.disk().size(), r.disk()::content);
+    }
+    return Expect.refusedBecause(((SpecReader.NoReading) spec).why());
   }
 
   /** Whether "conectix" starts a footer candidate: at the end (512 or 511 bytes) or at 0. */
@@ -960,7 +972,8 @@ final class MalformedImageTest {
       return judge(thrown, null, image, expect);
     }
     if (expect.kind == Kind.FAILS) {
-      fail("opened and wrote the disk; expected " + expect.kind + " " + expect.keywords);
+      fail("opened and wrote the disk; expected " + expect.kind + " " + expect.keywords
+          + expect.reason());
     }
     Content base = expect.content;
     Content written = base == null ? null : (offset, length) -> {
@@ -1285,11 +1298,10 @@ final class MalformedImageTest {
       case FAILS:
         if (thrown == null) {
           fail("opened and read the whole disk; expected a VhdFormatException mentioning one of "
-              + expect.keywords);
+              + expect.keywords + expect.reason());
         }
         assertRefusal(thrown, image, expect);
         break;
-      case READS_OR_REFUSES:
       case FAILS_OR_READS:
         if (thrown != null) {
           assertRefusal(thrown, image, expect);
@@ -1464,7 +1476,7 @@ final class MalformedImageTest {
     byte[] at(long offset, int length);
   }
 
-  enum Kind { READS, FAILS, FAILS_OR_READS, READS_OR_REFUSES }
+  enum Kind { READS, FAILS, FAILS_OR_READS }
 
   static final class Case {
     final String name;
@@ -1508,6 +1520,8 @@ final class MalformedImageTest {
     final List<String> required;
     /** Text a refusal's message must not hold. */
     final List<String> forbidden;
+    /** Why the image must be refused, where no keyword says it; empty otherwise. */
+    final String why;
 
     private Expect(Kind kind, long size, Content content, List<String> keywords,
         boolean noCookie) {
@@ -1516,6 +1530,11 @@ final class MalformedImageTest {
 
     private Expect(Kind kind, long size, Content content, List<String> keywords,
         boolean noCookie, List<String> required, List<String> forbidden) {
+      this(kind, size, content, keywords, noCookie, required, forbidden, "");
+    }
+
+    private Expect(Kind kind, long size, Content content, List<String> keywords,
+        boolean noCookie, List<String> required, List<String> forbidden, String why) {
       this.kind = kind;
       this.size = size;
       this.content = content;
@@ -1523,11 +1542,17 @@ final class MalformedImageTest {
       this.noCookie = noCookie;
       this.required = required;
       this.forbidden = forbidden;
+      this.why = why;
+    }
+
+    /** For failure messages: why the image must be refused, if said. */
+    String reason() {
+      return why.isEmpty() ? "" : " (" + why + ")";
     }
 
     /** The same expectation with other content (the harness's writes applied). */
     Expect withContent(Content other) {
-      return new Expect(kind, size, other, keywords, false, required, forbidden);
+      return new Expect(kind, size, other, keywords, false, required, forbidden, why);
     }
 
     /**
@@ -1569,10 +1594,20 @@ final class MalformedImageTest {
       return new Expect(Kind.FAILS_OR_READS, size, b::expectedContent, List.of(keywords), false);
     }
 
-    /** No cookie anywhere: the provider declines it, a vhd: URI refuses it. */
-    /** Anything but a clean read is a VhdFormatException naming the file (any wording). */
-    static Expect readsOrRefuses() {
-      return new Expect(Kind.READS_OR_REFUSES, -1, null, List.of(""), false);
+    /**
+     * Refused (any wording), or read with exactly this size and these bytes: the expectation of
+     * seeded fuzz, whose content {@link SpecReader} reads from the edited image.
+     */
+    static Expect failsOrReads(long size, Content content) {
+      return new Expect(Kind.FAILS_OR_READS, size, content, List.of(""), false);
+    }
+
+    /**
+     * Refused with a VhdFormatException naming the file (any wording): the format defines no
+     * content for the image, for the reason given (kept for failure messages).
+     */
+    static Expect refusedBecause(String why) {
+      return new Expect(Kind.FAILS, -1, null, List.of(""), false, List.of(), List.of(), why);
     }
 
     static Expect notAVhd() {

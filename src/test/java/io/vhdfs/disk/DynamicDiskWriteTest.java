@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vhdfs.format.Bat;
 import io.vhdfs.format.DiskType;
-import io.vhdfs.format.DynamicHeader;
 import io.vhdfs.format.Footer;
 import io.vhdfs.testing.QemuTools;
 import java.io.IOException;
