@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import com.google.common.jimfs.Configuration;
 import com.google.common.jimfs.Jimfs;
@@ -22,16 +23,25 @@ import io.vhdfs.testing.QemuTools;
 import io.vhdfs.testing.SeedExtension;
 import io.vhdfs.testing.SeedExtension.SeededRandom;
 import io.vhdfs.testing.VhdImageBuilder;
+import io.vhdfs.testing.Fifo;
+import io.vhdfs.testing.LoopDevice;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
 import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.SeekableByteChannel;
+import java.nio.channels.WritableByteChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystem;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
@@ -41,6 +51,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -51,7 +62,10 @@ import org.junit.jupiter.api.io.TempDir;
  * libvhdi read our results as the source; only stored ranges are read, zeros are not written (no
  * all-zero block in a dynamic result, holes in a raw one); sizes are kept (to the sector, or the
  * MiB for Azure); and a conversion that fails or is interrupted leaves neither a destination nor
- * its temporary file.
+ * its temporary file. Destinations (issue 10): a symbolic link is written through to its final
+ * target, staged beside the target, and stays; a FIFO, a character or block device and a channel
+ * take a raw or fixed result in place and in order, zeros written out, and refuse a dynamic one
+ * before the source's disk is read.
  */
 @ExtendWith(SeedExtension.class)
 final class ConvertTest {
@@ -559,6 +573,361 @@ final class ConvertTest {
     assertNotEquals(null, new ConvertOptions(Format.FIXED, 0, true, false));
   }
 
+  // ---------------------------------------------------------------- links (issue 10)
+
+  @Test
+  void aLinkIsWrittenThroughItsTargetStagedBesideTheTargetAndTheLinkStays(SeededRandom random)
+      throws IOException {
+    Path vhd = dir.resolve("disk.vhd");
+    Chains.createDynamic(vhd, 4 * MIB, BLOCK);
+    Chains.write(vhd, MIB + 5, Chains.randomBytes(10_000, random.nextLong()));
+    Path out = Files.createDirectory(dir.resolve("out"));
+    Path target = Files.writeString(out.resolve("target.raw"), "old");
+    Path links = Files.createDirectory(dir.resolve("links"));
+    Path link = Files.createSymbolicLink(links.resolve("link.raw"),
+        Path.of("..", "out", "target.raw"));
+    List<Set<String>> seen = new ArrayList<>();
+
+    VhdImages.convert(vhd, link, new ConvertOptions(Format.RAW, 0, false, true), Map.of(),
+        (done, total) -> seen.add(names(out)));
+
+    assertTrue(Files.isSymbolicLink(link), "the link is still a link");
+    assertEquals(Path.of("..", "out", "target.raw"), Files.readSymbolicLink(link));
+    assertSameBytes(Chains.readDisk(vhd), Files.readAllBytes(target), 0, "the link's target");
+    assertFalse(seen.isEmpty());
+    assertTrue(seen.get(0).stream().anyMatch(n -> n.startsWith(".target.raw.part-")),
+        "staged beside the target: " + seen.get(0));
+    assertEquals(Set.of("link.raw"), names(links), "nothing staged beside the link");
+    assertEquals(Set.of("target.raw"), names(out));
+  }
+
+  @Test
+  void aLinkToAnExistingFileIsRefusedUnlessReplacingAndTheFileIsKept(SeededRandom random)
+      throws IOException {
+    Path raw = dir.resolve("disk.raw");
+    Files.write(raw, Chains.randomBytes(MIB, random.nextLong()));
+    Path target = Files.writeString(dir.resolve("target.vhd"), "mine");
+    Path link = Files.createSymbolicLink(dir.resolve("link.vhd"), target.getFileName());
+
+    FileAlreadyExistsException e = assertThrows(FileAlreadyExistsException.class,
+        () -> VhdImages.convert(raw, link, ConvertOptions.DEFAULT, Map.of(),
+            VhdImages.Progress.NONE));
+
+    assertEquals(target.toRealPath().toString(), e.getFile(), "names the file that exists");
+    assertEquals(link.toString(), e.getOtherFile(), "and the link that led there");
+    assertEquals("mine", Files.readString(target));
+    assertEquals(target.getFileName(), Files.readSymbolicLink(link));
+    assertEquals(Set.of("disk.raw", "link.vhd", "target.vhd"), names(dir));
+  }
+
+  @Test
+  void aChainOfLinksEndingInNothingLeadsToTheFileItNames(SeededRandom random)
+      throws IOException {
+    Path raw = dir.resolve("disk.raw");
+    writeRaw(raw, 3 * MIB, Map.of(MIB + 100L, Chains.randomBytes(5000, random.nextLong())));
+    Path sub = Files.createDirectory(dir.resolve("sub"));
+    Path last = Files.createSymbolicLink(sub.resolve("b.vhd"), Path.of("final.vhd"));
+    Path first = Files.createSymbolicLink(dir.resolve("a.vhd"), last.toAbsolutePath());
+    assertFalse(Files.exists(first), "fixture: a dangling chain");
+
+    Conversion c = VhdImages.convert(raw, first, ConvertOptions.DEFAULT, Map.of(),
+        VhdImages.Progress.NONE);
+
+    assertEquals(first, c.destination());
+    assertEquals(Path.of("final.vhd"), Files.readSymbolicLink(last));
+    assertEquals(last.toAbsolutePath(), Files.readSymbolicLink(first));
+    assertTrue(Files.isRegularFile(sub.resolve("final.vhd"), LinkOption.NOFOLLOW_LINKS));
+    assertSameBytes(Files.readAllBytes(raw), Chains.readDisk(first), 0, "read through the links");
+    assertEquals(Set.of("b.vhd", "final.vhd"), names(sub));
+  }
+
+  @Test
+  void aDanglingLinkIntoAMissingDirectoryIsNamedInTheError() throws IOException {
+    Path raw = dir.resolve("disk.raw");
+    Files.write(raw, new byte[4096]);
+    Path link = Files.createSymbolicLink(dir.resolve("link.vhd"),
+        Path.of("missing", "disk.vhd"));
+
+    NoSuchFileException e = assertThrows(NoSuchFileException.class,
+        () -> VhdImages.convert(raw, link, ConvertOptions.DEFAULT, Map.of(),
+            VhdImages.Progress.NONE));
+
+    assertEquals(link.toString(), e.getFile());
+    assertTrue(e.getMessage().contains("missing"), e.getMessage());
+    assertEquals(Set.of("disk.raw", "link.vhd"), names(dir));
+  }
+
+  @Test
+  void aLoopOfLinksIsRefusedAndLeftAsItIs() throws IOException {
+    Path raw = dir.resolve("disk.raw");
+    Files.write(raw, new byte[4096]);
+    Path a = Files.createSymbolicLink(dir.resolve("a.vhd"), Path.of("b.vhd"));
+    Files.createSymbolicLink(dir.resolve("b.vhd"), Path.of("a.vhd"));
+
+    FileSystemException e = assertThrows(FileSystemException.class,
+        () -> VhdImages.convert(raw, a, new ConvertOptions(null, 0, false, true), Map.of(),
+            VhdImages.Progress.NONE));
+
+    assertEquals(a.toString(), e.getFile(), e.toString());
+    assertEquals(Path.of("b.vhd"), Files.readSymbolicLink(a));
+    assertEquals(Path.of("a.vhd"), Files.readSymbolicLink(dir.resolve("b.vhd")));
+    assertEquals(Set.of("a.vhd", "b.vhd", "disk.raw"), names(dir));
+  }
+
+  // ---------------------------------------------------------------- FIFOs, devices, channels
+
+  @Test
+  void aFifoTakesARawResultInOrderWithItsZerosWrittenOut(SeededRandom random) throws Exception {
+    Path vhd = dir.resolve("disk.vhd");
+    Chains.createDynamic(vhd, 9 * MIB, BLOCK);
+    Chains.write(vhd, 3 * MIB - 7, Chains.randomBytes(20_000, random.nextLong()));
+    Chains.write(vhd, 9 * MIB - 512, Chains.randomBytes(512, random.nextLong()));
+    Path received = dir.resolve("received.raw");
+    Conversion c;
+    try (Fifo fifo = Fifo.readInto(dir.resolve("pipe"), received)) {
+      c = VhdImages.convert(vhd, fifo.path(), ConvertOptions.DEFAULT, Map.of(),
+          VhdImages.Progress.NONE);
+      fifo.awaitCopy();
+    }
+
+    assertEquals("raw", c.type());
+    assertEquals(9L * MIB, Files.size(received), "every byte, holes as zeros");
+    assertSameBytes(Chains.readDisk(vhd), Files.readAllBytes(received), 0, "what the FIFO gave");
+    assertEquals(6 * 4096 + 4096, c.bytesWritten(),
+        "data counted as for a file, the 4 KiB pages it touches; not the zeros");
+    assertEquals(FIFO, fileType(dir.resolve("pipe")), "the FIFO is still a FIFO");
+    assertEquals(Set.of("disk.vhd", "pipe", "received.raw"), names(dir), "no temporary file");
+  }
+
+  @Test
+  void aFifoTakesAFixedResultThatIsTheDiskAndThenItsFooter(SeededRandom random)
+      throws Exception {
+    Path raw = dir.resolve("disk.raw");
+    writeRaw(raw, 5 * MIB + 1000, Map.of(
+        0L, Chains.randomBytes(700, random.nextLong()),
+        4L * MIB, Chains.randomBytes(MIB, random.nextLong())));
+    Path received = dir.resolve("received.vhd");
+    Conversion c;
+    try (Fifo fifo = Fifo.readInto(dir.resolve("pipe"), received)) {
+      c = VhdImages.convert(raw, fifo.path(), ConvertOptions.DEFAULT.to(Format.FIXED), Map.of(),
+          VhdImages.Progress.NONE);
+      fifo.awaitCopy();
+    }
+
+    long size = 5L * MIB + 1024;
+    assertEquals("fixed", c.type());
+    assertEquals(size, c.size(), "rounded up to a whole sector");
+    assertEquals(size + 512, Files.size(received), "the disk and the footer, nothing else");
+    byte[] file = Files.readAllBytes(received);
+    assertSameBytes(Files.readAllBytes(raw), java.util.Arrays.copyOf(file, 5 * MIB + 1000), 0,
+        "the disk from offset 0: no footer copy there");
+    assertEquals("conectix", new String(file, (int) size, 8, StandardCharsets.US_ASCII));
+    assertEquals(2, HostBytes.readInt(received, size + VhdImageBuilder.F_DISK_TYPE), "fixed");
+    assertSameBytes(Files.readAllBytes(raw), java.util.Arrays.copyOf(Chains.readDisk(received),
+        5 * MIB + 1000), 0, "the received image read as a VHD");
+    QemuTools.find().ifPresent(q -> {
+      QemuTools.Exit exit = q.compare(received, raw);
+      assertEquals(0, exit.code(), "qemu-img reads it as the source: " + exit.describe());
+    });
+  }
+
+  /**
+   * Issue 10's {@code /dev/stdout}: a link to a link into {@code /proc/PID/fd}, which leads to a
+   * pipe, not to a path. Replacing is asked for, yet the pipe is written in place and the links
+   * stay. Here the pipe is the standard input of a {@code cat} that copies it to a file.
+   */
+  @Test
+  void aLinkToAProcessesPipeIsWrittenInPlaceEvenWhenReplacing(SeededRandom random)
+      throws IOException, InterruptedException {
+    Assumptions.assumeTrue(QemuTools.onPath("cat").isPresent(), "no cat");
+    Path vhd = dir.resolve("disk.vhd");
+    Chains.createDynamic(vhd, 5 * MIB, BLOCK);
+    Chains.write(vhd, 4 * MIB + 1, Chains.randomBytes(6000, random.nextLong()));
+    Path received = dir.resolve("received.raw");
+    Process cat = new ProcessBuilder("cat").redirectOutput(received.toFile()).start();
+    try {
+      Path fd = Path.of("/proc", Long.toString(cat.pid()), "fd", "0");
+      Assumptions.assumeTrue(Files.isSymbolicLink(fd), "no /proc/PID/fd links here");
+      Path link = Files.createSymbolicLink(dir.resolve("stdout"), fd);
+
+      Conversion c = VhdImages.convert(vhd, link, new ConvertOptions(null, 0, false, true),
+          Map.of(), VhdImages.Progress.NONE);
+
+      assertEquals("raw", c.type());
+      assertEquals(fd, Files.readSymbolicLink(link), "the link stays");
+    } finally {
+      cat.getOutputStream().close(); // the last writer: cat sees the end and exits
+      cat.waitFor();
+    }
+    assertEquals(0, cat.exitValue());
+    assertSameBytes(Chains.readDisk(vhd), Files.readAllBytes(received), 0, "what cat got");
+    assertEquals(Set.of("disk.vhd", "received.raw", "stdout"), names(dir), "no temporary file");
+  }
+
+  @Test
+  void aDynamicResultForAFifoIsRefusedBeforeTheSourceIsReadAndTheFifoOpened()
+      throws IOException {
+    Path fifo = Fifo.make(dir.resolve("pipe"));
+    Path raw = dir.resolve("disk.raw");
+    byte[] bytes = new byte[8 * KIB];
+    java.util.Arrays.fill(bytes, (byte) 0x11);
+    Files.write(raw, bytes);
+    // The test's own read-write end: an open for writing does not wait, and what was written
+    // would be in the pipe.
+    try (FileChannel ends = FileChannel.open(fifo, StandardOpenOption.READ,
+        StandardOpenOption.WRITE)) {
+      FileSystemException asked = assertThrows(FileSystemException.class,
+          () -> VhdImages.convert(dir.resolve("no-such-source"), fifo,
+              ConvertOptions.DEFAULT.to(Format.DYNAMIC), Map.of(), VhdImages.Progress.NONE));
+      FileSystemException byDefault = assertThrows(FileSystemException.class,
+          () -> VhdImages.convert(raw, fifo, ConvertOptions.DEFAULT, Map.of(),
+              (done, total) -> fail("the source's disk is read")));
+
+      for (FileSystemException e : List.of(asked, byDefault)) {
+        assertEquals(fifo.toString(), e.getFile());
+        assertTrue(e.getMessage().contains("a dynamic VHD cannot be written into a FIFO"),
+            e.getMessage());
+        assertTrue(e.getMessage().contains("raw or fixed"), e.getMessage());
+      }
+      ends.write(ByteBuffer.wrap(new byte[] {0x5A}));
+      ByteBuffer first = ByteBuffer.allocate(1);
+      ends.read(first);
+      assertEquals(0x5A, first.get(0), "nothing was written into the FIFO before the test's byte");
+    }
+    assertEquals(FIFO, fileType(fifo));
+  }
+
+  @Test
+  void aCharacterDeviceAndALinkToOneAreWrittenInPlaceWithoutReplacing(SeededRandom random)
+      throws IOException {
+    Path devNull = Path.of("/dev/null");
+    Assumptions.assumeTrue(fileType(devNull) == CHARACTER_DEVICE, "no /dev/null device here");
+    Path vhd = dir.resolve("disk.vhd");
+    Chains.createDynamic(vhd, 6 * MIB, BLOCK);
+    Chains.write(vhd, 2 * MIB, Chains.randomBytes(MIB, random.nextLong()));
+    Path link = Files.createSymbolicLink(dir.resolve("null.raw"), devNull);
+
+    // Not replacing: were /dev/null taken for a file to replace, it would be refused, not lost.
+    Conversion raw = VhdImages.convert(vhd, devNull, ConvertOptions.DEFAULT, Map.of(),
+        VhdImages.Progress.NONE);
+    Conversion fixed = VhdImages.convert(vhd, link, ConvertOptions.DEFAULT.to(Format.FIXED),
+        Map.of(), VhdImages.Progress.NONE);
+
+    assertEquals("raw", raw.type());
+    assertEquals(MIB, raw.bytesWritten());
+    assertEquals("fixed", fixed.type());
+    assertEquals(CHARACTER_DEVICE, fileType(devNull), "/dev/null is still the device");
+    assertEquals(devNull, Files.readSymbolicLink(link), "the link is still a link to it");
+    assertThrows(FileSystemException.class, () -> VhdImages.convert(vhd, link,
+        ConvertOptions.DEFAULT.to(Format.DYNAMIC), Map.of(), VhdImages.Progress.NONE));
+    assertEquals(Set.of("disk.vhd", "null.raw"), names(dir));
+  }
+
+  @Test
+  void aBlockDeviceTakesTheResultFromItsStartAndKeepsWhatLiesPastIt(SeededRandom random)
+      throws IOException {
+    Path vhd = dir.resolve("disk.vhd");
+    Chains.createDynamic(vhd, 4 * MIB, 512 * KIB);
+    Chains.write(vhd, MIB + 300, Chains.randomBytes(70_000, random.nextLong()));
+    Path backing = dir.resolve("device.img");
+    byte[] old = new byte[8 * MIB];
+    java.util.Arrays.fill(old, (byte) 0xEE);
+    Files.write(backing, old);
+
+    Conversion c;
+    try (LoopDevice device = LoopDevice.attach(backing)) {
+      assertEquals(BLOCK_DEVICE, fileType(device.path()), "fixture: a block device");
+      c = VhdImages.convert(vhd, device.path(), ConvertOptions.DEFAULT, Map.of(),
+          VhdImages.Progress.NONE);
+      assertEquals(BLOCK_DEVICE, fileType(device.path()), "still the device");
+    }
+
+    assertEquals(4L * MIB, c.size());
+    byte[] now = Files.readAllBytes(backing);
+    assertSameBytes(Chains.readDisk(vhd), java.util.Arrays.copyOf(now, 4 * MIB), 0,
+        "the device's first 4 MiB, its old bytes overwritten by the disk's zeros too");
+    assertSameBytes(java.util.Arrays.copyOfRange(old, 4 * MIB, 8 * MIB),
+        java.util.Arrays.copyOfRange(now, 4 * MIB, 8 * MIB), 4 * MIB, "the device past the disk");
+    assertEquals(Set.of("device.img", "disk.vhd"), names(dir));
+  }
+
+  @Test
+  void aBlockDeviceSmallerThanTheResultIsRefusedBeforeAnythingIsWritten(SeededRandom random)
+      throws IOException {
+    Path vhd = dir.resolve("disk.vhd");
+    Chains.createDynamic(vhd, 2 * MIB, 512 * KIB);
+    Chains.write(vhd, 0, Chains.randomBytes(2 * MIB, random.nextLong()));
+    Path backing = dir.resolve("device.img");
+    byte[] old = new byte[2 * MIB];
+    java.util.Arrays.fill(old, (byte) 0xEE);
+    Files.write(backing, old);
+
+    try (LoopDevice device = LoopDevice.attach(backing)) {
+      FileSystemException e = assertThrows(FileSystemException.class,
+          () -> VhdImages.convert(vhd, device.path(), ConvertOptions.DEFAULT.to(Format.FIXED),
+              Map.of(), (done, total) -> fail("the source's disk is read")));
+      assertEquals(device.path().toString(), e.getFile());
+      assertTrue(e.getMessage().contains("holds " + 2 * MIB + " bytes, too few for the "
+          + (2 * MIB + 512) + "-byte result"), e.getMessage());
+    }
+
+    assertEquals(-1, java.util.Arrays.mismatch(old, Files.readAllBytes(backing)),
+        "the device is as it was");
+  }
+
+  @Test
+  void aChannelTakesARawOrFixedResultInOrderAndIsLeftOpen(SeededRandom random)
+      throws IOException {
+    Path vhd = dir.resolve("disk.vhd");
+    Chains.createDynamic(vhd, 3 * MIB, BLOCK);
+    Chains.write(vhd, 2 * MIB + 1, Chains.randomBytes(9000, random.nextLong()));
+    byte[] disk = Chains.readDisk(vhd);
+    ByteArrayOutputStream rawBytes = new ByteArrayOutputStream();
+    ByteArrayOutputStream fixedBytes = new ByteArrayOutputStream();
+    try (WritableByteChannel rawOut = Channels.newChannel(rawBytes);
+        WritableByteChannel fixedOut = Channels.newChannel(fixedBytes)) {
+      Conversion raw = VhdImages.convert(vhd, rawOut, ConvertOptions.DEFAULT, Map.of(),
+          VhdImages.Progress.NONE);
+      Conversion fixed = VhdImages.convert(vhd, fixedOut, ConvertOptions.DEFAULT.to(Format.FIXED),
+          Map.of(), VhdImages.Progress.NONE);
+
+      assertTrue(rawOut.isOpen() && fixedOut.isOpen(), "the caller's channels stay open");
+      assertEquals(null, raw.destination());
+      assertEquals("raw", raw.type());
+      assertEquals("fixed", fixed.type());
+    }
+
+    assertSameBytes(disk, rawBytes.toByteArray(), 0, "the raw stream");
+    byte[] f = fixedBytes.toByteArray();
+    assertEquals(3 * MIB + 512, f.length);
+    assertSameBytes(disk, java.util.Arrays.copyOf(f, 3 * MIB), 0, "the fixed stream's disk");
+    Path written = Files.write(dir.resolve("fixed.vhd"), f);
+    assertEquals("fixed", describe(written).get("type"));
+    assertSameBytes(disk, Chains.readDisk(written), 0, "the fixed stream read as a VHD");
+  }
+
+  @Test
+  void aDynamicResultForAChannelIsRefusedBeforeTheSourceIsRead() throws IOException {
+    Path raw = dir.resolve("disk.raw");
+    Files.write(raw, new byte[64 * KIB]);
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    WritableByteChannel out = Channels.newChannel(bytes);
+
+    IllegalArgumentException asked = assertThrows(IllegalArgumentException.class,
+        () -> VhdImages.convert(dir.resolve("no-such-source"), out,
+            ConvertOptions.DEFAULT.to(Format.DYNAMIC), Map.of(), VhdImages.Progress.NONE));
+    IllegalArgumentException byDefault = assertThrows(IllegalArgumentException.class,
+        () -> VhdImages.convert(raw, out, ConvertOptions.DEFAULT, Map.of(),
+            (done, total) -> fail("the source's disk is read")));
+
+    for (IllegalArgumentException e : List.of(asked, byDefault)) {
+      assertTrue(e.getMessage().contains("a dynamic VHD cannot be written into a stream"),
+          e.getMessage());
+    }
+    assertEquals(0, bytes.size(), "nothing written");
+    assertTrue(out.isOpen());
+  }
+
   // ---------------------------------------------------------------- helpers
 
   /** A sparse raw file of {@code size} bytes with {@code writes} at their offsets. */
@@ -610,6 +979,15 @@ final class ConvertTest {
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
+  }
+
+  private static final int FIFO = 0010000;
+  private static final int CHARACTER_DEVICE = 0020000;
+  private static final int BLOCK_DEVICE = 0060000;
+
+  /** The file-type bits of {@code file}'s Unix mode, its links followed. */
+  private static int fileType(Path file) throws IOException {
+    return (Integer) Files.getAttribute(file, "unix:mode") & 0170000;
   }
 
   /** Bytes the host file takes on disk, by {@code stat}; the test is skipped without it. */

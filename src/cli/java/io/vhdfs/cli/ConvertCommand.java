@@ -2,7 +2,12 @@ package io.vhdfs.cli;
 
 import io.vhdfs.nio.VhdImages;
 import io.vhdfs.nio.VhdImages.ConvertOptions;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -15,7 +20,10 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-/** {@code vhd convert SRC DST}: a raw or VHD disk into a new raw, fixed or dynamic image. */
+/**
+ * {@code vhd convert SRC DST}: a raw or VHD disk into a new raw, fixed or dynamic image, or into
+ * a FIFO, a device or standard output ({@code -}) as raw or fixed.
+ */
 @Command(name = "convert", mixinStandardHelpOptions = true,
     description = {"Convert a disk, raw or VHD (found by its footer; a differencing image reads "
         + "with its parents), into a new raw file or fixed or dynamic VHD. Only stored ranges "
@@ -23,8 +31,17 @@ import picocli.CommandLine.Model.CommandSpec;
         + "raw or fixed one). The disk keeps its size: exact, rounded up to a sector for a VHD, "
         + "or to a MiB with --azure.",
         "DST is written under a temporary name beside it and renamed when complete, so an "
-            + "interrupted convert leaves no half-written DST."})
+            + "interrupted convert leaves no half-written DST. A symbolic link is written "
+            + "through: the link stays and its target gets the result, staged beside the target.",
+        "A FIFO or a character or block device is written where it is, front to back, zeros "
+            + "included, with no temporary file and no --force; so is standard output, DST '-'. "
+            + "Only a raw or fixed result can be written so. When DST is standard output ('-', "
+            + "/dev/stdout), that carries the disk and nothing else (--json prints the summary "
+            + "on standard error)."})
 final class ConvertCommand implements Callable<Integer> {
+  /** The DST that means standard output. */
+  private static final String STANDARD_OUTPUT = "-";
+
   @Mixin CommonOptions options;
   @Spec CommandSpec spec;
 
@@ -32,7 +49,7 @@ final class ConvertCommand implements Callable<Integer> {
   Path src;
 
   @Parameters(index = "1", paramLabel = "DST", description = "The image to make; must not exist "
-      + "unless --force.")
+      + "unless --force (a FIFO or device needs none). '-' is standard output; ./- is a file.")
   Path dst;
 
   @Option(names = "--to", paramLabel = "TYPE",
@@ -55,16 +72,29 @@ final class ConvertCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     ConvertOptions convert = new ConvertOptions(format(to),
         blockSize == null ? 0 : blockSize(blockSize), azure, force);
+    boolean toStandardOutput = dst.toString().equals(STANDARD_OUTPUT);
+    if (toStandardOutput && standardOutputIsATerminal()) {
+      throw new IllegalArgumentException("standard output is a terminal, not a place for a "
+          + "disk: redirect it into a pipe or a file");
+    }
+    // DST /dev/stdout and the like are standard output too, though not written as '-' is.
+    boolean diskOnStandardOutput = toStandardOutput || isStandardOutput(dst);
     VhdImages.Conversion c;
     try (ProgressReporter progress = ProgressReporter.start("convert", options)) {
-      c = VhdImages.convert(src, dst, convert, options.env(), progress);
+      c = toStandardOutput
+          ? VhdImages.convert(src, standardOutput(), convert, options.env(), progress)
+          : VhdImages.convert(src, dst, convert, options.env(), progress);
     }
-    PrintWriter out = spec.commandLine().getOut();
+    if (diskOnStandardOutput && !options.json) {
+      return VhdCli.OK; // standard output carries the disk, nothing else
+    }
+    PrintWriter out = diskOnStandardOutput ? spec.commandLine().getErr()
+        : spec.commandLine().getOut();
     if (options.json) {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("source", c.source().toString());
       m.put("sourceType", c.sourceType());
-      m.put("destination", c.destination().toString());
+      m.put("destination", toStandardOutput ? STANDARD_OUTPUT : c.destination().toString());
       m.put("type", c.type());
       m.put("size", c.size());
       m.put("bytesRead", c.bytesRead());
@@ -76,6 +106,37 @@ final class ConvertCommand implements Callable<Integer> {
           + c.bytesWritten());
     }
     return VhdCli.OK;
+  }
+
+  /**
+   * File descriptor 1 as a channel, which writes straight to it; not closed after, as the
+   * process's standard output stays open until it exits.
+   */
+  private static FileChannel standardOutput() {
+    System.out.flush();
+    return new FileOutputStream(FileDescriptor.out).getChannel();
+  }
+
+  /** Whether {@code file} is what file descriptor 1 is, where Linux can say. */
+  private static boolean isStandardOutput(Path file) {
+    try {
+      return Files.isSameFile(file, Path.of("/proc/self/fd/1"));
+    } catch (IOException | SecurityException e) {
+      return false;
+    }
+  }
+
+  /**
+   * Where Linux says what file descriptor 1 is, a terminal device; elsewhere the JDK's answer,
+   * which looks at standard input too.
+   */
+  private static boolean standardOutputIsATerminal() {
+    try {
+      String target = Files.readSymbolicLink(Path.of("/proc/self/fd/1")).toString();
+      return target.startsWith("/dev/pts/") || target.startsWith("/dev/tty");
+    } catch (IOException | UnsupportedOperationException | SecurityException e) {
+      return System.console() != null;
+    }
   }
 
   private static ConvertOptions.Format format(String to) {

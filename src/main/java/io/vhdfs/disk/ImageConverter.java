@@ -2,9 +2,13 @@ package io.vhdfs.disk;
 
 import io.vhdfs.format.DiskType;
 import io.vhdfs.format.DynamicHeader;
+import io.vhdfs.format.Footer;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.SeekableByteChannel;
+import java.nio.channels.WritableByteChannel;
+import java.nio.file.FileSystemException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,8 +21,10 @@ import java.util.Locale;
  * <p>Only what the source stores is read: a VHD's allocated ranges, anywhere in its chain (a raw
  * file has no map, so all of it). Only what is not zero is written: a dynamic result allocates
  * no block that would hold only zeros, and a raw or fixed result leaves zeros as holes in the host
- * file where the host supports them. The result is written beside the destination under a
- * temporary name and moved into place when complete ({@link StagedFile}).
+ * file where the host supports them. The result is written beside the destination (beside the
+ * final target of a symbolic link) under a temporary name and moved into place when complete
+ * ({@link StagedFile}). A FIFO, a device or a channel cannot be replaced or seek: a raw or fixed
+ * result goes into it in order, its zeros written out ({@link SpecialFile}).
  *
  * <p>Sizes. A raw result has the source disk's size. A VHD result keeps it too, rounded up to a
  * whole sector where it is not one (a VHD holds whole sectors): with the CHS geometry that spans
@@ -96,19 +102,27 @@ public final class ImageConverter {
   /**
    * Converts {@code src} into {@code dst}.
    *
+   * <p>A regular file (or none) is staged ({@link StagedFile}); a symbolic link is followed to its
+   * final target, which gets the result while the link stays. A FIFO or a character or block
+   * device is written where it is, in order, with no temporary file and whatever {@code replace}
+   * says: a raw or fixed result only.
+   *
    * @throws java.nio.file.FileAlreadyExistsException if {@code dst} exists and is not to be
    *     replaced
+   * @throws java.nio.file.FileSystemException if {@code dst} is a FIFO or device and the result
+   *     is dynamic, or a block device too small for it; both before the source's disk is read
    * @throws IllegalArgumentException if the result cannot hold the disk (a VHD larger than 2040
    *     GiB, a block size too small for the size)
    * @throws InterruptedIOException if the thread is interrupted; nothing is left behind
    */
   public static Result convert(Path src, Path dst, Request request, ProgressListener progress)
       throws IOException {
+    SpecialFile special = SpecialFile.of(dst);
+    if (special != null) {
+      return convertInPlace(src, special, request, progress);
+    }
     try (ImageSource source = ImageSource.open(src, request.chain())) {
-      String sourceType = source.isVhd()
-          ? source.vhd().disk().info().footer().diskType().label() : "raw";
-      Output output = request.output() != null ? request.output()
-          : request.azure() ? Output.FIXED : source.isVhd() ? Output.RAW : Output.DYNAMIC;
+      Output output = outputOf(source, request);
       long size = resultSize(source.size(), output, request.azure());
       List<long[]> ranges = storedRanges(source, src);
       try (StagedFile staged = StagedFile.begin(dst, request.replace())) {
@@ -118,9 +132,85 @@ public final class ImageConverter {
           sink.finish(size);
         }
         staged.commit();
-        return new Result(sourceType, output, size, counts[0], counts[1]);
+        return new Result(sourceType(source), output, size, counts[0], counts[1]);
       }
     }
+  }
+
+  /**
+   * Converts {@code src} into {@code dst} in order, every byte of the disk written, zeros too: a
+   * raw disk, or a fixed VHD's disk followed by its footer. {@code dst} is a blocking channel and
+   * is left open; it is written from its position on.
+   *
+   * @throws IllegalArgumentException if the result would be dynamic, which cannot be written in
+   *     order (refused before the source's disk is read), or cannot hold the disk
+   */
+  public static Result convert(Path src, WritableByteChannel dst, Request request,
+      ProgressListener progress) throws IOException {
+    if (request.output() == Output.DYNAMIC) {
+      throw new IllegalArgumentException(dynamicInOrder("a stream"));
+    }
+    try (ImageSource source = ImageSource.open(src, request.chain())) {
+      Output output = outputOf(source, request);
+      if (output == Output.DYNAMIC) {
+        throw new IllegalArgumentException(dynamicInOrder("a stream"));
+      }
+      return writeInOrder(source, src, dst, output, request, progress);
+    }
+  }
+
+  /**
+   * Writes into a FIFO or device where it is: renaming a file onto it would take the node away,
+   * and a pipe takes bytes only in order.
+   */
+  private static Result convertInPlace(Path src, SpecialFile dst, Request request,
+      ProgressListener progress) throws IOException {
+    if (request.output() == Output.DYNAMIC) {
+      throw new FileSystemException(dst.path().toString(), null,
+          dynamicInOrder(dst.kind().label()));
+    }
+    try (ImageSource source = ImageSource.open(src, request.chain())) {
+      Output output = outputOf(source, request);
+      if (output == Output.DYNAMIC) {
+        throw new FileSystemException(dst.path().toString(), null,
+            dynamicInOrder(dst.kind().label()));
+      }
+      long size = resultSize(source.size(), output, request.azure());
+      try (SeekableByteChannel channel = dst.openForWriting()) {
+        dst.checkRoom(channel, size + (output == Output.FIXED ? Footer.SIZE : 0));
+        Result r = writeInOrder(source, src, channel, output, request, progress);
+        dst.force(channel);
+        return r;
+      }
+    }
+  }
+
+  private static String dynamicInOrder(String what) {
+    return "a dynamic VHD cannot be written into " + what + ", which is written front to back "
+        + "in place; convert to raw or fixed";
+  }
+
+  private static Result writeInOrder(ImageSource source, Path src, WritableByteChannel out,
+      Output output, Request request, ProgressListener progress) throws IOException {
+    long size = resultSize(source.size(), output, request.azure());
+    Footer footer = output == Output.FIXED
+        ? ImageCreator.newFooter(DiskType.FIXED, size, exactSize(size, request)) : null;
+    List<long[]> ranges = storedRanges(source, src);
+    try (ImageSink sink = ImageSink.inOrder(out, footer)) {
+      long[] counts = copy(source, ranges, sink, output, size, request.blockSize(), progress);
+      sink.finish(size);
+      return new Result(sourceType(source), output, size, counts[0], counts[1]);
+    }
+  }
+
+  /** The result the request asks for, or the other kind than the source's. */
+  private static Output outputOf(ImageSource source, Request request) {
+    return request.output() != null ? request.output()
+        : request.azure() ? Output.FIXED : source.isVhd() ? Output.RAW : Output.DYNAMIC;
+  }
+
+  private static String sourceType(ImageSource source) {
+    return source.isVhd() ? source.vhd().disk().info().footer().diskType().label() : "raw";
   }
 
   /** The result's disk size for a source disk of {@code sourceSize} bytes; see the class doc. */
@@ -137,10 +227,13 @@ public final class ImageConverter {
     if (output == Output.RAW) {
       return ImageSink.raw(file);
     }
-    // The geometry rounded up for a new image is used only where it spans the size exactly.
-    boolean exact = request.azure() || ImageCreator.createdSize(size, false) != size;
     DiskType type = output == Output.FIXED ? DiskType.FIXED : DiskType.DYNAMIC;
-    return ImageSink.vhd(file, type, size, request.blockSize(), exact);
+    return ImageSink.vhd(file, type, size, request.blockSize(), exactSize(size, request));
+  }
+
+  /** The geometry rounded up for a new image is used only where it spans the size exactly. */
+  private static boolean exactSize(long size, Request request) {
+    return request.azure() || ImageCreator.createdSize(size, false) != size;
   }
 
   /**
@@ -172,9 +265,10 @@ public final class ImageConverter {
   /**
    * Copies the stored ranges chunk by chunk, skipping chunks outside them unread; within a chunk
    * only runs of grains that are not all zero are written. A dynamic result's grain is its block
-   * (or 4 MiB of a larger one), so a block is written whole or not at all.
+   * (or 4 MiB of a larger one), so a block is written whole or not at all. A sink that takes bytes
+   * in order gets each chunk whole and writes the zeros between chunks itself.
    *
-   * @return bytes read and bytes written
+   * @return bytes read and bytes of data (not zeros) written
    */
   private static long[] copy(ImageSource source, List<long[]> ranges, ImageSink sink,
       Output output, long size, int blockSize, ProgressListener progress) throws IOException {
@@ -191,9 +285,15 @@ public final class ImageConverter {
         }
         ByteBuffer buf = c.buf();
         int[] runs = c.runs();
+        if (sink.inOrder()) {
+          sink.write(buf.limit(c.length()).position(0), c.at());
+        } else {
+          for (int i = 0; i < runs.length; i += 2) {
+            sink.write(buf.limit(runs[i + 1]).position(runs[i]), c.at() + runs[i]);
+          }
+        }
         for (int i = 0; i < runs.length; i += 2) {
-          sink.write(buf.limit(runs[i + 1]).position(runs[i]), c.at() + runs[i]);
-          written += runs[i + 1] - runs[i];
+          written += runs[i + 1] - runs[i]; // data, not zeros, whatever the sink took
         }
         read += c.read();
         chunks.release(c);

@@ -75,10 +75,7 @@ public final class ImageCreator {
     if (size <= 0 || size > DiskOpener.MAX_SIZE) {
       throw new IllegalArgumentException("size " + requested + " out of range 1 byte .. 2040 GiB");
     }
-    Footer footer = new Footer(Footer.FEATURE_RESERVED, Footer.VERSION_1_0,
-        type == DiskType.FIXED ? Footer.NO_DATA_OFFSET : Footer.SIZE,
-        VhdTime.of(Instant.now()), CREATOR, CREATOR_VERSION, HOST_OS_WINDOWS, size, size,
-        geometryOf(size, exactSize), type, UUID.randomUUID(), 0, 0);
+    Footer footer = newFooter(type, size, exactSize);
     writeNew(image, ch -> {
       if (type == DiskType.FIXED) {
         // Writing only the footer leaves the data area a hole: no byte-by-byte zero fill.
@@ -87,6 +84,17 @@ public final class ImageCreator {
         writeAt(ch, dynamicLayout(footer, size, blockSize), 0);
       }
     });
+  }
+
+  /**
+   * The footer of a new fixed or dynamic image of {@code size} bytes, a size {@link #createdSize}
+   * gives: a new unique id, the time now, our creator fields, the geometry for the size.
+   */
+  static Footer newFooter(DiskType type, long size, boolean exactSize) {
+    return new Footer(Footer.FEATURE_RESERVED, Footer.VERSION_1_0,
+        type == DiskType.FIXED ? Footer.NO_DATA_OFFSET : Footer.SIZE,
+        VhdTime.of(Instant.now()), CREATOR, CREATOR_VERSION, HOST_OS_WINDOWS, size, size,
+        geometryOf(size, exactSize), type, UUID.randomUUID(), 0, 0);
   }
 
   /** What fills a new image file. */

@@ -18,10 +18,17 @@ import java.util.concurrent.ThreadLocalRandom;
  * and given the destination's name only once complete, so that name never holds a half-written
  * file. An exception, an interrupt or a JVM shutdown (Ctrl-C) before {@link #commit} deletes the
  * temporary file; only a killed process leaves it behind, and never under the destination's name.
+ *
+ * <p>A destination that is a symbolic link is written through, as {@code cp} and
+ * {@code qemu-img} write through one: the file is staged beside the link's final target (a chain
+ * of links followed to its end, a dangling link to the file it names) and renamed onto that
+ * target, so the link stays and leads to the new file.
  */
 final class StagedFile implements Closeable {
   /** Keeps temporary names within the 255 bytes most file systems allow for a name. */
   private static final int MAX_NAME_PART = 200;
+  /** Links followed before giving up on a loop, as Linux's 40. */
+  private static final int MAX_LINKS = 40;
 
   private final Path target;
   private final Path temp;
@@ -39,18 +46,23 @@ final class StagedFile implements Closeable {
   /**
    * Stages a new file for {@code target}; the caller creates {@link #temp()} itself.
    *
-   * @param replace whether an existing {@code target} is replaced; if not, it is refused now and
-   *     again when the file is moved into place
-   * @throws FileAlreadyExistsException if {@code target} exists and {@code replace} is false
+   * @param destination the file to make, or a symbolic link to it
+   * @param replace whether an existing file is replaced; if not, it is refused now and again when
+   *     the file is moved into place
+   * @throws FileAlreadyExistsException if the file exists and {@code replace} is false (the file
+   *     is the link's target where {@code destination} is a link to an existing file)
    */
-  static StagedFile begin(Path target, boolean replace) throws IOException {
+  static StagedFile begin(Path destination, boolean replace) throws IOException {
+    Path target = finalTarget(destination);
     if (!replace && Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
-      throw new FileAlreadyExistsException(target.toString());
+      throw target == destination ? new FileAlreadyExistsException(target.toString())
+          : new FileAlreadyExistsException(target.toString(), destination.toString(),
+              "the target of the link");
     }
     Path dir = target.toAbsolutePath().getParent();
     if (dir != null && !Files.isDirectory(dir)) {
       // Said of the destination: the temporary name would mean nothing to the caller.
-      throw new NoSuchFileException(target.toString(), null, "no such directory: " + dir);
+      throw new NoSuchFileException(destination.toString(), null, "no such directory: " + dir);
     }
     String name = target.getFileName().toString();
     if (name.length() > MAX_NAME_PART) {
@@ -62,6 +74,28 @@ final class StagedFile implements Closeable {
     StagedFile staged = new StagedFile(target, temp, replace);
     Runtime.getRuntime().addShutdownHook(staged.onShutdown);
     return staged;
+  }
+
+  /**
+   * {@code path} with its symbolic links followed to a path that is not a link; {@code path}
+   * itself where it is none. A relative link is resolved from its own directory.
+   */
+  private static Path finalTarget(Path path) throws IOException {
+    Path p = path;
+    for (int links = 0; Files.isSymbolicLink(p); links++) {
+      if (links == MAX_LINKS) {
+        throw new FileSystemException(path.toString(), null, "more than " + MAX_LINKS
+            + " symbolic links in a row: a loop");
+      }
+      Path link = p.toAbsolutePath();
+      p = link.resolveSibling(Files.readSymbolicLink(link));
+    }
+    if (p == path) {
+      return path;
+    }
+    // The target's directory as it really is, so messages and the temporary name say where.
+    Path dir = p.getParent();
+    return dir != null && Files.isDirectory(dir) ? dir.toRealPath().resolve(p.getFileName()) : p;
   }
 
   /** Where the file is written until it is complete; it does not exist yet. */

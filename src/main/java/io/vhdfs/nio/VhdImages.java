@@ -14,6 +14,7 @@ import io.vhdfs.disk.ParentChain;
 import io.vhdfs.disk.VirtualDisk;
 import io.vhdfs.format.DiskType;
 import java.io.IOException;
+import java.nio.channels.WritableByteChannel;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -188,7 +189,8 @@ public final class VhdImages {
    *     to 256 MiB; 0 for the default, 2 MiB
    * @param azure make a fixed image for Azure: its size rounded up to a whole MiB and kept exact
    *     (geometry 65535/16/255), so size % 1 MiB == 0 and the file is size + 512 bytes
-   * @param replace replace an existing destination instead of refusing it
+   * @param replace replace an existing destination instead of refusing it (a FIFO or device
+   *     is written where it is without it)
    */
   public record ConvertOptions(Format to, int blockSize, boolean azure, boolean replace) {
     /** The other kind than the source's, default block size, no Azure sizing, no replacing. */
@@ -232,12 +234,14 @@ public final class VhdImages {
    * What {@link #convert} did.
    *
    * @param source the converted image
-   * @param destination the image made
+   * @param destination the image made, as given (a link, a FIFO, a device), or null where the
+   *     result went into a channel
    * @param sourceType {@code raw}, {@code fixed}, {@code dynamic} or {@code differencing}
    * @param type what was made: {@code raw}, {@code fixed} or {@code dynamic}
    * @param size the disk size of the result in bytes
    * @param bytesRead bytes read from the source's disk: only its stored ranges
-   * @param bytesWritten bytes of data written into the result (zeros and metadata not counted)
+   * @param bytesWritten bytes of data written into the result (zeros and metadata not counted,
+   *     also where they had to be written out, into a pipe or device)
    */
   public record Conversion(Path source, Path destination, String sourceType, String type,
       long size, long bytesRead, long bytesWritten) {}
@@ -261,28 +265,68 @@ public final class VhdImages {
    * <p>The result is written beside {@code dst} under a temporary name ({@code .NAME.part-*}),
    * made durable, and then given {@code dst}'s name atomically, so that name never holds a
    * half-written image. On failure, on interrupt and on JVM shutdown the temporary file is
-   * deleted.
+   * deleted. Where {@code dst} is a symbolic link (or a chain of them, or a dangling link into a
+   * directory that exists), the link stays: its final target is staged beside, replaced and
+   * made, as a plain {@code dst} would be.
+   *
+   * <p>Where {@code dst} is a FIFO, a character device or a block device (directly or through
+   * links), it cannot be replaced and cannot seek: the result is written into it where it is, from
+   * its start and in order, every zero written out, with no temporary file and whether or not
+   * {@code replace} is set; as {@link #convert(Path, WritableByteChannel, ConvertOptions, Map,
+   * Progress) into a channel}. Only a raw or fixed result can be written so. A block device must
+   * hold the whole result; one larger keeps its bytes past the result's end. A FIFO is opened
+   * when the source has been opened, and the open waits for a reader.
    *
    * @param env {@value VhdEnv#PARENT_ROOT} and {@value VhdEnv#IGNORE_PARENT_ID}, for the parents
    *     of a differencing source
    * @param progress told how much of the disk is done
-   * @throws java.nio.file.FileAlreadyExistsException if {@code dst} exists and
-   *     {@code options.replace()} is false
+   * @throws java.nio.file.FileAlreadyExistsException if {@code dst} (or the target of its link)
+   *     exists and {@code options.replace()} is false
+   * @throws java.nio.file.FileSystemException if {@code dst} is a FIFO or a device and the result
+   *     would be dynamic, or a block device smaller than the result: before the source's disk is
+   *     read and before anything is written
    * @throws IllegalArgumentException if the result cannot hold the disk (a VHD over 2040 GiB,
    *     blocks too small for its size)
    * @throws io.vhdfs.VhdFormatException if the source is a malformed VHD or its chain is broken
    */
   public static Conversion convert(Path src, Path dst, ConvertOptions options,
       Map<String, ?> env, Progress progress) throws IOException {
+    ImageConverter.Result r = ImageConverter.convert(src, dst, request(options, env),
+        progress::advanced);
+    return new Conversion(src, dst, r.sourceType(), r.output().label(), r.size(), r.bytesRead(),
+        r.bytesWritten());
+  }
+
+  /**
+   * Converts the disk of {@code src} into {@code dst}, a raw disk or a fixed VHD written in
+   * order, as a pipe or standard output needs: every byte of the disk, zeros included, and for a
+   * fixed VHD its footer after them (no copy at offset 0, as in every fixed VHD). The source is
+   * read as {@link #convert(Path, Path, ConvertOptions, Map, Progress)} reads it.
+   *
+   * <p>{@code dst} is written from its position on, is expected to block until it takes bytes,
+   * and is left open; where it must be durable, forcing it is the caller's call. A result that
+   * fails midway leaves what was written in {@code dst}. {@code options.replace()} is ignored.
+   *
+   * @return the conversion, with a null {@code destination}
+   * @throws IllegalArgumentException if the result would be dynamic (a dynamic VHD is written out
+   *     of order), refused before the source's disk is read; or cannot hold the disk
+   * @throws io.vhdfs.VhdFormatException if the source is a malformed VHD or its chain is broken
+   */
+  public static Conversion convert(Path src, WritableByteChannel dst, ConvertOptions options,
+      Map<String, ?> env, Progress progress) throws IOException {
+    ImageConverter.Result r = ImageConverter.convert(src, dst, request(options, env),
+        progress::advanced);
+    return new Conversion(src, null, r.sourceType(), r.output().label(), r.size(), r.bytesRead(),
+        r.bytesWritten());
+  }
+
+  private static ImageConverter.Request request(ConvertOptions options, Map<String, ?> env) {
     FileSystemConfig config = FileSystemConfig.parse(env);
     ImageConverter.Output output = options.to() == null ? null
         : ImageConverter.Output.valueOf(options.to().name());
-    ImageConverter.Request request = new ImageConverter.Request(output,
+    return new ImageConverter.Request(output,
         options.blockSize() == 0 ? FileSystemConfig.DEFAULT_BLOCK_SIZE : options.blockSize(),
         options.azure(), options.replace(), config.chainOptions());
-    ImageConverter.Result r = ImageConverter.convert(src, dst, request, progress::advanced);
-    return new Conversion(src, dst, r.sourceType(), r.output().label(), r.size(), r.bytesRead(),
-        r.bytesWritten());
   }
 
   /**

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import io.vhdfs.nio.VhdImages;
 import io.vhdfs.testing.Chains;
 import io.vhdfs.testing.Cli;
+import io.vhdfs.testing.Fifo;
 import io.vhdfs.testing.HostBytes;
 import io.vhdfs.testing.QemuTools;
 import io.vhdfs.testing.SeedExtension;
@@ -31,7 +32,10 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code vhd convert} (issue 5): the summary as a line and as JSON, the default result kinds,
  * {@code --to}, {@code --block-size}, {@code --azure} as Azure wants it (checked by its bytes and
  * by qemu-img), {@code --force}; usage errors and failures as one line with exit code 2; and a
- * convert process stopped midway leaves neither the destination nor its temporary file.
+ * convert process stopped midway leaves neither the destination nor its temporary file. Issue 10:
+ * a link is written through; a FIFO and {@code /dev/null} need no {@code --force}; {@code -} is
+ * standard output, which then carries the disk and nothing else, refuses a dynamic result and a
+ * terminal.
  */
 @ExtendWith(SeedExtension.class)
 final class ConvertCommandTest {
@@ -213,6 +217,171 @@ final class ConvertCommandTest {
     }
     assertEquals(Set.of("big.raw"), names(work), "exit code " + p.exitValue() + "; output:\n"
         + Files.readString(output));
+  }
+
+  /** Issue 10: {@code --force} onto a link replaced the link with a plain file. */
+  @Test
+  void aLinkIsWrittenThroughItsTargetAndStaysALink(SeededRandom random) throws IOException {
+    Path vhd = dir.resolve("disk.vhd");
+    Chains.createDynamic(vhd, 4 * MIB, 2 * MIB);
+    Chains.write(vhd, MIB, Chains.randomBytes(8192, random.nextLong()));
+    Path target = Files.writeString(dir.resolve("target.raw"), "keep me");
+    Path link = Files.createSymbolicLink(dir.resolve("link.raw"), Path.of("target.raw"));
+
+    Cli.Result refused = Cli.run("convert", vhd.toString(), link.toString());
+
+    assertEquals(2, refused.exitCode());
+    assertEquals("vhd convert: already exists: " + target.toRealPath(), refused.err().strip());
+    assertEquals("keep me", Files.readString(target));
+    Cli.Result forced = Cli.run("convert", "--force", vhd.toString(), link.toString());
+    assertEquals(0, forced.exitCode(), forced.err());
+    assertTrue(Files.isSymbolicLink(link), "the link is still a link");
+    assertEquals(Path.of("target.raw"), Files.readSymbolicLink(link));
+    assertEquals(-1, VhdImages.compare(vhd, target, Map.of(), VhdImages.Progress.NONE));
+    assertEquals(Set.of("disk.vhd", "link.raw", "target.raw"), names(dir));
+  }
+
+  @Test
+  void aFifoAndDevNullAreWrittenInPlaceWithoutForce(SeededRandom random) throws Exception {
+    Path vhd = dir.resolve("disk.vhd");
+    Chains.createDynamic(vhd, 4 * MIB, 2 * MIB);
+    Chains.write(vhd, 3 * MIB, Chains.randomBytes(4096, random.nextLong()));
+    Path received = dir.resolve("received.raw");
+
+    Cli.Result r;
+    try (Fifo fifo = Fifo.readInto(dir.resolve("pipe"), received)) {
+      r = Cli.run("convert", vhd.toString(), fifo.path().toString());
+      assertEquals(0, r.exitCode(), r.err()); // else no writer comes; closing lets the reader go
+      fifo.awaitCopy();
+    }
+    Cli.Result toNull = Cli.run("convert", "--to", "fixed", vhd.toString(), "/dev/null");
+
+    assertEquals("converted " + vhd + " (dynamic) to " + dir.resolve("pipe") + " (raw, "
+        + 4 * MIB + " bytes): read 4096 bytes, wrote 4096", r.out().strip());
+    assertEquals(-1, VhdImages.compare(vhd, received, Map.of(), VhdImages.Progress.NONE));
+    assertEquals(0, toNull.exitCode(), toNull.err());
+    assertTrue(toNull.out().contains(" to /dev/null (fixed, "), toNull.out());
+    assertEquals(Set.of("disk.vhd", "pipe", "received.raw"), names(dir));
+  }
+
+  @Test
+  void dashPipesTheDiskIntoSha256sumAndNothingElse(SeededRandom random) throws IOException {
+    Path vhd = dir.resolve("disk.vhd");
+    Chains.createDynamic(vhd, 8 * MIB, 2 * MIB);
+    Chains.write(vhd, 5000, Chains.randomBytes(10_000, random.nextLong()));
+    Chains.write(vhd, 6 * MIB, Chains.randomBytes(MIB, random.nextLong()));
+    Path expected = dir.resolve("expected.raw");
+    if (QemuTools.find().isPresent()) {
+      QemuTools.find().get().convertToRaw(vhd, expected);
+    } else {
+      Files.write(expected, Chains.readDisk(vhd));
+    }
+    Path err = dir.resolve("stderr.txt");
+    Assumptions.assumeTrue(QemuTools.onPath("sha256sum").isPresent(), "no sha256sum");
+
+    QemuTools.Exit exit = QemuTools.runForExit(java.time.Duration.ofMinutes(2), List.of("bash",
+        "-c", "set -o pipefail; \"$0\" -cp \"$1\" io.vhdfs.cli.VhdCli convert \"$2\" - "
+            + "2>\"$3\" | sha256sum",
+        javaCommand(), System.getProperty("java.class.path"), vhd.toString(), err.toString()));
+
+    assertEquals(0, exit.code(), exit.describe() + Files.readString(err));
+    assertEquals(Chains.sha256(expected) + "  -", exit.stdout().strip(),
+        "the checksum of qemu-img's raw conversion");
+    assertEquals("", Files.readString(err), "no summary and no progress");
+  }
+
+  /**
+   * Issue 10: {@code /dev/stdout}, a link to {@code /proc/self/fd/1} and on to the pipe, is
+   * written in place without {@code --force}, and only the disk goes into it. (Without
+   * {@code --force}, a tool that took it for a file to replace refuses it instead of replacing
+   * the system's link.)
+   */
+  @Test
+  void devStdoutIsWrittenInPlaceAndCarriesOnlyTheDisk(SeededRandom random) throws IOException {
+    Path vhd = dir.resolve("disk.vhd");
+    Chains.createDynamic(vhd, 4 * MIB, 2 * MIB);
+    Chains.write(vhd, 3 * MIB + 17, Chains.randomBytes(3000, random.nextLong()));
+    Path expected = Files.write(dir.resolve("expected.raw"), Chains.readDisk(vhd));
+    Path err = dir.resolve("stderr.txt");
+    Assumptions.assumeTrue(QemuTools.onPath("sha256sum").isPresent(), "no sha256sum");
+    Assumptions.assumeTrue(Files.isSymbolicLink(Path.of("/dev/stdout")),
+        "no /dev/stdout link here");
+
+    QemuTools.Exit exit = QemuTools.runForExit(java.time.Duration.ofMinutes(2), List.of("bash",
+        "-c", "set -o pipefail; \"$0\" -cp \"$1\" io.vhdfs.cli.VhdCli convert \"$2\" "
+            + "/dev/stdout 2>\"$3\" | sha256sum",
+        javaCommand(), System.getProperty("java.class.path"), vhd.toString(), err.toString()));
+
+    assertEquals(0, exit.code(), exit.describe() + Files.readString(err));
+    assertEquals(Chains.sha256(expected) + "  -", exit.stdout().strip());
+    assertEquals("", Files.readString(err));
+    assertTrue(Files.isSymbolicLink(Path.of("/dev/stdout")), "/dev/stdout is still a link");
+  }
+
+  @Test
+  void dashWithJsonGivesAFixedDiskOnStandardOutputAndTheSummaryOnStandardError(
+      SeededRandom random) throws IOException, InterruptedException {
+    Path raw = dir.resolve("disk.raw");
+    Files.write(raw, Chains.randomBytes(3 * MIB, random.nextLong()));
+    Path received = dir.resolve("received.vhd");
+    Path err = dir.resolve("stderr.txt");
+
+    Process p = new ProcessBuilder(javaCommand(), "-cp", System.getProperty("java.class.path"),
+        "io.vhdfs.cli.VhdCli", "convert", "--json", "--to", "fixed", raw.toString(), "-")
+        .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+        .redirectError(err.toFile()).start();
+    try (java.io.InputStream pipe = p.getInputStream()) {
+      Files.copy(pipe, received);
+    } finally {
+      p.waitFor();
+    }
+
+    assertEquals(0, p.exitValue(), Files.readString(err));
+    assertEquals(3L * MIB + 512, Files.size(received), "the disk and its footer");
+    assertEquals(-1, VhdImages.compare(raw, received, Map.of(), VhdImages.Progress.NONE));
+    assertEquals("fixed", VhdImages.describe(received, Map.of()).get("type"));
+    String summary = Files.readString(err);
+    assertTrue(summary.contains("\"destination\": \"-\","), summary);
+    assertTrue(summary.contains("\"type\": \"fixed\","), summary);
+    assertTrue(summary.contains("\"bytesWritten\": " + 3 * MIB), summary);
+  }
+
+  @Test
+  void dashRefusesADynamicResultBeforeWritingAnything() throws IOException {
+    Path raw = dir.resolve("disk.raw");
+    Files.write(raw, new byte[64 << 10]);
+
+    for (List<String> args : List.of(List.of("convert", raw.toString(), "-"),
+        List.of("convert", "--to", "dynamic", raw.toString(), "-"))) {
+      Cli.Result r = Cli.run(args.toArray(String[]::new));
+      assertEquals(2, r.exitCode(), args + ": " + r.err());
+      assertEquals("vhd convert: a dynamic VHD cannot be written into a stream, which is "
+          + "written front to back in place; convert to raw or fixed", r.err().strip(),
+          args.toString());
+    }
+    assertEquals(Set.of("disk.raw"), names(dir));
+  }
+
+  /** A disk is not printed onto a terminal; {@code script} gives the tool one. */
+  @Test
+  void dashRefusesATerminalAsStandardOutput() throws IOException {
+    Assumptions.assumeTrue(QemuTools.onPath("script").isPresent(),
+        "no script command to run the tool on a terminal");
+    Path raw = dir.resolve("disk.raw");
+    Files.write(raw, new byte[4096]);
+
+    QemuTools.Exit exit = QemuTools.runForExit(java.time.Duration.ofMinutes(2), List.of(
+        "script", "-qec", String.join(" ", javaCommand(), "-cp",
+            System.getProperty("java.class.path"), "io.vhdfs.cli.VhdCli", "convert", "--to",
+            "raw", raw.toString(), "-"), "/dev/null"));
+
+    assertEquals(2, exit.code(), exit.describe());
+    assertTrue(exit.stdout().contains("vhd convert: standard output is a terminal"),
+        exit.stdout());
+  }
+
+  private static String javaCommand() {
+    return Path.of(System.getProperty("java.home"), "bin", "java").toString();
   }
 
   private static Set<String> names(Path dir) {

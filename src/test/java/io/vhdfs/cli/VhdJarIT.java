@@ -135,6 +135,23 @@ final class VhdJarIT {
         + qemuCompare.describe());
   }
 
+  /** Issue 10: {@code -} is standard output, here a pipe into {@code sha256sum}. */
+  @Test
+  void convertToDashPipesTheRawDiskQemuImgWouldMake() throws IOException {
+    QemuTools qemu = QemuTools.require();
+    Path image = qemuImage(qemu);
+    Path raw = dir.resolve("q.raw");
+    qemu.convertToRaw(image, raw);
+
+    Exit piped = run(List.of("bash", "-c", "set -o pipefail; \"$0\" -XX:TieredStopAtLevel=1 "
+        + "-jar \"$1\" convert \"$2\" - | sha256sum", JAVA_BIN.resolve("java").toString(),
+        JAR.toString(), image.toString()));
+
+    assertEquals(0, piped.code(), piped::describe);
+    assertEquals(Chains.sha256(raw) + "  -", piped.stdout().strip());
+    assertEquals("", piped.stderr(), "nothing but the disk, and that into the pipe");
+  }
+
   @Test
   void errorsExitTwoWithOneLineAndNoStackTrace() {
     // --debug's stack trace is CommandLineConventionsTest's; the jar adds nothing to it.
