@@ -19,6 +19,7 @@ import io.vhdfs.testing.Chains;
 import io.vhdfs.testing.HostBytes;
 import io.vhdfs.testing.Libvhdi;
 import io.vhdfs.testing.Libvhdi.Window;
+import io.vhdfs.testing.PeerRequirement;
 import io.vhdfs.testing.QemuTools;
 import io.vhdfs.testing.SeedExtension;
 import io.vhdfs.testing.SeedExtension.SeededRandom;
@@ -739,7 +740,7 @@ final class ConvertTest {
   @Test
   void aLinkToAProcessesPipeIsWrittenInPlaceEvenWhenReplacing(SeededRandom random)
       throws IOException, InterruptedException {
-    Assumptions.assumeTrue(QemuTools.onPath("cat").isPresent(), "no cat");
+    PeerRequirement.assumePresent(QemuTools.onPath("cat").isPresent(), "no cat (coreutils)");
     Path vhd = dir.resolve("disk.vhd");
     Chains.createDynamic(vhd, 5 * MIB, BLOCK);
     Chains.write(vhd, 4 * MIB + 1, Chains.randomBytes(6000, random.nextLong()));

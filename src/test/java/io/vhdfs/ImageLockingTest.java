@@ -198,6 +198,12 @@ class ImageLockingTest {
         Cli.Result shared = Cli.run(command, "-U", image.toString());
         assertTrue(shared.exitCode() <= 1, command + " -U: " + shared.err());
       }
+      Path raw = dir.resolve("copy.raw");
+      Cli.Result refused = Cli.run("convert", image.toString(), raw.toString());
+      assertEquals(2, refused.exitCode(), refused.err());
+      Cli.Result shared = Cli.run("convert", "-U", image.toString(), raw.toString());
+      assertEquals(0, shared.exitCode(), shared.err());
+      assertEquals(16L << 20, Files.size(raw));
       Cli.Result repair = Cli.run("check", "--repair", "--force-share", image.toString());
       assertEquals(2, repair.exitCode(), repair.err());
       assertTrue(repair.err().contains("cannot go with --repair"), repair.err());

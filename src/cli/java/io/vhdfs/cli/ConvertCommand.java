@@ -43,6 +43,7 @@ final class ConvertCommand implements Callable<Integer> {
   private static final String STANDARD_OUTPUT = "-";
 
   @Mixin CommonOptions options;
+  @Mixin ForceShare share;
   @Spec CommandSpec spec;
 
   @Parameters(index = "0", paramLabel = "SRC", description = "The disk to convert, raw or VHD.")
@@ -82,8 +83,9 @@ final class ConvertCommand implements Callable<Integer> {
     VhdImages.Conversion c;
     try (ProgressReporter progress = ProgressReporter.start("convert", options)) {
       c = toStandardOutput
-          ? VhdImages.convert(src, standardOutput(), convert, options.env(), progress)
-          : VhdImages.convert(src, dst, convert, options.env(), progress);
+          ? VhdImages.convert(src, standardOutput(), convert, share.applyTo(options.env()),
+              progress)
+          : VhdImages.convert(src, dst, convert, share.applyTo(options.env()), progress);
     }
     if (diskOnStandardOutput && !options.json) {
       return VhdCli.OK; // standard output carries the disk, nothing else

@@ -9,6 +9,7 @@ import io.vhdfs.testing.Chains;
 import io.vhdfs.testing.Cli;
 import io.vhdfs.testing.Fifo;
 import io.vhdfs.testing.HostBytes;
+import io.vhdfs.testing.PeerRequirement;
 import io.vhdfs.testing.QemuTools;
 import io.vhdfs.testing.SeedExtension;
 import io.vhdfs.testing.SeedExtension.SeededRandom;
@@ -277,7 +278,8 @@ final class ConvertCommandTest {
       Files.write(expected, Chains.readDisk(vhd));
     }
     Path err = dir.resolve("stderr.txt");
-    Assumptions.assumeTrue(QemuTools.onPath("sha256sum").isPresent(), "no sha256sum");
+    PeerRequirement.assumePresent(QemuTools.onPath("sha256sum").isPresent(),
+        "no sha256sum (Debian package coreutils)");
 
     QemuTools.Exit exit = QemuTools.runForExit(java.time.Duration.ofMinutes(2), List.of("bash",
         "-c", "set -o pipefail; \"$0\" -cp \"$1\" io.vhdfs.cli.VhdCli convert \"$2\" - "
@@ -303,8 +305,9 @@ final class ConvertCommandTest {
     Chains.write(vhd, 3 * MIB + 17, Chains.randomBytes(3000, random.nextLong()));
     Path expected = Files.write(dir.resolve("expected.raw"), Chains.readDisk(vhd));
     Path err = dir.resolve("stderr.txt");
-    Assumptions.assumeTrue(QemuTools.onPath("sha256sum").isPresent(), "no sha256sum");
-    Assumptions.assumeTrue(Files.isSymbolicLink(Path.of("/dev/stdout")),
+    PeerRequirement.assumePresent(QemuTools.onPath("sha256sum").isPresent(),
+        "no sha256sum (Debian package coreutils)");
+    org.junit.jupiter.api.Assumptions.assumeTrue(Files.isSymbolicLink(Path.of("/dev/stdout")),
         "no /dev/stdout link here");
 
     QemuTools.Exit exit = QemuTools.runForExit(java.time.Duration.ofMinutes(2), List.of("bash",
@@ -365,7 +368,7 @@ final class ConvertCommandTest {
   /** A disk is not printed onto a terminal; {@code script} gives the tool one. */
   @Test
   void dashRefusesATerminalAsStandardOutput() throws IOException {
-    Assumptions.assumeTrue(QemuTools.onPath("script").isPresent(),
+    PeerRequirement.assumePresent(QemuTools.onPath("script").isPresent(),
         "no script command to run the tool on a terminal");
     Path raw = dir.resolve("disk.raw");
     Files.write(raw, new byte[4096]);

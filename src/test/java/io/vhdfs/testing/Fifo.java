@@ -12,7 +12,6 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
-import org.junit.jupiter.api.Assumptions;
 
 /**
  * A named pipe made by {@code mkfifo}, with a reader on a thread of its own that copies all that
@@ -35,7 +34,8 @@ public final class Fifo implements AutoCloseable {
 
   /** Makes the FIFO {@code path}, with no reader. */
   public static Path make(Path path) {
-    Assumptions.assumeTrue(QemuTools.onPath("mkfifo").isPresent(), "no mkfifo to make a FIFO");
+    PeerRequirement.assumePresent(QemuTools.onPath("mkfifo").isPresent(),
+        "no mkfifo to make a FIFO (Debian package coreutils)");
     QemuTools.run(Duration.ofSeconds(30), List.of("mkfifo", path.toString()));
     return path;
   }

@@ -19,7 +19,7 @@ public final class LoopDevice implements AutoCloseable {
 
   /** Attaches {@code backing}, a file whose length is the device's size, to a free loop device. */
   public static LoopDevice attach(Path backing) {
-    Assumptions.assumeTrue(QemuTools.onPath("losetup").isPresent(),
+    PeerRequirement.assumePresent(QemuTools.onPath("losetup").isPresent(),
         "no losetup to make a block device");
     QemuTools.Exit exit = QemuTools.runForExit(TIMEOUT,
         List.of("losetup", "--find", "--show", backing.toString()));
