@@ -4,10 +4,7 @@ import io.vhdfs.testing.HostWriteLog.Truncate;
 import io.vhdfs.testing.HostWriteLog.Write;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
 
 /**
@@ -15,13 +12,12 @@ import java.nio.channels.WritableByteChannel;
  * truncation in a {@link HostWriteLog} (see {@link ForwardingHostFileSystem}), and where each read
  * (and {@code transferTo}) was. Locks go straight through; {@code map} is not needed and refused.
  */
-final class RecordingFileChannel extends FileChannel {
-  private final FileChannel delegate;
+final class RecordingFileChannel extends ForwardingFileChannel {
   private final HostWriteLog log;
   private final String file;
 
   RecordingFileChannel(FileChannel delegate, HostWriteLog log, String file) {
-    this.delegate = delegate;
+    super(delegate);
     this.log = log;
     this.file = file;
   }
@@ -95,22 +91,6 @@ final class RecordingFileChannel extends FileChannel {
   }
 
   @Override
-  public long position() throws IOException {
-    return delegate.position();
-  }
-
-  @Override
-  public FileChannel position(long newPosition) throws IOException {
-    delegate.position(newPosition);
-    return this;
-  }
-
-  @Override
-  public long size() throws IOException {
-    return delegate.size();
-  }
-
-  @Override
   public FileChannel truncate(long size) throws IOException {
     log.record(() -> delegate.truncate(size), ch -> new Truncate(file, size));
     return this;
@@ -128,46 +108,5 @@ final class RecordingFileChannel extends FileChannel {
     long n = delegate.transferTo(position, count, target);
     log.noteRead(file, position, n);
     return n;
-  }
-
-  /** Read into memory and written with {@link #write(ByteBuffer, long)}, so it is recorded. */
-  @Override
-  public long transferFrom(ReadableByteChannel src, long position, long count)
-      throws IOException {
-    ByteBuffer buf = ByteBuffer.allocate((int) Math.min(count, 1 << 16));
-    long done = 0;
-    while (done < count) {
-      buf.clear().limit((int) Math.min(buf.capacity(), count - done));
-      int n = src.read(buf);
-      if (n <= 0) {
-        break;
-      }
-      buf.flip();
-      while (buf.hasRemaining()) {
-        write(buf, position + done + buf.position());
-      }
-      done += n;
-    }
-    return done;
-  }
-
-  @Override
-  public MappedByteBuffer map(MapMode mode, long position, long size) {
-    throw new UnsupportedOperationException("map is not forwarded by the test host");
-  }
-
-  @Override
-  public FileLock lock(long position, long size, boolean shared) throws IOException {
-    return delegate.lock(position, size, shared);
-  }
-
-  @Override
-  public FileLock tryLock(long position, long size, boolean shared) throws IOException {
-    return delegate.tryLock(position, size, shared);
-  }
-
-  @Override
-  protected void implCloseChannel() throws IOException {
-    delegate.close();
   }
 }
