@@ -100,7 +100,8 @@ public final class SeedCorpus {
     put(seeds, "builder-virtual-pc-chs.vhd", image, base().creator("vpc "));
     put(seeds, "builder-zero-size.vhd", image, VhdImageBuilder.dynamic(0).uniqueId(SEED_ID));
     // The largest block size: a write allocates a 256 MiB block, sparse on a real file system.
-    put(seeds, "builder-block-size-256-mib.vhd", image, VhdImageBuilder.dynamic(SIZE)
+    // A 1 GiB disk, so readers take the large-disk path, reading only what is stored.
+    put(seeds, "builder-block-size-256-mib.vhd", image, VhdImageBuilder.dynamic(1L << 30)
         .blockSize(256 << 20).uniqueId(SEED_ID).timestamp(TIME));
   }
 
@@ -134,14 +135,17 @@ public final class SeedCorpus {
     }
   }
 
-  /** qemu-img's own images: an empty dynamic one (its 2 MiB blocks are too big to fill) and a small fixed one. */
+  /**
+   * qemu-img's own images: an empty dynamic one of 64 MiB (its 2 MiB blocks are too big to fill
+   * in a seed) and a small fixed one.
+   */
   private static void qemuSeeds(Map<String, byte[]> seeds) throws IOException {
     QemuTools qemu = QemuTools.find().orElseThrow(() -> new IllegalStateException(
         "qemu-img and qemu-io are needed: apt-get install qemu-utils"));
     Path tmp = Files.createTempDirectory("vhdfs-seeds");
     try {
       Path dynamic = tmp.resolve("qemu-dynamic.vhd");
-      qemu.create(dynamic, 6L << 20, "");
+      qemu.create(dynamic, 64L << 20, "");
       seeds.put("qemu-dynamic.vhd", normalized(dynamic));
       Path fixed = tmp.resolve("qemu-fixed.vhd");
       qemu.create(fixed, 20 * 1024, "subformat=fixed,force_size=on");
