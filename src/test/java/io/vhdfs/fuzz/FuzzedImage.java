@@ -18,13 +18,15 @@ import java.time.Instant;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.UUID;
+import java.util.stream.Stream;
 import org.opentest4j.AssertionFailedError;
 
 /**
- * One fuzzer input written as {@code /images/image.vhd} on a fresh in-memory host, beside
- * {@code parent.vhd}: the small dynamic image every differencing seed is a child of, so children
- * read through a real parent instead of stopping at a missing one. The env confines parents to
- * {@code /images} ({@code parentRoot}), as a service opening untrusted images would.
+ * One fuzzer input written as {@code image.vhd} in a directory of its own (on a fresh in-memory
+ * host, or in a temporary directory), beside {@code parent.vhd}: the small dynamic image every
+ * differencing seed is a child of, so children read through a real parent instead of stopping at
+ * a missing one. The env confines parents to that directory ({@code parentRoot}), as a service
+ * opening untrusted images would.
  *
  * <p>The checks every harness shares live here: a file with no footer cookie must be declined with
  * {@link UnsupportedOperationException} (the provider contract, so other providers get their
@@ -45,30 +47,57 @@ final class FuzzedImage implements Closeable {
   private static final byte[] COOKIE = "conectix".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] PARENT_BYTES = parentBytes();
 
-  private final FileSystem host;
+  /** Deletes the image's directory (or in-memory host) with everything in it. */
+  private final Closeable cleanup;
   private final Path image;
   private final byte[] input;
 
-  private FuzzedImage(FileSystem host, Path image, byte[] input) {
-    this.host = host;
+  private FuzzedImage(Closeable cleanup, Path image, byte[] input) {
+    this.cleanup = cleanup;
     this.image = image;
     this.input = input;
   }
 
   /** Writes {@code input} as the image, next to the parent, on a new in-memory host. */
-  static FuzzedImage of(byte[] input) throws IOException {
+  static FuzzedImage inMemory(byte[] input) throws IOException {
     FileSystem host = Jimfs.newFileSystem(Configuration.unix());
     try {
-      Path dir = Files.createDirectories(host.getPath("/images"));
-      Path parent = Files.write(dir.resolve(PARENT_NAME), PARENT_BYTES);
-      // The time children record for it: a parent that looks changed is opened with a warning.
-      Files.setLastModifiedTime(parent, FileTime.from(TIME));
-      Path image = Files.write(dir.resolve(NAME), input);
-      return new FuzzedImage(host, image, input.clone());
+      return new FuzzedImage(host, write(Files.createDirectories(host.getPath("/images")), input),
+          input.clone());
     } catch (IOException | RuntimeException e) {
       host.close();
       throw e;
     }
+  }
+
+  /**
+   * Writes {@code input} as the image, next to the parent, in a new temporary directory of the
+   * default file system. For harnesses that write: a crafted block size of up to 256 MiB makes a
+   * sparse file there, but would take as much heap on the in-memory host.
+   */
+  static FuzzedImage inTemporaryDirectory(byte[] input) throws IOException {
+    Path dir = Files.createTempDirectory("vhdfs-fuzz");
+    Closeable delete = () -> {
+      try (Stream<Path> files = Files.list(dir)) {
+        for (Path f : files.toList()) {
+          Files.delete(f);
+        }
+      }
+      Files.delete(dir);
+    };
+    try {
+      return new FuzzedImage(delete, write(dir, input), input.clone());
+    } catch (IOException | RuntimeException e) {
+      delete.close();
+      throw e;
+    }
+  }
+
+  private static Path write(Path dir, byte[] input) throws IOException {
+    Path parent = Files.write(dir.resolve(PARENT_NAME), PARENT_BYTES);
+    // The time children record for it: a parent that looks changed is opened with a warning.
+    Files.setLastModifiedTime(parent, FileTime.from(TIME));
+    return Files.write(dir.resolve(NAME), input);
   }
 
   /**
@@ -182,6 +211,6 @@ final class FuzzedImage implements Closeable {
 
   @Override
   public void close() throws IOException {
-    host.close();
+    cleanup.close();
   }
 }

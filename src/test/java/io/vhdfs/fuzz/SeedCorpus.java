@@ -30,7 +30,8 @@ import java.util.stream.Stream;
 /**
  * Writes the seed corpus of {@link VhdImageFuzzTest}: small images made by qemu-img and qemu-io,
  * by this library's provider and by the test-side {@link VhdImageBuilder}, and a sample of the
- * malformed-image cases of {@code MalformedImageTest}, each a byte edit of a small builder image.
+ * malformed-image cases of {@code MalformedImageTest}, each a byte edit of a small builder image:
+ * {@code damaged-*} ones the reader recovers from, {@code malformed-*} ones it refuses.
  * Unique ids and time stamps are fixed, so the files are the same on every run with the same
  * qemu version. Run it after changing a recipe, and commit the result:
  *
@@ -98,6 +99,10 @@ public final class SeedCorpus {
         .tableOffset(2048).blockOrder(3, 0).blockAt(0, 21));
     put(seeds, "builder-virtual-pc-chs.vhd", image, base().creator("vpc "));
     put(seeds, "builder-zero-size.vhd", image, VhdImageBuilder.dynamic(0).uniqueId(SEED_ID));
+    // The largest block size: a write allocates a 256 MiB block, sparse on a real file system.
+    // A 1 GiB disk, so readers take the large-disk path, reading only what is stored.
+    put(seeds, "builder-block-size-256-mib.vhd", image, VhdImageBuilder.dynamic(1L << 30)
+        .blockSize(256 << 20).uniqueId(SEED_ID).timestamp(TIME));
   }
 
   /** Images this library creates and writes, through the provider. */
@@ -130,14 +135,17 @@ public final class SeedCorpus {
     }
   }
 
-  /** qemu-img's own images: an empty dynamic one (its 2 MiB blocks are too big to fill) and a small fixed one. */
+  /**
+   * qemu-img's own images: an empty dynamic one of 64 MiB (its 2 MiB blocks are too big to fill
+   * in a seed) and a small fixed one.
+   */
   private static void qemuSeeds(Map<String, byte[]> seeds) throws IOException {
     QemuTools qemu = QemuTools.find().orElseThrow(() -> new IllegalStateException(
         "qemu-img and qemu-io are needed: apt-get install qemu-utils"));
     Path tmp = Files.createTempDirectory("vhdfs-seeds");
     try {
       Path dynamic = tmp.resolve("qemu-dynamic.vhd");
-      qemu.create(dynamic, 6L << 20, "");
+      qemu.create(dynamic, 64L << 20, "");
       seeds.put("qemu-dynamic.vhd", normalized(dynamic));
       Path fixed = tmp.resolve("qemu-fixed.vhd");
       qemu.create(fixed, 20 * 1024, "subformat=fixed,force_size=on");
@@ -179,13 +187,15 @@ public final class SeedCorpus {
 
   /** A sample of MalformedImageTest's cases, each on the small base image or child. */
   private static void malformedSeeds(Map<String, byte[]> seeds, Path image) throws IOException {
+    // Damage the reader recovers from: the other footer copy is sound.
     Map<String, Damage> cases = new LinkedHashMap<>();
-    cases.put("end-footer-checksum", (p, l) -> flip(p, l.footerOffset()
+    cases.put("damaged-end-footer-checksum", (p, l) -> flip(p, l.footerOffset()
         + VhdImageBuilder.F_CHECKSUM));
-    cases.put("end-footer-zeroed", (p, l) -> HostBytes.write(p, l.footerOffset(),
+    cases.put("damaged-end-footer-zeroed", (p, l) -> HostBytes.write(p, l.footerOffset(),
         new byte[VhdImageBuilder.FOOTER_SIZE]));
-    cases.put("footer-copy-checksum", (p, l) -> flip(p, l.footerCopyOffset()
+    cases.put("damaged-footer-copy-checksum", (p, l) -> flip(p, l.footerCopyOffset()
         + VhdImageBuilder.F_CHECKSUM));
+    // Damage that makes the image refused.
     cases.put("header-checksum", (p, l) -> flip(p, l.headerOffset()
         + VhdImageBuilder.H_CHECKSUM));
     cases.put("table-offset-past-end", (p, l) -> headerLong(p, l, VhdImageBuilder.H_TABLE_OFFSET,
@@ -209,7 +219,8 @@ public final class SeedCorpus {
     for (Map.Entry<String, Damage> c : cases.entrySet()) {
       Layout l = base().writeTo(image);
       c.getValue().apply(image, l);
-      seeds.put("malformed-" + c.getKey() + ".vhd", Files.readAllBytes(image));
+      String name = c.getKey().startsWith("damaged-") ? c.getKey() : "malformed-" + c.getKey();
+      seeds.put(name + ".vhd", Files.readAllBytes(image));
     }
 
     Layout l = child().writeTo(image);

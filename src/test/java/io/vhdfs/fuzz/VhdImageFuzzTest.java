@@ -49,7 +49,7 @@ class VhdImageFuzzTest {
    */
   @FuzzTest
   void readsEveryByteOrRefuses(byte[] input) throws IOException {
-    try (FuzzedImage image = FuzzedImage.of(input)) {
+    try (FuzzedImage image = FuzzedImage.inMemory(input)) {
       try (FileSystem fs = image.open("readOnly")) {
         if (fs != null) {
           Path disk = fs.getPath("/disk");
@@ -79,7 +79,7 @@ class VhdImageFuzzTest {
    */
   @FuzzTest
   void writesReadBackAfterReopenOrOpenIsRefused(byte[] input) throws IOException {
-    try (FuzzedImage image = FuzzedImage.of(input)) {
+    try (FuzzedImage image = FuzzedImage.inTemporaryDirectory(input)) {
       DiskContent before = null;
       try (FileSystem fs = image.open("readOnly")) {
         if (fs == null) {
@@ -152,7 +152,7 @@ class VhdImageFuzzTest {
    */
   @FuzzTest
   void checkRepairKeepsDataAndLeavesNothingRepairable(byte[] input) throws IOException {
-    try (FuzzedImage image = FuzzedImage.of(input)) {
+    try (FuzzedImage image = FuzzedImage.inTemporaryDirectory(input)) {
       DiskContent before = null;
       try (FileSystem fs = image.open("readOnly")) {
         if (fs != null) {
