@@ -4,6 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
+import static io.vhdfs.testing.VhdImageBuilder.setFooterInt;
+import static io.vhdfs.testing.VhdImageBuilder.setFooterLong;
+import static io.vhdfs.testing.VhdImageBuilder.setHeaderInt;
+import static io.vhdfs.testing.VhdImageBuilder.setHeaderLong;
 
 import com.google.common.jimfs.Configuration;
 import com.google.common.jimfs.Jimfs;
@@ -1402,36 +1406,6 @@ final class MalformedImageTest {
 
   private static void flipChecksum(Path image, long offset) throws IOException {
     HostBytes.writeInt(image, offset, HostBytes.readInt(image, offset) ^ 0x0000_0100);
-  }
-
-  /** Sets a footer field in every footer copy and keeps their checksums right. */
-  private static void setFooterLong(Path image, Layout l, int field, long value)
-      throws IOException {
-    for (long at : l.footerOffsets()) {
-      HostBytes.writeLong(image, at + field, value);
-      VhdImageBuilder.fixFooterChecksum(image, at);
-    }
-  }
-
-  private static void setFooterInt(Path image, Layout l, int field, int value)
-      throws IOException {
-    for (long at : l.footerOffsets()) {
-      HostBytes.writeInt(image, at + field, value);
-      VhdImageBuilder.fixFooterChecksum(image, at);
-    }
-  }
-
-  /** Sets a dynamic-header field and keeps the header checksum right. */
-  private static void setHeaderLong(Path image, Layout l, long field, long value)
-      throws IOException {
-    HostBytes.writeLong(image, l.headerOffset() + field, value);
-    VhdImageBuilder.fixHeaderChecksum(image, l.headerOffset());
-  }
-
-  private static void setHeaderInt(Path image, Layout l, long field, int value)
-      throws IOException {
-    HostBytes.writeInt(image, l.headerOffset() + field, value);
-    VhdImageBuilder.fixHeaderChecksum(image, l.headerOffset());
   }
 
   private static byte[] random(int length, long seed) {

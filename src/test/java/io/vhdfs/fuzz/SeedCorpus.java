@@ -1,5 +1,10 @@
 package io.vhdfs.fuzz;
 
+import static io.vhdfs.testing.VhdImageBuilder.setFooterInt;
+import static io.vhdfs.testing.VhdImageBuilder.setFooterLong;
+import static io.vhdfs.testing.VhdImageBuilder.setHeaderInt;
+import static io.vhdfs.testing.VhdImageBuilder.setHeaderLong;
+
 import com.google.common.jimfs.Configuration;
 import com.google.common.jimfs.Jimfs;
 import io.vhdfs.VhdEnv;
@@ -198,21 +203,21 @@ public final class SeedCorpus {
     // Damage that makes the image refused.
     cases.put("header-checksum", (p, l) -> flip(p, l.headerOffset()
         + VhdImageBuilder.H_CHECKSUM));
-    cases.put("table-offset-past-end", (p, l) -> headerLong(p, l, VhdImageBuilder.H_TABLE_OFFSET,
+    cases.put("table-offset-past-end", (p, l) -> setHeaderLong(p, l, VhdImageBuilder.H_TABLE_OFFSET,
         l.fileSize() + 4096));
-    cases.put("table-entries-ffffffff", (p, l) -> headerInt(p, l,
+    cases.put("table-entries-ffffffff", (p, l) -> setHeaderInt(p, l,
         VhdImageBuilder.H_MAX_TABLE_ENTRIES, 0xFFFF_FFFF));
-    cases.put("block-size-128", (p, l) -> headerInt(p, l, VhdImageBuilder.H_BLOCK_SIZE, 128));
+    cases.put("block-size-128", (p, l) -> setHeaderInt(p, l, VhdImageBuilder.H_BLOCK_SIZE, 128));
     cases.put("bat-entry-past-end", (p, l) -> HostBytes.writeInt(p, l.batEntryOffset(1),
         (int) (l.fileSize() / 512 + 100)));
     cases.put("bat-entries-alias", (p, l) -> HostBytes.writeInt(p, l.batEntryOffset(1),
         (int) l.blockSector(0)));
     cases.put("bat-entry-on-footer-copy", (p, l) -> HostBytes.writeInt(p, l.batEntryOffset(1),
         0));
-    cases.put("negative-size", (p, l) -> footerLong(p, l, VhdImageBuilder.F_CURRENT_SIZE,
+    cases.put("negative-size", (p, l) -> setFooterLong(p, l, VhdImageBuilder.F_CURRENT_SIZE,
         -SIZE));
-    cases.put("disk-type-7", (p, l) -> footerInt(p, l, VhdImageBuilder.F_DISK_TYPE, 7));
-    cases.put("data-offset-past-end", (p, l) -> footerLong(p, l, VhdImageBuilder.F_DATA_OFFSET,
+    cases.put("disk-type-7", (p, l) -> setFooterInt(p, l, VhdImageBuilder.F_DISK_TYPE, 7));
+    cases.put("data-offset-past-end", (p, l) -> setFooterLong(p, l, VhdImageBuilder.F_DATA_OFFSET,
         l.fileSize() + 512));
     cases.put("truncated-mid-block", (p, l) -> HostBytes.truncate(p,
         l.blockDataOffset(3) + 1000));
@@ -224,7 +229,7 @@ public final class SeedCorpus {
     }
 
     Layout l = child().writeTo(image);
-    headerInt(image, l, l.parentLocatorEntryOffset(0) - l.headerOffset()
+    setHeaderInt(image, l, l.parentLocatorEntryOffset(0) - l.headerOffset()
         + VhdImageBuilder.L_DATA_LENGTH, 0x7FFF_FFFF);
     seeds.put("malformed-child-locator-length.vhd", Files.readAllBytes(image));
     child().parentId(UUID.fromString("00000000-0000-4000-8000-0000000000ff")).writeTo(image);
@@ -268,32 +273,6 @@ public final class SeedCorpus {
 
   private static void flip(Path image, long offset) throws IOException {
     HostBytes.writeInt(image, offset, HostBytes.readInt(image, offset) ^ 0x0000_0100);
-  }
-
-  private static void footerLong(Path image, Layout l, int field, long value)
-      throws IOException {
-    for (long at : l.footerOffsets()) {
-      HostBytes.writeLong(image, at + field, value);
-      VhdImageBuilder.fixFooterChecksum(image, at);
-    }
-  }
-
-  private static void footerInt(Path image, Layout l, int field, int value) throws IOException {
-    for (long at : l.footerOffsets()) {
-      HostBytes.writeInt(image, at + field, value);
-      VhdImageBuilder.fixFooterChecksum(image, at);
-    }
-  }
-
-  private static void headerLong(Path image, Layout l, long field, long value)
-      throws IOException {
-    HostBytes.writeLong(image, l.headerOffset() + field, value);
-    VhdImageBuilder.fixHeaderChecksum(image, l.headerOffset());
-  }
-
-  private static void headerInt(Path image, Layout l, long field, int value) throws IOException {
-    HostBytes.writeInt(image, l.headerOffset() + field, value);
-    VhdImageBuilder.fixHeaderChecksum(image, l.headerOffset());
   }
 
   private static byte[] random(int length, long seed) {

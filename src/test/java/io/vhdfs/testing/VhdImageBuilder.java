@@ -630,6 +630,38 @@ public final class VhdImageBuilder {
         F_CHECKSUM + 4));
   }
 
+  /** Sets a footer field in every footer copy of {@code image}, keeping their checksums right. */
+  public static void setFooterLong(Path image, Layout l, int field, long value)
+      throws IOException {
+    for (long at : l.footerOffsets()) {
+      HostBytes.writeLong(image, at + field, value);
+      fixFooterChecksum(image, at);
+    }
+  }
+
+  /** Sets a 4-byte footer field in every footer copy, keeping their checksums right. */
+  public static void setFooterInt(Path image, Layout l, int field, int value)
+      throws IOException {
+    for (long at : l.footerOffsets()) {
+      HostBytes.writeInt(image, at + field, value);
+      fixFooterChecksum(image, at);
+    }
+  }
+
+  /** Sets a dynamic-header field, keeping the header checksum right. */
+  public static void setHeaderLong(Path image, Layout l, long field, long value)
+      throws IOException {
+    HostBytes.writeLong(image, l.headerOffset() + field, value);
+    fixHeaderChecksum(image, l.headerOffset());
+  }
+
+  /** Sets a 4-byte dynamic-header field, keeping the header checksum right. */
+  public static void setHeaderInt(Path image, Layout l, long field, int value)
+      throws IOException {
+    HostBytes.writeInt(image, l.headerOffset() + field, value);
+    fixHeaderChecksum(image, l.headerOffset());
+  }
+
   /** Recomputes the checksum of the dynamic header at {@code offset} of {@code image}. */
   public static void fixHeaderChecksum(Path image, long offset) throws IOException {
     byte[] header = HostBytes.read(image, offset, HEADER_SIZE);
