@@ -154,26 +154,16 @@ public final class HostFaults {
     int n = calls.size();
     calls.add(Call.FORCE);
     String what = "force of " + file;
-    if (dead) {
-      throw eio(n, what);
-    }
-    if (n == target && mode != Mode.SHORT_COUNT) {
-      if (mode == Mode.DIES) {
-        dead = true;
-        fired = what + " failed with EIO; every later call fails";
-      } else if (mode == Mode.FORCE_LOSES_UNFORCED) {
-        byte[] kept = lastForced.get(file.toString());
-        channel.truncate(kept.length);
-        ByteBuffer b = ByteBuffer.wrap(kept);
-        while (b.hasRemaining()) {
-          channel.write(b, b.position());
-        }
-        fired = what + " failed with EIO and dropped every write since the last good force";
-      } else {
-        fired = what + " failed with EIO";
+    if (isPlannedFailure(n, what) && mode == Mode.FORCE_LOSES_UNFORCED) {
+      byte[] kept = lastForced.get(file.toString());
+      channel.truncate(kept.length);
+      ByteBuffer b = ByteBuffer.wrap(kept);
+      while (b.hasRemaining()) {
+        channel.write(b, b.position());
       }
-      throw eio(n, what);
+      fired = what + " failed with EIO and dropped every write since the last good force";
     }
+    failIfPlanned(n, what);
     force.run();
     if (mode == Mode.FORCE_LOSES_UNFORCED && target >= 0) {
       lastForced.put(file.toString(), Files.readAllBytes(file));
@@ -184,19 +174,32 @@ public final class HostFaults {
   synchronized void size(String file) throws IOException {
     int n = calls.size();
     calls.add(Call.SIZE);
-    String what = "size of " + file;
+    failIfPlanned(n, "size of " + file);
+  }
+
+  /** Whether call {@code n} (a force or size call, which have no short count) is to fail. */
+  private boolean isPlannedFailure(int n, String what) throws IOException {
     if (dead) {
       throw eio(n, what);
     }
-    if (n == target && mode != Mode.SHORT_COUNT) {
-      if (mode == Mode.DIES) {
-        dead = true;
-        fired = what + " failed with EIO; every later call fails";
-      } else {
-        fired = what + " failed with EIO";
-      }
-      throw eio(n, what);
+    return n == target && mode != Mode.SHORT_COUNT;
+  }
+
+  /**
+   * Fails force or size call {@code n} with EIO when the disk is dead or the plan says so, saying
+   * what happened unless the caller already did.
+   */
+  private void failIfPlanned(int n, String what) throws IOException {
+    if (!isPlannedFailure(n, what)) {
+      return;
     }
+    if (mode == Mode.DIES) {
+      dead = true;
+      fired = what + " failed with EIO; every later call fails";
+    } else if (mode != Mode.FORCE_LOSES_UNFORCED) {
+      fired = what + " failed with EIO";
+    }
+    throw eio(n, what);
   }
 
   private static IOException enospc(int n, String what) {
