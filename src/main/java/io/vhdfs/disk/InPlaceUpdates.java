@@ -48,6 +48,8 @@ public final class InPlaceUpdates {
   private static final Map<FileSystem, Map<Object, String>> VERDICTS = new WeakHashMap<>();
   /** The verdict for a host that can: no reason to refuse. */
   private static final String CAN = "";
+  /** How a reason begins when the probe itself failed, which says nothing lasting. */
+  private static final String FAILED = "probing a scratch file failed: ";
 
   private InPlaceUpdates() {}
 
@@ -81,10 +83,12 @@ public final class InPlaceUpdates {
       }
     }
     String reason = probe(image);
-    if (reason != null) {
+    if (reason != null && !reason.startsWith(FAILED)) {
       synchronized (VERDICTS) {
         VERDICTS.computeIfAbsent(fs, k -> new java.util.HashMap<>()).put(store, reason);
       }
+    }
+    if (reason != null) {
       return reason;
     }
     // No scratch file: no verdict to keep, and only the platform's file system is trusted.
@@ -102,7 +106,10 @@ public final class InPlaceUpdates {
     }
   }
 
-  /** The reason the host cannot, {@link #CAN}, or null when no scratch file could be made. */
+  /**
+   * The reason the host cannot, {@link #CAN}, a reason beginning {@link #FAILED}, or null when no
+   * scratch file could be made.
+   */
   private static String probe(Path image) {
     Path dir = image.toAbsolutePath().getParent();
     if (dir == null) {
@@ -125,7 +132,7 @@ public final class InPlaceUpdates {
     try {
       return probe(scratch, original);
     } catch (IOException | RuntimeException e) {
-      return "probing a scratch file failed: " + e;
+      return FAILED + e; // perhaps for a moment (a full disk): asked again next time
     } finally {
       deleteQuietly(scratch);
     }
@@ -200,13 +207,6 @@ public final class InPlaceUpdates {
       Files.deleteIfExists(p);
     } catch (IOException | RuntimeException e) {
       // A scratch file left behind is harmless; the verdict stands.
-    }
-  }
-
-  /** Forgets every verdict; for tests that change what a host can do. */
-  static void forget() {
-    synchronized (VERDICTS) {
-      VERDICTS.clear();
     }
   }
 }
