@@ -83,6 +83,30 @@ class ImageLockingTest {
   }
 
   @Test
+  void vhdfsWriterKeepsQemuNbdFromServingTheImage() throws IOException {
+    Path image = newImage();
+    Optional<Path> nbd = QemuTools.onPath("qemu-nbd");
+    PeerRequirement.assumePresent(nbd.isPresent(),
+        "qemu-nbd not on PATH (Debian package qemu-utils)");
+    Path pid = dir.resolve("nbd.pid");
+    try (SeekableByteChannel ch = writer(image)) {
+      ch.write(ByteBuffer.wrap(new byte[] {4}));
+      QemuTools.Exit exit = QemuTools.runForExit(TIMEOUT, List.of(nbd.get().toString(),
+          "--fork", "--persistent", "-f", "vpc", "--socket=" + dir.resolve("nbd.sock"),
+          "--pid-file=" + pid, image.toString()));
+      assertNotEquals(0, exit.code(), "qemu-nbd served an image vhdfs is writing");
+      assertTrue(exit.stderr().contains("Failed to get"), exit.stderr());
+    } finally {
+      if (Files.exists(pid)) { // it started after all: stop it
+        ProcessHandle.of(Long.parseLong(Files.readString(pid).trim())).ifPresent(h -> {
+          h.destroy();
+          h.onExit().join();
+        });
+      }
+    }
+  }
+
+  @Test
   void vhdfsWriterKeepsQemuImgReadersOutUnlessForceShared() throws IOException {
     Path image = newImage();
     try (SeekableByteChannel ch = writer(image)) {
