@@ -1,13 +1,19 @@
 package io.vhdfs.nio;
 
+import io.vhdfs.disk.DiskInfo;
 import java.io.IOException;
 import java.nio.file.FileStore;
+import java.nio.file.Files;
 import java.nio.file.attribute.BasicFileAttributeView;
 import java.nio.file.attribute.FileAttributeView;
 import java.nio.file.attribute.FileStoreAttributeView;
 
-/** The store of an image's file system: its capacity is the virtual size. */
+/**
+ * The store of an image's file system: its capacity is the virtual size, its free space what can
+ * still be written into the disk, its block the sector.
+ */
 final class VhdFileStore extends FileStore {
+  private static final int SECTOR = 512;
   private final VhdFileSystem fs;
 
   VhdFileStore(VhdFileSystem fs) {
@@ -34,15 +40,43 @@ final class VhdFileStore extends FileStore {
     return fs.info().size();
   }
 
-  /** Nothing can be added to the file system: the disk's size is fixed. */
+  /**
+   * What can still be written without the image growing past its host's room: nothing on a
+   * read-only image; the whole disk of a fixed image, whose every byte is already in the file;
+   * for a sparse image the part of the disk in blocks not yet allocated, capped at the usable
+   * space of the host's own store. Copy tools check this before they write.
+   */
   @Override
-  public long getUsableSpace() {
-    return 0;
+  public long getUsableSpace() throws IOException {
+    return writable(hostStore().getUsableSpace());
   }
 
+  /** As {@link #getUsableSpace}, capped at the host store's unallocated space. */
   @Override
-  public long getUnallocatedSpace() {
-    return 0;
+  public long getUnallocatedSpace() throws IOException {
+    return writable(hostStore().getUnallocatedSpace());
+  }
+
+  /** The disk's sector: VHD addresses 512-byte sectors only. */
+  @Override
+  public long getBlockSize() {
+    return SECTOR;
+  }
+
+  private FileStore hostStore() throws IOException {
+    return Files.getFileStore(fs.image());
+  }
+
+  private long writable(long hostRoom) throws IOException {
+    if (fs.isReadOnly()) {
+      return 0;
+    }
+    DiskInfo info = fs.info();
+    if (info.header() == null) {
+      return info.size();
+    }
+    long unallocated = info.size() - info.allocatedBlocks() * info.header().blockSize();
+    return Math.max(0, Math.min(hostRoom, unallocated));
   }
 
   @Override
@@ -60,8 +94,22 @@ final class VhdFileStore extends FileStore {
     return null;
   }
 
+  /** {@code totalSpace}, {@code usableSpace}, {@code unallocatedSpace} and {@code blockSize}. */
   @Override
-  public Object getAttribute(String attribute) {
-    throw new UnsupportedOperationException("no file store attribute '" + attribute + "'");
+  public Object getAttribute(String attribute) throws IOException {
+    return switch (attribute) {
+      case "totalSpace" -> getTotalSpace();
+      case "usableSpace" -> getUsableSpace();
+      case "unallocatedSpace" -> getUnallocatedSpace();
+      case "blockSize" -> getBlockSize();
+      default -> throw new UnsupportedOperationException(
+          "no file store attribute '" + attribute + "'");
+    };
+  }
+
+  /** The image it holds, as its file system names it. */
+  @Override
+  public String toString() {
+    return fs + " (" + type() + ")";
   }
 }
