@@ -9,4 +9,5 @@ module io.vhdfs {
   exports io.vhdfs.nio;
 
   provides java.nio.file.spi.FileSystemProvider with io.vhdfs.nio.VhdFileSystemProvider;
+  provides java.nio.file.spi.FileTypeDetector with io.vhdfs.nio.VhdFileTypeDetector;
 }

@@ -4,12 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vhdfs.nio.VhdFileSystemProvider;
+import io.vhdfs.nio.VhdFileTypeDetector;
 import java.lang.module.ModuleDescriptor;
 import java.lang.module.ModuleFinder;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.spi.FileSystemProvider;
+import java.nio.file.spi.FileTypeDetector;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -32,6 +34,17 @@ class ModuleDescriptorTest {
     assertTrue(d.provides().stream().anyMatch(p ->
         p.service().equals(FileSystemProvider.class.getName())
             && p.providers().equals(List.of(VhdFileSystemProvider.class.getName()))));
+  }
+
+  @Test
+  void moduleAndServicesFileProvideTheFileTypeDetector() throws Exception {
+    assertTrue(descriptor().provides().stream().anyMatch(p ->
+        p.service().equals(FileTypeDetector.class.getName())
+            && p.providers().equals(List.of(VhdFileTypeDetector.class.getName()))));
+    Path classes = Path.of(
+        VhdFileSystemProvider.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+    assertEquals(List.of(VhdFileTypeDetector.class.getName()), Files.readAllLines(
+        classes.resolve("META-INF/services/java.nio.file.spi.FileTypeDetector")));
   }
 
   @Test

@@ -1,0 +1,33 @@
+package io.vhdfs.nio;
+
+import io.vhdfs.disk.DiskOpener;
+import io.vhdfs.disk.HostFile;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.spi.FileTypeDetector;
+
+/**
+ * Names VHD images for {@link Files#probeContentType}: a regular file with the VHD footer cookie
+ * where the format puts it (the last 512 or 511 bytes, or the copy at offset 0) is
+ * {@value #CONTENT_TYPE}, whatever its name. Anything else is left to the other detectors.
+ */
+public final class VhdFileTypeDetector extends FileTypeDetector {
+  /** The content type of a VHD image. */
+  public static final String CONTENT_TYPE = "application/x-vhd";
+
+  /** Called by the service loader. */
+  public VhdFileTypeDetector() {}
+
+  @Override
+  public String probeContentType(Path path) throws IOException {
+    if (!Files.isRegularFile(path)) {
+      return null;
+    }
+    try (HostFile host = HostFile.openForReading(path)) {
+      return DiskOpener.looksLikeVhd(host) ? CONTENT_TYPE : null;
+    } catch (IOException e) {
+      return null; // unreadable, or gone: not ours to name
+    }
+  }
+}
