@@ -9,7 +9,7 @@ package io.vhdfs;
  * <caption>env keys</caption>
  * <tr><th>key</th><th>values</th><th>meaning</th></tr>
  * <tr><td>{@value #CREATE}</td><td>{@code true}</td><td>create the image; it must not exist</td></tr>
- * <tr><td>{@value #SIZE}</td><td>bytes, or with suffix K M G T (binary)</td><td>virtual size of a new image (at most 2040 GiB), rounded up to a CHS geometry as qemu-img does unless {@value #EXACT_SIZE}</td></tr>
+ * <tr><td>{@value #SIZE}</td><td>bytes, or with suffix K M G T (binary), a fraction before it allowed as in qemu-img ({@code 1.5G})</td><td>virtual size of a new image (at most 2040 GiB), rounded up to a CHS geometry as qemu-img does unless {@value #EXACT_SIZE}</td></tr>
  * <tr><td>{@value #TYPE}</td><td>{@code dynamic}, {@code fixed}, {@code differencing}</td><td>type of a new image; {@code dynamic} by default; {@code differencing} needs {@value #PARENT}</td></tr>
  * <tr><td>{@value #PARENT}</td><td>path</td><td>parent of a new differencing image, relative to the new image's directory unless absolute</td></tr>
  * <tr><td>{@value #BLOCK_SIZE}</td><td>bytes, power of two</td><td>block size of a new sparse image (2 MiB)</td></tr>

@@ -307,6 +307,26 @@ final class ImageCreateTest {
     }
   }
 
+  @ParameterizedTest(name = "size={0}")
+  @ValueSource(strings = {"1.5G", "0.5M", "10.25M"})
+  void fractionalSizesWithASuffixAreTakenAsQemuImgTakesThem(String size) throws IOException {
+    QemuTools qemu = QemuTools.require();
+    Path theirs = dir.resolve("qemu.vhd");
+    QemuTools.run(java.time.Duration.ofMinutes(1), List.of("qemu-img", "create", "-q", "-f",
+        "vpc", theirs.toString(), size));
+    long ours = createViaUri(dir.resolve("ours.vhd"), env("create", "true", "size", size));
+    assertEquals(qemu.virtualSize(theirs), ours, "qemu-img's size for " + size + " vs ours");
+  }
+
+  @ParameterizedTest(name = "size={0}")
+  @ValueSource(strings = {"1.5", "1.5.0M", ".5M", "1.M"})
+  void fractionsWithoutASuffixOrMalformedAreRefusedNamingSize(String size) {
+    Path image = dir.resolve("bad-fraction.vhd");
+    assertMentions(assertThrows(IllegalArgumentException.class,
+        () -> createViaUri(image, env("create", "true", "size", size))), "size");
+    assertFalse(Files.exists(image));
+  }
+
   @ParameterizedTest(name = "blockSize={0}")
   @ValueSource(strings = {"0", "3000", "1000000", "-2097152", "256", "1.5M", "two"})
   void badBlockSizeIsRefusedNamingBlockSize(String blockSize) {

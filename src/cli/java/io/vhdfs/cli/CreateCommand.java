@@ -23,7 +23,8 @@ final class CreateCommand implements Callable<Integer> {
   Path image;
 
   @Parameters(index = "1", arity = "0..1", paramLabel = "SIZE",
-      description = "Virtual size: bytes or with suffix K, M, G, T (not for differencing).")
+      description = "Virtual size: bytes or with suffix K, M, G, T, as qemu-img takes them "
+          + "(20G, 1.5G; not for differencing).")
   String size;
 
   @Option(names = "--type", paramLabel = "TYPE", defaultValue = "dynamic",

@@ -8,6 +8,7 @@ import io.vhdfs.disk.Locking;
 import io.vhdfs.disk.SizeRule;
 import io.vhdfs.format.DiskType;
 import io.vhdfs.format.DynamicHeader;
+import java.math.BigDecimal;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
@@ -178,7 +179,10 @@ record FileSystemConfig(
     throw bad(key, env, "a path");
   }
 
-  /** Bytes as a number, or a string with an optional binary suffix K, M, G or T. */
+  /**
+   * Bytes as a number, or a string with an optional binary suffix K, M, G or T, before which a
+   * decimal fraction may stand.
+   */
   private static long sizeValue(Map<String, ?> env, String key) {
     Object v = env.get(key);
     if (v instanceof Number n) {
@@ -202,6 +206,14 @@ record FileSystemConfig(
       }
     }
     String digits = shift == 0 ? s : s.substring(0, s.length() - 1);
+    if (shift > 0 && digits.matches("\\d+\\.\\d+")) {
+      // As qemu-img takes them: a fraction with a suffix, whole bytes truncated ("1.5G").
+      BigDecimal bytes = new BigDecimal(digits).multiply(BigDecimal.valueOf(1L << shift));
+      if (bytes.compareTo(BigDecimal.valueOf(Long.MAX_VALUE)) > 0) {
+        throw bad(key, env, "a non-negative size that fits 63 bits");
+      }
+      return bytes.longValue();
+    }
     try {
       long n = Long.parseLong(digits);
       if (n < 0 || n > (Long.MAX_VALUE >> shift)) {
@@ -209,7 +221,7 @@ record FileSystemConfig(
       }
       return n << shift;
     } catch (NumberFormatException e) {
-      throw bad(key, env, "bytes, optionally with suffix K, M, G or T");
+      throw bad(key, env, "bytes, optionally with suffix K, M, G or T (1.5G)");
     }
   }
 
