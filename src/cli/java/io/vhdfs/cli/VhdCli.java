@@ -7,6 +7,7 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
 import java.util.Arrays;
+import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -43,7 +44,7 @@ public final class VhdCli {
     cl.setOut(out);
     cl.setErr(err);
     cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
-      err.println("vhd " + cmd.getCommandName() + ": " + describe(e));
+      err.println("vhd " + cmd.getCommandName() + ": " + inToolTerms(describe(e), e, cmd));
       if (debug) {
         e.printStackTrace(err);
       }
@@ -63,6 +64,27 @@ public final class VhdCli {
     int code = cl.execute(args);
     out.flush();
     return code;
+  }
+
+  /** The library's env keys as the options and parameters that set them. */
+  private static final Map<String, String> OPTION_OF_KEY = Map.of("size", "SIZE",
+      "blockSize", "--block-size", "type", "--type", "parent", "--parent",
+      "parentRoot", "--parent-root");
+
+  /**
+   * {@code message} as a user of the tool reads it: env keys named as the tool's options, and a
+   * destination that exists with the option that would replace it.
+   */
+  static String inToolTerms(String message, Throwable e, CommandLine cmd) {
+    String m = message;
+    for (Map.Entry<String, String> k : OPTION_OF_KEY.entrySet()) {
+      m = m.replace("env key '" + k.getKey() + "'", k.getValue());
+    }
+    if (e instanceof FileAlreadyExistsException
+        && cmd.getCommandSpec().findOption("--force") != null) {
+      m += " (add --force to replace it)";
+    }
+    return m;
   }
 
   /** One line that says what went wrong, without the exception's class where it says nothing. */

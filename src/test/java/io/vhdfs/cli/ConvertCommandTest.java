@@ -136,7 +136,8 @@ final class ConvertCommandTest {
     Cli.Result refused = Cli.run("convert", raw.toString(), vhd.toString());
 
     assertEquals(2, refused.exitCode());
-    assertEquals("vhd convert: already exists: " + vhd, refused.err().strip());
+    assertEquals("vhd convert: already exists: " + vhd + " (add --force to replace it)",
+        refused.err().strip());
     assertEquals("keep me", Files.readString(vhd));
     Cli.Result forced = Cli.run("convert", "--force", raw.toString(), vhd.toString());
     assertEquals(0, forced.exitCode(), forced.err());
@@ -232,7 +233,8 @@ final class ConvertCommandTest {
     Cli.Result refused = Cli.run("convert", vhd.toString(), link.toString());
 
     assertEquals(2, refused.exitCode());
-    assertEquals("vhd convert: already exists: " + target.toRealPath(), refused.err().strip());
+    assertEquals("vhd convert: already exists: " + target.toRealPath()
+        + " (add --force to replace it)", refused.err().strip());
     assertEquals("keep me", Files.readString(target));
     Cli.Result forced = Cli.run("convert", "--force", vhd.toString(), link.toString());
     assertEquals(0, forced.exitCode(), forced.err());

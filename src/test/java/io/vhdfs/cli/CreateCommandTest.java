@@ -37,9 +37,20 @@ final class CreateCommandTest {
         + System.lineSeparator(), out);
   }
 
+  @Test
+  void badValuesAreNamedByTheirOptionNotTheLibrarysEnvKey() {
+    Cli.Result size = Cli.run("create", dir.resolve("a.vhd").toString(), "1.5X");
+    assertEquals(2, size.exitCode());
+    assertTrue(size.err().startsWith("vhd create: SIZE: bad value '1.5X'"), size.err());
+    Cli.Result block = Cli.run("create", dir.resolve("b.vhd").toString(), "8M",
+        "--block-size", "3K");
+    assertEquals(2, block.exitCode());
+    assertTrue(block.err().startsWith("vhd create: --block-size: bad value '3K'"), block.err());
+  }
+
   @ParameterizedTest(name = "{0} is {1} bytes")
   @CsvSource({"1048576, 1048576", "512K, 524288", "3M, 3145728", "1G, 1073741824",
-      "1T, 1099511627776"})
+      "1T, 1099511627776", "1.5G, 1610612736", "0.5M, 524288"})
   void sizeSuffixesAreBinaryUnitsWithExactSize(String size, long bytes) {
     Path image = dir.resolve("s.vhd");
 
@@ -147,7 +158,7 @@ final class CreateCommandTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  @CsvSource(delimiter = '|', value = {"10X|size", "1.5G|size", "0|size", "3000T|2040 GiB"})
+  @CsvSource(delimiter = '|', value = {"10X|SIZE", "1.5|SIZE", "0|SIZE", "3000T|2040 GiB"})
   void badSizeIsOneLineErrorAndCreatesNothing(String size, String said) {
     Path image = dir.resolve("bad.vhd");
 
