@@ -84,12 +84,30 @@ final class LibraryJarIT {
         || how.endsWith(" optional"), artifact + " is a " + how + " dependency of the library"));
   }
 
+  @Test
+  void sourcesAndJavadocJarsHoldTheLibraryAlone() throws IOException {
+    try (JarFile sources = new JarFile(libraryJar("-sources").toFile());
+        JarFile javadoc = new JarFile(libraryJar("-javadoc").toFile())) {
+      assertTrue(sources.getEntry("io/vhdfs/nio/VhdFileSystemProvider.java") != null);
+      assertTrue(sources.getEntry("module-info.java") != null);
+      assertEquals(List.of(), sources.stream().map(JarEntry::getName)
+          .filter(n -> n.startsWith("io/vhdfs/cli/")).toList(), "the tool's sources");
+      assertTrue(javadoc.getEntry("io.vhdfs/io/vhdfs/nio/VhdFileSystemProvider.html") != null,
+          "the provider's javadoc");
+    }
+  }
+
   /** target/vhdfs-VERSION.jar, the library (not its sources, javadoc or tests). */
   private static Path libraryJar() throws IOException {
+    return libraryJar("");
+  }
+
+  /** target/vhdfs-VERSION{@code classifier}.jar. */
+  private static Path libraryJar(String classifier) throws IOException {
     try (Stream<Path> files = Files.list(TARGET)) {
       List<Path> jars = files.filter(f -> f.getFileName().toString()
-          .matches("vhdfs-[0-9][^-]*(-SNAPSHOT)?\\.jar")).toList();
-      assertEquals(1, jars.size(), "one library jar in target: " + jars);
+          .matches("vhdfs-[0-9][^-]*(-SNAPSHOT)?" + classifier + "\\.jar")).toList();
+      assertEquals(1, jars.size(), "one library jar" + classifier + " in target: " + jars);
       return jars.get(0);
     }
   }
