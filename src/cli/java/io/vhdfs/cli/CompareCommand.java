@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -15,7 +16,9 @@ import picocli.CommandLine.Model.CommandSpec;
 /** {@code vhd compare A B}: exit 0 if the disks read the same, 1 with the first difference. */
 @Command(name = "compare", mixinStandardHelpOptions = true,
     description = "Compare two disks, each a VHD (read with its parents) or a raw image; print "
-        + "the first differing offset or \"identical\". Exit 0 identical, 1 different.")
+        + "the first differing offset or \"identical\". As qemu-img compare, disks of different "
+        + "sizes are identical when the longer one's extra part is all zeros, unless --strict. "
+        + "Exit 0 identical, 1 different.")
 final class CompareCommand implements Callable<Integer> {
   @Mixin CommonOptions options;
   @Mixin ForceShare share;
@@ -27,11 +30,15 @@ final class CompareCommand implements Callable<Integer> {
   @Parameters(index = "1", paramLabel = "B", description = "Second image, VHD or raw.")
   Path b;
 
+  @Option(names = {"-s", "--strict"},
+      description = "Disks of different sizes differ, whatever the longer one's extra part holds.")
+  boolean strict;
+
   @Override
   public Integer call() throws Exception {
     long at;
     try (ProgressReporter progress = ProgressReporter.start("compare", options)) {
-      at = VhdImages.compare(a, b, share.applyTo(options.env()), progress);
+      at = VhdImages.compare(a, b, strict, share.applyTo(options.env()), progress);
     }
     PrintWriter out = spec.commandLine().getOut();
     if (options.json) {

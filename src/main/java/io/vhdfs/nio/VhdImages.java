@@ -126,17 +126,30 @@ public final class VhdImages {
 
   /**
    * Where the disks of {@code a} and {@code b}, each a VHD (read with its parents) or a raw image
-   * (told apart by the VHD footer, not the name), first differ.
+   * (told apart by the VHD footer, not the name), first differ; disks of different sizes always
+   * differ ({@link #compare(Path, Path, boolean, Map, Progress)} with {@code strict}).
    *
    * @return the first differing offset; where all bytes agree but one disk is longer, the shorter
    *     one's size; -1 if they are identical
    */
   public static long compare(Path a, Path b, Map<String, ?> env, Progress progress)
       throws IOException {
+    return compare(a, b, true, env, progress);
+  }
+
+  /**
+   * Where the disks of {@code a} and {@code b} first differ. Without {@code strict}, disks of
+   * different sizes compare as {@code qemu-img compare} does: identical when the longer one's
+   * extra part is all zeros, else different at its first byte that is not.
+   *
+   * @return the first differing offset, or -1 if they are identical
+   */
+  public static long compare(Path a, Path b, boolean strict, Map<String, ?> env,
+      Progress progress) throws IOException {
     FileSystemConfig config = FileSystemConfig.parse(env);
     try (ImageSource x = ImageSource.open(a, config.chainOptions());
         ImageSource y = ImageSource.open(b, config.chainOptions())) {
-      return ImageComparer.firstDifference(x, y, progress::advanced);
+      return ImageComparer.firstDifference(x, y, strict, progress::advanced);
     }
   }
 

@@ -7,9 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.vhdfs.testing.Chains;
 import io.vhdfs.testing.Cli;
 import io.vhdfs.testing.JsonReader;
+import io.vhdfs.testing.QemuTools;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -25,6 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 final class CompareCommandTest {
   /** Inside the top image's own data, away from any block or sector boundary. */
   private static final int CHANGED = (3 << 20) + 7;
+  private static final int MIB = 1 << 20;
 
   @TempDir Path dir;
   private Path top;
@@ -68,12 +72,48 @@ final class CompareCommandTest {
   }
 
   @Test
-  void shorterDiskWithTheSamePrefixDiffersAtItsEnd() throws IOException {
+  void shorterDiskWithTheSamePrefixDiffersAtItsEndWhenStrict() throws IOException {
     int shorter = disk.length - 512;
     Path cut = Files.write(dir.resolve("cut.raw"), Arrays.copyOf(disk, shorter));
 
-    assertDiffer(shorter, top, cut);
-    assertDiffer(shorter, cut, top);
+    assertDiffer(shorter, top, cut, "--strict");
+    assertDiffer(shorter, cut, top, "-s");
+  }
+
+  /** As qemu-img compare: a longer disk whose extra part is zeros is the same disk. */
+  @Test
+  void longerDiskEndingInZerosIsIdenticalUnlessStrictAsInQemuImg() throws IOException {
+    Path longer = Files.write(dir.resolve("longer.raw"), Arrays.copyOf(disk, disk.length + MIB));
+
+    assertEquals("identical" + System.lineSeparator(), ok("compare", top.toString(),
+        longer.toString()));
+    assertEquals("identical" + System.lineSeparator(), ok("compare", longer.toString(),
+        top.toString()));
+    assertDiffer(disk.length, top, longer, "--strict");
+    QemuTools.require();
+    assertEquals(0, qemuCompare(raw, longer), "qemu-img compare without -s");
+    assertEquals(1, qemuCompare(raw, longer, "-s"), "qemu-img compare -s");
+  }
+
+  @Test
+  void longerDiskWithDataPastTheShorterDiffersAtItsFirstByteThatIsNotZero() throws IOException {
+    byte[] bytes = Arrays.copyOf(disk, disk.length + MIB);
+    int at = disk.length + 1000;
+    bytes[at] = 7;
+    Path longer = Files.write(dir.resolve("longer.raw"), bytes);
+
+    assertDiffer(at, top, longer);
+    assertDiffer(at, longer, top);
+    QemuTools.require();
+    assertEquals(1, qemuCompare(raw, longer), "qemu-img compare finds the data too");
+  }
+
+  private static int qemuCompare(Path a, Path b, String... options) {
+    List<String> command = new ArrayList<>(List.of("qemu-img", "compare", "-f", "raw", "-F",
+        "raw"));
+    command.addAll(List.of(options));
+    command.addAll(List.of(a.toString(), b.toString()));
+    return QemuTools.runForExit(Duration.ofMinutes(1), command).code();
   }
 
   @Test
@@ -103,8 +143,10 @@ final class CompareCommandTest {
         r.err().lines().toList());
   }
 
-  private static void assertDiffer(long offset, Path a, Path b) {
-    Cli.Result r = Cli.run("compare", a.toString(), b.toString());
+  private static void assertDiffer(long offset, Path a, Path b, String... options) {
+    List<String> args = new ArrayList<>(List.of("compare", a.toString(), b.toString()));
+    args.addAll(List.of(options));
+    Cli.Result r = Cli.run(args.toArray(String[]::new));
     assertEquals(1, r.exitCode(), r::toString);
     assertEquals("differ at offset " + offset + System.lineSeparator(), r.out());
     assertTrue(r.err().isEmpty(), "nothing on standard error for a finding: " + r.err());
