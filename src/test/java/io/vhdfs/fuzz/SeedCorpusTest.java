@@ -24,7 +24,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * footer copy, open and read; the malformed ones are refused; the one without a cookie is
  * declined. And the corpus stays small.
  */
-class SeedCorpusTest {
+final class SeedCorpusTest {
 
   static Stream<Path> seeds() throws IOException, URISyntaxException {
     Path dir = Path.of(SeedCorpusTest.class.getResource("VhdImageFuzzTestInputs").toURI());

@@ -32,7 +32,7 @@ import org.opentest4j.AssertionFailedError;
  * every finding under {@code VhdImageFuzzTestInputs/<harness>/}, where Jazzer puts the inputs
  * that failed while fuzzing. The README says how to fuzz one harness for a given time.
  */
-class VhdImageFuzzTest {
+final class VhdImageFuzzTest {
 
   /** What {@link VhdImages.Finding#code()} may be, as its javadoc lists them. */
   private static final Set<String> FINDING_CODES = Set.of("footer-lost", "footer-checksum",
