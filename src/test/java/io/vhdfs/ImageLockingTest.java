@@ -85,24 +85,34 @@ class ImageLockingTest {
   @Test
   void vhdfsWriterKeepsQemuNbdFromServingTheImage() throws IOException {
     Path image = newImage();
-    Optional<Path> nbd = QemuTools.onPath("qemu-nbd");
-    PeerRequirement.assumePresent(nbd.isPresent(),
-        "qemu-nbd not on PATH (Debian package qemu-utils)");
-    Path pid = dir.resolve("nbd.pid");
     try (SeekableByteChannel ch = writer(image)) {
       ch.write(ByteBuffer.wrap(new byte[] {4}));
-      QemuTools.Exit exit = QemuTools.runForExit(TIMEOUT, List.of(nbd.get().toString(),
-          "--fork", "--persistent", "-f", "vpc", "--socket=" + dir.resolve("nbd.sock"),
-          "--pid-file=" + pid, image.toString()));
+      QemuTools.Exit exit = startQemuNbd(image);
       assertNotEquals(0, exit.code(), "qemu-nbd served an image vhdfs is writing");
       assertTrue(exit.stderr().contains("Failed to get"), exit.stderr());
     } finally {
-      if (Files.exists(pid)) { // it started after all: stop it
-        ProcessHandle.of(Long.parseLong(Files.readString(pid).trim())).ifPresent(h -> {
-          h.destroy();
-          h.onExit().join();
-        });
-      }
+      stopQemuNbd(); // in case it started after all
+    }
+  }
+
+  /** {@code qemu-nbd --fork --persistent} writable on {@code image}; its pid in nbd.pid. */
+  private QemuTools.Exit startQemuNbd(Path image) {
+    Optional<Path> nbd = QemuTools.onPath("qemu-nbd");
+    PeerRequirement.assumePresent(nbd.isPresent(),
+        "qemu-nbd not on PATH (Debian package qemu-utils)");
+    return QemuTools.runForExit(TIMEOUT, List.of(nbd.get().toString(), "--fork", "--persistent",
+        "-f", "vpc", "--socket=" + dir.resolve("nbd.sock"), "--pid-file=" + dir.resolve("nbd.pid"),
+        image.toString()));
+  }
+
+  /** Ends the qemu-nbd {@link #startQemuNbd} started, if it did, and waits for it. */
+  private void stopQemuNbd() throws IOException {
+    Path pid = dir.resolve("nbd.pid");
+    if (Files.exists(pid)) {
+      ProcessHandle.of(Long.parseLong(Files.readString(pid).trim())).ifPresent(h -> {
+        h.destroy();
+        h.onExit().join();
+      });
     }
   }
 
@@ -160,12 +170,8 @@ class ImageLockingTest {
   @Test
   void qemuNbdWriterRefusesVhdfsOpensAndNothingIsWritten() throws Exception {
     Path image = newImage();
-    Optional<Path> nbd = QemuTools.onPath("qemu-nbd");
-    PeerRequirement.assumePresent(nbd.isPresent(),
-        "qemu-nbd not on PATH (Debian package qemu-utils)");
-    Path pid = dir.resolve("nbd.pid");
-    QemuTools.run(TIMEOUT, List.of(nbd.get().toString(), "--fork", "--persistent", "-f", "vpc",
-        "--socket=" + dir.resolve("nbd.sock"), "--pid-file=" + pid, image.toString()));
+    QemuTools.Exit started = startQemuNbd(image);
+    assertEquals(0, started.code(), started.stderr());
     try {
       byte[] before = Files.readAllBytes(image);
       FileSystemException write = assertThrows(FileSystemException.class, () -> writer(image));
@@ -181,11 +187,7 @@ class ImageLockingTest {
         assertEquals(4096, ch.read(ByteBuffer.allocate(4096)), "locking=off reads anyway");
       }
     } finally {
-      long p = Long.parseLong(Files.readString(pid).trim());
-      ProcessHandle.of(p).ifPresent(h -> {
-        h.destroy();
-        h.onExit().join();
-      });
+      stopQemuNbd();
     }
     try (SeekableByteChannel ch = writer(image)) {
       ch.write(ByteBuffer.wrap(new byte[] {1}));
