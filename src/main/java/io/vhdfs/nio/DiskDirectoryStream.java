@@ -7,17 +7,27 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 
-/** The listing of the root directory: the disk, as {@code DirectoryStream} wants it (one iterator). */
+/**
+ * The listing of the root directory: the disk and the partitions, as {@code DirectoryStream}
+ * wants it (one iterator), taken when the stream is opened.
+ */
 final class DiskDirectoryStream implements DirectoryStream<Path> {
   private final List<Path> entries;
   private boolean iterated;
   private boolean closed;
 
-  DiskDirectoryStream(Path dir, DirectoryStream.Filter<? super Path> filter) throws IOException {
+  /**
+   * @param dir the directory as the caller named it; entries are resolved against it
+   * @param names the entries' names, in order
+   */
+  DiskDirectoryStream(Path dir, List<String> names, DirectoryStream.Filter<? super Path> filter)
+      throws IOException {
     entries = new ArrayList<>();
-    Path disk = dir.resolve(VhdFileSystem.DISK_NAME);
-    if (filter == null || filter.accept(disk)) {
-      entries.add(disk);
+    for (String name : names) {
+      Path entry = dir.resolve(name);
+      if (filter == null || filter.accept(entry)) {
+        entries.add(entry);
+      }
     }
   }
 

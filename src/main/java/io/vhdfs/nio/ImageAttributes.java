@@ -14,11 +14,17 @@ final class ImageAttributes implements VhdFileAttributes {
   private final DiskInfo info;
   private final BasicFileAttributes host;
   private final boolean directory;
+  private final long size;
 
-  ImageAttributes(DiskInfo info, BasicFileAttributes host, boolean directory) {
+  /**
+   * @param directory whether the entry is the root directory
+   * @param size the entry's size: the disk's, a partition's, or 0 for the root
+   */
+  ImageAttributes(DiskInfo info, BasicFileAttributes host, boolean directory, long size) {
     this.info = info;
     this.host = host;
     this.directory = directory;
+    this.size = size;
   }
 
   @Override
@@ -58,7 +64,7 @@ final class ImageAttributes implements VhdFileAttributes {
 
   @Override
   public long size() {
-    return directory ? 0 : info.size();
+    return size;
   }
 
   /** Entries are identified by image and name; two paths to the disk share this key. */

@@ -81,7 +81,8 @@ final class VhdFileStore extends FileStore {
 
   @Override
   public boolean supportsFileAttributeView(Class<? extends FileAttributeView> type) {
-    return type == BasicFileAttributeView.class || type == VhdFileAttributeView.class;
+    return type == BasicFileAttributeView.class || type == VhdFileAttributeView.class
+        || type == PartitionAttributeView.class;
   }
 
   @Override

@@ -8,6 +8,9 @@ import io.vhdfs.disk.HostFile;
 import io.vhdfs.disk.OpenDisks;
 import io.vhdfs.disk.ParentChain;
 import io.vhdfs.disk.VirtualDisk;
+import io.vhdfs.partition.Partition;
+import io.vhdfs.partition.PartitionDisk;
+import io.vhdfs.partition.PartitionTable;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.ByteBuffer;
@@ -16,6 +19,7 @@ import java.nio.file.ClosedFileSystemException;
 import java.nio.file.FileStore;
 import java.nio.file.FileSystem;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.PathMatcher;
 import java.nio.file.ReadOnlyFileSystemException;
@@ -27,10 +31,17 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * One image as a file system: the root directory {@code /} holding {@code /disk}, whose bytes are
- * the virtual disk.
+ * the virtual disk, and one file {@code /pN} per partition the disk's table lists, a window onto
+ * the disk ({@link PartitionDisk}).
+ *
+ * <p>The partition table is read from the disk whenever partitions are looked up, listed or
+ * opened, never kept: the disk can be repartitioned through {@code /disk} (or by another tool)
+ * at any time, and reading a table costs a few sectors. A channel on a partition keeps the window
+ * it was opened with, as a block device keeps its partitions until the table is read again.
  *
  * <p>The image's host file is open only while channels are: the first channel opens it (and
  * validates the image again, since it may have changed), the last one to close releases it, after
@@ -40,6 +51,13 @@ import java.util.Set;
  */
 final class VhdFileSystem extends FileSystem {
   static final String DISK_NAME = "disk";
+  /**
+   * The logical sector size partition tables count in: VHD has 512-byte sectors only; a format
+   * with others passes its own to {@link PartitionTable#read}.
+   */
+  static final int SECTOR_SIZE = 512;
+  /** Partition numbers have at most this many digits, so parsing one cannot overflow. */
+  private static final int MAX_NUMBER_DIGITS = 9;
 
   private final VhdFileSystemProvider provider;
   private final Path image;
@@ -61,6 +79,8 @@ final class VhdFileSystem extends FileSystem {
   private DiskInfo lastInfo;
   /** The host file's length, time and key when {@link #lastInfo} was read. */
   private List<Object> lastInfoIdentity;
+  /** The problems of the partition table last logged, so a table read again is logged once. */
+  private List<String> loggedTableProblems = List.of();
 
   /**
    * @param image the image on its host
@@ -185,13 +205,29 @@ final class VhdFileSystem extends FileSystem {
     return Arrays.asList(host.size(), host.lastModifiedTime(), host.fileKey(), tail.flip());
   }
 
-  /** Opens a channel on the disk. */
-  synchronized DiskChannel newChannel(ChannelOptions opts) throws IOException {
+  /**
+   * Opens a channel on the disk, or on partition {@code partition} (0 for the whole disk). A
+   * partition is looked up in the table as the disk holds it now, on the disk the channel will
+   * use; its channel takes writes along the same way as the disk's, and its byte-range locks are
+   * its own, as another file's would be.
+   *
+   * @throws NoSuchFileException if the table lists no such partition
+   */
+  synchronized DiskChannel newChannel(ChannelOptions opts, int partition) throws IOException {
     if (opts.write()) {
       checkWritable();
     }
     VirtualDisk d = acquireDisk();
+    VirtualDisk target = d;
+    DiskLocks lockTable = locks;
     try {
+      if (partition > 0) {
+        PartitionTable table = readTable(d);
+        Partition p = table.partition(partition)
+            .orElseThrow(() -> noSuchPartition("/p" + partition, partition, table));
+        target = PartitionDisk.of(d, p, image.toString());
+        lockTable = new DiskLocks(List.of(imageKey, p.fileName()));
+      }
       if (opts.write()) {
         OpenDisks.startWriting(imageKey, config.sizeRule());
         try {
@@ -205,10 +241,85 @@ final class VhdFileSystem extends FileSystem {
       releaseDisk();
       throw e;
     }
-    DiskChannel ch =
-        new DiskChannel(d, locks, opts.read(), opts.write(), opts.sync(), this::channelClosed);
+    DiskChannel ch = new DiskChannel(target, lockTable, opts.read(), opts.write(), opts.sync(),
+        this::channelClosed);
     channels.add(ch);
     return ch;
+  }
+
+  /**
+   * What {@code p} names, looking partitions up in the disk's table as it is now.
+   *
+   * @throws NoSuchFileException if it names nothing in the image
+   */
+  Entry lookup(VhdPath p) throws IOException {
+    ensureOpen();
+    VhdPath abs = (VhdPath) p.toAbsolutePath().normalize();
+    if (abs.equals(root)) {
+      return new Entry(abs, true, null);
+    }
+    if (abs.equals(disk)) {
+      return new Entry(abs, false, null);
+    }
+    int number = partitionNumber(abs);
+    if (number == 0) {
+      throw new NoSuchFileException(p.toString(), null,
+          "an image holds /, /disk, and /p1, /p2, ... for the partitions of its disk");
+    }
+    PartitionTable table = partitionTable();
+    Partition partition = table.partition(number)
+        .orElseThrow(() -> noSuchPartition(p.toString(), number, table));
+    return new Entry(abs, false, partition);
+  }
+
+  /**
+   * The partition number an absolute, normalised path names by its form alone ({@code /p1},
+   * {@code /p12}; no leading zeros), or 0 if it names none. No I/O: the partition may not exist.
+   */
+  static int partitionNumber(VhdPath abs) {
+    String s = abs.toString();
+    if (!s.startsWith("/p") || s.length() < 3 || s.length() > 2 + MAX_NUMBER_DIGITS
+        || s.charAt(2) == '0') {
+      return 0;
+    }
+    for (int i = 2; i < s.length(); i++) {
+      if (s.charAt(i) < '0' || s.charAt(i) > '9') {
+        return 0;
+      }
+    }
+    return Integer.parseInt(s.substring(2));
+  }
+
+  private NoSuchFileException noSuchPartition(String path, int number, PartitionTable table) {
+    String has = table.partitions().isEmpty()
+        ? table.scheme().isPresent() ? "it lists none" : "the disk has no partition table"
+        : "it lists " + table.partitions().stream().map(q -> "/" + q.fileName())
+            .collect(Collectors.joining(", "));
+    return new NoSuchFileException(path, null, "no partition " + number + " in the "
+        + table.scheme().map(Partition.Scheme::label).orElse("disk's") + " partition table of "
+        + image + " (" + has + ")");
+  }
+
+  /**
+   * The disk's partition table, read from the disk now (opening the image if no channel has it
+   * open). Its problems are logged when they differ from those last logged.
+   */
+  synchronized PartitionTable partitionTable() throws IOException {
+    VirtualDisk d = acquireDisk();
+    try {
+      return readTable(d);
+    } finally {
+      releaseDisk();
+    }
+  }
+
+  private synchronized PartitionTable readTable(VirtualDisk d) throws IOException {
+    PartitionTable table = PartitionTable.read(d, SECTOR_SIZE, image.toString());
+    if (!table.problems().equals(loggedTableProblems)) {
+      table.logProblems();
+      loggedTableProblems = table.problems();
+    }
+    return table;
   }
 
   /**
@@ -361,7 +472,7 @@ final class VhdFileSystem extends FileSystem {
 
   @Override
   public Set<String> supportedFileAttributeViews() {
-    return Set.of("basic", "vhd");
+    return Set.of("basic", "vhd", PartitionFileAttributeView.NAME);
   }
 
   @Override

@@ -2,6 +2,7 @@ package io.vhdfs.nio;
 
 import io.vhdfs.VhdEnv;
 import io.vhdfs.VhdFormatException;
+import io.vhdfs.disk.DiskInfo;
 import io.vhdfs.disk.DiskOpener;
 import io.vhdfs.disk.HostFile;
 import io.vhdfs.disk.InPlaceUpdates;
@@ -9,6 +10,7 @@ import io.vhdfs.disk.OpenDisks;
 import io.vhdfs.disk.ParentChain;
 import io.vhdfs.disk.ImageCreator;
 import io.vhdfs.format.DiskType;
+import io.vhdfs.partition.Partition;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.URI;
@@ -39,8 +41,10 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.FileAttributeView;
 import java.nio.file.spi.FileSystemProvider;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -65,7 +69,7 @@ import java.util.Set;
  * nesting that provider's URI ({@code vhd:jimfs://name/dir/a.vhd},
  * {@code vhd:jar:file:/data/images.zip!/a.vhd}; a zip file system not yet open is opened with its
  * defaults and stays open). Other entries than {@code /disk} are named in the fragment
- * ({@code vhd:/data/a.vhd#/} is the root directory). A URI in no such form is an
+ * ({@code vhd:/data/a.vhd#/p2} is partition 2, {@code vhd:/data/a.vhd#/} the root directory). A URI in no such form is an
  * {@link IllegalArgumentException} that names the forms.
  *
  * <h2>File systems</h2>
@@ -147,7 +151,8 @@ import java.util.Set;
  * <tr><td>{@code transferFrom}</td><td>stops at the end of the disk</td></tr>
  * <tr><td>deleting, copying, moving, creating directories, {@code setAttribute}</td><td>
  *   {@link ReadOnlyFileSystemException} on a read-only file system, otherwise
- *   {@link FileSystemException}: an image holds exactly {@code /} and {@code /disk}.
+ *   {@link FileSystemException}: an image holds exactly {@code /}, {@code /disk} and the
+ *   partitions its disk's table lists.
  *   {@code setTimes} sets the image file's times</td></tr>
  * <tr><td>{@code FileChannel.map}</td><td>{@link UnsupportedOperationException}: a disk's bytes are
  *   not contiguous in the image file</td></tr>
@@ -156,6 +161,23 @@ import java.util.Set;
  * <tr><td>watch service, user principals, {@code Path.toFile}</td><td>
  *   {@link UnsupportedOperationException}</td></tr>
  * </table>
+ *
+ * <h2>Partitions</h2>
+ * Beside {@code /disk}, the root directory holds one regular file per partition of the disk:
+ * {@code /p1}–{@code /p4} for MBR primaries, {@code /p5} onwards for the logical partitions of an
+ * extended partition's EBR chain (the extended partition itself is not listed), {@code /pN} for
+ * GPT entry N; numbers keep gaps, as Linux's do. A partition file is a window onto the disk with
+ * every channel behaviour of {@code /disk}: its size is the partition's, reads end at its end,
+ * writes past its end are an {@link IOException} that writes nothing; writes go through the same
+ * image locks and checks as the disk's. Its byte-range locks are its own, as another file's would
+ * be. The {@code partition} attribute view ({@link PartitionAttributes}) says what the table says
+ * of it. The table is read from the disk each time partitions are looked up or listed, so a table
+ * written through {@code /disk} shows at once; an open channel keeps the window it was opened
+ * with. A GPT is found behind a protective MBR (type 0xEE); its header and entry-array CRCs are
+ * checked, and the backup is used when the primary is damaged. A malformed table never stops
+ * the disk from opening: entries that cannot be trusted (outside the disk, overlapping one
+ * listed before, past a loop in the EBR chain or beyond the bounds on counts and sizes) are left
+ * out, and the reason is logged (logger {@code io.vhdfs}, {@code WARNING}) naming the image.
  *
  * <h2>Parent chains</h2>
  * A differencing image's parent is looked for where its header says, in this order: the
@@ -496,19 +518,6 @@ public final class VhdFileSystemProvider extends FileSystemProvider {
     return p;
   }
 
-  /** The entry a path names: true for the root directory, false for the disk. */
-  private static boolean isRoot(VhdPath p) throws NoSuchFileException {
-    VhdPath abs = (VhdPath) p.toAbsolutePath().normalize();
-    VhdFileSystem fs = p.getFileSystem();
-    if (abs.equals(fs.rootPath())) {
-      return true;
-    }
-    if (abs.equals(fs.diskPath())) {
-      return false;
-    }
-    throw new NoSuchFileException(p.toString(), null, "an image holds only / and /disk");
-  }
-
   @Override
   public SeekableByteChannel newByteChannel(Path path, Set<? extends OpenOption> options,
       FileAttribute<?>... attrs) throws IOException {
@@ -525,30 +534,42 @@ public final class VhdFileSystemProvider extends FileSystemProvider {
     if (attrs.length > 0) {
       throw new UnsupportedOperationException("vhd entries take no file attributes at open");
     }
-    if (isRoot(p)) {
+    VhdPath abs = (VhdPath) p.toAbsolutePath().normalize();
+    if (abs.equals(fs.rootPath())) {
       throw new FileSystemException(p.toString(), null, "is a directory");
     }
-    if (opts.createNew()) {
-      throw new FileAlreadyExistsException(p.toString(), null, "the disk of an image always exists");
+    int partition = VhdFileSystem.partitionNumber(abs);
+    if (partition == 0 && !abs.equals(fs.diskPath())) {
+      fs.lookup(p); // throws, saying what the image holds
     }
-    return fs.newChannel(opts);
+    if (opts.createNew()) {
+      fs.lookup(p); // a partition that is not there cannot be made by opening it either
+      throw new FileAlreadyExistsException(p.toString(), null,
+          "the entries of an image always exist");
+    }
+    return fs.newChannel(opts, partition);
   }
 
   @Override
   public DirectoryStream<Path> newDirectoryStream(Path dir,
       DirectoryStream.Filter<? super Path> filter) throws IOException {
     VhdPath p = toVhdPath(dir);
-    p.getFileSystem().ensureOpen();
-    if (!isRoot(p)) {
+    VhdFileSystem fs = p.getFileSystem();
+    if (!fs.lookup(p).directory()) {
       throw new NotDirectoryException(dir.toString());
     }
-    checkHostExists(p.getFileSystem());
-    return new DiskDirectoryStream(dir, filter);
+    checkHostExists(fs);
+    List<String> names = new ArrayList<>();
+    names.add(VhdFileSystem.DISK_NAME);
+    for (Partition partition : fs.partitionTable().partitions()) {
+      names.add(partition.fileName());
+    }
+    return new DiskDirectoryStream(dir, names, filter);
   }
 
   @Override
   public void createDirectory(Path dir, FileAttribute<?>... attrs) throws IOException {
-    refuseChange(toVhdPath(dir), "an image holds only / and /disk");
+    refuseChange(toVhdPath(dir), "an image holds only /, /disk and its disk's partitions");
   }
 
   @Override
@@ -592,7 +613,8 @@ public final class VhdFileSystemProvider extends FileSystemProvider {
     }
     checkAccess(a);
     checkAccess(b);
-    boolean sameEntry = isRoot(a) == isRoot(b);
+    boolean sameEntry = a.toAbsolutePath().normalize().toString()
+        .equals(b.toAbsolutePath().normalize().toString());
     return sameEntry && (a.getFileSystem() == b.getFileSystem()
         || Files.isSameFile(a.getFileSystem().image(), b.getFileSystem().image()));
   }
@@ -615,8 +637,8 @@ public final class VhdFileSystemProvider extends FileSystemProvider {
     VhdPath p = toVhdPath(path);
     VhdFileSystem fs = p.getFileSystem();
     fs.ensureOpen();
-    isRoot(p);
     checkHostExists(fs);
+    fs.lookup(p);
     for (AccessMode m : modes) {
       if (m == AccessMode.WRITE && fs.isReadOnly()) {
         throw new AccessDeniedException(p.toString(), null, "the vhd file system is read-only");
@@ -643,6 +665,10 @@ public final class VhdFileSystemProvider extends FileSystemProvider {
     if (type == VhdFileAttributeView.class) {
       return (V) new ImageAttributeView(this, p, "vhd");
     }
+    if (type == PartitionAttributeView.class
+        && VhdFileSystem.partitionNumber((VhdPath) p.toAbsolutePath().normalize()) > 0) {
+      return (V) new PartitionFileAttributeView(this, p);
+    }
     return null;
   }
 
@@ -654,15 +680,37 @@ public final class VhdFileSystemProvider extends FileSystemProvider {
     if (type == BasicFileAttributes.class || type == VhdFileAttributes.class) {
       return (A) attributesOf(p);
     }
+    if (type == PartitionAttributes.class) {
+      return (A) partitionAttributesOf(p);
+    }
     throw new UnsupportedOperationException("attributes " + type.getName() + " not supported");
   }
 
   ImageAttributes attributesOf(VhdPath p) throws IOException {
     VhdFileSystem fs = p.getFileSystem();
-    fs.ensureOpen();
-    boolean root = isRoot(p);
+    Entry entry = fs.lookup(p);
     BasicFileAttributes host = Files.readAttributes(fs.image(), BasicFileAttributes.class);
-    return new ImageAttributes(fs.info(), host, root);
+    DiskInfo info = fs.info();
+    long size = entry.directory() ? 0
+        : entry.isPartition() ? entry.partition().size() : info.size();
+    return new ImageAttributes(info, host, entry.directory(), size);
+  }
+
+  /**
+   * The {@code partition} view of {@code p}.
+   *
+   * @throws UnsupportedOperationException if {@code p} is not a partition's name
+   */
+  PartitionFileAttributes partitionAttributesOf(VhdPath p) throws IOException {
+    VhdFileSystem fs = p.getFileSystem();
+    fs.ensureOpen();
+    if (VhdFileSystem.partitionNumber((VhdPath) p.toAbsolutePath().normalize()) == 0) {
+      throw new UnsupportedOperationException("the " + PartitionFileAttributeView.NAME
+          + " view is only on partition entries (/p1, /p2, ...), not on " + p);
+    }
+    Entry entry = fs.lookup(p);
+    return new PartitionFileAttributes(entry.partition(),
+        Files.readAttributes(fs.image(), BasicFileAttributes.class));
   }
 
   @Override
@@ -672,11 +720,15 @@ public final class VhdFileSystemProvider extends FileSystemProvider {
     int colon = attributes.indexOf(':');
     String view = colon < 0 ? "basic" : attributes.substring(0, colon);
     String names = colon < 0 ? attributes : attributes.substring(colon + 1);
-    if (!view.equals("basic") && !view.equals("vhd")) {
+    Map<String, Object> all;
+    if (view.equals(PartitionFileAttributeView.NAME)) {
+      all = partitionAttributesOf(p).toMap();
+    } else if (view.equals("basic") || view.equals("vhd")) {
+      ImageAttributes attrs = attributesOf(p);
+      all = view.equals("vhd") ? attrs.vhdMap() : attrs.basicMap();
+    } else {
       throw new UnsupportedOperationException("view '" + view + "' is not supported");
     }
-    ImageAttributes attrs = attributesOf(p);
-    Map<String, Object> all = view.equals("vhd") ? attrs.vhdMap() : attrs.basicMap();
     if (names.equals("*")) {
       return all;
     }
