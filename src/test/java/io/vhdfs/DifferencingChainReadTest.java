@@ -14,15 +14,14 @@ import io.vhdfs.testing.ForwardingHostFileSystem;
 import io.vhdfs.testing.HostBytes;
 import io.vhdfs.testing.HostWriteLog;
 import io.vhdfs.testing.Libvhdi;
+import io.vhdfs.testing.LogCapture;
 import io.vhdfs.testing.Libvhdi.Window;
 import io.vhdfs.testing.QemuTools;
 import io.vhdfs.testing.QemuTools.Write;
 import io.vhdfs.testing.SeedExtension;
 import io.vhdfs.testing.SeedExtension.SeededRandom;
 import io.vhdfs.testing.VhdImageBuilder;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -772,52 +771,6 @@ final class DifferencingChainReadTest {
       }
     }
     registered.clear();
-  }
-
-  /**
-   * What a java.util.logging logger publishes while this is open, as the XML of
-   * {@code XMLFormatter} (whose level names are not localised). Reached through reflection: the
-   * tests are compiled into module io.vhdfs, which does not read java.logging, while at run time
-   * they sit on the class path, where every module is readable.
-   */
-  private static final class LogCapture implements AutoCloseable {
-    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
-    private final Class<?> loggerClass;
-    private final Class<?> handlerClass;
-    private final Object logger;
-    private final Object handler;
-
-    LogCapture(String name) throws ReflectiveOperationException {
-      loggerClass = Class.forName("java.util.logging.Logger");
-      handlerClass = Class.forName("java.util.logging.Handler");
-      Class<?> formatterClass = Class.forName("java.util.logging.Formatter");
-      logger = loggerClass.getMethod("getLogger", String.class).invoke(null, name);
-      Object formatter = Class.forName("java.util.logging.XMLFormatter").getConstructor()
-          .newInstance();
-      handler = Class.forName("java.util.logging.StreamHandler")
-          .getConstructor(OutputStream.class, formatterClass).newInstance(out, formatter);
-      loggerClass.getMethod("addHandler", handlerClass).invoke(logger, handler);
-    }
-
-    /** The messages of the WARNING records published so far. */
-    List<String> warnings() throws ReflectiveOperationException {
-      handlerClass.getMethod("flush").invoke(handler);
-      List<String> messages = new ArrayList<>();
-      for (String record : out.toString(StandardCharsets.UTF_8).split("<record>")) {
-        int from = record.indexOf("<message>");
-        int to = record.indexOf("</message>");
-        if (record.contains("<level>WARNING</level>") && from >= 0 && to > from) {
-          messages.add(record.substring(from + "<message>".length(), to));
-        }
-      }
-      return messages;
-    }
-
-    @Override
-    public void close() throws ReflectiveOperationException {
-      loggerClass.getMethod("removeHandler", handlerClass).invoke(logger, handler);
-      handlerClass.getMethod("close").invoke(handler);
-    }
   }
 
   /** How many of this process's file descriptors point at {@code file}. */
