@@ -257,13 +257,18 @@ public final class QemuTools {
    * does not finish or cannot be started still fails the test.
    */
   public static Exit runForExit(Duration timeout, List<String> command) {
+    return runForExit(timeout, command, Path.of("/dev/null"));
+  }
+
+  /** {@link #runForExit(Duration, List)} with standard input read from {@code stdin}. */
+  public static Exit runForExit(Duration timeout, List<String> command, Path stdin) {
     Path out = null;
     Path err = null;
     try {
       out = Files.createTempFile("vhdfs-proc-", ".out");
       err = Files.createTempFile("vhdfs-proc-", ".err");
       Process p = new ProcessBuilder(command)
-          .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+          .redirectInput(ProcessBuilder.Redirect.from(stdin.toFile()))
           .redirectOutput(out.toFile())
           .redirectError(err.toFile())
           .start();
