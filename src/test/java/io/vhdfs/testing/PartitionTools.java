@@ -44,19 +44,25 @@ public final class PartitionTools {
 
   /** Finds every tool, or skips the calling test (fails it where peers are required). */
   public static PartitionTools require() {
+    Optional<PartitionTools> all = findAll();
+    PeerRequirement.assumePresent(all.isPresent(), missing() + " not found on PATH, in "
+        + "/usr/sbin or /sbin; install Debian packages " + PACKAGES + " to run the partition "
+        + "interop tests");
+    return all.get();
+  }
+
+  /** Every tool, or empty if one is missing; for code outside tests (the seed corpus writer). */
+  public static Optional<PartitionTools> findAll() {
     Map<String, Path> found = new LinkedHashMap<>();
-    List<String> missing = new ArrayList<>();
     for (String t : TOOLS) {
-      Optional<Path> p = find(t);
-      if (p.isPresent()) {
-        found.put(t, p.get());
-      } else {
-        missing.add(t);
-      }
+      find(t).ifPresent(p -> found.put(t, p));
     }
-    PeerRequirement.assumePresent(missing.isEmpty(), missing + " not found on PATH, in /usr/sbin "
-        + "or /sbin; install Debian packages " + PACKAGES + " to run the partition interop tests");
-    return new PartitionTools(found);
+    return found.size() == TOOLS.size() ? Optional.of(new PartitionTools(found))
+        : Optional.empty();
+  }
+
+  private static List<String> missing() {
+    return TOOLS.stream().filter(t -> find(t).isEmpty()).toList();
   }
 
   /** {@code name} on PATH, else in {@code /usr/sbin} or {@code /sbin}. */
