@@ -123,6 +123,24 @@ final class PartitionInteropTest {
     return ((Number) json).longValue();
   }
 
+  /** CI must have every tool, or these tests would fail there instead of running. */
+  @Test
+  void ciInstallsAndLooksForEveryPartitionTool() throws IOException {
+    String script = Files.readString(Path.of(".ci", "run"));
+    int from = script.indexOf("apt-get install");
+    assertTrue(from >= 0, ".ci/run installs packages");
+    // The command runs to the first line end not escaped by a backslash.
+    List<String> installed = Arrays.asList(
+        script.substring(from).split("(?<!\\\\)\n", 2)[0].split("[\\s\\\\]+"));
+    for (String pkg : PartitionTools.PACKAGES.split(" ")) {
+      assertTrue(installed.contains(pkg), ".ci/run must install " + pkg + ": " + installed);
+    }
+    for (String tool : PartitionTools.TOOLS) {
+      assertTrue(script.contains(" " + tool + " ") || script.contains(" " + tool + ";"),
+          ".ci/run must look for " + tool);
+    }
+  }
+
   @Test
   void mbrFromSfdiskWithExt4AndFatReadsAsTheToolsSay() throws IOException {
     PartitionTools tools = PartitionTools.require();

@@ -30,7 +30,8 @@ import java.util.regex.Pattern;
 public final class PartitionTools {
   /** What a test that needs the tools says when one is missing. */
   public static final String PACKAGES = "fdisk gdisk dosfstools mtools e2fsprogs";
-  private static final List<String> TOOLS = List.of("sfdisk", "sgdisk", "mkfs.ext4", "debugfs",
+  /** The commands the tests run. */
+  public static final List<String> TOOLS = List.of("sfdisk", "sgdisk", "mkfs.ext4", "debugfs",
       "e2fsck", "mkfs.fat", "mcopy", "mtype");
   private static final Duration TIMEOUT = Duration.ofMinutes(2);
   private static final Pattern INFO_LINE = Pattern.compile("^([A-Za-z ]+): (.*)$",
