@@ -21,6 +21,7 @@ import java.nio.file.FileSystem;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -276,6 +277,11 @@ final class PartitionInteropTest {
     try (FileSystem fs = FileSystems.newFileSystem(uriOf(image), Map.of())) {
       Path p1 = fs.getPath("/p1");
       try (FileChannel from = FileChannel.open(fat); FileChannel to = FileChannel.open(p1, WRITE)) {
+        QemuTools.Exit info = QemuTools.runForExit(Duration.ofMinutes(1), List.of(
+            QemuTools.onPath("qemu-img").orElseThrow().toString(), "info", image.toString()));
+        assertTrue(info.code() != 0 && info.stderr().contains("\"write\" lock"),
+            "a partition writer holds the image's write lock as a disk writer does: "
+                + info.describe());
         long done = 0;
         while (done < from.size()) {
           done += to.transferFrom(from, done, from.size() - done);

@@ -256,10 +256,10 @@ final class VhdFileSystem extends FileSystem {
     ensureOpen();
     VhdPath abs = (VhdPath) p.toAbsolutePath().normalize();
     if (abs.equals(root)) {
-      return new Entry(abs, true, null);
+      return new Entry(true, null);
     }
     if (abs.equals(disk)) {
-      return new Entry(abs, false, null);
+      return new Entry(false, null);
     }
     int number = partitionNumber(abs);
     if (number == 0) {
@@ -269,7 +269,7 @@ final class VhdFileSystem extends FileSystem {
     PartitionTable table = partitionTable();
     Partition partition = table.partition(number)
         .orElseThrow(() -> noSuchPartition(p.toString(), number, table));
-    return new Entry(abs, false, partition);
+    return new Entry(false, partition);
   }
 
   /**

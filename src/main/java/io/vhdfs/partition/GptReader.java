@@ -89,7 +89,7 @@ final class GptReader {
 
   private List<Partition> entries(GptHeader h, byte[] array) {
     List<Partition> found = new ArrayList<>();
-    int size = disk.size();
+    int sectorSize = disk.size();
     for (int i = 0; i < h.entryCount(); i++) {
       int at = i * h.entrySize();
       UUID type = LittleEndian.guid(array, at);
@@ -105,8 +105,8 @@ final class GptReader {
         continue;
       }
       long attributes = LittleEndian.s64(array, at + 48);
-      found.add(new Partition(i + 1, Partition.Scheme.GPT, first * size,
-          (last - first + 1) * size, type.toString().toUpperCase(Locale.ROOT),
+      found.add(new Partition(i + 1, Partition.Scheme.GPT, first * sectorSize,
+          (last - first + 1) * sectorSize, type.toString().toUpperCase(Locale.ROOT),
           name(array, at + NAME_OFFSET), LittleEndian.guid(array, at + 16),
           (attributes & 4) != 0, attributes));
     }

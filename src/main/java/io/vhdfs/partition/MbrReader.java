@@ -95,8 +95,9 @@ final class MbrReader {
           + "); left out");
       return;
     }
-    long size = disk.size();
-    found.add(new Partition(number, Partition.Scheme.MBR, first * size, e.sectors() * size,
+    long sectorSize = disk.size();
+    found.add(new Partition(number, Partition.Scheme.MBR, first * sectorSize,
+        e.sectors() * sectorSize,
         e.typeId(), null, null, e.status() == 0x80, 0));
   }
 
