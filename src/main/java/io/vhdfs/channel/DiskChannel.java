@@ -1,5 +1,7 @@
 package io.vhdfs.channel;
 
+import io.vhdfs.disk.Extent;
+import io.vhdfs.disk.ExtentCursor;
 import io.vhdfs.disk.VirtualDisk;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -126,11 +128,11 @@ public final class DiskChannel extends FileChannel {
   }
 
   private int readAt(ByteBuffer dst, long at) throws IOException {
-    return transfer(() -> disk.read(dst, at));
+    return (int) transfer(() -> disk.read(dst, at));
   }
 
   private int writeAt(ByteBuffer src, long at) throws IOException {
-    return transfer(() -> {
+    return (int) transfer(() -> {
       int n = disk.write(src, at);
       if (sync) {
         disk.force();
@@ -142,10 +144,10 @@ public final class DiskChannel extends FileChannel {
   /** One transfer on the disk. */
   @FunctionalInterface
   private interface Transfer {
-    int run() throws IOException;
+    long run() throws IOException;
   }
 
-  private int transfer(Transfer t) throws IOException {
+  private long transfer(Transfer t) throws IOException {
     inFlight.incrementAndGet();
     try {
       return interruptibly(t);
@@ -154,14 +156,14 @@ public final class DiskChannel extends FileChannel {
     }
   }
 
-  private int interruptibly(Transfer t) throws IOException {
+  private long interruptibly(Transfer t) throws IOException {
     boolean completed = false;
     try {
       begin();
       if (!isOpen()) {
         return 0;
       }
-      int n = t.run();
+      long n = t.run();
       completed = true;
       return n;
     } catch (ClosedByInterruptException e) {
@@ -325,6 +327,13 @@ public final class DiskChannel extends FileChannel {
     });
   }
 
+  /**
+   * Sends the disk's bytes to {@code target}. Stored bytes go from the image file to a
+   * {@link FileChannel} target through the host's own {@code transferTo} (on Linux the kernel
+   * copies them); runs that read as zeros become holes where the transfer extends a
+   * {@link FileChannel} target (writes at or past its size), and are written as zeros elsewhere.
+   * This channel's position does not change.
+   */
   @Override
   public long transferTo(long position, long count, WritableByteChannel target)
       throws IOException {
@@ -337,24 +346,40 @@ public final class DiskChannel extends FileChannel {
     if (total == 0) {
       return 0;
     }
-    ByteBuffer buf = ByteBuffer.allocate((int) Math.min(TRANSFER_CHUNK, total));
+    return transfer(() -> send(position, total, target));
+  }
+
+  private long send(long position, long total, WritableByteChannel target) throws IOException {
+    ZeroRunWriter zeros = new ZeroRunWriter(target);
+    ExtentCursor cursor = disk.extents(position, position + total);
     long done = 0;
-    while (done < total) {
-      buf.clear().limit((int) Math.min(buf.capacity(), total - done));
-      int n = read(buf, position + done);
-      if (n <= 0) {
-        break;
-      }
-      buf.flip();
-      while (buf.hasRemaining()) {
-        if (target.write(buf) == 0 && buf.hasRemaining()) {
-          // A non-blocking target that is full: report what was transferred, as the JDK does.
-          return done + n - buf.remaining();
-        }
-      }
+    for (Extent e = cursor.next(); e != null; e = cursor.next()) {
+      long n = e.data() ? disk.transferTo(e.offset(), e.length(), target)
+          : zeros.write(e.length());
       done += n;
+      if (n < e.length()) {
+        return done; // a non-blocking target is full: report what went, as the JDK does
+      }
     }
+    zeros.finish();
     return done;
+  }
+
+  /**
+   * Where the bytes of {@code [from, to)} are (clipped to the disk), worked out as the cursor
+   * moves; see {@link VirtualDisk#extents}. The cursor needs this channel open.
+   */
+  public ExtentCursor extents(long from, long to) throws IOException {
+    if (from < 0 || to < from) {
+      throw new IllegalArgumentException("bad range [" + from + ", " + to + ")");
+    }
+    ensureOpen();
+    long size = disk.size();
+    ExtentCursor cursor = disk.extents(Math.min(from, size), Math.min(to, size));
+    return () -> {
+      ensureOpen();
+      return cursor.next();
+    };
   }
 
   /** Reads from {@code src} into the disk at {@code position}, stopping at the end of the disk. */

@@ -5,6 +5,7 @@ import io.vhdfs.format.DynamicHeader;
 import io.vhdfs.format.SectorBitmap;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.WritableByteChannel;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -91,6 +92,33 @@ final class DynamicDisk implements VirtualDisk {
       at += run.length();
     }
     return n;
+  }
+
+  @Override
+  public long transferTo(long position, long length, WritableByteChannel target)
+      throws IOException {
+    long done = 0;
+    while (done < length) {
+      long p = position + done;
+      int n = (int) Math.min(length - done, blockSize - p % blockSize);
+      long at = p;
+      for (Run run : mapper.map(p, n)) {
+        long sent = run.kind() == Run.Kind.DATA
+            ? host.transferTo(run.hostOffset(), run.length(), target)
+            : backing.transferTo(at, run.length(), target);
+        done += sent;
+        if (sent < run.length()) {
+          return done;
+        }
+        at += run.length();
+      }
+    }
+    return done;
+  }
+
+  @Override
+  public ExtentCursor extents(long from, long to) {
+    return ExtentCursor.merging(new SparseExtentCursor(this, host.path(), from, to));
   }
 
   /**

@@ -2,6 +2,8 @@ package io.vhdfs.disk;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.WritableByteChannel;
+import java.util.List;
 
 /**
  * A fixed image: the virtual disk is the file's first {@code size} bytes, read and written straight
@@ -30,6 +32,20 @@ final class FixedDisk implements VirtualDisk {
       host.readFully(dst, n, position);
     }
     return n;
+  }
+
+  @Override
+  public long transferTo(long position, long length, WritableByteChannel target)
+      throws IOException {
+    return host.transferTo(position, length, target);
+  }
+
+  @Override
+  public ExtentCursor extents(long from, long to) {
+    long end = Math.max(from, Math.min(to, info.size()));
+    return ExtentCursor.merging(ExtentCursor.of(List.of(
+        new Extent(from, end - from, true, 0, host.path(), from),
+        Extent.zeros(end, to - end, 0))));
   }
 
   @Override

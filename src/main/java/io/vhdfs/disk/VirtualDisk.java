@@ -3,6 +3,7 @@ package io.vhdfs.disk;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.WritableByteChannel;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -22,6 +23,24 @@ public interface VirtualDisk extends Closeable {
    *     or past the end of the disk
    */
   int read(ByteBuffer dst, long position) throws IOException;
+
+  /**
+   * Sends the {@code length} bytes at {@code position}, a range inside the disk, to
+   * {@code target} at its position, as {@link #read} would give them. Stored bytes go from the
+   * image file to a {@link java.nio.channels.FileChannel} target through the host's own
+   * {@code transferTo}, so the kernel copies them without passing through the JVM.
+   *
+   * @return the bytes sent: all of them, unless a non-blocking target took no more
+   */
+  long transferTo(long position, long length, WritableByteChannel target) throws IOException;
+
+  /**
+   * Where the bytes of {@code [from, to)} are, in order and covering the range exactly: stored in
+   * this image, in a parent (a level deeper per parent), or nowhere (zeros); neighbours of equal
+   * kind merged. Past the end of the disk are zeros. The extents are worked out as the cursor
+   * moves, a block at a time, so a cursor over a huge range holds almost nothing.
+   */
+  ExtentCursor extents(long from, long to) throws IOException;
 
   /**
    * Makes the disk writable: reopens the host file for writing and, where the image lost its end

@@ -59,7 +59,31 @@ public final class VhdImages {
    * @param hostOffset where in {@code file} they start, or -1 for zeros
    */
   public record Extent(long offset, long length, boolean data, int depth, Path file,
-      long hostOffset) {}
+      long hostOffset) {
+    /** Where an extent's bytes are. */
+    public enum Kind {
+      /** Stored in the image itself (depth 0): what a differencing child changed. */
+      DATA,
+      /** Stored in a parent, {@link #depth()} levels up. */
+      PARENT,
+      /** Stored nowhere: the bytes read as zeros. */
+      ZERO
+    }
+
+    /** Where this extent's bytes are. */
+    public Kind kind() {
+      return !data ? Kind.ZERO : depth == 0 ? Kind.DATA : Kind.PARENT;
+    }
+
+    /** The offset just past this extent. */
+    public long end() {
+      return offset + length;
+    }
+
+    static Extent of(io.vhdfs.disk.Extent e) {
+      return new Extent(e.offset(), e.length(), e.data(), e.depth(), e.file(), e.hostOffset());
+    }
+  }
 
   /**
    * Every footer and header field of {@code image}, its virtual and host sizes, allocated blocks
@@ -117,10 +141,7 @@ public final class VhdImages {
   public static List<Extent> extents(Path image, Map<String, ?> env) throws IOException {
     FileSystemConfig config = FileSystemConfig.parse(env);
     try (ImageHandle h = ImageHandle.open(image, config.sizeRule(), config.chainOptions())) {
-      return ExtentMap.of(h.disk(), image).stream()
-          .map(e -> new Extent(e.offset(), e.length(), e.data(), e.depth(), e.file(),
-              e.hostOffset()))
-          .toList();
+      return ExtentMap.of(h.disk()).stream().map(Extent::of).toList();
     }
   }
 
