@@ -10,6 +10,7 @@ import io.vhdfs.nio.VhdImages;
 import io.vhdfs.nio.VhdImages.Extent;
 import io.vhdfs.nio.VhdImages.Extent.Kind;
 import io.vhdfs.testing.Chains;
+import io.vhdfs.testing.OpenedImages;
 import io.vhdfs.testing.QemuTools;
 import io.vhdfs.testing.QemuTools.Write;
 import io.vhdfs.testing.SeedExtension;
@@ -19,7 +20,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.channels.FileChannel;
-import java.nio.file.FileSystem;
 import java.nio.file.FileSystemAlreadyExistsException;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
@@ -31,9 +31,9 @@ import java.util.BitSet;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -48,20 +48,7 @@ final class DiskExtentsTest {
 
   @TempDir Path dir;
 
-  private final List<FileSystem> open = new ArrayList<>();
-
-  @AfterEach
-  void closeFileSystems() throws IOException {
-    for (FileSystem fs : open) {
-      fs.close();
-    }
-  }
-
-  private Path disk(Path image) throws IOException {
-    FileSystem fs = Chains.open(image);
-    open.add(fs);
-    return fs.getPath("/disk");
-  }
+  @RegisterExtension final OpenedImages images = new OpenedImages();
 
   private static List<Extent> all(Path disk) throws IOException {
     try (Stream<Extent> s = DiskExtents.stream(disk, 0, Long.MAX_VALUE)) {
@@ -94,7 +81,7 @@ final class DiskExtentsTest {
     Chains.write(image, 3 * MIB, new byte[8 * KIB]);
     Chains.write(image, 3 * MIB + 64 * KIB, new byte[SECTOR]);
     Chains.write(image, 6 * MIB - 4 * KIB, new byte[12 * KIB]); // crosses into the next block
-    Path disk = disk(image);
+    Path disk = images.disk(image);
 
     List<Extent> extents = all(disk);
     assertTiling(extents, 0, 16L * MIB);
@@ -129,7 +116,7 @@ final class DiskExtentsTest {
       System.arraycopy(b, 0, content, at, b.length);
     }
     byte[] file = Files.readAllBytes(image);
-    for (Extent e : all(disk(image))) {
+    for (Extent e : all(images.disk(image))) {
       for (long k = 0; k < e.length(); k++) {
         byte expected = content[(int) (e.offset() + k)];
         byte actual = e.kind() == Kind.DATA ? file[(int) (e.hostOffset() + k)] : 0;
@@ -146,7 +133,7 @@ final class DiskExtentsTest {
     Path image = dir.resolve("r.vhd");
     Chains.createDynamic(image, 16L * MIB, 2 * MIB);
     Chains.write(image, 2 * MIB, new byte[4 * MIB]);
-    Path disk = disk(image);
+    Path disk = images.disk(image);
     try (DiskExtents extents = DiskExtents.open(disk);
         Stream<Extent> s = extents.extents(3 * MIB + 5, 9L * MIB + 7)) {
       List<Extent> list = s.toList();
@@ -170,7 +157,7 @@ final class DiskExtentsTest {
     Chains.createDynamic(image, 16L * MIB, 2 * MIB);
     Chains.write(image, 4 * MIB, new byte[SECTOR]);
     Chains.write(image, 10L * MIB, new byte[6 * MIB]); // data up to the end
-    try (DiskExtents e = DiskExtents.open(disk(image))) {
+    try (DiskExtents e = DiskExtents.open(images.disk(image))) {
       assertEquals(4L * MIB, e.nextData(0));
       assertEquals(4L * MIB, e.nextData(4L * MIB));
       assertEquals(4L * MIB + 100, e.nextData(4L * MIB + 100), "inside data: the offset itself");
@@ -184,7 +171,7 @@ final class DiskExtentsTest {
     }
     Path empty = dir.resolve("empty.vhd");
     Chains.createDynamic(empty, 4L * MIB, 2 * MIB);
-    try (DiskExtents e = DiskExtents.open(disk(empty))) {
+    try (DiskExtents e = DiskExtents.open(images.disk(empty))) {
       assertEquals(-1, e.nextData(0), "an empty disk has no data");
       assertEquals(0, e.nextHole(0));
     }
@@ -199,7 +186,7 @@ final class DiskExtentsTest {
       random.nextBytes(b);
       Chains.write(image, (long) random.nextInt(12 * MIB / SECTOR - 300) * SECTOR, b);
     }
-    Path disk = disk(image);
+    Path disk = images.disk(image);
     byte[] expected = Files.readAllBytes(disk);
     byte[] copy = new byte[expected.length];
     long copied = 0;
@@ -235,7 +222,7 @@ final class DiskExtentsTest {
       Chains.write(child, (long) sector * SECTOR, new byte[count * SECTOR]);
       held.set(sector, sector + count);
     }
-    Path disk = disk(child);
+    Path disk = images.disk(child);
     BitSet reported = new BitSet();
     try (DiskExtents e = DiskExtents.open(disk);
         Stream<Extent> changed = e.changed(0, e.size())) {
@@ -269,7 +256,7 @@ final class DiskExtentsTest {
     Path top = dir.resolve("t.vhd");
     Chains.createChild(top, "m.vhd", null);
     Chains.write(top, 4 * MIB, new byte[SECTOR]);
-    List<Extent> extents = all(disk(top));
+    List<Extent> extents = all(images.disk(top));
     assertTiling(extents, 0, 6L * MIB);
     List<String> shape = extents.stream().map(e -> e.kind() + "@" + e.depth() + "+" + e.length())
         .toList();
@@ -283,7 +270,7 @@ final class DiskExtentsTest {
   void fixedImagesAreOneDataExtent() throws IOException {
     Path image = dir.resolve("f.vhd");
     Chains.createFixed(image, 3L * MIB);
-    List<Extent> extents = all(disk(image));
+    List<Extent> extents = all(images.disk(image));
     assertEquals(1, extents.size());
     assertEquals(new Extent(0, 3L * MIB, true, 0, extents.get(0).file(), 0), extents.get(0));
   }
@@ -296,8 +283,8 @@ final class DiskExtentsTest {
     qemu.write(image, List.of(new Write(0x11, 0, 4096), new Write(0x22, 5L * MIB, 8192),
         new Write(0x33, 20L * MIB, 3 * MIB)));
     List<String> ours = new ArrayList<>();
-    long size = Files.size(disk(image));
-    for (Extent e : all(disk(image))) {
+    long size = Files.size(images.disk(image));
+    for (Extent e : all(images.disk(image))) {
       ours.add(e.offset() + "+" + e.length() + (e.kind() == Kind.DATA ? " data" : " zero"));
     }
     List<String> theirs = new ArrayList<>();
@@ -360,7 +347,7 @@ final class DiskExtentsTest {
     Chains.createDynamic(image, 8L * MIB, 2 * MIB);
     Chains.write(image, MIB, new byte[3 * MIB]);
     assertEquals(VhdImages.extents(image, Map.of()).stream().map(e -> e.offset() + ":"
-        + e.length() + ":" + e.kind()).toList(), all(disk(image)).stream()
+        + e.length() + ":" + e.kind()).toList(), all(images.disk(image)).stream()
         .map(e -> e.offset() + ":" + e.length() + ":" + e.kind()).toList());
   }
 }

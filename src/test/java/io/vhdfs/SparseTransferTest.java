@@ -9,6 +9,7 @@ import com.google.common.jimfs.Jimfs;
 import io.vhdfs.nio.DiskExtents;
 import io.vhdfs.nio.VhdImages.Extent;
 import io.vhdfs.testing.Chains;
+import io.vhdfs.testing.OpenedImages;
 import io.vhdfs.testing.PeerRequirement;
 import io.vhdfs.testing.QemuTools;
 import io.vhdfs.testing.SeedExtension;
@@ -27,14 +28,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -54,16 +54,9 @@ final class SparseTransferTest {
 
   @TempDir Path dir;
 
-  private final List<FileSystem> open = new ArrayList<>();
+  @RegisterExtension final OpenedImages images = new OpenedImages();
 
-  @AfterEach
-  void closeFileSystems() throws IOException {
-    for (FileSystem fs : open) {
-      fs.close();
-    }
-  }
-
-  /** A 64 MiB dynamic disk holding random runs, ending in zeros, and its bytes. */
+  /** A 64 MiB dynamic disk holding random runs, ending in zeros. */
   private Path sparseDisk(SeededRandom random, String name) throws IOException {
     Path image = dir.resolve(name);
     Chains.createDynamic(image, DISK, 2 * MIB);
@@ -72,13 +65,7 @@ final class SparseTransferTest {
       random.nextBytes(b);
       Chains.write(image, (long) random.nextInt(50 * MIB / 512) * 512, b);
     }
-    return disk(image);
-  }
-
-  private Path disk(Path image) throws IOException {
-    FileSystem fs = Chains.open(image);
-    open.add(fs);
-    return fs.getPath("/disk");
+    return images.disk(image);
   }
 
   private static long stored(Path disk) throws IOException {
@@ -196,7 +183,7 @@ final class SparseTransferTest {
     Chains.createChild(child, "base.vhd", 512 * KIB);
     Chains.write(child, 2 * MIB + 512, Chains.randomBytes(3000 * 512, random.nextLong()));
     Chains.write(child, 12L * MIB, Chains.randomBytes(4096, random.nextLong()));
-    Path disk = disk(child);
+    Path disk = images.disk(child);
     Path out = dir.resolve("child.raw");
     try (FileChannel in = FileChannel.open(disk, StandardOpenOption.READ);
         FileChannel target = FileChannel.open(out, StandardOpenOption.CREATE_NEW,
@@ -253,7 +240,7 @@ final class SparseTransferTest {
     QemuTools.run(Duration.ofMinutes(2), List.of(java.toString(), "-cp", classPath,
         SparseCopyMain.class.getName(), image.toString(), viaCopy.toString(),
         viaStream.toString()));
-    Path disk = disk(image);
+    Path disk = images.disk(image);
     assertSparseCopy(disk, viaCopy, "Files.copy on " + java);
     assertSparseCopy(disk, viaStream, "InputStream.transferTo on " + java);
   }
