@@ -76,27 +76,13 @@ final class VhdJarIT {
   }
 
   @Test
-  void mapJsonHasQemuImgMapsDataExtents() {
+  void mapJsonIsQemuImgMapsText() {
     QemuTools qemu = QemuTools.require();
     Path image = qemuImage(qemu);
-    List<List<Object>> theirs = new ArrayList<>();
-    for (Map<String, Object> e : JsonReader.objects(
-        qemu.qemuImg("map", "-f", "vpc", "--output=json", image.toString()))) {
-      if (Boolean.TRUE.equals(e.get("data"))) {
-        theirs.add(List.of(e.get("start"), e.get("length"), e.get("offset")));
-      }
-    }
+    String theirs = qemu.qemuImg("map", "-f", "vpc", "--output=json", image.toString());
 
-    List<List<Object>> ours = new ArrayList<>();
-    for (Map<String, Object> e : JsonReader.objects(succeeds(vhd("map", "--json",
-        image.toString())).stdout())) {
-      if (e.get("kind").equals("data")) {
-        ours.add(List.of(e.get("start"), e.get("length"), e.get("offset")));
-      }
-    }
-
-    assertEquals(2, theirs.size(), theirs::toString);
-    assertEquals(theirs, ours);
+    assertEquals(theirs, succeeds(vhd("map", "--output=json", image.toString())).stdout());
+    assertEquals(theirs, succeeds(vhd("map", "--json", image.toString())).stdout());
   }
 
   @Test
