@@ -214,6 +214,20 @@ final class MapCommandTest {
     }
   }
 
+  @Test
+  void fileThatIsNoVhdIsRefusedInOneLineNamingItInBothFormats() throws IOException {
+    Path notVhd = java.nio.file.Files.writeString(dir.resolve("notes.txt"), "not a disk\n");
+
+    for (String format : List.of("human", "json")) {
+      Cli.Result r = Cli.run("map", "--output=" + format, notVhd.toString());
+
+      assertEquals(2, r.exitCode(), r::toString);
+      assertEquals("", r.out(), "no header or bracket before the refusal");
+      assertEquals(List.of("vhd map: " + notVhd + ": not a VHD image: the file has 11 bytes, "
+          + "fewer than a footer"), r.err().lines().toList());
+    }
+  }
+
   private static String qemuMap(QemuTools qemu, Path image) {
     return qemu.qemuImg("map", "-f", "vpc", "--output=json", image.toString());
   }
