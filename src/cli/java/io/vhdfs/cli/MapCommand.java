@@ -1,8 +1,11 @@
 package io.vhdfs.cli;
 
 import io.vhdfs.nio.VhdImages;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.Iterator;
 import java.util.concurrent.Callable;
+import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -34,9 +37,16 @@ final class MapCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     MapPrinter printer = new MapPrinter(format(), spec.commandLine().getOut());
-    // The lead's streaming extents replace this list; the printer takes them one at a time.
-    for (VhdImages.Extent e : VhdImages.extents(image, share.applyTo(options.env()))) {
-      printer.add(MapEntry.of(e));
+    // Extents come a block at a time and leave at once: any number of them prints in a few
+    // kilobytes of memory.
+    try (Stream<VhdImages.Extent> extents =
+        VhdImages.streamExtents(image, share.applyTo(options.env()))) {
+      Iterator<VhdImages.Extent> it = extents.iterator();
+      while (it.hasNext()) {
+        printer.add(MapEntry.of(it.next()));
+      }
+    } catch (UncheckedIOException e) {
+      throw e.getCause();
     }
     printer.finish();
     return VhdCli.OK;

@@ -9,11 +9,7 @@ import java.nio.file.Path;
 import java.nio.file.ProviderMismatchException;
 import java.nio.file.StandardOpenOption;
 import java.util.Set;
-import java.util.Spliterator;
-import java.util.Spliterators;
-import java.util.function.Consumer;
 import java.util.stream.Stream;
-import java.util.stream.StreamSupport;
 
 /**
  * Where the bytes of a virtual disk, or of one partition on it, are: stored in the image, stored
@@ -82,13 +78,7 @@ public final class DiskExtents implements Closeable {
   public static Stream<VhdImages.Extent> stream(Path path, long from, long to) throws IOException {
     DiskExtents extents = open(path);
     try {
-      return extents.extents(from, to).onClose(() -> {
-        try {
-          extents.close();
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-      });
+      return ExtentStream.of(extents.channel.extents(from, to), extents);
     } catch (IOException | RuntimeException e) {
       extents.close();
       throw e;
@@ -106,8 +96,7 @@ public final class DiskExtents implements Closeable {
    * {@link UncheckedIOException}.
    */
   public Stream<VhdImages.Extent> extents(long from, long to) throws IOException {
-    ExtentCursor cursor = channel.extents(from, to);
-    return StreamSupport.stream(new CursorSpliterator(cursor), false);
+    return ExtentStream.of(channel.extents(from, to), () -> { });
   }
 
   /**
@@ -169,30 +158,5 @@ public final class DiskExtents implements Closeable {
   @Override
   public String toString() {
     return "DiskExtents[" + path.toUri() + "]";
-  }
-
-  private static final class CursorSpliterator extends Spliterators.AbstractSpliterator<
-      VhdImages.Extent> {
-    private final ExtentCursor cursor;
-
-    CursorSpliterator(ExtentCursor cursor) {
-      super(Long.MAX_VALUE, Spliterator.ORDERED | Spliterator.NONNULL | Spliterator.DISTINCT);
-      this.cursor = cursor;
-    }
-
-    @Override
-    public boolean tryAdvance(Consumer<? super VhdImages.Extent> action) {
-      io.vhdfs.disk.Extent e;
-      try {
-        e = cursor.next();
-      } catch (IOException ex) {
-        throw new UncheckedIOException(ex);
-      }
-      if (e == null) {
-        return false;
-      }
-      action.accept(VhdImages.Extent.of(e));
-      return true;
-    }
   }
 }

@@ -18,6 +18,7 @@ import java.nio.channels.WritableByteChannel;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 
 /**
  * Operations on whole images, beside the file system view; the {@code vhd} command-line tool is a
@@ -142,6 +143,25 @@ public final class VhdImages {
     FileSystemConfig config = FileSystemConfig.parse(env);
     try (ImageHandle h = ImageHandle.open(image, config.sizeRule(), config.chainOptions())) {
       return ExtentMap.of(h.disk()).stream().map(Extent::of).toList();
+    }
+  }
+
+  /**
+   * Where every byte of {@code image}'s disk is, as {@link #extents(Path, Map)}, worked out as
+   * the stream is consumed (a block at a time), so any number of extents takes no more memory
+   * than a few. The stream holds the image open: close it (try-with-resources). An
+   * {@link IOException} while reading the image's tables reaches the consumer as an
+   * {@link java.io.UncheckedIOException}. For the {@code vhd:} path of a disk or partition, see
+   * {@link DiskExtents}.
+   */
+  public static Stream<Extent> streamExtents(Path image, Map<String, ?> env) throws IOException {
+    FileSystemConfig config = FileSystemConfig.parse(env);
+    ImageHandle h = ImageHandle.open(image, config.sizeRule(), config.chainOptions());
+    try {
+      return ExtentStream.of(h.disk().extents(0, h.disk().size()), h);
+    } catch (IOException | RuntimeException e) {
+      h.close();
+      throw e;
     }
   }
 
