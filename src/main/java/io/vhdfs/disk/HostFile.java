@@ -200,6 +200,23 @@ public final class HostFile implements Closeable {
     write(ByteBuffer.wrap(b), position);
   }
 
+  /** Cuts the file to {@code size} bytes, less than its length. */
+  void truncate(long size) throws IOException {
+    if (!writable) {
+      throw new IllegalStateException("host file not opened for writing: " + name);
+    }
+    refuseAfterFailedForce();
+    for (int attempt = 0; ; attempt++) {
+      SeekableByteChannel ch = channel;
+      try {
+        ch.truncate(size);
+        return;
+      } catch (ClosedChannelException e) {
+        recover(ch, e, attempt);
+      }
+    }
+  }
+
   /**
    * Makes every write so far durable, file length included; with {@code metaData} the file's
    * times too. Hosts that are not a {@link FileChannel} offer no such call; their channels are
