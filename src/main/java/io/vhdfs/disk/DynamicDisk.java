@@ -30,12 +30,14 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>A range made to read as zeros ({@link #writeZeros}) allocates nothing where it reads as zeros
  * already; zeros are written over the sectors that hold data here, and in a differencing image
- * also over the sectors its parent chain holds data for. Blocks that end up holding only zeros
- * are given back where the file can shrink by them, when the disk closes ({@link ZeroBlocks}
- * says why only there and then): their BAT entries become unallocated and are forced to the disk
- * first, then the footer moves back over their place and is forced, and only then is the file
- * cut after it. A crash in between leaves the blocks either still in the BAT, holding zeros, or
- * out of it as space the BAT no longer points at, which reads nowhere.
+ * also over the sectors its parent chain holds data for. Their bits are not cleared instead:
+ * QEMU reads a dynamic image's data whatever its bitmap says, and a write that looked a full
+ * block up without the lock could land under a bit cleared meanwhile. Blocks that end up holding
+ * only zeros are given back where the file can shrink by them, when the disk closes
+ * ({@link ZeroBlocks} says why only there and then): their BAT entries become unallocated and
+ * are forced to the disk first, then the footer moves back over their place and is forced, and
+ * only then is the file cut after it. A crash in between leaves the blocks either still in the
+ * BAT, holding zeros, or out of it as space the BAT no longer points at, which reads nowhere.
  */
 final class DynamicDisk implements VirtualDisk {
   private static final int SECTOR = 512;

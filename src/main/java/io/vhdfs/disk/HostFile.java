@@ -200,7 +200,11 @@ public final class HostFile implements Closeable {
     write(ByteBuffer.wrap(b), position);
   }
 
-  /** Cuts the file to {@code size} bytes, less than its length. */
+  /**
+   * Cuts the file to {@code size} bytes, less than its length.
+   *
+   * @throws IOException also where the host's channel cannot truncate
+   */
   void truncate(long size) throws IOException {
     if (!writable) {
       throw new IllegalStateException("host file not opened for writing: " + name);
@@ -213,6 +217,9 @@ public final class HostFile implements Closeable {
         return;
       } catch (ClosedChannelException e) {
         recover(ch, e, attempt);
+      } catch (UnsupportedOperationException e) {
+        throw new IOException(name + ": the host channel cannot truncate the file (to " + size
+            + " bytes): " + e.getMessage(), e);
       }
     }
   }
