@@ -75,7 +75,11 @@ final class DiskRestore {
       refuseLarger(source, sourceSize, t, size);
       try (FileChannel ch = t.getFileSystem().provider().newFileChannel(t,
           Set.of(StandardOpenOption.READ, StandardOpenOption.WRITE))) {
-        DiskChannel out = (DiskChannel) ch;
+        if (!(ch instanceof DiskChannel out)) {
+          // Every entry's channel is one over a VirtualDisk, which knows how to keep zeros sparse.
+          throw new IllegalStateException("the channel of " + named(t) + " is a "
+              + ch.getClass().getName() + ", not a DiskChannel");
+        }
         refuseLarger(source, sourceSize, t, out.size()); // the image may have changed meanwhile
         DiskRestore r = new DiskRestore(in, out, out.size(), progress);
         long written = r.copy(source, sourceSize);
