@@ -43,6 +43,8 @@ public final class DiskChannel extends FileChannel {
   private final Object positionLock = new Object();
   /** Threads inside a transfer on this channel. */
   private final AtomicInteger inFlight = new AtomicInteger();
+  /** Told when the last transfer in flight returns, for a close that waits for it. */
+  private final Object drained = new Object();
   private long position;
 
   /** Told once when a channel closes, so the file system can flush and release the disk. */
@@ -152,7 +154,11 @@ public final class DiskChannel extends FileChannel {
     try {
       return interruptibly(t);
     } finally {
-      inFlight.decrementAndGet();
+      if (inFlight.decrementAndGet() == 0 && !isOpen()) {
+        synchronized (drained) {
+          drained.notifyAll();
+        }
+      }
     }
   }
 
@@ -256,6 +262,33 @@ public final class DiskChannel extends FileChannel {
       throw new IllegalArgumentException("Negative position");
     }
     return writeAt(src, position);
+  }
+
+  /**
+   * Makes the {@code length} bytes at {@code position} read as zeros, as writing that many zeros
+   * would, but stores no zeros where the disk reads as zeros already: a dynamic image allocates
+   * no block for them, a fixed image's host file keeps its holes, and a differencing image writes
+   * zeros only where its parents hold data. The position of the channel does not change.
+   *
+   * @throws IllegalArgumentException if {@code position} or {@code length} is negative
+   * @throws NonWritableChannelException if the channel was not opened for writing
+   * @throws IOException if the range would pass the end of the disk (nothing is written then)
+   */
+  public void writeZeros(long position, long length) throws IOException {
+    if (position < 0 || length < 0) {
+      throw new IllegalArgumentException("Negative position or length");
+    }
+    ensureOpen();
+    if (!writable) {
+      throw new NonWritableChannelException();
+    }
+    transfer(() -> {
+      disk.writeZeros(position, length);
+      if (sync) {
+        disk.force();
+      }
+      return 0;
+    });
   }
 
   private void checkWritable(ByteBuffer src) throws IOException {
@@ -479,9 +512,22 @@ public final class DiskChannel extends FileChannel {
     onClose.closed(this);
   }
 
+  /**
+   * Waits for the transfers in flight to return, then lets the file system release the disk: the
+   * last release closes it, and a closing disk may give blocks back that a write still in flight
+   * would otherwise reach through an entry it looked up before.
+   */
   private void notifyClosedQuietly() {
     try {
+      synchronized (drained) {
+        while (inFlight.get() > 0) {
+          drained.wait();
+        }
+      }
       onClose.closed(this);
+    } catch (InterruptedException e) {
+      // Only this helper thread is interrupted; the disk stays held, as a close that failed.
+      LOG.log(System.Logger.Level.WARNING, "interrupted while waiting to release the disk", e);
     } catch (IOException | RuntimeException e) {
       // No caller is left to tell: the close that started this has returned.
       LOG.log(System.Logger.Level.WARNING,

@@ -136,6 +136,24 @@ final class Backing implements Closeable {
     return done;
   }
 
+  /** Whether the {@code length} bytes at virtual {@code position} read as zeros. */
+  boolean readsZeros(long position, long length) throws IOException {
+    if (this == ZEROS) {
+      return true;
+    }
+    ByteBuffer buf = ByteBuffer.allocate((int) Math.min(ZeroFill.CHUNK, length));
+    for (long at = position; at < position + length; ) {
+      int n = (int) Math.min(buf.capacity(), position + length - at);
+      buf.clear();
+      read(buf, n, at);
+      if (!ZeroFill.isZero(buf.array(), 0, n)) {
+        return false;
+      }
+      at += n;
+    }
+    return true;
+  }
+
   /** The 512 bytes of sector {@code sector}. */
   byte[] readSector(long sector) throws IOException {
     byte[] b = new byte[512];

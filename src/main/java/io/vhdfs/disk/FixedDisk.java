@@ -69,6 +69,13 @@ final class FixedDisk implements VirtualDisk {
     return n;
   }
 
+  /** Zeros only over what does not read as zeros, so a sparse host file keeps its holes. */
+  @Override
+  public void writeZeros(long position, long length) throws IOException {
+    WriteSpan.check(position, length, info.size(), host.name());
+    ZeroFill.over(this, position, length, this::write);
+  }
+
   @Override
   public void flush() {
     // Data goes straight to the host file; there is no metadata in memory.

@@ -268,6 +268,30 @@ public final class HostFile implements Closeable {
   }
 
   /**
+   * Cuts the file to {@code size} bytes, less than its length.
+   *
+   * @throws IOException also where the host's channel cannot truncate
+   */
+  void truncate(long size) throws IOException {
+    if (!writable) {
+      throw new IllegalStateException("host file not opened for writing: " + name);
+    }
+    refuseAfterFailedForce();
+    for (int attempt = 0; ; attempt++) {
+      SeekableByteChannel ch = channel;
+      try {
+        ch.truncate(size);
+        return;
+      } catch (ClosedChannelException e) {
+        recover(ch, e, attempt);
+      } catch (UnsupportedOperationException e) {
+        throw new IOException(name + ": the host channel cannot truncate the file (to " + size
+            + " bytes): " + e.getMessage(), e);
+      }
+    }
+  }
+
+  /**
    * Makes every write so far durable, file length included; with {@code metaData} the file's
    * times too. Hosts that are not a {@link FileChannel} offer no such call; their channels are
    * expected to be durable on close.

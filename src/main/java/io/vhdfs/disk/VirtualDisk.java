@@ -58,6 +58,31 @@ public interface VirtualDisk extends Closeable {
    */
   int write(ByteBuffer src, long position) throws IOException;
 
+  /**
+   * Makes the {@code length} bytes at {@code position} read as zeros, as writing that many zeros
+   * would, without storing zeros where the disk reads as zeros already: a sparse disk allocates
+   * nothing for them and a fixed image's host file keeps its holes. Where a differencing image's
+   * parent chain holds data under the range, zeros are written into the child (allocating its
+   * blocks as needed), so that the range reads as zeros through the whole chain. A dynamic image
+   * also gives back blocks that end up holding only zeros where its format can reuse their space
+   * ({@code DynamicDisk}: blocks at the end of the image file, when the disk closes).
+   *
+   * <p>Concurrent reads and writes behave as with {@link #write}: a write that overlaps the range
+   * and runs at the same time may land before or after the zeros, and nothing outside the range
+   * changes. The zeros are durable after {@link #force}.
+   *
+   * <p>The default reads the range and writes zeros through {@link #write} over the sectors that
+   * are not zero. A disk that is a window onto another (a partition) should delegate, with its
+   * offset, to the disk below, which knows where it is sparse and which blocks it can give back.
+   *
+   * @throws IllegalArgumentException if {@code position} or {@code length} is negative
+   * @throws IOException if the range would pass the end of the disk (nothing is written then)
+   */
+  default void writeZeros(long position, long length) throws IOException {
+    WriteSpan.check(position, length, size(), null);
+    ZeroFill.over(this, position, length, this::write);
+  }
+
   /** Puts metadata that is still only in memory (new BAT entries) into the image file. */
   void flush() throws IOException;
 

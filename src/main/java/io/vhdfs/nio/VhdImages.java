@@ -34,7 +34,8 @@ import java.util.stream.Stream;
  * </table>
  *
  * <p>Images are opened read-only unless the operation writes, and shared with every file system
- * and channel open on them in this JVM.
+ * and channel open on them in this JVM. {@link #restore} takes {@code vhd:} paths, which carry
+ * their file systems' options, and so no env.
  */
 public final class VhdImages {
   private VhdImages() {}
@@ -232,6 +233,69 @@ public final class VhdImages {
     FileSystemConfig config = FileSystemConfig.parse(env);
     ChainCommit.Result r = ChainCommit.commit(child, config.chainOptions(), progress::advanced);
     return new Commit(child, r.parent(), r.bytes(), r.blocks());
+  }
+
+  /**
+   * What {@link #restore} did.
+   *
+   * @param source the file or disk restored from
+   * @param target the disk or partition restored
+   * @param sourceSize bytes of the source, now the first bytes of the target
+   * @param targetSize the target's size; past the source's bytes it reads as zeros
+   * @param bytesWritten bytes written as data: the source's, less the 4 KiB grains of it that are
+   *     zeros, which were made to read as zeros without storing any where the target read as
+   *     zeros already
+   */
+  public record Restore(Path source, Path target, long sourceSize, long targetSize,
+      long bytesWritten) {}
+
+  /**
+   * {@link #restore(Path, Path, Progress)} without progress.
+   */
+  public static Restore restore(Path source, Path target) throws IOException {
+    return restore(source, target, Progress.NONE);
+  }
+
+  /**
+   * Puts a backup back: writes the bytes of {@code source} onto {@code target} from its start,
+   * then zeros to its end, so that the target reads as the source followed by zeros. What
+   * {@code Files.copy(raw, disk, REPLACE_EXISTING)} cannot do, since it deletes the target first
+   * and an image's entries cannot be deleted.
+   *
+   * <p>{@code source} is read byte for byte: a raw backup on any provider, a device, or the
+   * {@code vhd:} path of another image's disk or partition (read through its parents). An image
+   * file given by its host path is not opened as an image but read as raw bytes, footer and all;
+   * pass its disk's {@code vhd:} path to restore from what it holds ({@code vhd restore} on the
+   * command line tells the two apart by the footer).
+   *
+   * <p>{@code target} is the {@code vhd:} path of a disk or a partition, written through a channel
+   * of its file system, whose options (access mode, parent confinement) apply: so this takes no
+   * env. Ranges of the source that are zeros (in 4 KiB grains) are not written but made to read
+   * as zeros, storing nothing where the target reads as zeros already: a dynamic image allocates
+   * no block for them, a fixed image's host file keeps its holes, and a differencing image writes
+   * zeros only over data its parents hold there, so that they read as zeros through the chain.
+   * Blocks of a dynamic or differencing image that end up holding only zeros and are the last
+   * things in its file are given back, the file shrinking by them, when the image's last channel
+   * closes; VHD keeps no free-space map, so elsewhere such a block keeps its place and its zeros,
+   * which {@code vhd convert} drops.
+   *
+   * <p>When this returns, what it wrote is durable ({@code force}). Failing or interrupted part
+   * way, the target holds part of the source and the image is sound; restoring again finishes the
+   * job. Other channels on the target may be open meanwhile; what they write over the same range
+   * at the same time lands before or after the restore's bytes.
+   *
+   * @param progress told how many bytes of the target are done, of its size
+   * @return what was done
+   * @throws java.nio.file.FileSystemException if the source is larger than the target: before the
+   *     image is opened for writing, so nothing is written; or if the target cannot be written
+   *     now (the parent of an open differencing image, written by another process)
+   * @throws java.nio.file.ProviderMismatchException if {@code target} is not a {@code vhd:} path
+   * @throws java.nio.file.ReadOnlyFileSystemException if the target's file system is read-only
+   * @throws java.nio.file.NoSuchFileException if the source or the target's image does not exist
+   */
+  public static Restore restore(Path source, Path target, Progress progress) throws IOException {
+    DiskRestore.Result r = DiskRestore.restore(source, target, progress::advanced);
+    return new Restore(source, target, r.sourceSize(), r.targetSize(), r.bytesWritten());
   }
 
   /**
