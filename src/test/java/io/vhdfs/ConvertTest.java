@@ -45,7 +45,6 @@ import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -308,7 +307,7 @@ final class ConvertTest {
     try (RandomAccessFile f = new RandomAccessFile(probe.toFile(), "rw")) {
       f.setLength(64 * MIB);
     }
-    long probeBytes = allocatedBytes(probe);
+    long probeBytes = QemuTools.allocatedBytes(probe);
     org.junit.jupiter.api.Assumptions.assumeTrue(probeBytes < MIB,
         "the temp directory's file system does not keep holes (a 64 MiB hole takes "
             + probeBytes + " bytes)");
@@ -321,7 +320,7 @@ final class ConvertTest {
     VhdImages.convert(vhd, raw, ConvertOptions.DEFAULT, Map.of(), VhdImages.Progress.NONE);
 
     assertEquals(64 * MIB, Files.size(raw));
-    long allocated = allocatedBytes(raw);
+    long allocated = QemuTools.allocatedBytes(raw);
     assertTrue(allocated <= 2 * MIB, "a 64 MiB raw result with 1 MiB of data takes "
         + allocated + " bytes on the host");
     assertSameBytes(Chains.readDisk(vhd), Files.readAllBytes(raw), 0, "the raw result");
@@ -989,13 +988,5 @@ final class ConvertTest {
   /** The file-type bits of {@code file}'s Unix mode, its links followed. */
   private static int fileType(Path file) throws IOException {
     return (Integer) Files.getAttribute(file, "unix:mode") & 0170000;
-  }
-
-  /** Bytes the host file takes on disk, by {@code stat}; the test is skipped without it. */
-  private static long allocatedBytes(Path file) {
-    Path stat = QemuTools.requireOnPath("stat", "it counts a file's allocated blocks");
-    String[] out = QemuTools.run(Duration.ofSeconds(30),
-        List.of(stat.toString(), "-c", "%b %B", file.toString())).stdout().trim().split(" ");
-    return Long.parseLong(out[0]) * Long.parseLong(out[1]);
   }
 }

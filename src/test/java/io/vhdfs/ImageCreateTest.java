@@ -35,7 +35,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.spi.FileSystemProvider;
-import java.time.Duration;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -652,7 +651,7 @@ final class ImageCreateTest {
     assertEquals(100 * GIB, createViaUri(image,
         env("create", "true", "size", "100G", "type", "fixed", "exactSize", "true")));
     assertEquals(100 * GIB + 512, Files.size(image));
-    long allocated = allocatedBytes(image);
+    long allocated = QemuTools.allocatedBytes(image);
     assertTrue(allocated <= MIB, "a new 100 GiB fixed image occupies " + allocated
         + " bytes on the host; its data area must be a hole");
     assertEquals(2, ImageLayout.endFooter(image).diskType());
@@ -723,7 +722,7 @@ final class ImageCreateTest {
     if (probeAllocated == null) {
       Path probe = Files.createTempDirectory(dir, "probe").resolve("probe.vhd");
       createViaUri(probe, env("create", "true", "size", "1G", "type", "fixed"));
-      probeAllocated = allocatedBytes(probe);
+      probeAllocated = QemuTools.allocatedBytes(probe);
       Files.delete(probe);
     }
     assertTrue(probeAllocated <= MIB, "a new 1 GiB fixed image occupies " + probeAllocated
@@ -744,7 +743,7 @@ final class ImageCreateTest {
       try (RandomAccessFile f = new RandomAccessFile(hole.toFile(), "rw")) {
         f.setLength(GIB);
       }
-      sparseMeasurable = allocatedBytes(hole) <= MIB;
+      sparseMeasurable = QemuTools.allocatedBytes(hole) <= MIB;
       Files.delete(hole);
     }
     Assumptions.assumeTrue(sparseMeasurable, "the temp directory's file system does not keep "
@@ -752,13 +751,6 @@ final class ImageCreateTest {
   }
 
   /** Bytes the host file system allocated to {@code file}, from {@code stat -c %b} (512-byte units). */
-  private static long allocatedBytes(Path file) {
-    String out = QemuTools.run(Duration.ofSeconds(30),
-        List.of(QemuTools.onPath("stat").orElseThrow().toString(), "-c", "%b", file.toString()))
-        .stdout().strip();
-    return Long.parseLong(out) * 512;
-  }
-
   /** A file of {@code size} zero bytes that occupies nothing. */
   private Path sparseZeros(long size) throws IOException {
     Path raw = Files.createTempFile(dir, "zeros", ".raw");

@@ -1,20 +1,23 @@
 package io.vhdfs.cli;
 
 import io.vhdfs.nio.VhdImages;
-import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
+import java.util.Iterator;
 import java.util.concurrent.Callable;
+import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-/** {@code vhd map IMAGE}: extents as data, zero or from a parent, like {@code qemu-img map}. */
+/**
+ * {@code vhd map IMAGE}: extents as data, zero or from a parent; {@code --output=json} (or
+ * {@code --json}) prints them as {@code qemu-img map --output=json} does.
+ */
 @Command(name = "map", mixinStandardHelpOptions = true,
     description = "Show where the disk's bytes are: data in the image, data in a parent, or "
         + "zeros, with host file offsets.")
@@ -26,35 +29,43 @@ final class MapCommand implements Callable<Integer> {
   @Parameters(paramLabel = "IMAGE", description = "The VHD image.")
   Path image;
 
+  @Option(names = "--output", paramLabel = "FORMAT",
+      description = "human (default): a table of offset, length, kind, host offset and file; "
+          + "json: qemu-img map --output=json's fields and layout (--json is the same).")
+  String output;
+
   @Override
   public Integer call() throws Exception {
-    List<VhdImages.Extent> extents = VhdImages.extents(image, share.applyTo(options.env()));
-    PrintWriter out = spec.commandLine().getOut();
-    if (options.json) {
-      List<Map<String, Object>> rows = new ArrayList<>();
-      for (VhdImages.Extent e : extents) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("start", e.offset());
-        m.put("length", e.length());
-        m.put("kind", kind(e));
-        m.put("depth", e.depth());
-        m.put("file", e.file() == null ? null : e.file().toString());
-        m.put("offset", e.data() ? e.hostOffset() : null);
-        rows.add(m);
+    MapPrinter printer = new MapPrinter(format(), spec.commandLine().getOut());
+    // Extents come a block at a time and leave at once: any number of them prints in a few
+    // kilobytes of memory.
+    try (Stream<VhdImages.Extent> extents =
+        VhdImages.streamExtents(image, share.applyTo(options.env()))) {
+      Iterator<VhdImages.Extent> it = extents.iterator();
+      while (it.hasNext()) {
+        printer.add(MapEntry.of(it.next()));
       }
-      out.println(Json.of(rows));
-      return VhdCli.OK;
+    } catch (UncheckedIOException e) {
+      throw e.getCause();
     }
-    out.printf("%-18s %-18s %-7s %-18s %s%n", "Offset", "Length", "Kind", "Mapped to", "File");
-    for (VhdImages.Extent e : extents) {
-      out.printf("0x%016x 0x%016x %-7s %-18s %s%n", e.offset(), e.length(), kind(e),
-          e.data() ? String.format("0x%016x", e.hostOffset()) : "-",
-          e.file() == null ? "" : e.file());
-    }
+    printer.finish();
     return VhdCli.OK;
   }
 
-  private static String kind(VhdImages.Extent e) {
-    return !e.data() ? "zero" : e.depth() == 0 ? "data" : "parent";
+  private MapPrinter.Format format() {
+    if (output == null) {
+      return options.json ? MapPrinter.Format.JSON : MapPrinter.Format.HUMAN;
+    }
+    MapPrinter.Format f = switch (output) {
+      case "json" -> MapPrinter.Format.JSON;
+      case "human" -> MapPrinter.Format.HUMAN;
+      default -> throw new ParameterException(spec.commandLine(),
+          "--output must be human or json, not '" + output + "'");
+    };
+    if (options.json && f != MapPrinter.Format.JSON) {
+      throw new ParameterException(spec.commandLine(),
+          "--json and --output=" + output + " ask for different formats");
+    }
+    return f;
   }
 }

@@ -18,10 +18,11 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "vhd", mixinStandardHelpOptions = true,
     versionProvider = VhdCli.Version.class,
-    description = "Inspect, create, convert, check, compare and merge Microsoft VHD disk images.",
+    description = "Inspect, create, convert, check, compare, merge and restore Microsoft VHD disk "
+        + "images.",
     subcommands = {InfoCommand.class, CreateCommand.class, MapCommand.class,
         CompareCommand.class, CommitCommand.class, ConvertCommand.class, CheckCommand.class,
-        DemoCommand.class})
+        RestoreCommand.class, DemoCommand.class})
 public final class VhdCli {
   /** Success. */
   public static final int OK = 0;

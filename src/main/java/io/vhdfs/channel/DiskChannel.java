@@ -1,5 +1,7 @@
 package io.vhdfs.channel;
 
+import io.vhdfs.disk.Extent;
+import io.vhdfs.disk.ExtentCursor;
 import io.vhdfs.disk.VirtualDisk;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -41,6 +43,8 @@ public final class DiskChannel extends FileChannel {
   private final Object positionLock = new Object();
   /** Threads inside a transfer on this channel. */
   private final AtomicInteger inFlight = new AtomicInteger();
+  /** Told when the last transfer in flight returns, for a close that waits for it. */
+  private final Object drained = new Object();
   private long position;
 
   /** Told once when a channel closes, so the file system can flush and release the disk. */
@@ -126,11 +130,11 @@ public final class DiskChannel extends FileChannel {
   }
 
   private int readAt(ByteBuffer dst, long at) throws IOException {
-    return transfer(() -> disk.read(dst, at));
+    return (int) transfer(() -> disk.read(dst, at));
   }
 
   private int writeAt(ByteBuffer src, long at) throws IOException {
-    return transfer(() -> {
+    return (int) transfer(() -> {
       int n = disk.write(src, at);
       if (sync) {
         disk.force();
@@ -142,26 +146,30 @@ public final class DiskChannel extends FileChannel {
   /** One transfer on the disk. */
   @FunctionalInterface
   private interface Transfer {
-    int run() throws IOException;
+    long run() throws IOException;
   }
 
-  private int transfer(Transfer t) throws IOException {
+  private long transfer(Transfer t) throws IOException {
     inFlight.incrementAndGet();
     try {
       return interruptibly(t);
     } finally {
-      inFlight.decrementAndGet();
+      if (inFlight.decrementAndGet() == 0 && !isOpen()) {
+        synchronized (drained) {
+          drained.notifyAll();
+        }
+      }
     }
   }
 
-  private int interruptibly(Transfer t) throws IOException {
+  private long interruptibly(Transfer t) throws IOException {
     boolean completed = false;
     try {
       begin();
       if (!isOpen()) {
         return 0;
       }
-      int n = t.run();
+      long n = t.run();
       completed = true;
       return n;
     } catch (ClosedByInterruptException e) {
@@ -256,6 +264,33 @@ public final class DiskChannel extends FileChannel {
     return writeAt(src, position);
   }
 
+  /**
+   * Makes the {@code length} bytes at {@code position} read as zeros, as writing that many zeros
+   * would, but stores no zeros where the disk reads as zeros already: a dynamic image allocates
+   * no block for them, a fixed image's host file keeps its holes, and a differencing image writes
+   * zeros only where its parents hold data. The position of the channel does not change.
+   *
+   * @throws IllegalArgumentException if {@code position} or {@code length} is negative
+   * @throws NonWritableChannelException if the channel was not opened for writing
+   * @throws IOException if the range would pass the end of the disk (nothing is written then)
+   */
+  public void writeZeros(long position, long length) throws IOException {
+    if (position < 0 || length < 0) {
+      throw new IllegalArgumentException("Negative position or length");
+    }
+    ensureOpen();
+    if (!writable) {
+      throw new NonWritableChannelException();
+    }
+    transfer(() -> {
+      disk.writeZeros(position, length);
+      if (sync) {
+        disk.force();
+      }
+      return 0;
+    });
+  }
+
   private void checkWritable(ByteBuffer src) throws IOException {
     Objects.requireNonNull(src, "src");
     ensureOpen();
@@ -325,6 +360,13 @@ public final class DiskChannel extends FileChannel {
     });
   }
 
+  /**
+   * Sends the disk's bytes to {@code target}. Stored bytes go from the image file to a
+   * {@link FileChannel} target through the host's own {@code transferTo} (on Linux the kernel
+   * copies them); runs that read as zeros become holes where the transfer extends a
+   * {@link FileChannel} target (writes at or past its size), and are written as zeros elsewhere.
+   * This channel's position does not change.
+   */
   @Override
   public long transferTo(long position, long count, WritableByteChannel target)
       throws IOException {
@@ -337,24 +379,40 @@ public final class DiskChannel extends FileChannel {
     if (total == 0) {
       return 0;
     }
-    ByteBuffer buf = ByteBuffer.allocate((int) Math.min(TRANSFER_CHUNK, total));
+    return transfer(() -> send(position, total, target));
+  }
+
+  private long send(long position, long total, WritableByteChannel target) throws IOException {
+    ZeroRunWriter zeros = new ZeroRunWriter(target);
+    ExtentCursor cursor = disk.extents(position, position + total);
     long done = 0;
-    while (done < total) {
-      buf.clear().limit((int) Math.min(buf.capacity(), total - done));
-      int n = read(buf, position + done);
-      if (n <= 0) {
-        break;
-      }
-      buf.flip();
-      while (buf.hasRemaining()) {
-        if (target.write(buf) == 0 && buf.hasRemaining()) {
-          // A non-blocking target that is full: report what was transferred, as the JDK does.
-          return done + n - buf.remaining();
-        }
-      }
+    for (Extent e = cursor.next(); e != null; e = cursor.next()) {
+      long n = e.data() ? disk.transferTo(e.offset(), e.length(), target)
+          : zeros.write(e.length());
       done += n;
+      if (n < e.length()) {
+        return done; // a non-blocking target is full: report what went, as the JDK does
+      }
     }
+    zeros.finish();
     return done;
+  }
+
+  /**
+   * Where the bytes of {@code [from, to)} are (clipped to the disk), worked out as the cursor
+   * moves; see {@link VirtualDisk#extents}. The cursor needs this channel open.
+   */
+  public ExtentCursor extents(long from, long to) throws IOException {
+    if (from < 0 || to < from) {
+      throw new IllegalArgumentException("bad range [" + from + ", " + to + ")");
+    }
+    ensureOpen();
+    long size = disk.size();
+    ExtentCursor cursor = disk.extents(Math.min(from, size), Math.min(to, size));
+    return () -> {
+      ensureOpen();
+      return cursor.next();
+    };
   }
 
   /** Reads from {@code src} into the disk at {@code position}, stopping at the end of the disk. */
@@ -454,9 +512,22 @@ public final class DiskChannel extends FileChannel {
     onClose.closed(this);
   }
 
+  /**
+   * Waits for the transfers in flight to return, then lets the file system release the disk: the
+   * last release closes it, and a closing disk may give blocks back that a write still in flight
+   * would otherwise reach through an entry it looked up before.
+   */
   private void notifyClosedQuietly() {
     try {
+      synchronized (drained) {
+        while (inFlight.get() > 0) {
+          drained.wait();
+        }
+      }
       onClose.closed(this);
+    } catch (InterruptedException e) {
+      // Only this helper thread is interrupted; the disk stays held, as a close that failed.
+      LOG.log(System.Logger.Level.WARNING, "interrupted while waiting to release the disk", e);
     } catch (IOException | RuntimeException e) {
       // No caller is left to tell: the close that started this has returned.
       LOG.log(System.Logger.Level.WARNING,

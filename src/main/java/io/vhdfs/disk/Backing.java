@@ -3,6 +3,7 @@ package io.vhdfs.disk;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.WritableByteChannel;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -91,6 +92,66 @@ final class Backing implements Closeable {
       }
     }
     fillZeros(dst, length - done);
+  }
+
+  /**
+   * Sends the {@code length} bytes at virtual {@code position} to {@code target}, as
+   * {@link #read} would give them.
+   *
+   * @return the bytes sent: all, unless a non-blocking target took no more
+   */
+  long transferTo(long position, int length, WritableByteChannel target) throws IOException {
+    if (detached != null) {
+      throw new IOException(detached);
+    }
+    long done = 0;
+    if (parent != null && position < parent.size()) {
+      long n = Math.min(length, parent.size() - position);
+      done = parent.transferTo(position, n, target);
+      if (done < n) {
+        return done;
+      }
+    }
+    return done + writeZeros(target, length - done);
+  }
+
+  /**
+   * Writes {@code length} zeros to {@code target}.
+   *
+   * @return the zeros written: all, unless a non-blocking target took no more
+   */
+  static long writeZeros(WritableByteChannel target, long length) throws IOException {
+    ByteBuffer zeros = ByteBuffer.wrap(ZERO_CHUNK);
+    long done = 0;
+    while (done < length) {
+      zeros.clear().limit((int) Math.min(ZERO_CHUNK.length, length - done));
+      while (zeros.hasRemaining()) {
+        int n = target.write(zeros);
+        if (n == 0 && zeros.hasRemaining()) {
+          return done + zeros.position();
+        }
+      }
+      done += zeros.limit();
+    }
+    return done;
+  }
+
+  /** Whether the {@code length} bytes at virtual {@code position} read as zeros. */
+  boolean readsZeros(long position, long length) throws IOException {
+    if (this == ZEROS) {
+      return true;
+    }
+    ByteBuffer buf = ByteBuffer.allocate((int) Math.min(ZeroFill.CHUNK, length));
+    for (long at = position; at < position + length; ) {
+      int n = (int) Math.min(buf.capacity(), position + length - at);
+      buf.clear();
+      read(buf, n, at);
+      if (!ZeroFill.isZero(buf.array(), 0, n)) {
+        return false;
+      }
+      at += n;
+    }
+    return true;
   }
 
   /** The 512 bytes of sector {@code sector}. */

@@ -57,6 +57,19 @@ final class BlockAllocator {
     return footerAt;
   }
 
+  /**
+   * Moves the end of the file back to {@code newFooterAt}, below the footer: the footer is written
+   * there and forced, and only then is the file cut after it, so the file ends in a valid footer
+   * at every moment. Nothing in use may lie at or past {@code newFooterAt}, and no BAT entry on
+   * disk may point there (the caller has made that durable).
+   */
+  void shrinkTo(long newFooterAt) throws IOException {
+    host.write(footer, newFooterAt);
+    host.force(false);
+    host.truncate(newFooterAt + footer.length);
+    footerAt = newFooterAt;
+  }
+
   /** Writes the footer where it belongs (a repair of an image that lost it). */
   void writeFooter() throws IOException {
     host.write(footer, footerAt);

@@ -59,17 +59,19 @@ final class BlockBitmaps {
     }
     // Loaded outside the lock: two threads may read the same bitmap, which is harmless.
     SectorBitmap bits = SectorBitmap.wrap(host.readBytes(bitmapAt, bitmapSize));
-    if (bits.allSet(sectorsPerBlock)) {
-      // Bits are never cleared, so a full bitmap cannot be stale.
-      markFull(block);
-      return null;
-    }
+    boolean full = bits.allSet(sectorsPerBlock);
     synchronized (cache) {
+      // A block given back meanwhile may be allocated anew with an empty bitmap: a bitmap read
+      // across an update is used once but remembered neither as full nor in the cache.
       if (generation == seen) {
-        cache.put(block, bits);
+        if (full) {
+          markFull(block);
+        } else {
+          cache.put(block, bits);
+        }
       }
     }
-    return bits;
+    return full ? null : bits;
   }
 
   /** Records the bitmap a writer just put into the file for block {@code block}. */
@@ -80,8 +82,18 @@ final class BlockBitmaps {
         markFull(block);
         cache.remove(block);
       } else {
+        clearFull(block);
         cache.put(block, bits);
       }
+    }
+  }
+
+  /** Forgets block {@code block}, which is no longer allocated. */
+  void forget(int block) {
+    synchronized (cache) {
+      generation++;
+      clearFull(block);
+      cache.remove(block);
     }
   }
 
@@ -92,5 +104,9 @@ final class BlockBitmaps {
 
   private void markFull(int block) {
     full.getAndAccumulate(block >>> 6, 1L << block, (a, b) -> a | b);
+  }
+
+  private void clearFull(int block) {
+    full.getAndAccumulate(block >>> 6, ~(1L << block), (a, b) -> a & b);
   }
 }

@@ -7,8 +7,9 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
 
 /**
  * The live block allocation table of an open image. Readers look entries up without locking;
- * entries change only from unallocated to allocated, under the disk's write lock, after the block's
- * bitmap and data are in the file.
+ * entries change under the disk's write lock: from unallocated to allocated after the block's
+ * bitmap and data are in the file, and back to unallocated only when the disk gives blocks back
+ * as it closes.
  */
 final class BlockTable {
   /** Entries per 512-byte sector of the on-disk table. */
@@ -40,6 +41,13 @@ final class BlockTable {
   void allocate(int block, long bitmapOffset) {
     entries.set(block, (int) (bitmapOffset >>> 9));
     allocated.incrementAndGet();
+  }
+
+  /** Records that block {@code block} is no longer allocated. */
+  void free(int block) {
+    if (entries.getAndSet(block, Bat.UNALLOCATED) != Bat.UNALLOCATED) {
+      allocated.decrementAndGet();
+    }
   }
 
   int allocatedCount() {

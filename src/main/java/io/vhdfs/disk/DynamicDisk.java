@@ -2,9 +2,11 @@ package io.vhdfs.disk;
 
 import io.vhdfs.format.Bat;
 import io.vhdfs.format.DynamicHeader;
+import io.vhdfs.format.ParentLocator;
 import io.vhdfs.format.SectorBitmap;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.WritableByteChannel;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -26,6 +28,17 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>A sector written in part is merged with what it read before: its own bytes, or the
  * backing's. Writes never reach the parent, which is opened read-only.
+ *
+ * <p>A range made to read as zeros ({@link #writeZeros}) allocates nothing where it reads as zeros
+ * already; zeros are written over the sectors that hold data here, and in a differencing image
+ * also over the sectors its parent chain holds data for. Their bits are not cleared instead:
+ * QEMU reads a dynamic image's data whatever its bitmap says, and a write that looked a full
+ * block up without the lock could land under a bit cleared meanwhile. Blocks that end up holding
+ * only zeros are given back where the file can shrink by them, when the disk closes
+ * ({@link ZeroBlocks} says why only there and then): their BAT entries become unallocated and
+ * are forced to the disk first, then the footer moves back over their place and is forced, and
+ * only then is the file cut after it. A crash in between leaves the blocks either still in the
+ * BAT, holding zeros, or out of it as space the BAT no longer points at, which reads nowhere.
  */
 final class DynamicDisk implements VirtualDisk {
   private static final int SECTOR = 512;
@@ -41,6 +54,7 @@ final class DynamicDisk implements VirtualDisk {
   private final BlockAllocator allocator;
   private final BatWriter batWriter;
   private final Backing backing;
+  private final ZeroBlocks zeroBlocks = new ZeroBlocks();
   private final ReentrantLock writeLock = new ReentrantLock();
 
   DynamicDisk(HostFile host, DiskInfo info, Bat bat, LocatedFooter located, Backing backing) {
@@ -91,6 +105,33 @@ final class DynamicDisk implements VirtualDisk {
       at += run.length();
     }
     return n;
+  }
+
+  @Override
+  public long transferTo(long position, long length, WritableByteChannel target)
+      throws IOException {
+    long done = 0;
+    while (done < length) {
+      long p = position + done;
+      int n = (int) Math.min(length - done, blockSize - p % blockSize);
+      long at = p;
+      for (Run run : mapper.map(p, n)) {
+        long sent = run.kind() == Run.Kind.DATA
+            ? host.transferTo(run.hostOffset(), run.length(), target)
+            : backing.transferTo(at, run.length(), target);
+        done += sent;
+        if (sent < run.length()) {
+          return done;
+        }
+        at += run.length();
+      }
+    }
+    return done;
+  }
+
+  @Override
+  public ExtentCursor extents(long from, long to) {
+    return ExtentCursor.merging(new SparseExtentCursor(this, host.path(), from, to));
   }
 
   /**
@@ -145,6 +186,49 @@ final class DynamicDisk implements VirtualDisk {
   @Override
   public int write(ByteBuffer src, long position) throws IOException {
     int n = WriteSpan.length(src, position, opened.size(), host.name());
+    try {
+      writeBlocks(src, position, n);
+    } finally {
+      // After the data, so a block marked as holding zeros before this write landed is unmarked.
+      zeroBlocks.removeRange(position, n, blockSize);
+    }
+    return n;
+  }
+
+  /**
+   * Makes the range read as zeros, writing zeros only over what does not read as zeros already
+   * (through the parent chain, for a differencing image). Blocks the range covers whole and that
+   * then hold only zeros (and, in a differencing image, whose parent reads as zeros there too)
+   * are marked, to be given back at close if they are the last things in the file.
+   */
+  @Override
+  public void writeZeros(long position, long length) throws IOException {
+    WriteSpan.check(position, length, opened.size(), host.name());
+    long end = position + length;
+    for (long p = position; p < end; ) {
+      int block = (int) (p / blockSize);
+      long blockStart = (long) block * blockSize;
+      long blockEnd = Math.min(blockStart + blockSize, opened.size());
+      long stop = Math.min(end, blockEnd);
+      boolean allocated = table.bitmapOffset(block) >= 0;
+      // An unallocated block of a dynamic image reads as zeros: nothing to do.
+      if (allocated || backing.isParent()) {
+        if (allocated && p == blockStart && stop == blockEnd
+            && backing.readsZeros(blockStart, blockEnd - blockStart)) {
+          zeroBlocks.add(block); // before the zeros: a write landing later unmarks it
+        }
+        ZeroFill.over(this, p, stop - p, this::writeKeepingMarks);
+      }
+      p = stop;
+    }
+  }
+
+  /** {@link #write} that leaves blocks marked as holding zeros marked: it writes those zeros. */
+  private void writeKeepingMarks(ByteBuffer src, long position) throws IOException {
+    writeBlocks(src, position, WriteSpan.length(src, position, opened.size(), host.name()));
+  }
+
+  private void writeBlocks(ByteBuffer src, long position, int n) throws IOException {
     long end = position + n;
     for (long p = position; p < end; ) {
       int block = (int) (p / blockSize);
@@ -164,7 +248,6 @@ final class DynamicDisk implements VirtualDisk {
       }
       p += len;
     }
-    return n;
   }
 
   /** Writes {@code len} bytes into block {@code block}, allocating it and setting bits as needed. */
@@ -320,9 +403,51 @@ final class DynamicDisk implements VirtualDisk {
   public void close() throws IOException {
     try (Backing b = backing; HostFile h = host) {
       if (host.isWritable()) {
-        flush();
+        writeLock.lock();
+        try {
+          flushLocked();
+          giveBackZeroTail();
+        } finally {
+          writeLock.unlock();
+        }
       }
     }
+  }
+
+  /**
+   * Gives back the blocks at the end of the file that hold only zeros ({@link ZeroBlocks}): BAT
+   * entries unallocated and durable, then the footer moved back and the file cut. Called as the
+   * disk closes, when no channel has a transfer in flight that could use their old entries.
+   */
+  private void giveBackZeroTail() throws IOException {
+    ZeroBlocks.Cut cut = zeroBlocks.tail(table, bitmapSize + (long) blockSize,
+        allocator.footerAt(), metadataEnd());
+    if (cut == null) {
+      return;
+    }
+    for (int block : cut.blocks()) {
+      table.free(block);
+      bitmaps.forget(block);
+      batWriter.markDirty(block);
+    }
+    batWriter.writeDirty();
+    // The entries durable before the space they pointed at leaves the file.
+    host.force(false);
+    allocator.shrinkTo(cut.footerAt());
+    host.force(true);
+  }
+
+  /** Where the header, the BAT and the parent locators' data end: no block lies below that. */
+  private long metadataEnd() {
+    DynamicHeader h = opened.header();
+    long end = Math.max(opened.footer().dataOffset() + DynamicHeader.SIZE,
+        h.tableOffset() + h.tableBytes());
+    for (ParentLocator l : h.locators()) {
+      if (l.isPresent()) {
+        end = Math.max(end, l.dataOffset() + Math.max(l.reservedBytes(), l.dataLength()));
+      }
+    }
+    return end;
   }
 
   private static long roundUpToSector(long n) {

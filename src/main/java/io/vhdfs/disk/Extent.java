@@ -23,4 +23,14 @@ public record Extent(long offset, long length, boolean data, int depth, Path fil
     return contiguous ? new Extent(offset, length + next.length, data, depth, file, hostOffset)
         : null;
   }
+
+  /** This extent as its image's child sees it: one level deeper. */
+  Extent deeper() {
+    return new Extent(offset, length, data, depth + 1, file, hostOffset);
+  }
+
+  /** Zeros at {@code [offset, offset + length)}, the answer of the image at {@code depth}. */
+  static Extent zeros(long offset, long length, int depth) {
+    return new Extent(offset, length, false, depth, null, -1);
+  }
 }

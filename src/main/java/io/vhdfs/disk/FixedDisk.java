@@ -2,6 +2,8 @@ package io.vhdfs.disk;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.WritableByteChannel;
+import java.util.List;
 
 /**
  * A fixed image: the virtual disk is the file's first {@code size} bytes, read and written straight
@@ -33,6 +35,20 @@ final class FixedDisk implements VirtualDisk {
   }
 
   @Override
+  public long transferTo(long position, long length, WritableByteChannel target)
+      throws IOException {
+    return host.transferTo(position, length, target);
+  }
+
+  @Override
+  public ExtentCursor extents(long from, long to) {
+    long end = Math.max(from, Math.min(to, info.size()));
+    return ExtentCursor.merging(ExtentCursor.of(List.of(
+        new Extent(from, end - from, true, 0, host.path(), from),
+        Extent.zeros(end, to - end, 0))));
+  }
+
+  @Override
   public synchronized void enableWrites() throws IOException {
     if (host.isWritable()) {
       return;
@@ -51,6 +67,13 @@ final class FixedDisk implements VirtualDisk {
       host.write(src, position);
     }
     return n;
+  }
+
+  /** Zeros only over what does not read as zeros, so a sparse host file keeps its holes. */
+  @Override
+  public void writeZeros(long position, long length) throws IOException {
+    WriteSpan.check(position, length, info.size(), host.name());
+    ZeroFill.over(this, position, length, this::write);
   }
 
   @Override

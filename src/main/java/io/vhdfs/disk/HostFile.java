@@ -7,6 +7,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.SeekableByteChannel;
+import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.OpenOption;
@@ -31,6 +32,8 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class HostFile implements Closeable {
   private static final int MAX_REOPENS = 8;
+  /** Buffer of a copy the host cannot do itself. */
+  private static final int COPY_BUFFER = 1 << 20;
   /** A host channel that keeps returning nothing for a non-empty buffer would loop forever. */
   private static final int MAX_EMPTY_READS = 1000;
 
@@ -160,6 +163,70 @@ public final class HostFile implements Closeable {
     }
   }
 
+  /**
+   * Sends the {@code length} bytes at {@code position} to {@code target} at its position: from
+   * one {@link FileChannel} to another through the host's {@code transferTo} (on Linux the kernel
+   * copies, the bytes never enter the JVM), otherwise through a buffer.
+   *
+   * @return the bytes sent: all of them, unless a non-blocking target took no more
+   * @throws VhdFormatException if the file ends first (the image is truncated)
+   */
+  long transferTo(long position, long length, WritableByteChannel target) throws IOException {
+    long done = 0;
+    if (target instanceof FileChannel out) {
+      done = transferBetweenFiles(position, length, out);
+    }
+    if (done == length) {
+      return done;
+    }
+    ByteBuffer buf = ByteBuffer.allocate((int) Math.min(COPY_BUFFER, length - done));
+    while (done < length) {
+      buf.clear().limit((int) Math.min(buf.capacity(), length - done));
+      readFully(buf, position + done);
+      buf.flip();
+      while (buf.hasRemaining()) {
+        if (target.write(buf) == 0 && buf.hasRemaining()) {
+          return done + buf.position();
+        }
+      }
+      done += buf.limit();
+    }
+    return done;
+  }
+
+  /** What the host's own transferTo sends; less than asked where it stops short. */
+  private long transferBetweenFiles(long position, long length, FileChannel out)
+      throws IOException {
+    long done = 0;
+    int attempt = 0;
+    while (done < length) {
+      SeekableByteChannel ch = channel;
+      if (!(ch instanceof FileChannel in)) {
+        return done;
+      }
+      long mark = out.position();
+      long n;
+      try {
+        n = in.transferTo(position + done, length - done, out);
+      } catch (ClosedChannelException e) {
+        if (!out.isOpen()) {
+          throw e;
+        }
+        // As for reads: the host channel was closed under us; send the stretch again, from the
+        // same place in the target.
+        out.position(mark);
+        recover(ch, e, attempt++);
+        continue;
+      }
+      if (n <= 0) {
+        return done; // the file ends early, or the host would not: the buffered path says which
+      }
+      hostReads.incrementAndGet();
+      done += n;
+    }
+    return done;
+  }
+
   /** Reads {@code length} bytes at {@code position} into a new array. */
   public byte[] readBytes(long position, int length) throws IOException {
     byte[] b = new byte[length];
@@ -198,6 +265,30 @@ public final class HostFile implements Closeable {
   /** Writes {@code b} at {@code position}. */
   void write(byte[] b, long position) throws IOException {
     write(ByteBuffer.wrap(b), position);
+  }
+
+  /**
+   * Cuts the file to {@code size} bytes, less than its length.
+   *
+   * @throws IOException also where the host's channel cannot truncate
+   */
+  void truncate(long size) throws IOException {
+    if (!writable) {
+      throw new IllegalStateException("host file not opened for writing: " + name);
+    }
+    refuseAfterFailedForce();
+    for (int attempt = 0; ; attempt++) {
+      SeekableByteChannel ch = channel;
+      try {
+        ch.truncate(size);
+        return;
+      } catch (ClosedChannelException e) {
+        recover(ch, e, attempt);
+      } catch (UnsupportedOperationException e) {
+        throw new IOException(name + ": the host channel cannot truncate the file (to " + size
+            + " bytes): " + e.getMessage(), e);
+      }
+    }
   }
 
   /**

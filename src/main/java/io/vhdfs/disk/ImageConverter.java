@@ -248,7 +248,7 @@ public final class ImageConverter {
       }
       return ranges;
     }
-    for (Extent e : ExtentMap.of(source.vhd().disk(), src)) {
+    for (Extent e : ExtentMap.of(source.vhd().disk())) {
       if (!e.data()) {
         continue;
       }

@@ -149,11 +149,18 @@ import java.util.Set;
  * <tr><td>{@code truncate}</td><td>a size below the disk's is an {@link IOException}; others
  *   change nothing</td></tr>
  * <tr><td>{@code transferFrom}</td><td>stops at the end of the disk</td></tr>
+ * <tr><td>{@code transferTo}</td><td>into a {@code FileChannel}: stored runs by the host's own
+ *   {@code transferTo}; zero runs where the target is being extended (written at or past its size)
+ *   are left as holes, and the target is extended to the end of the transfer, so a copy is as
+ *   sparse as the disk ({@link DiskExtents} gives the same map)</td></tr>
  * <tr><td>deleting, copying, moving, creating directories, {@code setAttribute}</td><td>
  *   {@link ReadOnlyFileSystemException} on a read-only file system, otherwise
  *   {@link FileSystemException}: an image holds exactly {@code /}, {@code /disk} and the
- *   partitions its disk's table lists.
- *   {@code setTimes} sets the image file's times</td></tr>
+ *   partitions its disk's table lists. {@code setTimes} sets the image file's times. So
+ *   {@code Files.copy(raw, disk, REPLACE_EXISTING)}, which deletes its target first, fails; the
+ *   refusal names {@link VhdImages#restore(Path, Path, VhdImages.Progress)}, which puts a raw or
+ *   another image's disk back, and {@code Files.newOutputStream(disk)}, which overwrites from the
+ *   start</td></tr>
  * <tr><td>{@code FileChannel.map}</td><td>{@link UnsupportedOperationException}: a disk's bytes are
  *   not contiguous in the image file</td></tr>
  * <tr><td>{@code FileChannel.lock}</td><td>JVM-local advisory locks: overlaps within the JVM are
@@ -229,6 +236,15 @@ public final class VhdFileSystemProvider extends FileSystemProvider {
 
   private static final String NO_COPY =
       "entries of an image cannot be copied or moved; copy the disk's bytes through channels";
+  /**
+   * Why delete is refused, with what to do instead: {@code Files.copy(raw, disk,
+   * REPLACE_EXISTING)} deletes its target first, and this is what its caller then reads.
+   */
+  private static final String NO_DELETE = "the entries of an image cannot be deleted, so "
+      + "Files.copy with REPLACE_EXISTING cannot write one; to put a raw disk or another "
+      + "image's disk back onto it, use VhdImages.restore(source, disk, progress) (or "
+      + "'vhd restore'), which writes the source and then zeros to the end, or overwrite it "
+      + "from offset 0 with Files.newOutputStream(disk)";
 
   private final Map<Path, VhdFileSystem> registry = new HashMap<>();
 
@@ -574,7 +590,7 @@ public final class VhdFileSystemProvider extends FileSystemProvider {
 
   @Override
   public void delete(Path path) throws IOException {
-    refuseChange(toVhdPath(path), "the entries of an image cannot be deleted");
+    refuseChange(toVhdPath(path), NO_DELETE);
   }
 
   @Override

@@ -18,6 +18,7 @@ import java.nio.channels.WritableByteChannel;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 
 /**
  * Operations on whole images, beside the file system view; the {@code vhd} command-line tool is a
@@ -33,7 +34,8 @@ import java.util.Map;
  * </table>
  *
  * <p>Images are opened read-only unless the operation writes, and shared with every file system
- * and channel open on them in this JVM.
+ * and channel open on them in this JVM. {@link #restore} takes {@code vhd:} paths, which carry
+ * their file systems' options, and so no env.
  */
 public final class VhdImages {
   private VhdImages() {}
@@ -59,7 +61,31 @@ public final class VhdImages {
    * @param hostOffset where in {@code file} they start, or -1 for zeros
    */
   public record Extent(long offset, long length, boolean data, int depth, Path file,
-      long hostOffset) {}
+      long hostOffset) {
+    /** Where an extent's bytes are. */
+    public enum Kind {
+      /** Stored in the image itself (depth 0): what a differencing child changed. */
+      DATA,
+      /** Stored in a parent, {@link #depth()} levels up. */
+      PARENT,
+      /** Stored nowhere: the bytes read as zeros. */
+      ZERO
+    }
+
+    /** Where this extent's bytes are. */
+    public Kind kind() {
+      return !data ? Kind.ZERO : depth == 0 ? Kind.DATA : Kind.PARENT;
+    }
+
+    /** The offset just past this extent. */
+    public long end() {
+      return offset + length;
+    }
+
+    static Extent of(io.vhdfs.disk.Extent e) {
+      return new Extent(e.offset(), e.length(), e.data(), e.depth(), e.file(), e.hostOffset());
+    }
+  }
 
   /**
    * Every footer and header field of {@code image}, its virtual and host sizes, allocated blocks
@@ -117,10 +143,26 @@ public final class VhdImages {
   public static List<Extent> extents(Path image, Map<String, ?> env) throws IOException {
     FileSystemConfig config = FileSystemConfig.parse(env);
     try (ImageHandle h = ImageHandle.open(image, config.sizeRule(), config.chainOptions())) {
-      return ExtentMap.of(h.disk(), image).stream()
-          .map(e -> new Extent(e.offset(), e.length(), e.data(), e.depth(), e.file(),
-              e.hostOffset()))
-          .toList();
+      return ExtentMap.of(h.disk()).stream().map(Extent::of).toList();
+    }
+  }
+
+  /**
+   * Where every byte of {@code image}'s disk is, as {@link #extents(Path, Map)}, worked out as
+   * the stream is consumed (a block at a time), so any number of extents takes no more memory
+   * than a few. The stream holds the image open: close it (try-with-resources). An
+   * {@link IOException} while reading the image's tables reaches the consumer as an
+   * {@link java.io.UncheckedIOException}. For the {@code vhd:} path of a disk or partition, see
+   * {@link DiskExtents}.
+   */
+  public static Stream<Extent> streamExtents(Path image, Map<String, ?> env) throws IOException {
+    FileSystemConfig config = FileSystemConfig.parse(env);
+    ImageHandle h = ImageHandle.open(image, config.sizeRule(), config.chainOptions());
+    try {
+      return ExtentStream.of(h.disk().extents(0, h.disk().size()), h);
+    } catch (IOException | RuntimeException e) {
+      h.close();
+      throw e;
     }
   }
 
@@ -191,6 +233,69 @@ public final class VhdImages {
     FileSystemConfig config = FileSystemConfig.parse(env);
     ChainCommit.Result r = ChainCommit.commit(child, config.chainOptions(), progress::advanced);
     return new Commit(child, r.parent(), r.bytes(), r.blocks());
+  }
+
+  /**
+   * What {@link #restore} did.
+   *
+   * @param source the file or disk restored from
+   * @param target the disk or partition restored
+   * @param sourceSize bytes of the source, now the first bytes of the target
+   * @param targetSize the target's size; past the source's bytes it reads as zeros
+   * @param bytesWritten bytes written as data: the source's, less the 4 KiB grains of it that are
+   *     zeros, which were made to read as zeros without storing any where the target read as
+   *     zeros already
+   */
+  public record Restore(Path source, Path target, long sourceSize, long targetSize,
+      long bytesWritten) {}
+
+  /**
+   * {@link #restore(Path, Path, Progress)} without progress.
+   */
+  public static Restore restore(Path source, Path target) throws IOException {
+    return restore(source, target, Progress.NONE);
+  }
+
+  /**
+   * Puts a backup back: writes the bytes of {@code source} onto {@code target} from its start,
+   * then zeros to its end, so that the target reads as the source followed by zeros. What
+   * {@code Files.copy(raw, disk, REPLACE_EXISTING)} cannot do, since it deletes the target first
+   * and an image's entries cannot be deleted.
+   *
+   * <p>{@code source} is read byte for byte: a raw backup on any provider, a device, or the
+   * {@code vhd:} path of another image's disk or partition (read through its parents). An image
+   * file given by its host path is not opened as an image but read as raw bytes, footer and all;
+   * pass its disk's {@code vhd:} path to restore from what it holds ({@code vhd restore} on the
+   * command line tells the two apart by the footer).
+   *
+   * <p>{@code target} is the {@code vhd:} path of a disk or a partition, written through a channel
+   * of its file system, whose options (access mode, parent confinement) apply: so this takes no
+   * env. Ranges of the source that are zeros (in 4 KiB grains) are not written but made to read
+   * as zeros, storing nothing where the target reads as zeros already: a dynamic image allocates
+   * no block for them, a fixed image's host file keeps its holes, and a differencing image writes
+   * zeros only over data its parents hold there, so that they read as zeros through the chain.
+   * Blocks of a dynamic or differencing image that end up holding only zeros and are the last
+   * things in its file are given back, the file shrinking by them, when the image's last channel
+   * closes; VHD keeps no free-space map, so elsewhere such a block keeps its place and its zeros,
+   * which {@code vhd convert} drops.
+   *
+   * <p>When this returns, what it wrote is durable ({@code force}). Failing or interrupted part
+   * way, the target holds part of the source and the image is sound; restoring again finishes the
+   * job. Other channels on the target may be open meanwhile; what they write over the same range
+   * at the same time lands before or after the restore's bytes.
+   *
+   * @param progress told how many bytes of the target are done, of its size
+   * @return what was done
+   * @throws java.nio.file.FileSystemException if the source is larger than the target: before the
+   *     image is opened for writing, so nothing is written; or if the target cannot be written
+   *     now (the parent of an open differencing image, written by another process)
+   * @throws java.nio.file.ProviderMismatchException if {@code target} is not a {@code vhd:} path
+   * @throws java.nio.file.ReadOnlyFileSystemException if the target's file system is read-only
+   * @throws java.nio.file.NoSuchFileException if the source or the target's image does not exist
+   */
+  public static Restore restore(Path source, Path target, Progress progress) throws IOException {
+    DiskRestore.Result r = DiskRestore.restore(source, target, progress::advanced);
+    return new Restore(source, target, r.sourceSize(), r.targetSize(), r.bytesWritten());
   }
 
   /**

@@ -38,4 +38,21 @@ final class BenchSupport {
     int n = sorted.length;
     return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0;
   }
+
+  /**
+   * Runs {@code command} with its output discarded; whether it exited with 0. A two-word command
+   * ({@code tool --version}) that cannot start means the tool is not installed: false.
+   */
+  static boolean run(List<String> command) throws IOException, InterruptedException {
+    try {
+      Process p = new ProcessBuilder(command).redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+      return p.waitFor() == 0;
+    } catch (IOException e) {
+      if (command.size() == 2) {
+        return false;
+      }
+      throw e;
+    }
+  }
 }

@@ -1,6 +1,7 @@
 package io.vhdfs.bench;
 
 import static io.vhdfs.bench.BenchSupport.median;
+import static io.vhdfs.bench.BenchSupport.run;
 import static io.vhdfs.bench.BenchSupport.warmPageCache;
 
 import io.vhdfs.nio.VhdImages;
@@ -213,18 +214,5 @@ public final class ConvertBenchmark {
       });
     }
     b.writeTo(image);
-  }
-
-  private static boolean run(List<String> command) throws IOException, InterruptedException {
-    try {
-      Process p = new ProcessBuilder(command).redirectErrorStream(true)
-          .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-      return p.waitFor() == 0;
-    } catch (IOException e) {
-      if (command.size() == 2) {
-        return false; // not installed
-      }
-      throw e;
-    }
   }
 }

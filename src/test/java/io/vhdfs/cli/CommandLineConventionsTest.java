@@ -36,7 +36,7 @@ final class CommandLineConventionsTest {
 
     assertTrue(help.startsWith("Usage: vhd "), help);
     assertTrue(commands(help).containsAll(List.of("info", "create", "map", "compare", "commit",
-        "demo")), help);
+        "restore", "demo")), help);
   }
 
   /** Every command the root's help lists, so commands added later are covered too. */
@@ -104,6 +104,8 @@ final class CommandLineConventionsTest {
     List<List<String>> runs = List.of(List.of("info", missing), List.of("map", missing),
         List.of("map", notVhd.toString()), List.of("compare", missing, missing),
         List.of("commit", missing), List.of("commit", notVhd.toString()),
+        List.of("restore", missing, missing),
+        List.of("restore", notVhd.toString(), notVhd.toString()),
         List.of("create", dir.resolve("x.vhd").toString(), "-5"),
         List.of("create", dir.resolve("y.vhd").toString(), "--parent", "nope.vhd"),
         List.of("demo", notVhd.resolve("sub").toString()));

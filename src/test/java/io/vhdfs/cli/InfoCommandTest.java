@@ -27,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 final class InfoCommandTest {
   private static final List<String> FOOTER_FIELDS = List.of("file", "cookie", "type",
-      "virtualSize", "hostSize", "currentSize", "originalSize", "geometry", "uniqueId",
+      "virtualSize", "hostSize", "actual-size", "actualSizeFrom", "currentSize", "originalSize", "geometry", "uniqueId",
       "timestamp", "creatorApplication", "creatorVersion", "creatorHostOs", "features",
       "formatVersion", "dataOffset", "savedState", "checksum");
   private static final List<String> DYNAMIC_HEADER_FIELDS = List.of("headerCookie",
@@ -35,6 +35,10 @@ final class InfoCommandTest {
       "headerChecksum", "allocatedBlocks");
   private static final List<String> PARENT_FIELDS = List.of("parentUniqueId",
       "parentTimestamp", "parentName", "parentLocators");
+
+  /** Fields the text shows as qemu-img shows sizes: {@code 64 MiB (67108864 bytes)}. */
+  private static final java.util.Set<String> SIZES = java.util.Set.of("virtualSize", "hostSize",
+      "actual-size", "currentSize", "originalSize", "blockSize");
 
   @TempDir Path dir;
 
@@ -84,7 +88,7 @@ final class InfoCommandTest {
   }
 
   @Test
-  void textShowsEveryJsonFieldAsKeyColonValue() throws IOException {
+  void textShowsEveryJsonFieldAsKeyColonValueWithSizesAsQemuImgWritesThem() throws IOException {
     Path top = CliFixtures.chain(dir).get(2);
     Map<String, Object> info = JsonReader.object(ok("info", "--json", top.toString()));
 
@@ -96,7 +100,9 @@ final class InfoCommandTest {
         assertTrue(lines.stream().anyMatch(l -> l.matches(e.getKey() + " +: *")),
             e.getKey() + " heads its list in:\n" + text);
       } else {
-        String line = e.getKey() + " +: " + java.util.regex.Pattern.quote(e.getValue() + "");
+        String value = java.util.regex.Pattern.quote(e.getValue() + "");
+        String line = e.getKey() + " +: " + (SIZES.contains(e.getKey())
+            ? "[0-9.]+ (B|KiB|MiB|GiB|TiB) \\(" + value + " bytes\\)" : value);
         assertTrue(lines.stream().anyMatch(l -> l.matches(line)),
             e.getKey() + " : " + e.getValue() + " in:\n" + text);
       }
@@ -105,6 +111,53 @@ final class InfoCommandTest {
       assertTrue(lines.contains("  - " + parent), parent + " listed in:\n" + text);
     }
     assertTrue(lines.stream().anyMatch(l -> l.matches(" +platform +: W2ku")), text);
+    assertTrue(lines.contains("blockSize          : 512 KiB (524288 bytes)"), text);
+  }
+
+  @Test
+  void virtualSizeReadsAsInQemuImgInfo() {
+    QemuTools qemu = QemuTools.require();
+    // Whole units, fractions, a count rounding to 1000 of one unit, and the largest VHD.
+    for (String size : List.of("1M", "100M", "1000M", "1536M", "3G", "2040G")) {
+      Path image = dir.resolve("size-" + size + ".vhd");
+      qemu.create(image, parseSize(size), "");
+      String theirs = qemu.qemuImg("info", "-f", "vpc", image.toString()).lines()
+          .filter(l -> l.startsWith("virtual size: ")).findFirst().orElseThrow()
+          .substring("virtual size: ".length());
+
+      String text = ok("info", image.toString());
+
+      assertTrue(text.lines().anyMatch(l -> l.equals("virtualSize        : " + theirs)),
+          "virtual size " + theirs + " in:\n" + text);
+    }
+  }
+
+  @Test
+  void actualSizeIsQemuImgsDiskSizeWhereTheHostsAllocationIsVisible() throws IOException {
+    QemuTools qemu = QemuTools.require();
+    Path image = dir.resolve("sparse.vhd");
+    qemu.create(image, 64L << 20, "subformat=fixed");
+    qemu.write(image, List.of(new Write(0x5a, 1 << 20, 3 << 20)));
+    Map<String, Object> qemuInfo = JsonReader.object(qemu.infoJson(image));
+    String qemuDiskSize = qemu.qemuImg("info", "-f", "vpc", image.toString()).lines()
+        .filter(l -> l.startsWith("disk size: ")).findFirst().orElseThrow()
+        .substring("disk size: ".length());
+
+    Map<String, Object> info = JsonReader.object(ok("info", "--json", image.toString()));
+    String text = ok("info", image.toString());
+
+    if (allocationVisible()) {
+      assertEquals(qemuInfo.get("actual-size"), info.get("actual-size"), qemu.infoJson(image));
+      assertTrue((Long) info.get("actual-size") < Files.size(image) / 4,
+          "a sparse file's blocks, not its length: " + info);
+      assertEquals("allocated blocks", info.get("actualSizeFrom"));
+      assertTrue(text.lines().anyMatch(l -> l.equals("actual-size        : " + qemuDiskSize
+          + " (" + info.get("actual-size") + " bytes)")), text);
+    } else {
+      assertEquals(Files.size(image), info.get("actual-size"));
+      assertEquals("file length (allocated blocks are seen on Linux with Java 22 or later)",
+          info.get("actualSizeFrom"));
+    }
   }
 
   @Test
@@ -146,6 +199,28 @@ final class InfoCommandTest {
     assertEquals(1, r.err().lines().count(), r.err());
     assertTrue(r.err().startsWith("vhd info: ") && r.err().contains("notes.txt"), r.err());
     assertFalse(r.err().contains("\tat "), r.err());
+  }
+
+  /**
+   * Whether the tool can see allocated blocks in this JVM: on Linux, with Java 22 or later and
+   * native access enabled for the tool (surefire's argLine enables it).
+   */
+  static boolean allocationVisible() {
+    if (Runtime.version().feature() < 22
+        || !System.getProperty("os.name").toLowerCase(java.util.Locale.ROOT).startsWith("linux")) {
+      return false;
+    }
+    try {
+      Module tool = Class.forName("io.vhdfs.cli.VhdCli").getModule();
+      return (Boolean) Module.class.getMethod("isNativeAccessEnabled").invoke(tool);
+    } catch (ReflectiveOperationException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  private static long parseSize(String size) {
+    long unit = size.endsWith("G") ? 1L << 30 : 1L << 20;
+    return Long.parseLong(size.substring(0, size.length() - 1)) * unit;
   }
 
   /** The footer fields {@code info} shows are the bytes of the file's last 512. */

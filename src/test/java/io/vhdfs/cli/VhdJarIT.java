@@ -73,30 +73,29 @@ final class VhdJarIT {
     assertEquals(qemuInfo.get("cluster-size"), info.get("blockSize"));
     assertEquals("dynamic", info.get("type"));
     assertEquals("qemu", info.get("creatorApplication"));
+    // The jar's manifest enables native access, so from Java 22 on Linux it sees the blocks.
+    boolean allocationVisible = Runtime.version().feature() >= 22
+        && System.getProperty("os.name").startsWith("Linux");
+    assertEquals(allocationVisible ? qemuInfo.get("actual-size") : (Object) hostSize(image),
+        info.get("actual-size"), () -> "qemu-img: " + qemuInfo + ", vhd: " + info);
+  }
+
+  private static long hostSize(Path image) {
+    try {
+      return Files.size(image);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   @Test
-  void mapJsonHasQemuImgMapsDataExtents() {
+  void mapJsonIsQemuImgMapsText() {
     QemuTools qemu = QemuTools.require();
     Path image = qemuImage(qemu);
-    List<List<Object>> theirs = new ArrayList<>();
-    for (Map<String, Object> e : JsonReader.objects(
-        qemu.qemuImg("map", "-f", "vpc", "--output=json", image.toString()))) {
-      if (Boolean.TRUE.equals(e.get("data"))) {
-        theirs.add(List.of(e.get("start"), e.get("length"), e.get("offset")));
-      }
-    }
+    String theirs = qemu.qemuImg("map", "-f", "vpc", "--output=json", image.toString());
 
-    List<List<Object>> ours = new ArrayList<>();
-    for (Map<String, Object> e : JsonReader.objects(succeeds(vhd("map", "--json",
-        image.toString())).stdout())) {
-      if (e.get("kind").equals("data")) {
-        ours.add(List.of(e.get("start"), e.get("length"), e.get("offset")));
-      }
-    }
-
-    assertEquals(2, theirs.size(), theirs::toString);
-    assertEquals(theirs, ours);
+    assertEquals(theirs, succeeds(vhd("map", "--output=json", image.toString())).stdout());
+    assertEquals(theirs, succeeds(vhd("map", "--json", image.toString())).stdout());
   }
 
   @Test
@@ -175,8 +174,9 @@ final class VhdJarIT {
     assertTrue(demo.stdout().contains("allocatedBlocks    : 2"), demo.stdout());
     assertTrue(demo.stdout().contains("# vhd map "), demo.stdout());
     assertTrue(Files.isRegularFile(dir.resolve("demo/demo.vhd")));
-    QemuTools.find().ifPresent(qemu -> assertTrue(demo.stdout().contains("virtualSize        : "
-        + qemu.virtualSize(dir.resolve("demo/demo.vhd")) + System.lineSeparator()),
+    QemuTools.find().ifPresent(qemu -> assertTrue(demo.stdout().lines().anyMatch(l ->
+        l.startsWith("virtualSize        : ") && l.endsWith(" ("
+            + qemu.virtualSize(dir.resolve("demo/demo.vhd")) + " bytes)")),
         "qemu-img reads the size info shows: " + demo.stdout()));
   }
 

@@ -74,6 +74,18 @@ public final class QemuTools {
     return found.get();
   }
 
+  /**
+   * The bytes a host file takes on its file system ({@code stat -c "%b %B"}), less than its length
+   * where it has holes; the calling test is skipped (failed where peers are required) without
+   * {@code stat}.
+   */
+  public static long allocatedBytes(Path file) {
+    Path stat = requireOnPath("stat", "it counts the blocks a file takes");
+    String[] out = run(Duration.ofSeconds(30),
+        List.of(stat.toString(), "-c", "%b %B", file.toString())).stdout().trim().split(" ");
+    return Long.parseLong(out[0]) * Long.parseLong(out[1]);
+  }
+
   private static Optional<QemuTools> onPath() {
     Optional<Path> img = onPath("qemu-img");
     Optional<Path> io = onPath("qemu-io");

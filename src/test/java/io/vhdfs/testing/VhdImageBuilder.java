@@ -521,8 +521,11 @@ public final class VhdImageBuilder {
           BlockSpec b = blocks.get(e.getKey());
           ByteBuffer bitmap = ByteBuffer.wrap(bitmapOf(b));
           HostBytes.writeFully(ch, e.getValue() * SECTOR, bitmap);
-          HostBytes.writeFully(ch, e.getValue() * SECTOR + layout.bitmapSize,
-              ByteBuffer.wrap(storedData(b)));
+          byte[] data = storedData(b);
+          if (!isZeros(data)) { // zeros stay a hole: huge images cost only their metadata
+            HostBytes.writeFully(ch, e.getValue() * SECTOR + layout.bitmapSize,
+                ByteBuffer.wrap(data));
+          }
         }
       }
       HostBytes.writeFully(ch, layout.footerOffset,
@@ -774,6 +777,10 @@ public final class VhdImageBuilder {
       }
     }
     return masked;
+  }
+
+  private static boolean isZeros(byte[] b) {
+    return Arrays.mismatch(b, new byte[b.length]) < 0;
   }
 
   private static boolean bitSet(byte[] bitmap, int sector) {

@@ -1,0 +1,102 @@
+package io.vhdfs.cli;
+
+import io.vhdfs.nio.VhdFileTypeDetector;
+import io.vhdfs.nio.VhdImages;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.FileSystem;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * {@code vhd restore SRC IMAGE}: puts a backup, raw or the disk of another VHD, back onto an
+ * image's disk or one of its partitions ({@link VhdImages#restore}).
+ */
+@Command(name = "restore", mixinStandardHelpOptions = true,
+    description = {"Write SRC onto the disk of IMAGE from its start, then zeros to its end: a "
+        + "backup put back. SRC is a VHD, found by its footer and read as its disk (a "
+        + "differencing image with its parents), or any other file or device, read as raw "
+        + "bytes. An SRC larger than the disk (or partition) is refused before anything is "
+        + "written.",
+        "Zeros of SRC are not stored where IMAGE reads as zeros already: a dynamic image "
+            + "allocates no block for them, a differencing image writes zeros only over its "
+            + "parents' data. Blocks at the end of IMAGE's file that end up holding only zeros "
+            + "are given back and the file shrinks; elsewhere they keep their place ('vhd "
+            + "convert' drops them)."})
+final class RestoreCommand implements Callable<Integer> {
+  @Mixin CommonOptions options;
+  @Spec CommandSpec spec;
+
+  @Parameters(index = "0", paramLabel = "SRC",
+      description = "The backup: a raw disk, or a VHD (its disk is restored).")
+  Path src;
+
+  @Parameters(index = "1", paramLabel = "IMAGE", description = "The VHD image to restore onto.")
+  Path image;
+
+  @Option(names = "--partition", paramLabel = "N",
+      description = "Restore onto partition N of IMAGE instead of its whole disk: 1-4 the MBR's "
+          + "primary partitions, 5 on its logical ones, or GPT entry N.")
+  Integer partition;
+
+  @Override
+  public Integer call() throws Exception {
+    if (partition != null && partition < 1) {
+      throw new IllegalArgumentException("--partition: " + partition + " is not a partition "
+          + "number (1 or more)");
+    }
+    Map<String, Object> env = options.env();
+    boolean vhdSource = isVhd(src);
+    VhdImages.Restore r;
+    String sourceType;
+    try (FileSystem target = FileSystems.newFileSystem(image, env);
+        FileSystem from = vhdSource ? FileSystems.newFileSystem(src, readOnly(env)) : null) {
+      Path entry = target.getPath(partition == null ? "/disk" : "/p" + partition);
+      Path source = from == null ? src : from.getPath("/disk");
+      sourceType = from == null ? "raw" : (String) Files.getAttribute(source, "vhd:diskType");
+      try (ProgressReporter progress = ProgressReporter.start("restore", options)) {
+        r = VhdImages.restore(source, entry, progress);
+      }
+    }
+    String onto = image + (partition == null ? "" : " partition " + partition);
+    PrintWriter out = spec.commandLine().getOut();
+    if (options.json) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("source", src.toString());
+      m.put("sourceType", sourceType);
+      m.put("image", image.toString());
+      m.put("partition", partition);
+      m.put("sourceSize", r.sourceSize());
+      m.put("targetSize", r.targetSize());
+      m.put("bytesWritten", r.bytesWritten());
+      out.println(Json.of(m));
+    } else {
+      out.println("restored " + src + " (" + sourceType + ", " + r.sourceSize() + " bytes) onto "
+          + onto + " (" + r.targetSize() + " bytes): wrote " + r.bytesWritten() + " bytes of "
+          + "data" + (r.sourceSize() < r.targetSize() ? ", zeros to the end" : ""));
+    }
+    return VhdCli.OK;
+  }
+
+  /** Whether {@code file} is a VHD image, by its footer as {@code vhd convert} tells. */
+  private static boolean isVhd(Path file) throws IOException {
+    return VhdFileTypeDetector.CONTENT_TYPE.equals(new VhdFileTypeDetector()
+        .probeContentType(file));
+  }
+
+  private static Map<String, Object> readOnly(Map<String, Object> env) {
+    Map<String, Object> m = new LinkedHashMap<>(env);
+    m.put("accessMode", "readOnly");
+    return m;
+  }
+}
