@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.vhdfs.testing.Chains;
 import io.vhdfs.testing.Cli;
 import io.vhdfs.testing.JsonReader;
+import io.vhdfs.testing.PartitionTableBuilder;
+import io.vhdfs.testing.PartitionTableBuilder.Slot;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -93,6 +95,47 @@ final class RestoreCommandTest {
     assertEquals(List.of("vhd restore: " + raw + " -> " + image + ": the source's "
         + (CliFixtures.CHAIN_SIZE + 512) + " bytes do not fit the target's "
         + CliFixtures.CHAIN_SIZE + "; nothing was written"), r.err().lines().toList());
+    assertArrayEquals(before, Files.readAllBytes(image));
+  }
+
+  /** Writes an MBR with p1 at sector 2048 and p2 at sector 4096, 4096 sectors each. */
+  private byte[] partitioned() throws IOException {
+    byte[] mbr = new byte[512];
+    PartitionTableBuilder.writeBootRecord(mbr, 512, 0, Slot.of(0, 0x83, 2048, 2048),
+        Slot.of(1, 0x83, 4096, 4096));
+    Chains.write(image, 0, mbr);
+    return Chains.readDisk(image);
+  }
+
+  @Test
+  void partitionRestoreWritesThatPartitionOnly() throws IOException {
+    byte[] before = partitioned();
+    byte[] backup = Chains.randomBytes(1 << 20, 14);
+    Path raw = Files.write(dir.resolve("p2.raw"), backup);
+
+    String out = ok("restore", "--partition", "2", raw.toString(), image.toString());
+
+    assertEquals("restored " + raw + " (raw, " + backup.length + " bytes) onto " + image
+        + " partition 2 (2097152 bytes): wrote " + backup.length + " bytes of data, zeros to "
+        + "the end" + NL, out);
+    byte[] expected = before.clone();
+    Arrays.fill(expected, 4096 * 512, 8192 * 512, (byte) 0);
+    System.arraycopy(backup, 0, expected, 4096 * 512, backup.length);
+    assertArrayEquals(expected, Chains.readDisk(image));
+  }
+
+  @Test
+  void partitionTheTableDoesNotListIsAnErrorThatChangesNothing() throws IOException {
+    partitioned();
+    byte[] before = Files.readAllBytes(image);
+    Path raw = Files.write(dir.resolve("backup.raw"), new byte[4096]);
+
+    Cli.Result r = Cli.run("restore", "--partition", "3", raw.toString(), image.toString());
+
+    assertEquals(2, r.exitCode(), r::toString);
+    assertEquals(1, r.err().lines().count(), r::toString);
+    assertTrue(r.err().startsWith("vhd restore: ") && r.err().contains("no partition 3")
+        && r.err().contains("/p1, /p2"), r.err());
     assertArrayEquals(before, Files.readAllBytes(image));
   }
 

@@ -482,6 +482,107 @@ final class PartitionPathsTest {
     }
   }
 
+  /**
+   * A 16 MiB disk (64 KiB blocks) with p1 at sector 2049 for 8192 sectors: data in its first
+   * 10 KiB and in 4 KiB from 2 MiB, zeros elsewhere; the sectors just past p1 hold data.
+   */
+  private static byte[] sparsePartitionDisk() {
+    byte[] disk = new byte[16 << 20];
+    writeBootRecord(disk, SECTOR, 0, Slot.of(0, 0x83, 2049, 8192));
+    long start = 2049L * SECTOR;
+    byte[] data = numbered(10 * 1024);
+    System.arraycopy(data, 0, disk, (int) start, data.length);
+    System.arraycopy(data, 0, disk, (int) start + (2 << 20), 4096);
+    System.arraycopy(data, 0, disk, (int) start + 8192 * SECTOR, 4096);
+    return disk;
+  }
+
+  @Test
+  void extentsOfAPartitionAreItsOwnFromItsStart() throws IOException {
+    try (FileSystem fs = FileSystems.newFileSystem(image("ext.vhd", sparsePartitionDisk()),
+        Map.of())) {
+      Path p1 = fs.getPath("/p1");
+      long size = 8192L * SECTOR;
+      try (DiskExtents extents = DiskExtents.open(p1)) {
+        assertEquals(size, extents.size());
+        assertEquals(0, extents.nextData(0));
+        long hole = extents.nextHole(0);
+        assertTrue(hole >= 10 * 1024 && hole < 2 << 20, "hole at " + hole);
+        long data = extents.nextData(hole);
+        assertTrue(data <= 2 << 20 && data > hole, "data at " + data);
+        List<VhdImages.Extent> all;
+        try (Stream<VhdImages.Extent> st = extents.extents(0, Long.MAX_VALUE)) {
+          all = st.toList();
+        }
+        assertEquals(size, all.get(all.size() - 1).end(), "clipped to the partition: " + all);
+        // The disk's own extents over the partition's bytes, cut at its ends, shifted to 0.
+        List<VhdImages.Extent> disk;
+        long start = 2049L * SECTOR;
+        try (Stream<VhdImages.Extent> st = DiskExtents.stream(fs.getPath("/disk"), start,
+            start + size)) {
+          disk = st.map(e -> new VhdImages.Extent(e.offset() - start, e.length(), e.data(),
+              e.depth(), e.file(), e.hostOffset())).toList();
+        }
+        assertEquals(disk, all);
+        Path hostImage = ((VhdFileSystem) fs).image();
+        for (VhdImages.Extent e : all) {
+          if (e.data()) {
+            // The bytes at the host offset are the partition's at the extent's offset.
+            ByteBuffer host = ByteBuffer.allocate(512);
+            ByteBuffer part = ByteBuffer.allocate(512);
+            try (FileChannel img = FileChannel.open(hostImage);
+                FileChannel ch = FileChannel.open(p1)) {
+              img.read(host, e.hostOffset());
+              ch.read(part, e.offset());
+            }
+            assertArrayEquals(part.array(), host.array(), "extent " + e);
+          }
+        }
+      }
+    }
+  }
+
+  @Test
+  void transferToFromAPartitionSendsOnlyItsBytes() throws IOException {
+    byte[] disk = sparsePartitionDisk();
+    long start = 2049L * SECTOR;
+    long size = 8192L * SECTOR;
+    try (FileSystem fs = FileSystems.newFileSystem(image("send.vhd", disk), Map.of())) {
+      Path out = dir.resolve("p1.raw");
+      try (FileChannel from = FileChannel.open(fs.getPath("/p1"));
+          FileChannel to = FileChannel.open(out, StandardOpenOption.CREATE_NEW, WRITE)) {
+        assertEquals(size, from.transferTo(0, Long.MAX_VALUE, to));
+        assertEquals(size, to.size());
+      }
+      assertArrayEquals(slice(disk, start, size), Files.readAllBytes(out));
+    }
+  }
+
+  @Test
+  void restoreOntoAPartitionWritesItsWindowOnly() throws IOException {
+    byte[] disk = mbrDisk();
+    long start = 4096L * SECTOR;
+    long size = 2048L * SECTOR;
+    Path image = image("restore.vhd", disk);
+    byte[] backup = numbered(5000);
+    Arrays.fill(backup, 0, 100, (byte) 0x77);
+    Path source = Files.write(dir.resolve("backup.raw"), backup);
+    Path p2 = Path.of(URI.create(uriOf(image) + "#/p2"));
+    try {
+      VhdImages.Restore r = VhdImages.restore(source, p2);
+      assertEquals(size, r.targetSize());
+      byte[] expected = disk.clone();
+      Arrays.fill(expected, (int) start, (int) (start + size), (byte) 0);
+      System.arraycopy(backup, 0, expected, (int) start, backup.length);
+      assertArrayEquals(expected, Files.readAllBytes(p2.resolveSibling("disk")));
+      Path tooBig = Files.write(dir.resolve("big.raw"), new byte[(int) size + 1]);
+      assertThrows(java.nio.file.FileSystemException.class, () -> VhdImages.restore(tooBig, p2));
+      assertArrayEquals(expected, Files.readAllBytes(p2.resolveSibling("disk")));
+    } finally {
+      p2.getFileSystem().close();
+    }
+  }
+
   @Test
   void partitionsOfAnImageOnAnInMemoryHost() throws IOException {
     byte[] disk = mbrDisk();
