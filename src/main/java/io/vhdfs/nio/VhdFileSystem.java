@@ -291,13 +291,13 @@ final class VhdFileSystem extends FileSystem {
   }
 
   private NoSuchFileException noSuchPartition(String path, int number, PartitionTable table) {
-    String has = table.partitions().isEmpty()
-        ? table.scheme().isPresent() ? "it lists none" : "the disk has no partition table"
-        : "it lists " + table.partitions().stream().map(q -> "/" + q.fileName())
-            .collect(Collectors.joining(", "));
-    return new NoSuchFileException(path, null, "no partition " + number + " in the "
-        + table.scheme().map(Partition.Scheme::label).orElse("disk's") + " partition table of "
-        + image + " (" + has + ")");
+    String where = table.scheme()
+        .map(scheme -> "the " + scheme.label() + " partition table of " + image + " lists "
+            + (table.partitions().isEmpty() ? "none"
+                : table.partitions().stream().map(q -> "/" + q.fileName())
+                    .collect(Collectors.joining(", "))))
+        .orElse("the disk of " + image + " has no partition table");
+    return new NoSuchFileException(path, null, "no partition " + number + ": " + where);
   }
 
   /**
