@@ -27,8 +27,8 @@ public interface VirtualDisk extends Closeable {
   /**
    * Sends the {@code length} bytes at {@code position}, a range inside the disk, to
    * {@code target} at its position, as {@link #read} would give them. Stored bytes go from the
-   * image file to a {@link java.nio.channels.FileChannel} target through the host's own
-   * {@code transferTo}, so the kernel copies them without passing through the JVM.
+   * image file to the target with as little copying as the host allows (see
+   * {@link HostFile#transferTo}).
    *
    * @return the bytes sent: all of them, unless a non-blocking target took no more
    */

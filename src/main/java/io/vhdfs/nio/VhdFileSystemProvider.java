@@ -149,8 +149,8 @@ import java.util.Set;
  * <tr><td>{@code truncate}</td><td>a size below the disk's is an {@link IOException}; others
  *   change nothing</td></tr>
  * <tr><td>{@code transferFrom}</td><td>stops at the end of the disk</td></tr>
- * <tr><td>{@code transferTo}</td><td>into a {@code FileChannel}: stored runs by the host's own
- *   {@code transferTo}; zero runs where the target is being extended (written at or past its size)
+ * <tr><td>{@code transferTo}</td><td>into a {@code FileChannel}: only stored runs are copied;
+ *   zero runs where the target is being extended (written at or past its size)
  *   are left as holes, and the target is extended to the end of the transfer, so a copy is as
  *   sparse as the disk ({@link DiskExtents} gives the same map)</td></tr>
  * <tr><td>deleting, copying, moving, creating directories, {@code setAttribute}</td><td>
