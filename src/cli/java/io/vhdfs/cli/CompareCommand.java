@@ -22,6 +22,7 @@ import picocli.CommandLine.Model.CommandSpec;
 final class CompareCommand implements Callable<Integer> {
   @Mixin CommonOptions options;
   @Mixin ForceShare share;
+  @Mixin PartitionOption partition;
   @Spec CommandSpec spec;
 
   @Parameters(index = "0", paramLabel = "A", description = "First image, VHD or raw.")
@@ -38,11 +39,13 @@ final class CompareCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     long at;
     try (ProgressReporter progress = ProgressReporter.start("compare", options)) {
-      at = VhdImages.compare(a, b, strict, share.applyTo(options.env()), progress);
+      at = VhdImages.compare(a, b, strict, partition.number(), share.applyTo(options.env()),
+          progress);
     }
     PrintWriter out = spec.commandLine().getOut();
     if (options.json) {
       Map<String, Object> m = new LinkedHashMap<>();
+      m.put("partition", partition.partition);
       m.put("identical", at < 0);
       m.put("firstDifference", at < 0 ? null : at);
       out.println(Json.of(m));

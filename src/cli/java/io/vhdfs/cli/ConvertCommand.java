@@ -44,6 +44,7 @@ final class ConvertCommand implements Callable<Integer> {
 
   @Mixin CommonOptions options;
   @Mixin ForceShare share;
+  @Mixin PartitionOption partition;
   @Spec CommandSpec spec;
 
   @Parameters(index = "0", paramLabel = "SRC", description = "The disk to convert, raw or VHD.")
@@ -72,7 +73,7 @@ final class ConvertCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     ConvertOptions convert = new ConvertOptions(format(to),
-        blockSize == null ? 0 : blockSize(blockSize), azure, force);
+        blockSize == null ? 0 : blockSize(blockSize), azure, force, partition.number());
     boolean toStandardOutput = dst.toString().equals(STANDARD_OUTPUT);
     if (toStandardOutput && standardOutputIsATerminal()) {
       throw new IllegalArgumentException("standard output is a terminal, not a place for a "
@@ -95,6 +96,7 @@ final class ConvertCommand implements Callable<Integer> {
     if (options.json) {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("source", c.source().toString());
+      m.put("partition", partition.partition);
       m.put("sourceType", c.sourceType());
       m.put("destination", toStandardOutput ? STANDARD_OUTPUT : c.destination().toString());
       m.put("type", c.type());
@@ -103,7 +105,7 @@ final class ConvertCommand implements Callable<Integer> {
       m.put("bytesWritten", c.bytesWritten());
       out.println(Json.of(m));
     } else {
-      out.println("converted " + c.source() + " (" + c.sourceType() + ") to " + c.destination()
+      out.println("converted " + c.source() + partition.suffix() + " (" + c.sourceType() + ") to " + c.destination()
           + " (" + c.type() + ", " + c.size() + " bytes): read " + c.bytesRead() + " bytes, wrote "
           + c.bytesWritten());
     }

@@ -24,6 +24,7 @@ import picocli.CommandLine.Model.CommandSpec;
 final class MapCommand implements Callable<Integer> {
   @Mixin CommonOptions options;
   @Mixin ForceShare share;
+  @Mixin PartitionOption partition;
   @Spec CommandSpec spec;
 
   @Parameters(paramLabel = "IMAGE", description = "The VHD image.")
@@ -40,7 +41,7 @@ final class MapCommand implements Callable<Integer> {
     // Extents come a block at a time and leave at once: any number of them prints in a few
     // kilobytes of memory.
     try (Stream<VhdImages.Extent> extents =
-        VhdImages.streamExtents(image, share.applyTo(options.env()))) {
+        VhdImages.streamExtents(image, partition.number(), share.applyTo(options.env()))) {
       Iterator<VhdImages.Extent> it = extents.iterator();
       while (it.hasNext()) {
         printer.add(MapEntry.of(it.next()));

@@ -13,7 +13,6 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -44,38 +43,32 @@ final class RestoreCommand implements Callable<Integer> {
   @Parameters(index = "1", paramLabel = "IMAGE", description = "The VHD image to restore onto.")
   Path image;
 
-  @Option(names = "--partition", paramLabel = "N",
-      description = "Restore onto partition N of IMAGE instead of its whole disk: 1-4 the MBR's "
-          + "primary partitions, 5 on its logical ones, or GPT entry N.")
-  Integer partition;
+  @Mixin PartitionOption partition;
 
   @Override
   public Integer call() throws Exception {
-    if (partition != null && partition < 1) {
-      throw new IllegalArgumentException("--partition: " + partition + " is not a partition "
-          + "number (1 or more)");
-    }
+    int number = partition.number();
     Map<String, Object> env = options.env();
     boolean vhdSource = isVhd(src);
     VhdImages.Restore r;
     String sourceType;
     try (FileSystem target = FileSystems.newFileSystem(image, env);
         FileSystem from = vhdSource ? FileSystems.newFileSystem(src, readOnly(env)) : null) {
-      Path entry = target.getPath(partition == null ? "/disk" : "/p" + partition);
+      Path entry = target.getPath(number == 0 ? "/disk" : "/p" + number);
       Path source = from == null ? src : from.getPath("/disk");
       sourceType = from == null ? "raw" : (String) Files.getAttribute(source, "vhd:diskType");
       try (ProgressReporter progress = ProgressReporter.start("restore", options)) {
         r = VhdImages.restore(source, entry, progress);
       }
     }
-    String onto = image + (partition == null ? "" : " partition " + partition);
+    String onto = image + partition.suffix();
     PrintWriter out = spec.commandLine().getOut();
     if (options.json) {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("source", src.toString());
       m.put("sourceType", sourceType);
       m.put("image", image.toString());
-      m.put("partition", partition);
+      m.put("partition", partition.partition);
       m.put("sourceSize", r.sourceSize());
       m.put("targetSize", r.targetSize());
       m.put("bytesWritten", r.bytesWritten());

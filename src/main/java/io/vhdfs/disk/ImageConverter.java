@@ -66,11 +66,15 @@ public final class ImageConverter {
    * @param azure a fixed result sized for Azure: rounded up to a whole MiB, kept exact
    * @param replace whether an existing destination is replaced
    * @param chain how a differencing source's parents are found and checked
+   * @param view the part of a VHD source's disk to convert (a partition), or null for all of it
    */
   public record Request(Output output, int blockSize, boolean azure, boolean replace,
-      ChainOptions chain) {
+      ChainOptions chain, DiskView view) {
     /** Checks the combination. */
     public Request {
+      if (view == null) {
+        view = DiskView.WHOLE;
+      }
       if (blockSize < DynamicHeader.MIN_BLOCK_SIZE || blockSize > DynamicHeader.MAX_BLOCK_SIZE
           || Integer.bitCount(blockSize) != 1) {
         throw new IllegalArgumentException("block size " + blockSize
@@ -121,7 +125,7 @@ public final class ImageConverter {
     if (special != null) {
       return convertInPlace(src, special, request, progress);
     }
-    try (ImageSource source = ImageSource.open(src, request.chain())) {
+    try (ImageSource source = ImageSource.open(src, request.chain(), request.view())) {
       Output output = outputOf(source, request);
       long size = resultSize(source.size(), output, request.azure());
       List<long[]> ranges = storedRanges(source, src);
@@ -150,7 +154,7 @@ public final class ImageConverter {
     if (request.output() == Output.DYNAMIC) {
       throw new IllegalArgumentException(dynamicInOrder("a stream"));
     }
-    try (ImageSource source = ImageSource.open(src, request.chain())) {
+    try (ImageSource source = ImageSource.open(src, request.chain(), request.view())) {
       Output output = outputOf(source, request);
       if (output == Output.DYNAMIC) {
         throw new IllegalArgumentException(dynamicInOrder("a stream"));
@@ -169,7 +173,7 @@ public final class ImageConverter {
       throw new FileSystemException(dst.path().toString(), null,
           dynamicInOrder(dst.kind().label()));
     }
-    try (ImageSource source = ImageSource.open(src, request.chain())) {
+    try (ImageSource source = ImageSource.open(src, request.chain(), request.view())) {
       Output output = outputOf(source, request);
       if (output == Output.DYNAMIC) {
         throw new FileSystemException(dst.path().toString(), null,
@@ -210,7 +214,7 @@ public final class ImageConverter {
   }
 
   private static String sourceType(ImageSource source) {
-    return source.isVhd() ? source.vhd().disk().info().footer().diskType().label() : "raw";
+    return source.isVhd() ? source.disk().info().footer().diskType().label() : "raw";
   }
 
   /** The result's disk size for a source disk of {@code sourceSize} bytes; see the class doc. */
@@ -248,7 +252,7 @@ public final class ImageConverter {
       }
       return ranges;
     }
-    for (Extent e : ExtentMap.of(source.vhd().disk())) {
+    for (Extent e : ExtentMap.of(source.disk())) {
       if (!e.data()) {
         continue;
       }

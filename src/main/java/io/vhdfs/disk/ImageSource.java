@@ -3,6 +3,7 @@ package io.vhdfs.disk;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.file.FileSystemException;
 import java.nio.file.Path;
 
 /**
@@ -11,17 +12,29 @@ import java.nio.file.Path;
  */
 public final class ImageSource implements Closeable {
   private final ImageHandle vhd;
+  private final VirtualDisk disk;
   private final HostFile raw;
   private final long size;
 
-  private ImageSource(ImageHandle vhd, HostFile raw, long size) {
+  private ImageSource(ImageHandle vhd, VirtualDisk disk, HostFile raw, long size) {
     this.vhd = vhd;
+    this.disk = disk;
     this.raw = raw;
     this.size = size;
   }
 
-  /** Opens {@code image} for reading. */
+  /** Opens {@code image}'s whole disk for reading. */
   public static ImageSource open(Path image, ChainOptions options) throws IOException {
+    return open(image, options, DiskView.WHOLE);
+  }
+
+  /**
+   * Opens {@code view} of {@code image}'s disk for reading.
+   *
+   * @throws IOException if the image has no such part, or a part of a raw image is asked for
+   */
+  public static ImageSource open(Path image, ChainOptions options, DiskView view)
+      throws IOException {
     HostFile host = HostFile.openForReading(image);
     boolean isVhd;
     try {
@@ -31,11 +44,22 @@ public final class ImageSource implements Closeable {
       throw e;
     }
     if (!isVhd) {
-      return new ImageSource(null, host, host.size());
+      if (view != DiskView.WHOLE) {
+        host.close();
+        throw new FileSystemException(image.toString(), null, "a part of a raw image was asked "
+            + "for (a partition), but only the partitions of a VHD's disk are read");
+      }
+      return new ImageSource(null, null, host, host.size());
     }
     host.close();
     ImageHandle h = ImageHandle.open(image, SizeRule.AUTO, options);
-    return new ImageSource(h, null, h.disk().size());
+    try {
+      VirtualDisk part = view.select(h.disk(), image);
+      return new ImageSource(h, part, null, part.size());
+    } catch (IOException | RuntimeException e) {
+      h.close();
+      throw e;
+    }
   }
 
   /** Whether the image is a VHD. */
@@ -46,6 +70,11 @@ public final class ImageSource implements Closeable {
   /** The open VHD, or null for a raw image. */
   public ImageHandle vhd() {
     return vhd;
+  }
+
+  /** The VHD's disk, or the part of it asked for; null for a raw image. */
+  public VirtualDisk disk() {
+    return disk;
   }
 
   /** The disk's size in bytes. */
@@ -61,7 +90,7 @@ public final class ImageSource implements Closeable {
     }
     long at = position;
     while (dst.hasRemaining()) {
-      int n = vhd.disk().read(dst, at);
+      int n = disk.read(dst, at);
       if (n < 0) {
         throw new IOException(vhd.image() + ": read past the end of the disk at " + at);
       }

@@ -3,7 +3,9 @@ package io.vhdfs.nio;
 import io.vhdfs.VhdEnv;
 import io.vhdfs.disk.ChainCommit;
 import io.vhdfs.disk.DiskOpener;
+import io.vhdfs.disk.DiskView;
 import io.vhdfs.disk.ExtentMap;
+import io.vhdfs.disk.HostFile;
 import io.vhdfs.disk.ImageChecker;
 import io.vhdfs.disk.ImageComparer;
 import io.vhdfs.disk.ImageConverter;
@@ -156,10 +158,24 @@ public final class VhdImages {
    * {@link DiskExtents}.
    */
   public static Stream<Extent> streamExtents(Path image, Map<String, ?> env) throws IOException {
+    return streamExtents(image, 0, env);
+  }
+
+  /**
+   * As {@link #streamExtents(Path, Map)}, for partition {@code partition} of the disk
+   * ({@code /pN} of its file system; 0 for the whole disk): offsets from the partition's start,
+   * host offsets in the image files as ever.
+   *
+   * @throws java.nio.file.NoSuchFileException if the disk has no such partition
+   */
+  public static Stream<Extent> streamExtents(Path image, int partition, Map<String, ?> env)
+      throws IOException {
     FileSystemConfig config = FileSystemConfig.parse(env);
+    DiskView view = PartitionView.of(partition);
     ImageHandle h = ImageHandle.open(image, config.sizeRule(), config.chainOptions());
     try {
-      return ExtentStream.of(h.disk().extents(0, h.disk().size()), h);
+      VirtualDisk disk = view.select(h.disk(), image);
+      return ExtentStream.of(disk.extents(0, disk.size()), h);
     } catch (IOException | RuntimeException e) {
       h.close();
       throw e;
@@ -188,9 +204,23 @@ public final class VhdImages {
    */
   public static long compare(Path a, Path b, boolean strict, Map<String, ?> env,
       Progress progress) throws IOException {
+    return compare(a, b, strict, 0, env, progress);
+  }
+
+  /**
+   * As {@link #compare(Path, Path, boolean, Map, Progress)}, on partition {@code partition} of
+   * each VHD ({@code /pN} of its file system; a raw image is compared whole), or on the whole
+   * disks for 0: {@code compare(vhd, partitionBackup, false, 2, ...)} checks a backup of
+   * partition 2.
+   *
+   * @throws java.nio.file.NoSuchFileException if a VHD has no such partition
+   */
+  public static long compare(Path a, Path b, boolean strict, int partition, Map<String, ?> env,
+      Progress progress) throws IOException {
     FileSystemConfig config = FileSystemConfig.parse(env);
-    try (ImageSource x = ImageSource.open(a, config.chainOptions());
-        ImageSource y = ImageSource.open(b, config.chainOptions())) {
+    DiskView view = PartitionView.of(partition);
+    try (ImageSource x = ImageSource.open(a, config.chainOptions(), wholeIfRaw(a, view));
+        ImageSource y = ImageSource.open(b, config.chainOptions(), wholeIfRaw(b, view))) {
       return ImageComparer.firstDifference(x, y, strict, progress::advanced);
     }
   }
@@ -310,9 +340,18 @@ public final class VhdImages {
    * @param replace replace an existing destination instead of refusing it (a FIFO or device
    *     is written where it is without it)
    */
-  public record ConvertOptions(Format to, int blockSize, boolean azure, boolean replace) {
-    /** The other kind than the source's, default block size, no Azure sizing, no replacing. */
-    public static final ConvertOptions DEFAULT = new ConvertOptions(null, 0, false, false);
+  public record ConvertOptions(Format to, int blockSize, boolean azure, boolean replace,
+      int partition) {
+    /**
+     * The other kind than the source's, default block size, no Azure sizing, no replacing, the
+     * whole disk.
+     */
+    public static final ConvertOptions DEFAULT = new ConvertOptions(null, 0, false, false, 0);
+
+    /** These options for the source's whole disk. */
+    public ConvertOptions(Format to, int blockSize, boolean azure, boolean replace) {
+      this(to, blockSize, azure, replace, 0);
+    }
 
     /** Kinds of result. */
     public enum Format {
@@ -331,6 +370,10 @@ public final class VhdImages {
      *     is not fixed
      */
     public ConvertOptions {
+      if (partition < 0) {
+        throw new IllegalArgumentException("partition " + partition + " is not a partition "
+            + "number (1 or more; 0 for the whole disk)");
+      }
       if (blockSize != 0 && (blockSize < 512 || blockSize > 256 << 20
           || Integer.bitCount(blockSize) != 1)) {
         throw new IllegalArgumentException("block size " + blockSize
@@ -344,7 +387,15 @@ public final class VhdImages {
 
     /** These options with the result {@code format}. */
     public ConvertOptions to(Format format) {
-      return new ConvertOptions(format, blockSize, azure, replace);
+      return new ConvertOptions(format, blockSize, azure, replace, partition);
+    }
+
+    /**
+     * These options converting partition {@code number} of the source's disk ({@code /pN} of its
+     * file system), 0 for the whole disk; a raw source has no partitions.
+     */
+    public ConvertOptions partition(int number) {
+      return new ConvertOptions(to, blockSize, azure, replace, number);
     }
   }
 
@@ -444,7 +495,18 @@ public final class VhdImages {
         : ImageConverter.Output.valueOf(options.to().name());
     return new ImageConverter.Request(output,
         options.blockSize() == 0 ? FileSystemConfig.DEFAULT_BLOCK_SIZE : options.blockSize(),
-        options.azure(), options.replace(), config.chainOptions());
+        options.azure(), options.replace(), config.chainOptions(),
+        PartitionView.of(options.partition()));
+  }
+
+  /** {@code view}, or the whole disk where {@code image} is a raw image, which has no parts. */
+  private static DiskView wholeIfRaw(Path image, DiskView view) throws IOException {
+    if (view == DiskView.WHOLE) {
+      return view;
+    }
+    try (HostFile host = HostFile.openForReading(image)) {
+      return DiskOpener.looksLikeVhd(host) ? view : DiskView.WHOLE;
+    }
   }
 
   /**

@@ -56,6 +56,7 @@ final class ConvertCommandTest {
     assertEquals("", r.err(), "no progress when standard error is not a terminal");
     assertEquals(String.join("\n", "{",
         "  \"source\": \"" + raw + "\",",
+        "  \"partition\": null,",
         "  \"sourceType\": \"raw\",",
         "  \"destination\": \"" + vhd + "\",",
         "  \"type\": \"dynamic\",",
