@@ -70,7 +70,8 @@ final class CreateCommand implements Callable<Integer> {
       env.put("exactSize", "true");
     }
     VhdImages.create(image, env);
-    Map<String, Object> info = VhdImages.describe(image, options.env());
+    Map<String, Object> info = InfoCommand.withActualSize(image,
+        VhdImages.describe(image, options.env()));
     if (options.json) {
       spec.commandLine().getOut().println(Json.of(info));
     } else {

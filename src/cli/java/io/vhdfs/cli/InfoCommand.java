@@ -45,7 +45,7 @@ final class InfoCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Map<String, Object> info = withActualSize(
+    Map<String, Object> info = withActualSize(image,
         VhdImages.describe(image, share.applyTo(options.env())));
     PrintWriter out = spec.commandLine().getOut();
     if (options.json) {
@@ -66,7 +66,8 @@ final class InfoCommand implements Callable<Integer> {
    * {@code info} with the space the image takes on its host after {@code hostSize}: the blocks
    * allocated to it where Java can tell, else its length, and which of the two it is.
    */
-  private Map<String, Object> withActualSize(Map<String, Object> info) throws IOException {
+  static Map<String, Object> withActualSize(Path image, Map<String, Object> info)
+      throws IOException {
     OptionalLong allocated = HostAllocation.of(image);
     Map<String, Object> m = new LinkedHashMap<>();
     for (Map.Entry<String, Object> e : info.entrySet()) {
