@@ -5,72 +5,20 @@ import io.vhdfs.format.DiskType;
 import io.vhdfs.format.Footer;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.UUID;
 
 /** {@link VhdFileAttributes} of one entry, from the image's metadata and the host file's times. */
-final class ImageAttributes implements VhdFileAttributes {
+final class ImageAttributes extends EntryAttributes implements VhdFileAttributes {
   private final DiskInfo info;
-  private final BasicFileAttributes host;
-  private final boolean directory;
-  private final long size;
 
   /**
    * @param directory whether the entry is the root directory
    * @param size the entry's size: the disk's, a partition's, or 0 for the root
    */
   ImageAttributes(DiskInfo info, BasicFileAttributes host, boolean directory, long size) {
+    super(host, directory, size);
     this.info = info;
-    this.host = host;
-    this.directory = directory;
-    this.size = size;
-  }
-
-  @Override
-  public FileTime lastModifiedTime() {
-    return host.lastModifiedTime();
-  }
-
-  @Override
-  public FileTime lastAccessTime() {
-    return host.lastAccessTime();
-  }
-
-  @Override
-  public FileTime creationTime() {
-    return host.creationTime();
-  }
-
-  @Override
-  public boolean isRegularFile() {
-    return !directory;
-  }
-
-  @Override
-  public boolean isDirectory() {
-    return directory;
-  }
-
-  @Override
-  public boolean isSymbolicLink() {
-    return false;
-  }
-
-  @Override
-  public boolean isOther() {
-    return false;
-  }
-
-  @Override
-  public long size() {
-    return size;
-  }
-
-  /** Entries are identified by image and name; two paths to the disk share this key. */
-  @Override
-  public Object fileKey() {
-    return null;
   }
 
   private Footer footer() {
@@ -162,21 +110,6 @@ final class ImageAttributes implements VhdFileAttributes {
   @Override
   public boolean savedState() {
     return footer().savedState() != 0;
-  }
-
-  /** The {@code basic} view as a name-to-value map. */
-  Map<String, Object> basicMap() {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("lastModifiedTime", lastModifiedTime());
-    m.put("lastAccessTime", lastAccessTime());
-    m.put("creationTime", creationTime());
-    m.put("size", size());
-    m.put("isRegularFile", isRegularFile());
-    m.put("isDirectory", isDirectory());
-    m.put("isSymbolicLink", isSymbolicLink());
-    m.put("isOther", isOther());
-    m.put("fileKey", fileKey());
-    return m;
   }
 
   /** The {@code vhd} view as a name-to-value map: the basic names plus the image's own. */

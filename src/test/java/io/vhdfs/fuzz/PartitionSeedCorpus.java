@@ -48,20 +48,7 @@ public final class PartitionSeedCorpus {
 
   /** Writes the corpus into {@code args[0]}, or {@link #DIRECTORY}. */
   public static void main(String[] args) throws IOException {
-    Path dir = Path.of(args.length > 0 ? args[0] : DIRECTORY);
-    Files.createDirectories(dir);
-    try (Stream<Path> old = Files.list(dir)) {
-      for (Path p : old.filter(Files::isRegularFile).toList()) {
-        Files.delete(p);
-      }
-    }
-    Map<String, byte[]> seeds = seeds();
-    long total = 0;
-    for (Map.Entry<String, byte[]> s : seeds.entrySet()) {
-      Files.write(dir.resolve(s.getKey()), s.getValue());
-      total += s.getValue().length;
-    }
-    System.out.printf("%d seeds, %d bytes, in %s%n", seeds.size(), total, dir);
+    SeedCorpus.replace(Path.of(args.length > 0 ? args[0] : DIRECTORY), seeds());
   }
 
   /** Every seed by file name, in a fixed order. */

@@ -61,14 +61,17 @@ public final class SeedCorpus {
 
   /** Writes the corpus into {@code args[0]}, or {@link #DIRECTORY}. */
   public static void main(String[] args) throws IOException {
-    Path dir = Path.of(args.length > 0 ? args[0] : DIRECTORY);
+    replace(Path.of(args.length > 0 ? args[0] : DIRECTORY), seeds());
+  }
+
+  /** Replaces the top-level files of {@code dir} by {@code seeds}, named by their keys. */
+  static void replace(Path dir, Map<String, byte[]> seeds) throws IOException {
     Files.createDirectories(dir);
     try (Stream<Path> old = Files.list(dir)) {
       for (Path p : old.filter(Files::isRegularFile).toList()) {
         Files.delete(p);
       }
     }
-    Map<String, byte[]> seeds = seeds();
     long total = 0;
     for (Map.Entry<String, byte[]> s : seeds.entrySet()) {
       Files.write(dir.resolve(s.getKey()), s.getValue());
