@@ -10,7 +10,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import com.google.common.jimfs.Configuration;
 import com.google.common.jimfs.Jimfs;
-import io.vhdfs.disk.ImageCreator;
 import io.vhdfs.nio.VhdImages;
 import io.vhdfs.nio.VhdImages.Conversion;
 import io.vhdfs.nio.VhdImages.ConvertOptions;
@@ -26,6 +25,7 @@ import io.vhdfs.testing.SeedExtension.SeededRandom;
 import io.vhdfs.testing.VhdImageBuilder;
 import io.vhdfs.testing.Fifo;
 import io.vhdfs.testing.LoopDevice;
+import io.vhdfs.vhd.VhdCreator;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -352,7 +352,7 @@ final class ConvertTest {
   @Test
   void aSizeThatIsAGeometryKeepsThatGeometry() throws IOException {
     long size = 2_088_960; // 60/4/17, the spec's floor geometry for 2 MiB
-    assertEquals(size, ImageCreator.createdSize(size, false), "fixture: a CHS product");
+    assertEquals(size, VhdCreator.createdSize(size, false), "fixture: a CHS product");
     Path raw = dir.resolve("chs.raw");
     writeRaw(raw, size, Map.of(size - 1, new byte[] {1}));
     Path vhd = dir.resolve("chs.vhd");

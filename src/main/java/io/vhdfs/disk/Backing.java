@@ -13,11 +13,11 @@ import java.util.List;
  * What the sectors an image does not hold read as: zeros for a dynamic image, the parent's bytes
  * for a differencing one. The parent is shared with other children and released on close.
  */
-final class Backing implements Closeable {
+public final class Backing implements Closeable {
   private static final byte[] ZERO_CHUNK = new byte[64 * 1024];
 
   /** Absent sectors of a dynamic image read as zeros. */
-  static final Backing ZEROS = new Backing(null, null, null, null);
+  public static final Backing ZEROS = new Backing(null, null, null, null);
 
   private final VirtualDisk parent;
   private final Path parentPath;
@@ -57,12 +57,12 @@ final class Backing implements Closeable {
   }
 
   /** Whether absent sectors come from a parent (or would, for a detached child). */
-  boolean isParent() {
+  public boolean isParent() {
     return this != ZEROS;
   }
 
   /** The parents' real paths, nearest first; empty for none or a detached child. */
-  List<Path> chain() {
+  public List<Path> chain() {
     if (parent == null) {
       return List.of();
     }
@@ -76,7 +76,7 @@ final class Backing implements Closeable {
    * Puts the {@code length} bytes at virtual {@code position} into {@code dst}, advancing it.
    * Where a child is larger than its parent, what lies past the parent's end reads as zeros.
    */
-  void read(ByteBuffer dst, int length, long position) throws IOException {
+  public void read(ByteBuffer dst, int length, long position) throws IOException {
     if (detached != null) {
       throw new IOException(detached);
     }
@@ -100,7 +100,7 @@ final class Backing implements Closeable {
    *
    * @return the bytes sent: all, unless a non-blocking target took no more
    */
-  long transferTo(long position, int length, WritableByteChannel target) throws IOException {
+  public long transferTo(long position, int length, WritableByteChannel target) throws IOException {
     if (detached != null) {
       throw new IOException(detached);
     }
@@ -137,7 +137,7 @@ final class Backing implements Closeable {
   }
 
   /** Whether the {@code length} bytes at virtual {@code position} read as zeros. */
-  boolean readsZeros(long position, long length) throws IOException {
+  public boolean readsZeros(long position, long length) throws IOException {
     if (this == ZEROS) {
       return true;
     }
@@ -155,7 +155,7 @@ final class Backing implements Closeable {
   }
 
   /** The 512 bytes of sector {@code sector}. */
-  byte[] readSector(long sector) throws IOException {
+  public byte[] readSector(long sector) throws IOException {
     byte[] b = new byte[512];
     if (this != ZEROS) {
       read(ByteBuffer.wrap(b), 512, sector * 512);

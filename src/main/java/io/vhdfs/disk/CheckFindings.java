@@ -12,11 +12,11 @@ import java.util.Map;
  * past {@link #LISTED_PER_CODE} of one kind, the rest are only counted, and summed up in one
  * finding at the end, so a check's memory does not grow with the damage.
  */
-final class CheckFindings {
+public final class CheckFindings {
   /** What a repair rewrites to fix a finding. */
-  enum Fix { NONE, END_FOOTER, FOOTER_COPY, BAT_ENTRY }
+  public enum Fix { NONE, END_FOOTER, FOOTER_COPY, BAT_ENTRY }
 
-  static final int LISTED_PER_CODE = 100;
+  public static final int LISTED_PER_CODE = 100;
 
   private record Tagged(Finding finding, Fix fix) {}
 
@@ -26,12 +26,12 @@ final class CheckFindings {
   private final Map<String, Tagged> overflow = new LinkedHashMap<>();
 
   /** Records a defect that no repair fixes. */
-  void add(String code, long offset, String meaning) {
+  public void add(String code, long offset, String meaning) {
     add(code, offset, meaning, Fix.NONE);
   }
 
   /** Records a defect that a repair fixes by rewriting {@code fix} ({@code NONE}: it cannot). */
-  void add(String code, long offset, String meaning, Fix fix) {
+  public void add(String code, long offset, String meaning, Fix fix) {
     int n = counts.merge(code, 1, Integer::sum);
     if (n <= LISTED_PER_CODE) {
       listed.add(new Tagged(new Finding(code, offset, meaning, fix != Fix.NONE, false), fix));
@@ -42,30 +42,30 @@ final class CheckFindings {
   }
 
   /** Whether anything a repair of {@code fix} would fix was found. */
-  boolean wants(Fix fix) {
+  public boolean wants(Fix fix) {
     return listed.stream().anyMatch(t -> t.fix == fix);
   }
 
   /** Marks the findings a repair of {@code fix} would fix as not repairable after all. */
-  void unfixable(Fix fix) {
+  public void unfixable(Fix fix) {
     listed.replaceAll(t -> t.fix == fix ? new Tagged(t.finding.asUnrepairable(), Fix.NONE) : t);
     overflow.replaceAll((code, t) -> t.fix == fix
         ? new Tagged(t.finding.asUnrepairable(), Fix.NONE) : t);
   }
 
   /** Marks every finding that rewriting {@code fix} fixed. */
-  void repaired(Fix fix) {
+  public void repaired(Fix fix) {
     listed.replaceAll(t -> t.fix == fix ? new Tagged(t.finding.asRepaired(), fix) : t);
     overflow.replaceAll((code, t) -> t.fix == fix ? new Tagged(t.finding.asRepaired(), fix) : t);
   }
 
   /** How many findings are listed so far. */
-  int count() {
+  public int count() {
     return listed.size();
   }
 
   /** Every finding, the summaries of unlisted ones last. */
-  List<Finding> all() {
+  public List<Finding> all() {
     List<Finding> all = new ArrayList<>();
     listed.forEach(t -> all.add(t.finding));
     overflow.values().forEach(t -> all.add(t.finding));

@@ -1,7 +1,7 @@
 package io.vhdfs.disk;
 
-import io.vhdfs.format.DynamicHeader;
-import io.vhdfs.format.Footer;
+import io.vhdfs.vhd.DynamicHeader;
+import io.vhdfs.vhd.Footer;
 import java.nio.file.Path;
 
 /**

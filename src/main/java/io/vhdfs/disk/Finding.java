@@ -1,7 +1,9 @@
 package io.vhdfs.disk;
 
+import io.vhdfs.vhd.VhdChecker;
+
 /**
- * One structural defect {@link ImageChecker} found in an image.
+ * One structural defect {@link VhdChecker} found in an image.
  *
  * @param code what kind of defect, one of the constants below (stable, for scripts)
  * @param offset the byte offset in the image file of the structure or field at fault, or -1

@@ -75,7 +75,7 @@ public final class HostFile implements Closeable {
    * @throws java.nio.file.FileSystemException if the host cannot update a file in place, so that
    *     opening the image for writing would truncate or rewrite it ({@link InPlaceUpdates})
    */
-  void enableWrites() throws IOException {
+  public void enableWrites() throws IOException {
     synchronized (reopenLock) {
       if (writable) {
         return;
@@ -93,7 +93,7 @@ public final class HostFile implements Closeable {
   }
 
   /** Whether {@link #enableWrites} has been called. */
-  boolean isWritable() {
+  public boolean isWritable() {
     return writable;
   }
 
@@ -178,7 +178,7 @@ public final class HostFile implements Closeable {
    * @return the bytes sent: all of them, unless a non-blocking target took no more
    * @throws VhdFormatException if the file ends first (the image is truncated)
    */
-  long transferTo(long position, long length, WritableByteChannel target) throws IOException {
+  public long transferTo(long position, long length, WritableByteChannel target) throws IOException {
     long done = 0;
     if (!(target instanceof FileChannel)) {
       done = transferByHost(position, length, target);
@@ -256,7 +256,7 @@ public final class HostFile implements Closeable {
   }
 
   /** Writes all of {@code src} at {@code position}, growing the file as needed. */
-  void write(ByteBuffer src, long position) throws IOException {
+  public void write(ByteBuffer src, long position) throws IOException {
     if (!writable) {
       throw new IllegalStateException("host file not opened for writing: " + name);
     }
@@ -284,7 +284,7 @@ public final class HostFile implements Closeable {
   }
 
   /** Writes {@code b} at {@code position}. */
-  void write(byte[] b, long position) throws IOException {
+  public void write(byte[] b, long position) throws IOException {
     write(ByteBuffer.wrap(b), position);
   }
 
@@ -293,7 +293,7 @@ public final class HostFile implements Closeable {
    *
    * @throws IOException also where the host's channel cannot truncate
    */
-  void truncate(long size) throws IOException {
+  public void truncate(long size) throws IOException {
     if (!writable) {
       throw new IllegalStateException("host file not opened for writing: " + name);
     }
@@ -322,7 +322,7 @@ public final class HostFile implements Closeable {
    * them, so a retried force would let the disk write table entries over blocks the host lost.
    * Reopening the image starts from what the file really holds.
    */
-  void force(boolean metaData) throws IOException {
+  public void force(boolean metaData) throws IOException {
     if (!writable) {
       return;
     }
@@ -403,12 +403,12 @@ public final class HostFile implements Closeable {
   }
 
   /** Number of host read calls so far; tests use it to check that reads are not split needlessly. */
-  long hostReads() {
+  public long hostReads() {
     return hostReads.get();
   }
 
   /** Number of host write calls so far. */
-  long hostWrites() {
+  public long hostWrites() {
     return hostWrites.get();
   }
 

@@ -1,5 +1,6 @@
 package io.vhdfs.disk;
 
+import io.vhdfs.vhd.VhdLayer;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -26,7 +27,7 @@ public final class ImageHandle implements Closeable {
   public static ImageHandle open(Path image, SizeRule sizeRule, ChainOptions options)
       throws IOException {
     Path real = image.toRealPath();
-    VirtualDisk disk = OpenDisks.acquire(real, sizeRule, options, () -> DiskOpener.open(image,
+    VirtualDisk disk = OpenDisks.acquire(real, sizeRule, options, () -> VhdLayer.open(image,
         sizeRule, ParentChain.of(real, options, OpenDisks::acquireParent)));
     return new ImageHandle(image, real, sizeRule, disk);
   }

@@ -80,7 +80,7 @@ public final class ImageLock {
    * @throws FileSystemException if another process holds the image in a way a reader must not
    *     share (it is writing it), or {@code locking} is on and the host cannot be locked
    */
-  static ImageLock acquire(Path image, Locking locking) throws IOException {
+  public static ImageLock acquire(Path image, Locking locking) throws IOException {
     if (locking == Locking.OFF) {
       return null;
     }
@@ -148,7 +148,7 @@ public final class ImageLock {
    * @throws FileSystemException if another process has the image open (QEMU's readers refuse to
    *     share writing, as do its writers)
    */
-  void startWriting() throws IOException {
+  public void startWriting() throws IOException {
     synchronized (HELD) {
       if (writers > 0) {
         writers++;
@@ -180,7 +180,7 @@ public final class ImageLock {
   }
 
   /** Ends one writer; the last one turns the hold back into a reader's. */
-  void stopWriting() {
+  public void stopWriting() {
     synchronized (HELD) {
       if (writers == 0) {
         throw new IllegalStateException("no writer holds " + image);
@@ -195,7 +195,7 @@ public final class ImageLock {
   }
 
   /** Ends one user; the last one lets go of every lock. */
-  void release() {
+  public void release() {
     synchronized (HELD) {
       if (--users > 0) {
         return;

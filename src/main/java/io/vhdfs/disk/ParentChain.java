@@ -1,9 +1,10 @@
 package io.vhdfs.disk;
 
 import io.vhdfs.VhdFormatException;
-import io.vhdfs.format.DynamicHeader;
-import io.vhdfs.format.Footer;
-import io.vhdfs.format.VhdTime;
+import io.vhdfs.vhd.DynamicHeader;
+import io.vhdfs.vhd.Footer;
+import io.vhdfs.vhd.VhdLayer;
+import io.vhdfs.vhd.VhdTime;
 import java.io.Closeable;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
@@ -27,7 +28,7 @@ public final class ParentChain {
   public static final int MAX_IMAGES = 32;
   /**
    * The most BAT entries the images of one chain opened together may hold in memory, 64 MiB:
-   * each image may hold {@link DiskOpener#MAX_TABLE_ENTRIES}, and a crafted chain of such images
+   * each image may hold {@link VhdLayer#MAX_TABLE_ENTRIES}, and a crafted chain of such images
    * must not add up to more memory than the JVM has. Sixteen 2040 GiB levels of 2 MiB blocks fit.
    */
   public static final long MAX_TABLE_ENTRIES = 1L << 24;
@@ -79,7 +80,7 @@ public final class ParentChain {
    *
    * @param at where the image's count of table entries is, for messages
    */
-  void checkTable(String image, long at, long entries) throws VhdFormatException {
+  public void checkTable(String image, long at, long entries) throws VhdFormatException {
     if (tableEntries + entries > MAX_TABLE_ENTRIES) {
       throw new VhdFormatException(image, at, "max table entries " + entries + " would give "
           + "the parent chain " + (tableEntries + entries) + " BAT entries in memory, more than "
@@ -116,7 +117,7 @@ public final class ParentChain {
   }
 
   /** The backing of the differencing image in {@code child}: its parent, found and opened. */
-  Backing openParent(HostFile child, Footer footer, DynamicHeader header) throws IOException {
+  public Backing openParent(HostFile child, Footer footer, DynamicHeader header) throws IOException {
     if (source == null) {
       return Backing.detached(child.name());
     }

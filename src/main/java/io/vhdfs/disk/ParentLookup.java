@@ -1,9 +1,10 @@
 package io.vhdfs.disk;
 
 import io.vhdfs.VhdFormatException;
-import io.vhdfs.format.DynamicHeader;
-import io.vhdfs.format.Footer;
-import io.vhdfs.format.ParentLocator;
+import io.vhdfs.vhd.DynamicHeader;
+import io.vhdfs.vhd.Footer;
+import io.vhdfs.vhd.FooterLocator;
+import io.vhdfs.vhd.ParentLocator;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -28,9 +29,9 @@ import java.util.Set;
  * <p>With a {@code parentRoot}, a place outside it is not even looked at: first by its name, then,
  * for one inside, by its real path, so a symbolic link cannot lead out either.
  */
-final class ParentLookup {
+public final class ParentLookup {
   /** The parent found: its real path, its footer, and which place named it. */
-  record Found(Path path, Footer footer, String place) {}
+  public record Found(Path path, Footer footer, String place) {}
 
   /** A place the header names: a path, or why it names none. */
   record Place(String label, Path path, String unusable) {}
@@ -56,7 +57,7 @@ final class ParentLookup {
    * @throws VhdFormatException naming every place tried when none holds the parent, or the ids
    *     found when only parents with another unique id exist
    */
-  static Found find(HostFile child, Path childReal, DynamicHeader header, long headerAt,
+  public static Found find(HostFile child, Path childReal, DynamicHeader header, long headerAt,
       ChainOptions options) throws IOException {
     return new ParentLookup(child, childReal, header, headerAt).find(options);
   }
@@ -129,7 +130,7 @@ final class ParentLookup {
         if (l.platformCode() != code || l.dataLength() == 0) {
           continue;
         }
-        // DiskOpener checked that the data lies inside the file and is at most 64 KiB.
+        // VhdLayer checked that the data lies inside the file and is at most 64 KiB.
         String text = l.text(child.readBytes(l.dataOffset(), (int) l.dataLength()));
         String label = l.platformName() + " locator " + i + " '" + printable(text) + "'";
         places.add(switch (code) {

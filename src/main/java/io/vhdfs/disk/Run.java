@@ -8,8 +8,8 @@ package io.vhdfs.disk;
  * @param hostOffset the byte offset in the image file ({@code -1} for zeros)
  * @param length bytes in the run
  */
-record Run(Kind kind, long hostOffset, int length) {
-  enum Kind {
+public record Run(Kind kind, long hostOffset, int length) {
+  public enum Kind {
     /** The bytes are in the image file at {@code hostOffset}. */
     DATA,
     /** The bytes read as zeros (unallocated block or clear bitmap bit). */

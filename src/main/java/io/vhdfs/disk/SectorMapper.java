@@ -1,6 +1,8 @@
 package io.vhdfs.disk;
 
-import io.vhdfs.format.SectorBitmap;
+import io.vhdfs.vhd.BlockBitmaps;
+import io.vhdfs.vhd.BlockTable;
+import io.vhdfs.vhd.SectorBitmap;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -10,13 +12,13 @@ import java.util.List;
  * sector: a data run stays inside one block (the next block's bitmap sits between them), and
  * neighbouring sectors of equal state merge, so a read of an allocated region costs one host read.
  */
-final class SectorMapper {
+public final class SectorMapper {
   private final BlockTable bat;
   private final int blockShift;
   private final int bitmapSize;
   private final BlockBitmaps bitmaps;
 
-  SectorMapper(BlockTable bat, int blockSize, int bitmapSize, BlockBitmaps bitmaps) {
+  public SectorMapper(BlockTable bat, int blockSize, int bitmapSize, BlockBitmaps bitmaps) {
     this.bat = bat;
     this.blockShift = Integer.numberOfTrailingZeros(blockSize);
     this.bitmapSize = bitmapSize;
@@ -24,14 +26,14 @@ final class SectorMapper {
   }
 
   /** {@link #directOffset}'s answer for a range inside one block the image does not hold. */
-  static final long NOT_HELD = -2;
+  public static final long NOT_HELD = -2;
 
   /**
    * Where {@code [position, position + length)} lies in the file when it is one stretch of a fully
    * written block (the common case, served without building runs); {@link #NOT_HELD} when it lies
    * in one unallocated block (common in a chain's children); otherwise -1.
    */
-  long directOffset(long position, int length) throws IOException {
+  public long directOffset(long position, int length) throws IOException {
     int block = (int) (position >>> blockShift);
     int inBlock = (int) (position & ((1L << blockShift) - 1));
     if (inBlock + (long) length > (1L << blockShift)) {
@@ -48,7 +50,7 @@ final class SectorMapper {
   }
 
   /** The runs covering {@code [position, position + length)}, in order. */
-  List<Run> map(long position, int length) throws IOException {
+  public List<Run> map(long position, int length) throws IOException {
     List<Run> runs = new ArrayList<>(2);
     long blockMask = (1L << blockShift) - 1;
     long p = position;

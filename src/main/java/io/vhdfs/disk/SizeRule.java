@@ -1,6 +1,6 @@
 package io.vhdfs.disk;
 
-import io.vhdfs.format.Footer;
+import io.vhdfs.vhd.Footer;
 
 /**
  * Which footer field gives the visible size of an existing image. Virtual PC sized disks by their

@@ -1,5 +1,6 @@
 package io.vhdfs.disk;
 
+import io.vhdfs.vhd.VhdDynamicDisk;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
@@ -10,11 +11,11 @@ import java.util.ArrayDeque;
  * of the parent), an allocated block one look at its bitmap. What the image does not hold comes
  * from the parent's own cursor, a level deeper, opened only when the caller gets there.
  */
-final class SparseExtentCursor implements ExtentCursor {
+public final class SparseExtentCursor implements ExtentCursor {
   /** A stretch to hand out: an extent, or a range the parent answers. */
   private record Pending(Extent extent, long from, long to) {}
 
-  private final DynamicDisk disk;
+  private final VhdDynamicDisk disk;
   private final Path file;
   private final VirtualDisk parent;
   private final long end;
@@ -23,7 +24,7 @@ final class SparseExtentCursor implements ExtentCursor {
   private ExtentCursor fromParent;
   private long position;
 
-  SparseExtentCursor(DynamicDisk disk, Path file, long from, long to) {
+  public SparseExtentCursor(VhdDynamicDisk disk, Path file, long from, long to) {
     this.disk = disk;
     this.file = file;
     this.parent = disk.backing().parentDisk();

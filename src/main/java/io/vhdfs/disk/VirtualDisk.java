@@ -65,7 +65,7 @@ public interface VirtualDisk extends Closeable {
    * parent chain holds data under the range, zeros are written into the child (allocating its
    * blocks as needed), so that the range reads as zeros through the whole chain. A dynamic image
    * also gives back blocks that end up holding only zeros where its format can reuse their space
-   * ({@code DynamicDisk}: blocks at the end of the image file, when the disk closes).
+   * ({@code VhdDynamicDisk}: blocks at the end of the image file, when the disk closes).
    *
    * <p>Concurrent reads and writes behave as with {@link #write}: a write that overlaps the range
    * and runs at the same time may land before or after the zeros, and nothing outside the range

@@ -4,7 +4,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 
 /** The bounds rule of writes: a disk does not grow, so a write past its end writes nothing. */
-final class WriteSpan {
+public final class WriteSpan {
   private WriteSpan() {}
 
   /**
@@ -12,7 +12,7 @@ final class WriteSpan {
    *
    * @throws IOException if they would not all fit before the end of the disk
    */
-  static int length(ByteBuffer src, long position, long diskSize, String name)
+  public static int length(ByteBuffer src, long position, long diskSize, String name)
       throws IOException {
     int n = src.remaining();
     if (n > 0 && (position > diskSize || n > diskSize - position)) {
@@ -31,7 +31,7 @@ final class WriteSpan {
    * @throws IllegalArgumentException if {@code position} or {@code length} is negative
    * @throws IOException if the range would pass the end of the disk (nothing is written then)
    */
-  static void check(long position, long length, long diskSize, String name) throws IOException {
+  public static void check(long position, long length, long diskSize, String name) throws IOException {
     if (position < 0 || length < 0) {
       throw new IllegalArgumentException("negative position " + position + " or length "
           + length);

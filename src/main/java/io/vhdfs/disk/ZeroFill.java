@@ -10,7 +10,7 @@ import java.util.Arrays;
  * (unallocated blocks, or a parent's zeros), and a host file keeps its holes; the cost is one read
  * of what the range stores.
  */
-final class ZeroFill {
+public final class ZeroFill {
   /** Bytes read at once. */
   static final int CHUNK = 1 << 20;
   private static final int SECTOR = 512;
@@ -20,7 +20,7 @@ final class ZeroFill {
 
   /** Where the zeros go: the disk's own write, or one that keeps some bookkeeping out. */
   @FunctionalInterface
-  interface Writer {
+  public interface Writer {
     /** Writes all of {@code src} at {@code position}. */
     void write(ByteBuffer src, long position) throws IOException;
   }
@@ -30,7 +30,7 @@ final class ZeroFill {
    * lies inside it, and writes zeros through {@code writer} over every run of sectors (clipped to
    * the range) that holds a byte that is not zero.
    */
-  static void over(VirtualDisk disk, long position, long length, Writer writer)
+  public static void over(VirtualDisk disk, long position, long length, Writer writer)
       throws IOException {
     if (length <= 0) {
       return;

@@ -2,12 +2,12 @@ package io.vhdfs.nio;
 
 import io.vhdfs.VhdEnv;
 import io.vhdfs.disk.ChainOptions;
-import io.vhdfs.disk.DiskOpener;
-import io.vhdfs.disk.ImageCreator;
 import io.vhdfs.disk.Locking;
 import io.vhdfs.disk.SizeRule;
-import io.vhdfs.format.DiskType;
-import io.vhdfs.format.DynamicHeader;
+import io.vhdfs.vhd.DiskType;
+import io.vhdfs.vhd.DynamicHeader;
+import io.vhdfs.vhd.VhdCreator;
+import io.vhdfs.vhd.VhdLayer;
 import java.math.BigDecimal;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -124,18 +124,18 @@ record FileSystemConfig(
     if (size <= 0) {
       throw bad(VhdEnv.SIZE, env, "the virtual size of the new image, more than 0 bytes");
     }
-    if (size > DiskOpener.MAX_SIZE) {
-      throw bad(VhdEnv.SIZE, env, "at most 2040 GiB (" + DiskOpener.MAX_SIZE
+    if (size > VhdLayer.MAX_SIZE) {
+      throw bad(VhdEnv.SIZE, env, "at most 2040 GiB (" + VhdLayer.MAX_SIZE
           + " bytes), the largest disk a VHD can address");
     }
     if (exactSize && size % 512 != 0) {
       throw bad(VhdEnv.SIZE, env, "a multiple of 512 bytes when exactSize is set");
     }
-    long created = ImageCreator.createdSize(size, exactSize);
+    long created = VhdCreator.createdSize(size, exactSize);
     long entries = (created + blockSize - 1) / blockSize;
-    if (type == DiskType.DYNAMIC && entries > DiskOpener.MAX_TABLE_ENTRIES) {
+    if (type == DiskType.DYNAMIC && entries > VhdLayer.MAX_TABLE_ENTRIES) {
       throw bad(VhdEnv.BLOCK_SIZE, env, "a larger block size: " + blockSize + "-byte blocks need"
-          + " more than " + DiskOpener.MAX_TABLE_ENTRIES + " table entries for " + created
+          + " more than " + VhdLayer.MAX_TABLE_ENTRIES + " table entries for " + created
           + " bytes");
     }
   }

@@ -1,8 +1,8 @@
 package io.vhdfs.nio;
 
 import io.vhdfs.disk.DiskInfo;
-import io.vhdfs.format.DiskType;
-import io.vhdfs.format.Footer;
+import io.vhdfs.vhd.DiskType;
+import io.vhdfs.vhd.Footer;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.util.Map;

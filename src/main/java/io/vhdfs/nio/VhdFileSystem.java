@@ -3,7 +3,6 @@ package io.vhdfs.nio;
 import io.vhdfs.channel.DiskChannel;
 import io.vhdfs.channel.DiskLocks;
 import io.vhdfs.disk.DiskInfo;
-import io.vhdfs.disk.DiskOpener;
 import io.vhdfs.disk.HostFile;
 import io.vhdfs.disk.OpenDisks;
 import io.vhdfs.disk.ParentChain;
@@ -11,6 +10,7 @@ import io.vhdfs.disk.VirtualDisk;
 import io.vhdfs.partition.Partition;
 import io.vhdfs.partition.PartitionDisk;
 import io.vhdfs.partition.PartitionTable;
+import io.vhdfs.vhd.VhdLayer;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.ByteBuffer;
@@ -348,7 +348,7 @@ final class VhdFileSystem extends FileSystem {
   }
 
   private VirtualDisk openDisk() throws IOException {
-    return DiskOpener.open(image, config.sizeRule(),
+    return VhdLayer.open(image, config.sizeRule(),
         ParentChain.of(imageKey, config.chainOptions(), OpenDisks::acquireParent));
   }
 

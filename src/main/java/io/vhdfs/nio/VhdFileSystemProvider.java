@@ -3,14 +3,14 @@ package io.vhdfs.nio;
 import io.vhdfs.VhdEnv;
 import io.vhdfs.VhdFormatException;
 import io.vhdfs.disk.DiskInfo;
-import io.vhdfs.disk.DiskOpener;
 import io.vhdfs.disk.HostFile;
 import io.vhdfs.disk.InPlaceUpdates;
 import io.vhdfs.disk.OpenDisks;
 import io.vhdfs.disk.ParentChain;
-import io.vhdfs.disk.ImageCreator;
-import io.vhdfs.format.DiskType;
+import io.vhdfs.vhd.DiskType;
 import io.vhdfs.partition.Partition;
+import io.vhdfs.vhd.VhdCreator;
+import io.vhdfs.vhd.VhdLayer;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.URI;
@@ -325,7 +325,7 @@ public final class VhdFileSystemProvider extends FileSystemProvider {
       throw new UnsupportedOperationException("not a VHD image: " + path);
     } else {
       try (HostFile host = HostFile.openForReading(path)) {
-        if (!DiskOpener.looksLikeVhd(host)) {
+        if (!VhdLayer.looksLikeVhd(host)) {
           throw new UnsupportedOperationException("not a VHD image (no footer cookie): " + path);
         }
       }
@@ -357,7 +357,7 @@ public final class VhdFileSystemProvider extends FileSystemProvider {
       createChild(image, config);
       return;
     }
-    ImageCreator.create(image, config.type(), config.size(), config.blockSize(),
+    VhdCreator.create(image, config.type(), config.size(), config.blockSize(),
         config.exactSize());
   }
 
@@ -379,7 +379,7 @@ public final class VhdFileSystemProvider extends FileSystemProvider {
     ParentChain chain = ParentChain.of(child, config.chainOptions(), OpenDisks::acquireParent);
     ParentChain.Lease lease = chain.acquire(image.toString(), parent);
     try (Closeable release = lease.release()) {
-      ImageCreator.createChild(image, parent, lease.disk().info(), config.blockSize());
+      VhdCreator.createChild(image, parent, lease.disk().info(), config.blockSize());
     }
   }
 

@@ -1,20 +1,20 @@
 package io.vhdfs.nio;
 
 import io.vhdfs.VhdEnv;
-import io.vhdfs.disk.ChainCommit;
-import io.vhdfs.disk.DiskOpener;
 import io.vhdfs.disk.DiskView;
-import io.vhdfs.disk.ExtentMap;
 import io.vhdfs.disk.HostFile;
-import io.vhdfs.disk.ImageChecker;
-import io.vhdfs.disk.ImageComparer;
-import io.vhdfs.disk.ImageConverter;
-import io.vhdfs.disk.ImageDescription;
 import io.vhdfs.disk.ImageHandle;
-import io.vhdfs.disk.ImageSource;
 import io.vhdfs.disk.ParentChain;
 import io.vhdfs.disk.VirtualDisk;
-import io.vhdfs.format.DiskType;
+import io.vhdfs.image.Commit;
+import io.vhdfs.image.Compare;
+import io.vhdfs.image.Convert;
+import io.vhdfs.image.ExtentMap;
+import io.vhdfs.image.ImageSource;
+import io.vhdfs.vhd.DiskType;
+import io.vhdfs.vhd.VhdChecker;
+import io.vhdfs.vhd.VhdDescription;
+import io.vhdfs.vhd.VhdLayer;
 import java.io.IOException;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.Path;
@@ -98,14 +98,14 @@ public final class VhdImages {
   public static Map<String, Object> describe(Path image, Map<String, ?> env) throws IOException {
     FileSystemConfig config = FileSystemConfig.parse(env);
     try (ImageHandle h = ImageHandle.open(image, config.sizeRule(), config.chainOptions())) {
-      return ImageDescription.of(image, h.disk());
+      return VhdDescription.of(image, h.disk());
     } catch (IOException chainFailed) {
       // A child whose parents cannot be opened still has fields worth showing, and the reason.
       try (VirtualDisk alone = openAlone(image, config)) {
         if (alone.info().footer().diskType() != DiskType.DIFFERENCING) {
           throw chainFailed; // not a chain's fault: the image itself does not open
         }
-        Map<String, Object> m = ImageDescription.of(image, alone);
+        Map<String, Object> m = VhdDescription.of(image, alone);
         m.put("parentChainError", chainFailed.getMessage());
         return m;
       } catch (IOException | RuntimeException alsoFailed) {
@@ -118,7 +118,7 @@ public final class VhdImages {
   }
 
   private static VirtualDisk openAlone(Path image, FileSystemConfig config) throws IOException {
-    return DiskOpener.open(image, config.sizeRule(), ParentChain.detached());
+    return VhdLayer.open(image, config.sizeRule(), ParentChain.detached());
   }
 
   /**
@@ -221,7 +221,7 @@ public final class VhdImages {
     DiskView view = PartitionView.of(partition);
     try (ImageSource x = ImageSource.open(a, config.chainOptions(), wholeIfRaw(a, view));
         ImageSource y = ImageSource.open(b, config.chainOptions(), wholeIfRaw(b, view))) {
-      return ImageComparer.firstDifference(x, y, strict, progress::advanced);
+      return Compare.firstDifference(x, y, strict, progress::advanced);
     }
   }
 
@@ -261,7 +261,7 @@ public final class VhdImages {
   public static Commit commit(Path child, Map<String, ?> env, Progress progress)
       throws IOException {
     FileSystemConfig config = FileSystemConfig.parse(env);
-    ChainCommit.Result r = ChainCommit.commit(child, config.chainOptions(), progress::advanced);
+    io.vhdfs.image.Commit.Result r = io.vhdfs.image.Commit.commit(child, config.chainOptions(), progress::advanced);
     return new Commit(child, r.parent(), r.bytes(), r.blocks());
   }
 
@@ -460,7 +460,7 @@ public final class VhdImages {
    */
   public static Conversion convert(Path src, Path dst, ConvertOptions options,
       Map<String, ?> env, Progress progress) throws IOException {
-    ImageConverter.Result r = ImageConverter.convert(src, dst, request(options, env),
+    Convert.Result r = Convert.convert(src, dst, request(options, env),
         progress::advanced);
     return new Conversion(src, dst, r.sourceType(), r.output().label(), r.size(), r.bytesRead(),
         r.bytesWritten());
@@ -483,17 +483,17 @@ public final class VhdImages {
    */
   public static Conversion convert(Path src, WritableByteChannel dst, ConvertOptions options,
       Map<String, ?> env, Progress progress) throws IOException {
-    ImageConverter.Result r = ImageConverter.convert(src, dst, request(options, env),
+    Convert.Result r = Convert.convert(src, dst, request(options, env),
         progress::advanced);
     return new Conversion(src, null, r.sourceType(), r.output().label(), r.size(), r.bytesRead(),
         r.bytesWritten());
   }
 
-  private static ImageConverter.Request request(ConvertOptions options, Map<String, ?> env) {
+  private static Convert.Request request(ConvertOptions options, Map<String, ?> env) {
     FileSystemConfig config = FileSystemConfig.parse(env);
-    ImageConverter.Output output = options.to() == null ? null
-        : ImageConverter.Output.valueOf(options.to().name());
-    return new ImageConverter.Request(output,
+    Convert.Output output = options.to() == null ? null
+        : Convert.Output.valueOf(options.to().name());
+    return new Convert.Request(output,
         options.blockSize() == 0 ? FileSystemConfig.DEFAULT_BLOCK_SIZE : options.blockSize(),
         options.azure(), options.replace(), config.chainOptions(),
         PartitionView.of(options.partition()));
@@ -505,7 +505,7 @@ public final class VhdImages {
       return view;
     }
     try (HostFile host = HostFile.openForReading(image)) {
-      return DiskOpener.looksLikeVhd(host) ? view : DiskView.WHOLE;
+      return VhdLayer.looksLikeVhd(host) ? view : DiskView.WHOLE;
     }
   }
 
@@ -581,7 +581,7 @@ public final class VhdImages {
   public static Check check(Path image, boolean repair, Map<String, ?> env, Progress progress)
       throws IOException {
     FileSystemConfig config = FileSystemConfig.parse(env);
-    List<Finding> findings = ImageChecker.check(image, repair, config.sizeRule(),
+    List<Finding> findings = VhdChecker.check(image, repair, config.sizeRule(),
         config.chainOptions(), progress::advanced).stream()
         .map(f -> new Finding(f.code(), f.offset(), f.meaning(), f.repairable(), f.repaired()))
         .toList();

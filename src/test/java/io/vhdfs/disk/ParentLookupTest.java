@@ -16,6 +16,7 @@ import com.google.common.jimfs.Jimfs;
 import io.vhdfs.VhdFormatException;
 import io.vhdfs.testing.HostBytes;
 import io.vhdfs.testing.VhdImageBuilder;
+import io.vhdfs.vhd.VhdLayer;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -93,7 +94,7 @@ class ParentLookupTest {
     Path real = child.toRealPath();
     HostFile host = HostFile.openForReading(real);
     try {
-      return DiskOpener.open(host, SizeRule.AUTO,
+      return VhdLayer.open(host, SizeRule.AUTO,
           ParentChain.of(real, ChainOptions.DEFAULT, OpenDisks::acquireParent));
     } catch (IOException | RuntimeException e) {
       host.close();

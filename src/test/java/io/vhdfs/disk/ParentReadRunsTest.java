@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.vhdfs.testing.VhdImageBuilder;
+import io.vhdfs.vhd.VhdLayer;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -34,7 +35,7 @@ class ParentReadRunsTest {
   private ParentChain.Lease openCounted(Path realPath, ParentChain chain) throws IOException {
     HostFile host = HostFile.openForReading(realPath);
     try {
-      VirtualDisk disk = DiskOpener.open(host, SizeRule.AUTO, chain);
+      VirtualDisk disk = VhdLayer.open(host, SizeRule.AUTO, chain);
       hosts.put(realPath, host);
       return new ParentChain.Lease(disk, disk::close);
     } catch (IOException | RuntimeException e) {
@@ -48,7 +49,7 @@ class ParentReadRunsTest {
     HostFile host = HostFile.openForReading(real);
     hosts.put(real, host);
     try {
-      return DiskOpener.open(host, SizeRule.AUTO,
+      return VhdLayer.open(host, SizeRule.AUTO,
           ParentChain.of(real, ChainOptions.DEFAULT, this::openCounted));
     } catch (IOException | RuntimeException e) {
       host.close();

@@ -1,0 +1,189 @@
+package io.vhdfs.image;
+
+import io.vhdfs.disk.ChainOptions;
+import io.vhdfs.disk.DiskInfo;
+import io.vhdfs.disk.HostFile;
+import io.vhdfs.disk.ImageLock;
+import io.vhdfs.disk.OpenDisks;
+import io.vhdfs.disk.ParentChain;
+import io.vhdfs.disk.ParentLookup;
+import io.vhdfs.disk.ProgressListener;
+import io.vhdfs.disk.Run;
+import io.vhdfs.disk.SizeRule;
+import io.vhdfs.disk.VirtualDisk;
+import io.vhdfs.vhd.DiskType;
+import io.vhdfs.vhd.VhdDynamicDisk;
+import io.vhdfs.vhd.VhdLayer;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.FileSystemException;
+import java.nio.file.Path;
+
+/**
+ * Commits a differencing image into its parent (what Hyper-V calls merging and vhd-util
+ * coalescing): every sector the child holds is written into the parent at the same place.
+ *
+ * <p>Interrupted anywhere, nothing is lost: each write into the parent leaves it a valid image
+ * (its own write order sees to that), and the child, which is only read, still holds every
+ * sector it held and hides the parent's copy of it, so the chain reads as before and the commit
+ * can simply be run again. Once done, the parent alone reads as the chain did; the child is left
+ * as it was, now redundant. Other children of the same parent see its new bytes, as with every
+ * tool that commits: commit only into a parent with no other children.
+ */
+public final class Commit {
+  private static final int CHUNK = 1 << 20;
+
+  /**
+   * What a commit did.
+   *
+   * @param parent the parent's real path
+   * @param bytes bytes written into the parent
+   * @param blocks the child's allocated blocks read
+   */
+  public record Result(Path parent, long bytes, long blocks) {}
+
+  private Commit() {}
+
+  /**
+   * Commits the differencing image {@code child} into its parent, found and checked as opening
+   * the child would with {@code options}.
+   *
+   * @throws FileSystemException if the child or the parent is in use in this JVM in a way that
+   *     a commit would disturb, or the parent is not writable
+   */
+  public static Result commit(Path child, ChainOptions options, ProgressListener progress)
+      throws IOException {
+    Path childReal = child.toRealPath();
+    if (OpenDisks.isOpen(childReal)) {
+      throw new FileSystemException(child.toString(), null,
+          "open in this JVM: close it before committing it");
+    }
+    // The child is read outside OpenDisks, so it takes its reader's locks here.
+    ImageLock childLock = ImageLock.acquire(childReal, options.locking());
+    try {
+      return commitLocked(childReal, options, progress);
+    } finally {
+      if (childLock != null) {
+        childLock.release();
+      }
+    }
+  }
+
+  private static Result commitLocked(Path childReal, ChainOptions options,
+      ProgressListener progress)
+      throws IOException {
+    HostFile host = HostFile.openForReading(childReal);
+    VhdDynamicDisk disk;
+    try {
+      disk = (VhdDynamicDisk) asChild(host, VhdLayer.open(host, SizeRule.AUTO));
+    } catch (IOException | RuntimeException e) {
+      host.close();
+      throw e;
+    }
+    try (disk) {
+      DiskInfo info = disk.info();
+      long headerAt = info.footer().dataOffset();
+      Path parent = ParentLookup.find(host, childReal, info.header(), headerAt, options).path();
+      VirtualDisk target = OpenDisks.acquire(parent, SizeRule.AUTO, options,
+          () -> openParent(parent, options));
+      try {
+        return copy(host, disk, target, parent, childReal, progress);
+      } finally {
+        OpenDisks.release(parent, SizeRule.AUTO, target);
+      }
+    }
+  }
+
+  private static VirtualDisk asChild(HostFile host, VirtualDisk disk) throws IOException {
+    if (disk.info().footer().diskType() != DiskType.DIFFERENCING) {
+      disk.close();
+      throw new FileSystemException(host.name(), null,
+          "not a differencing image: there is no parent to commit it into");
+    }
+    return disk;
+  }
+
+  private static VirtualDisk openParent(Path parent, ChainOptions options) throws IOException {
+    return VhdLayer.open(parent, SizeRule.AUTO,
+        ParentChain.of(parent, options, OpenDisks::acquireParent));
+  }
+
+  private static Result copy(HostFile host, VhdDynamicDisk child, VirtualDisk parent, Path parentPath,
+      Path childPath, ProgressListener progress) throws IOException {
+    if (parent.parents().contains(childPath)) {
+      throw new FileSystemException(childPath.toString(), null,
+          "its parent " + parentPath + " reads through it: the chain loops");
+    }
+    int blockSize = child.blockSize();
+    long size = child.size();
+    long blocks = (size + blockSize - 1) / blockSize;
+    long lastByte = lastHeldByte(child, blocks);
+    if (lastByte > parent.size()) {
+      throw new FileSystemException(childPath.toString(), parentPath.toString(), "the child "
+          + "holds data up to byte " + lastByte + ", past the end of its " + parent.size()
+          + "-byte parent");
+    }
+    OpenDisks.startWriting(parentPath, SizeRule.AUTO);
+    try {
+      parent.enableWrites();
+      long bytes = 0;
+      long read = 0;
+      ByteBuffer buf = ByteBuffer.allocateDirect(Math.min(CHUNK, blockSize));
+      for (int b = 0; b < blocks; b++) {
+        if (!child.isAllocated(b)) {
+          continue;
+        }
+        read++;
+        long start = (long) b * blockSize;
+        long at = start;
+        for (Run run : child.ownRuns(start, (int) Math.min(blockSize, size - start))) {
+          if (run.kind() == Run.Kind.DATA) {
+            bytes += copyRun(host, run, at, parent, buf);
+          }
+          at += run.length();
+        }
+        progress.advanced(Math.min(size, start + blockSize), size);
+      }
+      parent.force();
+      return new Result(parentPath, bytes, read);
+    } finally {
+      OpenDisks.stopWriting(parentPath, SizeRule.AUTO);
+    }
+  }
+
+  private static long copyRun(HostFile host, Run run, long position, VirtualDisk parent,
+      ByteBuffer buf) throws IOException {
+    for (int done = 0; done < run.length(); ) {
+      int n = Math.min(buf.capacity(), run.length() - done);
+      buf.clear().limit(n);
+      host.readFully(buf, run.hostOffset() + done);
+      buf.flip();
+      parent.write(buf, position + done);
+      done += n;
+    }
+    return run.length();
+  }
+
+  /** The end of the last sector the child holds, 0 if none. */
+  private static long lastHeldByte(VhdDynamicDisk child, long blocks) throws IOException {
+    int blockSize = child.blockSize();
+    for (long b = blocks - 1; b >= 0; b--) {
+      if (!child.isAllocated((int) b)) {
+        continue;
+      }
+      long start = b * blockSize;
+      long end = start;
+      long at = start;
+      for (Run run : child.ownRuns(start, (int) Math.min(blockSize, child.size() - start))) {
+        at += run.length();
+        if (run.kind() == Run.Kind.DATA) {
+          end = at;
+        }
+      }
+      if (end > start) {
+        return end;
+      }
+    }
+    return 0;
+  }
+}

@@ -1,0 +1,318 @@
+package io.vhdfs.image;
+
+import io.vhdfs.disk.ChainOptions;
+import io.vhdfs.disk.DiskView;
+import io.vhdfs.disk.Extent;
+import io.vhdfs.disk.ProgressListener;
+import io.vhdfs.vhd.DiskType;
+import io.vhdfs.vhd.DynamicHeader;
+import io.vhdfs.vhd.Footer;
+import io.vhdfs.vhd.VhdCreator;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SeekableByteChannel;
+import java.nio.channels.WritableByteChannel;
+import java.nio.file.FileSystemException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Converts a disk image, raw or VHD (told apart by the footer, not the name; a differencing image
+ * read with its parents), into a new raw file or a new fixed or dynamic VHD.
+ *
+ * <p>Only what the source stores is read: a VHD's allocated ranges, anywhere in its chain (a raw
+ * file has no map, so all of it). Only what is not zero is written: a dynamic result allocates
+ * no block that would hold only zeros, and a raw or fixed result leaves zeros as holes in the host
+ * file where the host supports them. The result is written beside the destination (beside the
+ * final target of a symbolic link) under a temporary name and moved into place when complete
+ * ({@link StagedFile}). A FIFO, a device or a channel cannot be replaced or seek: a raw or fixed
+ * result goes into it in order, its zeros written out ({@link SpecialFile}).
+ *
+ * <p>Sizes. A raw result has the source disk's size. A VHD result keeps it too, rounded up to a
+ * whole sector where it is not one (a VHD holds whole sectors): with the CHS geometry that spans
+ * it exactly where there is one, so Virtual PC reads the same size, else with 65535/16/255, which
+ * every other reader takes to mean "use the size field" ({@code exactSize}); never the CHS round-up
+ * of a new image, which would grow the disk for no reason. An Azure result is fixed, its size
+ * rounded up to a whole MiB and kept exact.
+ */
+public final class Convert {
+  private static final int MIB = 1 << 20;
+  /** Granularity of holes in a raw or fixed result: a page, as qemu-img's default. */
+  private static final int RAW_GRAIN = 4096;
+  /** The most a dynamic result's zero check spans at once; a larger block is checked in parts. */
+  private static final int MAX_CHUNK = 4 * MIB;
+
+  private Convert() {}
+
+  /** What a conversion makes. */
+  public enum Output {
+    /** The disk's bytes, nothing else. */
+    RAW,
+    /** A fixed VHD. */
+    FIXED,
+    /** A dynamic VHD. */
+    DYNAMIC;
+
+    /** The lower-case name used on the command line and in summaries. */
+    public String label() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+  }
+
+  /**
+   * What to make.
+   *
+   * @param output the kind of result; null for the other kind than the source's: a raw source
+   *     becomes a dynamic VHD, a VHD becomes raw (an Azure result is fixed)
+   * @param blockSize the block size of a dynamic result, a power of two from 512 bytes to 256 MiB
+   * @param azure a fixed result sized for Azure: rounded up to a whole MiB, kept exact
+   * @param replace whether an existing destination is replaced
+   * @param chain how a differencing source's parents are found and checked
+   * @param view the part of a VHD source's disk to convert (a partition), or null for all of it
+   */
+  public record Request(Output output, int blockSize, boolean azure, boolean replace,
+      ChainOptions chain, DiskView view) {
+    /** Checks the combination. */
+    public Request {
+      if (view == null) {
+        view = DiskView.WHOLE;
+      }
+      if (blockSize < DynamicHeader.MIN_BLOCK_SIZE || blockSize > DynamicHeader.MAX_BLOCK_SIZE
+          || Integer.bitCount(blockSize) != 1) {
+        throw new IllegalArgumentException("block size " + blockSize
+            + " is not a power of two from 512 bytes to 256 MiB");
+      }
+      if (azure && output != null && output != Output.FIXED) {
+        throw new IllegalArgumentException("an Azure image is fixed, not "
+            + output.label());
+      }
+      if (chain == null) {
+        throw new NullPointerException("chain");
+      }
+    }
+  }
+
+  /**
+   * What a conversion did.
+   *
+   * @param sourceType {@code raw}, or the source VHD's type: {@code fixed}, {@code dynamic},
+   *     {@code differencing}
+   * @param output what was made
+   * @param size the result's disk size in bytes
+   * @param bytesRead bytes read from the source's disk: its allocated ranges
+   * @param bytesWritten bytes of data written into the result (metadata not counted)
+   */
+  public record Result(String sourceType, Output output, long size, long bytesRead,
+      long bytesWritten) {}
+
+  /**
+   * Converts {@code src} into {@code dst}.
+   *
+   * <p>A regular file (or none) is staged ({@link StagedFile}); a symbolic link is followed to its
+   * final target, which gets the result while the link stays. A FIFO or a character or block
+   * device is written where it is, in order, with no temporary file and whatever {@code replace}
+   * says: a raw or fixed result only.
+   *
+   * @throws java.nio.file.FileAlreadyExistsException if {@code dst} exists and is not to be
+   *     replaced
+   * @throws java.nio.file.FileSystemException if {@code dst} is a FIFO or device and the result
+   *     is dynamic, or a block device too small for it; both before the source's disk is read
+   * @throws IllegalArgumentException if the result cannot hold the disk (a VHD larger than 2040
+   *     GiB, a block size too small for the size)
+   * @throws InterruptedIOException if the thread is interrupted; nothing is left behind
+   */
+  public static Result convert(Path src, Path dst, Request request, ProgressListener progress)
+      throws IOException {
+    SpecialFile special = SpecialFile.of(dst);
+    if (special != null) {
+      return convertInPlace(src, special, request, progress);
+    }
+    try (ImageSource source = ImageSource.open(src, request.chain(), request.view())) {
+      Output output = outputOf(source, request);
+      long size = resultSize(source.size(), output, request.azure());
+      List<long[]> ranges = storedRanges(source, src);
+      try (StagedFile staged = StagedFile.begin(dst, request.replace())) {
+        long[] counts;
+        try (ImageSink sink = openSink(staged.temp(), output, size, request)) {
+          counts = copy(source, ranges, sink, output, size, request.blockSize(), progress);
+          sink.finish(size);
+        }
+        staged.commit();
+        return new Result(sourceType(source), output, size, counts[0], counts[1]);
+      }
+    }
+  }
+
+  /**
+   * Converts {@code src} into {@code dst} in order, every byte of the disk written, zeros too: a
+   * raw disk, or a fixed VHD's disk followed by its footer. {@code dst} is a blocking channel and
+   * is left open; it is written from its position on.
+   *
+   * @throws IllegalArgumentException if the result would be dynamic, which cannot be written in
+   *     order (refused before the source's disk is read), or cannot hold the disk
+   */
+  public static Result convert(Path src, WritableByteChannel dst, Request request,
+      ProgressListener progress) throws IOException {
+    if (request.output() == Output.DYNAMIC) {
+      throw new IllegalArgumentException(dynamicInOrder("a stream"));
+    }
+    try (ImageSource source = ImageSource.open(src, request.chain(), request.view())) {
+      Output output = outputOf(source, request);
+      if (output == Output.DYNAMIC) {
+        throw new IllegalArgumentException(dynamicInOrder("a stream"));
+      }
+      return writeInOrder(source, src, dst, output, request, progress);
+    }
+  }
+
+  /**
+   * Writes into a FIFO or device where it is: renaming a file onto it would take the node away,
+   * and a pipe takes bytes only in order.
+   */
+  private static Result convertInPlace(Path src, SpecialFile dst, Request request,
+      ProgressListener progress) throws IOException {
+    if (request.output() == Output.DYNAMIC) {
+      throw new FileSystemException(dst.path().toString(), null,
+          dynamicInOrder(dst.kind().label()));
+    }
+    try (ImageSource source = ImageSource.open(src, request.chain(), request.view())) {
+      Output output = outputOf(source, request);
+      if (output == Output.DYNAMIC) {
+        throw new FileSystemException(dst.path().toString(), null,
+            dynamicInOrder(dst.kind().label()));
+      }
+      long size = resultSize(source.size(), output, request.azure());
+      try (SeekableByteChannel channel = dst.openForWriting()) {
+        dst.checkRoom(channel, size + (output == Output.FIXED ? Footer.SIZE : 0));
+        Result r = writeInOrder(source, src, channel, output, request, progress);
+        dst.force(channel);
+        return r;
+      }
+    }
+  }
+
+  private static String dynamicInOrder(String what) {
+    return "a dynamic VHD cannot be written into " + what + ", which is written front to back "
+        + "in place; convert to raw or fixed";
+  }
+
+  private static Result writeInOrder(ImageSource source, Path src, WritableByteChannel out,
+      Output output, Request request, ProgressListener progress) throws IOException {
+    long size = resultSize(source.size(), output, request.azure());
+    Footer footer = output == Output.FIXED
+        ? VhdCreator.newFooter(DiskType.FIXED, size, exactSize(size, request)) : null;
+    List<long[]> ranges = storedRanges(source, src);
+    try (ImageSink sink = ImageSink.inOrder(out, footer)) {
+      long[] counts = copy(source, ranges, sink, output, size, request.blockSize(), progress);
+      sink.finish(size);
+      return new Result(sourceType(source), output, size, counts[0], counts[1]);
+    }
+  }
+
+  /** The result the request asks for, or the other kind than the source's. */
+  private static Output outputOf(ImageSource source, Request request) {
+    return request.output() != null ? request.output()
+        : request.azure() ? Output.FIXED : source.isVhd() ? Output.RAW : Output.DYNAMIC;
+  }
+
+  private static String sourceType(ImageSource source) {
+    return source.isVhd() ? source.disk().info().footer().diskType().label() : "raw";
+  }
+
+  /** The result's disk size for a source disk of {@code sourceSize} bytes; see the class doc. */
+  static long resultSize(long sourceSize, Output output, boolean azure) {
+    if (output == Output.RAW) {
+      return sourceSize;
+    }
+    long unit = azure ? MIB : 512;
+    return (sourceSize + unit - 1) / unit * unit;
+  }
+
+  private static ImageSink openSink(Path file, Output output, long size, Request request)
+      throws IOException {
+    if (output == Output.RAW) {
+      return ImageSink.raw(file);
+    }
+    DiskType type = output == Output.FIXED ? DiskType.FIXED : DiskType.DYNAMIC;
+    return ImageSink.vhd(file, type, size, request.blockSize(), exactSize(size, request));
+  }
+
+  /** The geometry rounded up for a new image is used only where it spans the size exactly. */
+  private static boolean exactSize(long size, Request request) {
+    return request.azure() || VhdCreator.createdSize(size, false) != size;
+  }
+
+  /**
+   * The ranges of the source disk that are stored anywhere, as {start, end} pairs in order and
+   * merged: a VHD's data extents, its parents' included; all of a raw file.
+   */
+  private static List<long[]> storedRanges(ImageSource source, Path src) throws IOException {
+    List<long[]> ranges = new ArrayList<>();
+    if (!source.isVhd()) {
+      if (source.size() > 0) {
+        ranges.add(new long[] {0, source.size()});
+      }
+      return ranges;
+    }
+    for (Extent e : ExtentMap.of(source.disk())) {
+      if (!e.data()) {
+        continue;
+      }
+      long[] last = ranges.isEmpty() ? null : ranges.get(ranges.size() - 1);
+      if (last != null && last[1] == e.offset()) {
+        last[1] += e.length();
+      } else {
+        ranges.add(new long[] {e.offset(), e.offset() + e.length()});
+      }
+    }
+    return ranges;
+  }
+
+  /**
+   * Copies the stored ranges chunk by chunk, skipping chunks outside them unread; within a chunk
+   * only runs of grains that are not all zero are written. A dynamic result's grain is its block
+   * (or 4 MiB of a larger one), so a block is written whole or not at all. A sink that takes bytes
+   * in order gets each chunk whole and writes the zeros between chunks itself.
+   *
+   * @return bytes read and bytes of data (not zeros) written
+   */
+  private static long[] copy(ImageSource source, List<long[]> ranges, ImageSink sink,
+      Output output, long size, int blockSize, ProgressListener progress) throws IOException {
+    int chunk = output == Output.DYNAMIC ? Math.max(MIB, Math.min(blockSize, MAX_CHUNK)) : MIB;
+    int grain = output == Output.DYNAMIC ? Math.min(blockSize, chunk) : RAW_GRAIN;
+    long end = Math.min(size, source.size());
+    long read = 0;
+    long written = 0;
+    long done = 0;
+    try (ReadAhead chunks = new ReadAhead(source, ranges, end, chunk, grain)) {
+      for (ReadAhead.Chunk c; (c = chunks.next()) != null; ) {
+        if (Thread.currentThread().isInterrupted()) {
+          throw new InterruptedIOException("conversion interrupted");
+        }
+        ByteBuffer buf = c.buf();
+        int[] runs = c.runs();
+        if (sink.inOrder()) {
+          sink.write(buf.limit(c.length()).position(0), c.at());
+        } else {
+          for (int i = 0; i < runs.length; i += 2) {
+            sink.write(buf.limit(runs[i + 1]).position(runs[i]), c.at() + runs[i]);
+          }
+        }
+        for (int i = 0; i < runs.length; i += 2) {
+          written += runs[i + 1] - runs[i]; // data, not zeros, whatever the sink took
+        }
+        read += c.read();
+        chunks.release(c);
+        done = c.at() + c.length();
+        progress.advanced(done, end);
+      }
+    }
+    if (done < end) {
+      progress.advanced(end, end);
+    }
+    return new long[] {read, written};
+  }
+}

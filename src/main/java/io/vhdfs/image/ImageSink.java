@@ -1,0 +1,234 @@
+package io.vhdfs.image;
+
+import io.vhdfs.disk.ParentChain;
+import io.vhdfs.disk.SizeRule;
+import io.vhdfs.disk.VirtualDisk;
+import io.vhdfs.vhd.DiskType;
+import io.vhdfs.vhd.Footer;
+import io.vhdfs.vhd.VhdCreator;
+import io.vhdfs.vhd.VhdLayer;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.SeekableByteChannel;
+import java.nio.channels.WritableByteChannel;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * Where a conversion writes a new disk's bytes: a raw file, or a VHD made by {@link VhdCreator}
+ * and written through its {@link VirtualDisk}, as any other writer of the library would; or a
+ * stream taking a raw disk or fixed VHD in order. Only bytes that are not zero are handed to a
+ * file, which already reads as zeros everywhere else; a stream gets every byte.
+ */
+abstract class ImageSink implements Closeable {
+  /** Writes all of {@code src} at disk offset {@code position}. */
+  abstract void write(ByteBuffer src, long position) throws IOException;
+
+  /** Completes the disk at {@code size} bytes and makes it durable. */
+  abstract void finish(long size) throws IOException;
+
+  /**
+   * Whether bytes must be handed over in disk order; such a sink takes whole chunks, zeros and
+   * all, in as few writes as it can.
+   */
+  boolean inOrder() {
+    return false;
+  }
+
+  /** A new raw file, {@code file}, which must not exist. */
+  static ImageSink raw(Path file) throws IOException {
+    return new Raw(file, Files.newByteChannel(file, StandardOpenOption.CREATE_NEW,
+        StandardOpenOption.WRITE));
+  }
+
+  /**
+   * A new VHD, {@code file}, which must not exist, created as {@link VhdCreator#create} does and
+   * opened for writing.
+   *
+   * @throws IllegalStateException if the created image does not read as {@code size} bytes
+   */
+  static ImageSink vhd(Path file, DiskType type, long size, int blockSize, boolean exactSize)
+      throws IOException {
+    VhdCreator.create(file, type, size, blockSize, exactSize);
+    VirtualDisk disk = VhdLayer.open(file, SizeRule.AUTO, ParentChain.detached());
+    try {
+      if (disk.size() != size) {
+        throw new IllegalStateException(file + ": created for " + size + " bytes but reads as "
+            + disk.size());
+      }
+      disk.enableWrites();
+    } catch (IOException | RuntimeException e) {
+      disk.close();
+      throw e;
+    }
+    return new Vhd(disk);
+  }
+
+  /**
+   * A disk written in order into {@code out}, a blocking channel that cannot seek or hold holes
+   * (a pipe, a device, a stream): the zeros between the bytes handed over are written out, and a
+   * fixed VHD, given its {@code footer}, is its disk followed by the footer and nothing else.
+   * {@code out} is left open.
+   *
+   * @param footer the footer of a fixed VHD, or null for a raw disk
+   */
+  static ImageSink inOrder(WritableByteChannel out, Footer footer) {
+    return new InOrder(out, footer);
+  }
+
+  /** A raw file written sparse: zeros are holes, and its length is set without writing them. */
+  private static final class Raw extends ImageSink {
+    private final Path file;
+    private final SeekableByteChannel channel;
+    private long end;
+
+    Raw(Path file, SeekableByteChannel channel) {
+      this.file = file;
+      this.channel = channel;
+    }
+
+    @Override
+    void write(ByteBuffer src, long position) throws IOException {
+      long at = position;
+      if (channel instanceof FileChannel fc) {
+        while (src.hasRemaining()) {
+          at += fc.write(src, at);
+        }
+      } else {
+        channel.position(at);
+        while (src.hasRemaining()) {
+          at += channel.write(src);
+        }
+      }
+      end = Math.max(end, at);
+    }
+
+    @Override
+    void finish(long size) throws IOException {
+      if (end < size) {
+        extend(size);
+      }
+      if (channel instanceof FileChannel fc) {
+        fc.force(true);
+      }
+    }
+
+    /**
+     * Sets the length without writing: a channel only truncates, so on the default file system
+     * the file's own call does it; elsewhere one zero byte at the end has to.
+     */
+    private void extend(long size) throws IOException {
+      if (file.getFileSystem() == FileSystems.getDefault()) {
+        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
+          f.setLength(size);
+        }
+      } else {
+        write(ByteBuffer.allocate(1), size - 1);
+      }
+      end = size;
+    }
+
+    @Override
+    public void close() throws IOException {
+      channel.close();
+    }
+  }
+
+  /** A raw disk, or a fixed VHD's disk and footer, written front to back. */
+  private static final class InOrder extends ImageSink {
+    private static final int ZEROS = 1 << 20;
+    private final WritableByteChannel out;
+    private final Footer footer;
+    private ByteBuffer zeros;
+    private long at;
+
+    InOrder(WritableByteChannel out, Footer footer) {
+      this.out = out;
+      this.footer = footer;
+    }
+
+    @Override
+    boolean inOrder() {
+      return true;
+    }
+
+    @Override
+    void write(ByteBuffer src, long position) throws IOException {
+      if (position < at) {
+        throw new IllegalStateException("disk offset " + position + " handed over after "
+            + at + ": a stream is written in order");
+      }
+      zerosUpTo(position);
+      at += writeFully(src);
+    }
+
+    @Override
+    void finish(long size) throws IOException {
+      zerosUpTo(size);
+      if (footer != null) {
+        if (footer.currentSize() != size) {
+          throw new IllegalStateException("a footer for " + footer.currentSize()
+              + " bytes after a disk of " + size);
+        }
+        writeFully(ByteBuffer.wrap(footer.encode()));
+      }
+    }
+
+    /** A pipe cannot have holes: the disk's zeros are written as zeros. */
+    private void zerosUpTo(long position) throws IOException {
+      while (at < position) {
+        if (Thread.currentThread().isInterrupted()) {
+          throw new InterruptedIOException("conversion interrupted");
+        }
+        if (zeros == null) {
+          zeros = ByteBuffer.allocateDirect(ZEROS);
+        }
+        zeros.clear().limit((int) Math.min(ZEROS, position - at));
+        at += writeFully(zeros);
+      }
+    }
+
+    private int writeFully(ByteBuffer src) throws IOException {
+      int n = src.remaining();
+      while (src.hasRemaining()) {
+        out.write(src);
+      }
+      return n;
+    }
+
+    @Override
+    public void close() {
+      // The channel is its opener's to close.
+    }
+  }
+
+  /** A new fixed or dynamic image, written through its disk. */
+  private static final class Vhd extends ImageSink {
+    private final VirtualDisk disk;
+
+    Vhd(VirtualDisk disk) {
+      this.disk = disk;
+    }
+
+    @Override
+    void write(ByteBuffer src, long position) throws IOException {
+      disk.write(src, position);
+    }
+
+    @Override
+    void finish(long size) throws IOException {
+      disk.force();
+    }
+
+    @Override
+    public void close() throws IOException {
+      disk.close();
+    }
+  }
+}
