@@ -11,13 +11,15 @@ import java.util.List;
 
 /**
  * What the sectors an image does not hold read as: zeros for a dynamic image, the parent's bytes
- * for a differencing one. The parent is shared with other children and released on close.
+ * for a differencing one. The parent is shared with other children and released on close. It is a
+ * format's only way to its parent: {@link DiskOpener} makes it and hands it to the format's layer
+ * ({@link DiskLayer#open}), and the shared read path ({@link SparseReader}) reads through it.
  */
 public final class Backing implements Closeable {
   private static final byte[] ZERO_CHUNK = new byte[64 * 1024];
 
   /** Absent sectors of a dynamic image read as zeros. */
-  public static final Backing ZEROS = new Backing(null, null, null, null);
+  static final Backing ZEROS = new Backing(null, null, null, null);
 
   private final VirtualDisk parent;
   private final Path parentPath;
@@ -76,7 +78,7 @@ public final class Backing implements Closeable {
    * Puts the {@code length} bytes at virtual {@code position} into {@code dst}, advancing it.
    * Where a child is larger than its parent, what lies past the parent's end reads as zeros.
    */
-  public void read(ByteBuffer dst, int length, long position) throws IOException {
+  void read(ByteBuffer dst, int length, long position) throws IOException {
     if (detached != null) {
       throw new IOException(detached);
     }
@@ -100,7 +102,7 @@ public final class Backing implements Closeable {
    *
    * @return the bytes sent: all, unless a non-blocking target took no more
    */
-  public long transferTo(long position, int length, WritableByteChannel target) throws IOException {
+  long transferTo(long position, int length, WritableByteChannel target) throws IOException {
     if (detached != null) {
       throw new IOException(detached);
     }

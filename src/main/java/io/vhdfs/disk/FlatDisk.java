@@ -1,24 +1,31 @@
 package io.vhdfs.disk;
 
-import io.vhdfs.vhd.LocatedFooter;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.WritableByteChannel;
 import java.util.List;
 
 /**
- * A fixed image: the virtual disk is the file's first {@code size} bytes, read and written straight
- * through. Writing never touches the footer, so there is no metadata to keep in order.
+ * A disk that lies in place: its bytes are the file's first {@code size} bytes, read and written
+ * straight through (a fixed VHD, whose footer follows them). Writing never touches what follows
+ * the disk, so there is no metadata to keep in order; a trailer lost or cut short is put back
+ * when the disk is first made writable.
  */
 public final class FlatDisk implements VirtualDisk {
   private final HostFile host;
   private final DiskInfo info;
-  private final LocatedFooter located;
+  private final byte[] trailer;
+  private final long trailerAt;
 
-  public FlatDisk(HostFile host, DiskInfo info, LocatedFooter located) {
+  /**
+   * @param trailer the bytes that belong after the disk (a fixed VHD's footer), or null for none
+   * @param trailerAt where they belong
+   */
+  public FlatDisk(HostFile host, DiskInfo info, byte[] trailer, long trailerAt) {
     this.host = host;
     this.info = info;
-    this.located = located;
+    this.trailer = trailer == null ? null : trailer.clone();
+    this.trailerAt = trailerAt;
   }
 
   @Override
@@ -55,9 +62,9 @@ public final class FlatDisk implements VirtualDisk {
       return;
     }
     host.enableWrites();
-    // A pre-2004 image ends in a 511-byte footer; put the whole one back where it belongs.
-    if (host.size() != located.offset() + 512) {
-      host.write(located.footer().encode(), located.offset());
+    // A pre-2004 VHD ends in a 511-byte footer; put the whole one back where it belongs.
+    if (trailer != null && host.size() != trailerAt + trailer.length) {
+      host.write(trailer, trailerAt);
     }
   }
 

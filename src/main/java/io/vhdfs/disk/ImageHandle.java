@@ -1,9 +1,9 @@
 package io.vhdfs.disk;
 
-import io.vhdfs.vhd.VhdLayer;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * An image opened for a whole-image operation, with its parents, shared through {@link OpenDisks}
@@ -23,12 +23,15 @@ public final class ImageHandle implements Closeable {
     this.disk = disk;
   }
 
-  /** Opens {@code image} (its parents found and checked with {@code options}). */
-  public static ImageHandle open(Path image, SizeRule sizeRule, ChainOptions options)
-      throws IOException {
+  /**
+   * Opens {@code image}, in one of {@code formats} (its parents found and checked with
+   * {@code options}).
+   */
+  public static ImageHandle open(Path image, SizeRule sizeRule, ChainOptions options,
+      List<ImageFormat> formats) throws IOException {
     Path real = image.toRealPath();
-    VirtualDisk disk = OpenDisks.acquire(real, sizeRule, options, () -> VhdLayer.open(image,
-        sizeRule, ParentChain.of(real, options, OpenDisks::acquireParent)));
+    VirtualDisk disk = OpenDisks.acquire(real, sizeRule, options, () -> DiskOpener.open(image,
+        sizeRule, ParentChain.of(real, options, formats, OpenDisks::acquireParent)));
     return new ImageHandle(image, real, sizeRule, disk);
   }
 

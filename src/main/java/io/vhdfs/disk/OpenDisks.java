@@ -1,6 +1,5 @@
 package io.vhdfs.disk;
 
-import io.vhdfs.vhd.VhdLayer;
 import java.io.IOException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Path;
@@ -84,7 +83,7 @@ public final class OpenDisks {
       }
       Entry e = OPEN.get(key);
       if (e == null) {
-        e = open(key, chain.options(), () -> VhdLayer.open(realPath, SizeRule.AUTO, chain));
+        e = open(key, chain.options(), () -> DiskOpener.open(realPath, SizeRule.AUTO, chain));
       } else {
         checkOptions(e, chain.options(), realPath);
         lockIfUnlocked(e, key, chain.options());

@@ -1,24 +1,20 @@
 package io.vhdfs.disk;
 
 import io.vhdfs.VhdFormatException;
-import io.vhdfs.vhd.DynamicHeader;
-import io.vhdfs.vhd.Footer;
-import io.vhdfs.vhd.VhdLayer;
-import io.vhdfs.vhd.VhdTime;
 import java.io.Closeable;
 import java.io.IOException;
-import java.lang.System.Logger.Level;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * The images above the one being opened (its children, down from the image the user opened), the
- * options the chain opens with, and where parents come from. Opening a differencing image finds
- * its parent ({@link ParentLookup}), refuses loops and chains longer than {@link #MAX_IMAGES}, and
- * gets the parent, itself opened with the rest of the chain, from the {@link ParentSource}, which
- * shares one open parent among all its children.
+ * options the chain opens with, the formats its images may be in, and where parents come from.
+ * Opening a differencing image of any format finds its parent from the {@link ParentLink} its
+ * format decoded ({@link ParentLookup}), refuses loops and chains longer than
+ * {@link #MAX_IMAGES}, and gets the parent, itself opened with the rest of the chain, from the
+ * {@link ParentSource}, which shares one open parent among all its children. So chains work the
+ * same in every format, and mixed ones too, and the limits hold once for all.
  */
 public final class ParentChain {
   /**
@@ -28,12 +24,10 @@ public final class ParentChain {
   public static final int MAX_IMAGES = 32;
   /**
    * The most BAT entries the images of one chain opened together may hold in memory, 64 MiB:
-   * each image may hold {@link VhdLayer#MAX_TABLE_ENTRIES}, and a crafted chain of such images
+   * each image may hold a table of millions of entries, and a crafted chain of such images
    * must not add up to more memory than the JVM has. Sixteen 2040 GiB levels of 2 MiB blocks fit.
    */
   public static final long MAX_TABLE_ENTRIES = 1L << 24;
-
-  private static final System.Logger LOG = System.getLogger("io.vhdfs");
 
   /** Opens or shares the parent at a real path, read-only, with its own parents. */
   @FunctionalInterface
@@ -50,33 +44,45 @@ public final class ParentChain {
 
   private final List<Path> images;
   private final ChainOptions options;
+  private final List<ImageFormat> formats;
   private final ParentSource source;
   /** BAT entries of the images above the one being opened. */
   private final long tableEntries;
 
-  private ParentChain(List<Path> images, ChainOptions options, ParentSource source,
-      long tableEntries) {
+  private ParentChain(List<Path> images, ChainOptions options, List<ImageFormat> formats,
+      ParentSource source, long tableEntries) {
     this.images = List.copyOf(images);
     this.options = options;
+    this.formats = List.copyOf(formats);
     this.source = source;
     this.tableEntries = tableEntries;
   }
 
-  /** The chain of the image at real path {@code image}, with parents from {@code source}. */
-  public static ParentChain of(Path image, ChainOptions options, ParentSource source) {
-    return new ParentChain(List.of(image), options, source, 0);
-  }
-
   /**
-   * No parents: a differencing image opens on its own, for its metadata and its own sectors; a
-   * read of a sector it does not hold is an {@link IOException}.
+   * The chain of the image at real path {@code image}, whose images may be in {@code formats}
+   * (probed in that order), with parents from {@code source}.
    */
-  public static ParentChain detached() {
-    return new ParentChain(List.of(), ChainOptions.DEFAULT, null, 0);
+  public static ParentChain of(Path image, ChainOptions options, List<ImageFormat> formats,
+      ParentSource source) {
+    return new ParentChain(List.of(image), options, formats, source, 0);
   }
 
   /**
-   * Refuses a block table that would take the chain's tables past {@link #MAX_TABLE_ENTRIES}.
+   * No parents: an image in one of {@code formats} opens on its own, a differencing one for its
+   * metadata and its own sectors; a read of a sector it does not hold is an {@link IOException}.
+   */
+  public static ParentChain detached(List<ImageFormat> formats) {
+    return new ParentChain(List.of(), ChainOptions.DEFAULT, formats, null, 0);
+  }
+
+  /** The formats the chain's images may be in, in the order they are probed. */
+  public List<ImageFormat> formats() {
+    return formats;
+  }
+
+  /**
+   * Refuses a block table that would take the chain's tables past {@link #MAX_TABLE_ENTRIES}: the
+   * {@link TableBudget} of an image opened in this chain.
    *
    * @param at where the image's count of table entries is, for messages
    */
@@ -97,10 +103,9 @@ public final class ParentChain {
    * Refuses a parent that would close a loop or make the chain too long: {@code below}, the real
    * paths of the parent and its own parents, joined under this chain's images.
    */
-  private void checkJoin(String child, long headerAt, List<Path> below)
+  private void checkJoin(String child, long at, List<Path> below)
       throws VhdFormatException {
     List<Path> all = new ArrayList<>(images);
-    long at = headerAt < 0 ? -1 : headerAt + 40;
     for (Path p : below) {
       if (all.contains(p)) {
         all.add(p);
@@ -116,17 +121,22 @@ public final class ParentChain {
     }
   }
 
-  /** The backing of the differencing image in {@code child}: its parent, found and opened. */
-  public Backing openParent(HostFile child, Footer footer, DynamicHeader header) throws IOException {
+  /**
+   * The backing of the differencing image {@code layer}, named {@code child} in messages: its
+   * parent, found from the layer's {@link ParentLink} and opened.
+   */
+  Backing openParent(String child, DiskLayer layer) throws IOException {
     if (source == null) {
-      return Backing.detached(child.name());
+      return Backing.detached(child);
     }
-    long headerAt = footer.dataOffset();
+    ParentLink link = layer.parentLink();
     Path childReal = images.get(images.size() - 1);
-    ParentLookup.Found found = ParentLookup.find(child, childReal, header, headerAt, options);
-    Lease lease = acquire(child.name(), headerAt, found.path(), header.maxTableEntries());
+    ParentLookup.Found found = ParentLookup.find(child, childReal, link, options);
+    Lease lease = acquire(child, link.idOffset(), found.path(), layer.tableEntries());
     try {
-      checkTimestamp(child.name(), header, found);
+      if (link.opened() != null) {
+        link.opened().check(child, found.path(), lease.disk());
+      }
       return Backing.parent(lease.disk(), found.path(), lease.release());
     } catch (IOException | RuntimeException e) {
       lease.release().close();
@@ -145,18 +155,18 @@ public final class ParentChain {
   }
 
   /**
-   * @param headerAt where the child's dynamic header is, for messages (-1 for a new image)
+   * @param idAt where the child records its parent's id, for messages (-1 for a new image)
    * @param childEntries the child's BAT entries, which count against the chain's budget
    */
-  private Lease acquire(String child, long headerAt, Path parent, long childEntries)
+  private Lease acquire(String child, long idAt, Path parent, long childEntries)
       throws IOException {
-    checkJoin(child, headerAt, List.of(parent));
+    checkJoin(child, idAt, List.of(parent));
     List<Path> longer = new ArrayList<>(images);
     longer.add(parent);
     Lease lease;
     try {
       lease = source.acquire(parent,
-          new ParentChain(longer, options, source, tableEntries + childEntries));
+          new ParentChain(longer, options, formats, source, tableEntries + childEntries));
     } catch (VhdFormatException e) {
       if (images.size() > 1 || e.file().equals(child)) {
         throw e;
@@ -168,7 +178,7 @@ public final class ParentChain {
       throw top;
     }
     try {
-      checkJoin(child, headerAt, withParents(parent, lease.disk()));
+      checkJoin(child, idAt, withParents(parent, lease.disk()));
     } catch (IOException | RuntimeException e) {
       lease.release().close();
       throw e;
@@ -181,23 +191,5 @@ public final class ParentChain {
     all.add(parent);
     all.addAll(disk.parents());
     return all;
-  }
-
-  /**
-   * The child records when its parent last changed. Writers disagree on what that is (the file's
-   * time, the footer's), and copies, restores and time zone changes move file times, so a
-   * mismatch is logged, never fatal: the unique id is what identifies the parent.
-   */
-  private static void checkTimestamp(String child, DynamicHeader header, ParentLookup.Found found)
-      throws IOException {
-    long recorded = header.parentTimestamp();
-    long fileTime = VhdTime.of(Files.getLastModifiedTime(found.path()).toInstant());
-    if (recorded != fileTime && recorded != found.footer().timestamp()) {
-      LOG.log(Level.WARNING, () -> child + ": parent " + found.path() + " changed since the "
-          + "child was made? The child records parent time " + VhdTime.toInstant(recorded)
-          + ", the parent file's time is " + VhdTime.toInstant(fileTime) + " and its footer's "
-          + VhdTime.toInstant(found.footer().timestamp()) + "; opened all the same: the unique "
-          + "id, not the time, identifies a parent");
-    }
   }
 }

@@ -1,10 +1,6 @@
 package io.vhdfs.disk;
 
 import io.vhdfs.VhdFormatException;
-import io.vhdfs.vhd.DynamicHeader;
-import io.vhdfs.vhd.Footer;
-import io.vhdfs.vhd.FooterLocator;
-import io.vhdfs.vhd.ParentLocator;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -16,54 +12,53 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.UUID;
 
 /**
- * Finds the parent of a differencing image. The places are tried in the order the format's writers
- * mean them to be: the {@code W2ru} relative locators (which survive moving a whole chain), the
- * {@code W2ku} absolute ones, {@code MacX} file URLs, then the header's parent name next to the
- * child, as libvhdi looks. Windows paths map onto the child's own host file system: a relative
- * path from the child's directory, an absolute one from its root (the drive letter dropped where
- * the host has none). The first place that holds a VHD whose unique id is the one the child
- * records is the parent.
+ * Finds the parent of a differencing image of any format, from what its format decoded of it
+ * ({@link ParentLink}): the places are tried in the order the link lists them (for VHD the
+ * {@code W2ru} relative locators, which survive moving a whole chain, the {@code W2ku} absolute
+ * ones, {@code MacX} file URLs, then the header's parent name next to the child, as libvhdi
+ * looks). Windows paths map onto the child's own host file system: a relative path from the
+ * child's directory, an absolute one from its root (the drive letter dropped where the host has
+ * none). The first place that holds an image of the parent's format whose id is the one the
+ * child records is the parent.
  *
  * <p>With a {@code parentRoot}, a place outside it is not even looked at: first by its name, then,
  * for one inside, by its real path, so a symbolic link cannot lead out either.
  */
 public final class ParentLookup {
-  /** The parent found: its real path, its footer, and which place named it. */
-  public record Found(Path path, Footer footer, String place) {}
+  /** The parent found: its real path, its id, and which place named it. */
+  public record Found(Path path, UUID linkId, String place) {}
 
-  /** A place the header names: a path, or why it names none. */
+  /** A place the child names: a path, or why it names none. */
   record Place(String label, Path path, String unusable) {}
 
-  private static final int[] LOCATOR_ORDER =
-      {ParentLocator.W2RU, ParentLocator.W2KU, ParentLocator.MACX};
-
-  private final HostFile child;
+  private final String child;
   private final Path childReal;
-  private final DynamicHeader header;
-  private final long headerAt;
+  private final ParentLink link;
 
-  private ParentLookup(HostFile child, Path childReal, DynamicHeader header, long headerAt) {
+  private ParentLookup(String child, Path childReal, ParentLink link) {
     this.child = child;
     this.childReal = childReal;
-    this.header = header;
-    this.headerAt = headerAt;
+    this.link = link;
   }
 
   /**
-   * Finds the parent of the child in {@code child}, whose real path is {@code childReal}.
+   * Finds the parent {@code link} describes of the image named {@code child} in messages, whose
+   * real path is {@code childReal}.
    *
    * @throws VhdFormatException naming every place tried when none holds the parent, or the ids
-   *     found when only parents with another unique id exist
+   *     found when only parents with another id exist
    */
-  public static Found find(HostFile child, Path childReal, DynamicHeader header, long headerAt,
-      ChainOptions options) throws IOException {
-    return new ParentLookup(child, childReal, header, headerAt).find(options);
+  public static Found find(String child, Path childReal, ParentLink link, ChainOptions options)
+      throws IOException {
+    return new ParentLookup(child, childReal, link).find(options);
   }
 
   private Found find(ChainOptions options) throws IOException {
     ChainOptions.Root root = options.rootOn(childReal.getFileSystem());
+    ImageFormat format = link.parentFormat();
     List<String> tried = new ArrayList<>();
     List<String> otherIds = new ArrayList<>();
     Set<Path> seen = new HashSet<>();
@@ -91,69 +86,63 @@ public final class ParentLookup {
         tried.add(at + ": really " + real + ", outside parentRoot " + root + ", not opened");
         continue;
       }
-      Footer footer;
+      UUID id;
       try (HostFile candidate = HostFile.openForReading(real)) {
-        footer = FooterLocator.locate(candidate, candidate.size()).footer();
+        id = format.linkId(candidate);
       } catch (VhdFormatException e) {
-        tried.add(at + ": not a VHD image (" + e.getMessage() + ")");
+        tried.add(at + ": not a " + format.label() + " image (" + e.getMessage() + ")");
         continue;
       } catch (IOException e) {
         tried.add(at + ": cannot be read (" + e + ")");
         continue;
       }
-      if (!options.ignoreParentId() && !footer.uniqueId().equals(header.parentUniqueId())) {
-        tried.add(at + ": unique id " + footer.uniqueId() + ", not the parent's");
-        otherIds.add(real + " has unique id " + footer.uniqueId());
+      if (!options.ignoreParentId() && !id.equals(link.expectedId())) {
+        tried.add(at + ": unique id " + id + ", not the parent's");
+        otherIds.add(real + " has unique id " + id);
         continue;
       }
-      return new Found(real, footer, place.label());
+      return new Found(real, id, place.label());
     }
     if (!otherIds.isEmpty()) {
-      throw new VhdFormatException(child.name(), headerAt + 40, "parent unique id mismatch: "
-          + "the differencing image expects a parent with unique id " + header.parentUniqueId()
+      throw new VhdFormatException(child, link.idOffset(), "parent unique id mismatch: "
+          + "the differencing image expects a parent with unique id " + link.expectedId()
           + ", but " + String.join(" and ", otherIds) + " (env ignoreParentId=true opens it "
           + "anyway); places tried: " + String.join("; ", tried));
     }
-    throw new VhdFormatException(child.name(), headerAt + 64, "parent image '"
-        + printable(header.parentName()) + "' not found; places tried: "
+    throw new VhdFormatException(child, link.nameOffset(), "parent image '"
+        + printable(link.parentName()) + "' not found; places tried: "
         + (tried.isEmpty() ? "none (no locators and no parent name)" : String.join("; ", tried)));
   }
 
-  /** Every place the header names, in the order they are tried. */
-  private List<Place> places() throws IOException {
+  /** Every place the link names, in the order they are tried. */
+  private List<Place> places() {
     List<Place> places = new ArrayList<>();
     Path dir = childReal.getParent();
-    List<ParentLocator> locators = header.locators();
-    for (int code : LOCATOR_ORDER) {
-      for (int i = 0; i < locators.size(); i++) {
-        ParentLocator l = locators.get(i);
-        if (l.platformCode() != code || l.dataLength() == 0) {
-          continue;
-        }
-        // VhdLayer checked that the data lies inside the file and is at most 64 KiB.
-        String text = l.text(child.readBytes(l.dataOffset(), (int) l.dataLength()));
-        String label = l.platformName() + " locator " + i + " '" + printable(text) + "'";
-        places.add(switch (code) {
-          case ParentLocator.W2RU -> windowsRelative(label, dir, text);
-          case ParentLocator.W2KU -> windowsAbsolute(label, dir, text);
-          default -> fileUrl(label, dir, text);
-        });
-      }
-    }
-    String name = header.parentName();
-    if (!name.isEmpty()) {
-      String label = "parent name '" + printable(name) + "' next to the image";
-      String base = name.substring(Math.max(name.lastIndexOf('\\'), name.lastIndexOf('/')) + 1);
-      places.add(base.isEmpty()
-          ? new Place(label, null, "names no file")
-          : resolved(label, dir, new String[] {base}));
-      if (name.indexOf('\\') >= 0 && name.indexOf('/') < 0
-          && !dir.getFileSystem().getSeparator().equals("\\")) {
-        // On hosts where a backslash is an ordinary character, it may be part of the name.
-        places.add(resolved(label + " as one name", dir, new String[] {name}));
+    for (ParentLink.Candidate c : link.candidates()) {
+      String label = c.what() + " '" + printable(c.text()) + "'";
+      switch (c.form()) {
+        case WINDOWS_RELATIVE -> places.add(windowsRelative(label, dir, c.text()));
+        case WINDOWS_ABSOLUTE -> places.add(windowsAbsolute(label, dir, c.text()));
+        case FILE_URL -> places.add(fileUrl(label, dir, c.text()));
+        case NAME_BESIDE_CHILD -> besideChild(places, label + " next to the image", dir, c.text());
       }
     }
     return places;
+  }
+
+  /**
+   * The last name of {@code name} next to the child; and, on hosts where a backslash is an
+   * ordinary character, the whole of a name with backslashes, which may be part of the name.
+   */
+  private static void besideChild(List<Place> places, String label, Path dir, String name) {
+    String base = name.substring(Math.max(name.lastIndexOf('\\'), name.lastIndexOf('/')) + 1);
+    places.add(base.isEmpty()
+        ? new Place(label, null, "names no file")
+        : resolved(label, dir, new String[] {base}));
+    if (name.indexOf('\\') >= 0 && name.indexOf('/') < 0
+        && !dir.getFileSystem().getSeparator().equals("\\")) {
+      places.add(resolved(label + " as one name", dir, new String[] {name}));
+    }
   }
 
   /** {@code .\dir\p.vhd}, {@code ..\p.vhd} or {@code p.vhd}, from the child's directory. */

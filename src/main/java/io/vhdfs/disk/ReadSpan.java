@@ -3,11 +3,11 @@ package io.vhdfs.disk;
 import java.nio.ByteBuffer;
 
 /** The read-length rule every disk shares, so EOF and empty buffers behave the same everywhere. */
-public final class ReadSpan {
+final class ReadSpan {
   private ReadSpan() {}
 
   /** Bytes to read: 0 for a full buffer (even at EOF), -1 at or past the end, else what fits. */
-  public static int length(ByteBuffer dst, long position, long size) {
+  static int length(ByteBuffer dst, long position, long size) {
     if (!dst.hasRemaining()) {
       return 0;
     }

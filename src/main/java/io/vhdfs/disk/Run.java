@@ -1,19 +1,25 @@
 package io.vhdfs.disk;
 
 /**
- * A stretch of a read or write that is served one way: one host I/O at {@code hostOffset}, or a
- * zero fill.
+ * A stretch of a read or write that is served one way: one host I/O at {@code hostOffset}, zeros,
+ * or the backing.
  *
  * @param kind how the bytes are served
- * @param hostOffset the byte offset in the image file ({@code -1} for zeros)
+ * @param hostOffset the byte offset in the image file ({@code -1} for zeros and the backing)
  * @param length bytes in the run
  */
 public record Run(Kind kind, long hostOffset, int length) {
+  /** How a run's bytes are served. */
   public enum Kind {
     /** The bytes are in the image file at {@code hostOffset}. */
     DATA,
-    /** The bytes read as zeros (unallocated block or clear bitmap bit). */
-    ZERO
+    /** The bytes read as zeros, whatever a parent holds (a block the format marks as zeros). */
+    ZERO,
+    /**
+     * The image does not hold the bytes: they come from its backing, the parent of a
+     * differencing image, zeros for any other (an unallocated block, a clear bitmap bit).
+     */
+    BACKING
   }
 
   /** This run followed by {@code next}, or {@code null} where the two cannot be one host I/O. */

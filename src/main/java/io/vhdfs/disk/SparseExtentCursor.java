@@ -1,21 +1,21 @@
 package io.vhdfs.disk;
 
-import io.vhdfs.vhd.VhdDynamicDisk;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 
 /**
- * The extents of a range of a dynamic or differencing image, one block at a time: a stretch of
- * unallocated blocks costs one look at the table per block and becomes one extent (or one query
- * of the parent), an allocated block one look at its bitmap. What the image does not hold comes
- * from the parent's own cursor, a level deeper, opened only when the caller gets there.
+ * The extents of a range of a sparse image, one block at a time: a stretch of blocks the image
+ * does not hold costs one look at the map per block and becomes one extent (or one query of the
+ * parent), a block it holds one run list. What the image does not hold comes from the parent's
+ * own cursor, a level deeper, opened only when the caller gets there.
  */
-public final class SparseExtentCursor implements ExtentCursor {
+final class SparseExtentCursor implements ExtentCursor {
   /** A stretch to hand out: an extent, or a range the parent answers. */
   private record Pending(Extent extent, long from, long to) {}
 
-  private final VhdDynamicDisk disk;
+  private final SparseReader reader;
+  private final BlockMap map;
   private final Path file;
   private final VirtualDisk parent;
   private final long end;
@@ -24,13 +24,14 @@ public final class SparseExtentCursor implements ExtentCursor {
   private ExtentCursor fromParent;
   private long position;
 
-  public SparseExtentCursor(VhdDynamicDisk disk, Path file, long from, long to) {
-    this.disk = disk;
-    this.file = file;
-    this.parent = disk.backing().parentDisk();
+  SparseExtentCursor(SparseReader reader, long from, long to) {
+    this.reader = reader;
+    this.map = reader.map();
+    this.file = reader.host().path();
+    this.parent = reader.backing().parentDisk();
     this.position = from;
     this.to = to;
-    this.end = Math.min(to, disk.size());
+    this.end = Math.min(to, reader.size());
   }
 
   @Override
@@ -58,18 +59,18 @@ public final class SparseExtentCursor implements ExtentCursor {
     }
   }
 
-  /** Queues what the next block, or stretch of unallocated blocks, holds. */
+  /** Queues what the next block, or stretch of blocks the image does not hold, holds. */
   private void advance() throws IOException {
     if (position >= end) {
       pending.add(new Pending(Extent.zeros(position, to - position, 0), 0, 0));
       position = to;
       return;
     }
-    long blockSize = disk.blockSize();
-    int block = (int) (position / blockSize);
-    if (!disk.isAllocated(block)) {
+    long blockSize = map.blockSize();
+    long block = position / blockSize;
+    if (map.state(block) == BlockMap.State.ABSENT) {
       long stop = Math.min(end, (block + 1) * blockSize);
-      while (stop < end && !disk.isAllocated((int) (stop / blockSize))) {
+      while (stop < end && map.state(stop / blockSize) == BlockMap.State.ABSENT) {
         stop = Math.min(end, stop + blockSize);
       }
       notHeld(position, stop);
@@ -78,12 +79,12 @@ public final class SparseExtentCursor implements ExtentCursor {
     }
     int n = (int) Math.min(end - position, blockSize - position % blockSize);
     long at = position;
-    for (Run run : disk.ownRuns(position, n)) {
-      if (run.kind() == Run.Kind.DATA) {
-        pending.add(new Pending(
+    for (Run run : reader.runs(position, n)) {
+      switch (run.kind()) {
+        case DATA -> pending.add(new Pending(
             new Extent(at, run.length(), true, 0, file, run.hostOffset()), 0, 0));
-      } else {
-        notHeld(at, at + run.length());
+        case ZERO -> pending.add(new Pending(Extent.zeros(at, run.length(), 0), 0, 0));
+        case BACKING -> notHeld(at, at + run.length());
       }
       at += run.length();
     }

@@ -1,19 +1,21 @@
 package io.vhdfs.image;
 
+import io.vhdfs.disk.BlockMap;
 import io.vhdfs.disk.ChainOptions;
-import io.vhdfs.disk.DiskInfo;
+import io.vhdfs.disk.DiskLayer;
+import io.vhdfs.disk.DiskOpener;
 import io.vhdfs.disk.HostFile;
+import io.vhdfs.disk.ImageFormat;
 import io.vhdfs.disk.ImageLock;
 import io.vhdfs.disk.OpenDisks;
 import io.vhdfs.disk.ParentChain;
+import io.vhdfs.disk.ParentLink;
 import io.vhdfs.disk.ParentLookup;
 import io.vhdfs.disk.ProgressListener;
 import io.vhdfs.disk.Run;
+import io.vhdfs.disk.SectorMapper;
 import io.vhdfs.disk.SizeRule;
 import io.vhdfs.disk.VirtualDisk;
-import io.vhdfs.vhd.DiskType;
-import io.vhdfs.vhd.VhdDynamicDisk;
-import io.vhdfs.vhd.VhdLayer;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.FileSystemException;
@@ -21,7 +23,11 @@ import java.nio.file.Path;
 
 /**
  * Commits a differencing image into its parent (what Hyper-V calls merging and vhd-util
- * coalescing): every sector the child holds is written into the parent at the same place.
+ * coalescing): every sector the child holds is written into the parent at the same place, and
+ * every block the child marks as zeros is made to read as zeros there. It works on any format
+ * through its interfaces: the child is read as one layer ({@link DiskLayer}), its blocks through
+ * its {@link BlockMap}, its parent found from its {@link ParentLink}, and the parent written as
+ * any disk is.
  *
  * <p>Interrupted anywhere, nothing is lost: each write into the parent leaves it a valid image
  * (its own write order sees to that), and the child, which is only read, still holds every
@@ -38,7 +44,7 @@ public final class Commit {
    *
    * @param parent the parent's real path
    * @param bytes bytes written into the parent
-   * @param blocks the child's allocated blocks read
+   * @param blocks the child's blocks read: those it holds sectors of or marks as zeros
    */
   public record Result(Path parent, long bytes, long blocks) {}
 
@@ -70,54 +76,41 @@ public final class Commit {
   }
 
   private static Result commitLocked(Path childReal, ChainOptions options,
-      ProgressListener progress)
-      throws IOException {
-    HostFile host = HostFile.openForReading(childReal);
-    VhdDynamicDisk disk;
-    try {
-      disk = (VhdDynamicDisk) asChild(host, VhdLayer.open(host, SizeRule.AUTO));
-    } catch (IOException | RuntimeException e) {
-      host.close();
-      throw e;
-    }
-    try (disk) {
-      DiskInfo info = disk.info();
-      long headerAt = info.footer().dataOffset();
-      Path parent = ParentLookup.find(host, childReal, info.header(), headerAt, options).path();
+      ProgressListener progress) throws IOException {
+    try (HostFile host = HostFile.openForReading(childReal)) {
+      ImageFormat format = Formats.of(host);
+      DiskLayer layer = format.openLayer(host, SizeRule.AUTO,
+          ParentChain.detached(Formats.ALL)::checkTable);
+      ParentLink link = layer.parentLink();
+      if (link == null) {
+        throw new FileSystemException(host.name(), null,
+            "not a differencing image: there is no parent to commit it into");
+      }
+      format.require(ImageFormat.Capability.COMMIT, host.name());
+      Path parent = ParentLookup.find(host.name(), childReal, link, options).path();
       VirtualDisk target = OpenDisks.acquire(parent, SizeRule.AUTO, options,
-          () -> openParent(parent, options));
+          () -> DiskOpener.open(parent, SizeRule.AUTO, Formats.chain(parent, options)));
       try {
-        return copy(host, disk, target, parent, childReal, progress);
+        target.info().format().require(ImageFormat.Capability.WRITE, parent.toString());
+        return copy(host, layer, target, parent, childReal, progress);
       } finally {
         OpenDisks.release(parent, SizeRule.AUTO, target);
       }
     }
   }
 
-  private static VirtualDisk asChild(HostFile host, VirtualDisk disk) throws IOException {
-    if (disk.info().footer().diskType() != DiskType.DIFFERENCING) {
-      disk.close();
-      throw new FileSystemException(host.name(), null,
-          "not a differencing image: there is no parent to commit it into");
-    }
-    return disk;
-  }
-
-  private static VirtualDisk openParent(Path parent, ChainOptions options) throws IOException {
-    return VhdLayer.open(parent, SizeRule.AUTO,
-        ParentChain.of(parent, options, OpenDisks::acquireParent));
-  }
-
-  private static Result copy(HostFile host, VhdDynamicDisk child, VirtualDisk parent, Path parentPath,
-      Path childPath, ProgressListener progress) throws IOException {
+  private static Result copy(HostFile host, DiskLayer child, VirtualDisk parent,
+      Path parentPath, Path childPath, ProgressListener progress) throws IOException {
     if (parent.parents().contains(childPath)) {
       throw new FileSystemException(childPath.toString(), null,
           "its parent " + parentPath + " reads through it: the chain loops");
     }
-    int blockSize = child.blockSize();
-    long size = child.size();
+    BlockMap map = child.blockMap();
+    SectorMapper mapper = new SectorMapper(map);
+    int blockSize = map.blockSize();
+    long size = child.info().size();
     long blocks = (size + blockSize - 1) / blockSize;
-    long lastByte = lastHeldByte(child, blocks);
+    long lastByte = lastHeldByte(map, mapper, size);
     if (lastByte > parent.size()) {
       throw new FileSystemException(childPath.toString(), parentPath.toString(), "the child "
           + "holds data up to byte " + lastByte + ", past the end of its " + parent.size()
@@ -129,16 +122,20 @@ public final class Commit {
       long bytes = 0;
       long read = 0;
       ByteBuffer buf = ByteBuffer.allocateDirect(Math.min(CHUNK, blockSize));
-      for (int b = 0; b < blocks; b++) {
-        if (!child.isAllocated(b)) {
+      for (long b = 0; b < blocks; b++) {
+        if (map.state(b) == BlockMap.State.ABSENT) {
           continue;
         }
         read++;
-        long start = (long) b * blockSize;
+        long start = b * blockSize;
         long at = start;
-        for (Run run : child.ownRuns(start, (int) Math.min(blockSize, size - start))) {
-          if (run.kind() == Run.Kind.DATA) {
-            bytes += copyRun(host, run, at, parent, buf);
+        for (Run run : mapper.map(start, (int) Math.min(blockSize, size - start))) {
+          switch (run.kind()) {
+            case DATA -> bytes += copyRun(host, run, at, parent, buf);
+            // Zeros hide what the parent holds, up to its end.
+            case ZERO -> parent.writeZeros(at,
+                Math.min(run.length(), Math.max(0, parent.size() - at)));
+            case BACKING -> { }
           }
           at += run.length();
         }
@@ -164,17 +161,23 @@ public final class Commit {
     return run.length();
   }
 
-  /** The end of the last sector the child holds, 0 if none. */
-  private static long lastHeldByte(VhdDynamicDisk child, long blocks) throws IOException {
-    int blockSize = child.blockSize();
+  /**
+   * The end of the last sector the child holds data for, 0 if none. Blocks it marks as zeros
+   * count only where the parent holds something to hide, which no size check can tell: the
+   * zeros are written up to the parent's end.
+   */
+  private static long lastHeldByte(BlockMap map, SectorMapper mapper, long size)
+      throws IOException {
+    int blockSize = map.blockSize();
+    long blocks = (size + blockSize - 1) / blockSize;
     for (long b = blocks - 1; b >= 0; b--) {
-      if (!child.isAllocated((int) b)) {
+      if (map.state(b) == BlockMap.State.ABSENT) {
         continue;
       }
       long start = b * blockSize;
       long end = start;
       long at = start;
-      for (Run run : child.ownRuns(start, (int) Math.min(blockSize, child.size() - start))) {
+      for (Run run : mapper.map(start, (int) Math.min(blockSize, size - start))) {
         at += run.length();
         if (run.kind() == Run.Kind.DATA) {
           end = at;

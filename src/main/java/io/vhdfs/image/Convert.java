@@ -1,10 +1,11 @@
 package io.vhdfs.image;
 
 import io.vhdfs.disk.ChainOptions;
+import io.vhdfs.disk.DiskType;
 import io.vhdfs.disk.DiskView;
 import io.vhdfs.disk.Extent;
 import io.vhdfs.disk.ProgressListener;
-import io.vhdfs.vhd.DiskType;
+import io.vhdfs.disk.VirtualDisk;
 import io.vhdfs.vhd.DynamicHeader;
 import io.vhdfs.vhd.Footer;
 import io.vhdfs.vhd.VhdCreator;
@@ -20,10 +21,11 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Converts a disk image, raw or VHD (told apart by the footer, not the name; a differencing image
- * read with its parents), into a new raw file or a new fixed or dynamic VHD.
+ * Converts a disk image, raw or in one of the {@link Formats} (told apart by signature, not the
+ * name; a differencing image read with its parents), into a new raw file or a new fixed or
+ * dynamic VHD. The source is read through its disk alone ({@link VirtualDisk#extents}, reads).
  *
- * <p>Only what the source stores is read: a VHD's allocated ranges, anywhere in its chain (a raw
+ * <p>Only what the source stores is read: an image's allocated ranges, anywhere in its chain (a raw
  * file has no map, so all of it). Only what is not zero is written: a dynamic result allocates
  * no block that would hold only zeros, and a raw or fixed result leaves zeros as holes in the host
  * file where the host supports them. The result is written beside the destination (beside the
@@ -215,11 +217,11 @@ public final class Convert {
   /** The result the request asks for, or the other kind than the source's. */
   private static Output outputOf(ImageSource source, Request request) {
     return request.output() != null ? request.output()
-        : request.azure() ? Output.FIXED : source.isVhd() ? Output.RAW : Output.DYNAMIC;
+        : request.azure() ? Output.FIXED : source.isImage() ? Output.RAW : Output.DYNAMIC;
   }
 
   private static String sourceType(ImageSource source) {
-    return source.isVhd() ? source.disk().info().footer().diskType().label() : "raw";
+    return source.isImage() ? source.disk().info().type().label() : "raw";
   }
 
   /** The result's disk size for a source disk of {@code sourceSize} bytes; see the class doc. */
@@ -251,7 +253,7 @@ public final class Convert {
    */
   private static List<long[]> storedRanges(ImageSource source, Path src) throws IOException {
     List<long[]> ranges = new ArrayList<>();
-    if (!source.isVhd()) {
+    if (!source.isImage()) {
       if (source.size() > 0) {
         ranges.add(new long[] {0, source.size()});
       }

@@ -1,12 +1,10 @@
 package io.vhdfs.image;
 
-import io.vhdfs.disk.ParentChain;
+import io.vhdfs.disk.DiskType;
 import io.vhdfs.disk.SizeRule;
 import io.vhdfs.disk.VirtualDisk;
-import io.vhdfs.vhd.DiskType;
 import io.vhdfs.vhd.Footer;
 import io.vhdfs.vhd.VhdCreator;
-import io.vhdfs.vhd.VhdLayer;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -56,7 +54,7 @@ abstract class ImageSink implements Closeable {
   static ImageSink vhd(Path file, DiskType type, long size, int blockSize, boolean exactSize)
       throws IOException {
     VhdCreator.create(file, type, size, blockSize, exactSize);
-    VirtualDisk disk = VhdLayer.open(file, SizeRule.AUTO, ParentChain.detached());
+    VirtualDisk disk = Formats.openAlone(file, SizeRule.AUTO);
     try {
       if (disk.size() != size) {
         throw new IllegalStateException(file + ": created for " + size + " bytes but reads as "

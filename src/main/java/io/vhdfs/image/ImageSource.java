@@ -6,7 +6,6 @@ import io.vhdfs.disk.HostFile;
 import io.vhdfs.disk.ImageHandle;
 import io.vhdfs.disk.SizeRule;
 import io.vhdfs.disk.VirtualDisk;
-import io.vhdfs.vhd.VhdLayer;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -14,17 +13,17 @@ import java.nio.file.FileSystemException;
 import java.nio.file.Path;
 
 /**
- * The bytes of a disk image that is either a VHD (found by its footer, not its name; read with
- * its parents) or a raw image.
+ * The bytes of a disk image that is either an image of one of the {@link Formats} (found by its
+ * signature, not its name; read with its parents) or a raw image.
  */
 public final class ImageSource implements Closeable {
-  private final ImageHandle vhd;
+  private final ImageHandle handle;
   private final VirtualDisk disk;
   private final HostFile raw;
   private final long size;
 
-  private ImageSource(ImageHandle vhd, VirtualDisk disk, HostFile raw, long size) {
-    this.vhd = vhd;
+  private ImageSource(ImageHandle handle, VirtualDisk disk, HostFile raw, long size) {
+    this.handle = handle;
     this.disk = disk;
     this.raw = raw;
     this.size = size;
@@ -43,14 +42,14 @@ public final class ImageSource implements Closeable {
   public static ImageSource open(Path image, ChainOptions options, DiskView view)
       throws IOException {
     HostFile host = HostFile.openForReading(image);
-    boolean isVhd;
+    boolean isImage;
     try {
-      isVhd = VhdLayer.looksLikeVhd(host);
+      isImage = Formats.probe(host) != null;
     } catch (IOException | RuntimeException e) {
       host.close();
       throw e;
     }
-    if (!isVhd) {
+    if (!isImage) {
       if (view != DiskView.WHOLE) {
         host.close();
         throw new FileSystemException(image.toString(), null, "a part of a raw image was asked "
@@ -59,7 +58,7 @@ public final class ImageSource implements Closeable {
       return new ImageSource(null, null, host, host.size());
     }
     host.close();
-    ImageHandle h = ImageHandle.open(image, SizeRule.AUTO, options);
+    ImageHandle h = Formats.handle(image, SizeRule.AUTO, options);
     try {
       VirtualDisk part = view.select(h.disk(), image);
       return new ImageSource(h, part, null, part.size());
@@ -69,17 +68,12 @@ public final class ImageSource implements Closeable {
     }
   }
 
-  /** Whether the image is a VHD. */
-  public boolean isVhd() {
-    return vhd != null;
+  /** Whether the file is an image of a format, not a raw image. */
+  public boolean isImage() {
+    return handle != null;
   }
 
-  /** The open VHD, or null for a raw image. */
-  public ImageHandle vhd() {
-    return vhd;
-  }
-
-  /** The VHD's disk, or the part of it asked for; null for a raw image. */
+  /** The image's disk, or the part of it asked for; null for a raw image. */
   public VirtualDisk disk() {
     return disk;
   }
@@ -99,7 +93,7 @@ public final class ImageSource implements Closeable {
     while (dst.hasRemaining()) {
       int n = disk.read(dst, at);
       if (n < 0) {
-        throw new IOException(vhd.image() + ": read past the end of the disk at " + at);
+        throw new IOException(handle.image() + ": read past the end of the disk at " + at);
       }
       at += n;
     }
@@ -110,7 +104,7 @@ public final class ImageSource implements Closeable {
     if (raw != null) {
       raw.close();
     } else {
-      vhd.close();
+      handle.close();
     }
   }
 }

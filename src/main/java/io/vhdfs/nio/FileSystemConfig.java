@@ -2,12 +2,11 @@ package io.vhdfs.nio;
 
 import io.vhdfs.VhdEnv;
 import io.vhdfs.disk.ChainOptions;
+import io.vhdfs.disk.DiskType;
 import io.vhdfs.disk.Locking;
+import io.vhdfs.disk.NewImage;
 import io.vhdfs.disk.SizeRule;
-import io.vhdfs.vhd.DiskType;
-import io.vhdfs.vhd.DynamicHeader;
-import io.vhdfs.vhd.VhdCreator;
-import io.vhdfs.vhd.VhdLayer;
+import io.vhdfs.image.Formats;
 import java.math.BigDecimal;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -37,7 +36,15 @@ record FileSystemConfig(
     return new ChainOptions(parentRoot, ignoreParentId, locking);
   }
 
+  /** The new image the env asks for: its type, size, block size and exactSize. */
+  NewImage newImage() {
+    return new NewImage(type, size, blockSize, exactSize);
+  }
+
   static final int DEFAULT_BLOCK_SIZE = 2 << 20;
+  /** The block sizes any format may take; each format narrows them when it creates an image. */
+  private static final long MIN_BLOCK_SIZE = 512;
+  private static final long MAX_BLOCK_SIZE = 256 << 20;
 
   /** What an image opened through {@code Path.of(URI)} gets: no env at all. */
   static FileSystemConfig defaults() {
@@ -60,8 +67,7 @@ record FileSystemConfig(
     int blockSize = DEFAULT_BLOCK_SIZE;
     if (env.containsKey(VhdEnv.BLOCK_SIZE)) {
       long b = sizeValue(env, VhdEnv.BLOCK_SIZE);
-      if (b < DynamicHeader.MIN_BLOCK_SIZE || b > DynamicHeader.MAX_BLOCK_SIZE
-          || Long.bitCount(b) != 1) {
+      if (b < MIN_BLOCK_SIZE || b > MAX_BLOCK_SIZE || Long.bitCount(b) != 1) {
         throw bad(VhdEnv.BLOCK_SIZE, env, "a power of two from 512 bytes to 256 MiB");
       }
       blockSize = (int) b;
@@ -124,19 +130,10 @@ record FileSystemConfig(
     if (size <= 0) {
       throw bad(VhdEnv.SIZE, env, "the virtual size of the new image, more than 0 bytes");
     }
-    if (size > VhdLayer.MAX_SIZE) {
-      throw bad(VhdEnv.SIZE, env, "at most 2040 GiB (" + VhdLayer.MAX_SIZE
-          + " bytes), the largest disk a VHD can address");
-    }
-    if (exactSize && size % 512 != 0) {
-      throw bad(VhdEnv.SIZE, env, "a multiple of 512 bytes when exactSize is set");
-    }
-    long created = VhdCreator.createdSize(size, exactSize);
-    long entries = (created + blockSize - 1) / blockSize;
-    if (type == DiskType.DYNAMIC && entries > VhdLayer.MAX_TABLE_ENTRIES) {
-      throw bad(VhdEnv.BLOCK_SIZE, env, "a larger block size: " + blockSize + "-byte blocks need"
-          + " more than " + VhdLayer.MAX_TABLE_ENTRIES + " table entries for " + created
-          + " bytes");
+    NewImage.Refusal refusal = Formats.forNewImages()
+        .refuse(new NewImage(type, size, blockSize, exactSize));
+    if (refusal != null) {
+      throw bad(refusal.key(), env, refusal.expected());
     }
   }
 

@@ -1,16 +1,22 @@
 package io.vhdfs.nio;
 
 import io.vhdfs.disk.DiskInfo;
-import io.vhdfs.vhd.DiskType;
-import io.vhdfs.vhd.Footer;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.util.Map;
 import java.util.UUID;
 
-/** {@link VhdFileAttributes} of one entry, from the image's metadata and the host file's times. */
+/**
+ * {@link VhdFileAttributes} of one entry, from the image's metadata and the host file's times. The
+ * {@code vhd} view's values come from the image's format ({@link DiskInfo#view}), so this class
+ * knows no format; one that shows no such view reads as empty.
+ */
 final class ImageAttributes extends EntryAttributes implements VhdFileAttributes {
+  /** The name of the view {@link VhdFileAttributes} shows. */
+  static final String VHD_VIEW = "vhd";
+
   private final DiskInfo info;
+  private final Map<String, Object> vhd;
 
   /**
    * @param directory whether the entry is the root directory
@@ -19,118 +25,106 @@ final class ImageAttributes extends EntryAttributes implements VhdFileAttributes
   ImageAttributes(DiskInfo info, BasicFileAttributes host, boolean directory, long size) {
     super(host, directory, size);
     this.info = info;
-  }
-
-  private Footer footer() {
-    return info.footer();
+    Map<String, Object> view = info.view(VHD_VIEW);
+    this.vhd = view == null ? Map.of() : view;
   }
 
   @Override
   public String diskType() {
-    return footer().diskType().label();
+    return (String) vhd.get("diskType");
   }
 
   @Override
   public long currentSize() {
-    return footer().currentSize();
+    return number("currentSize");
   }
 
   @Override
   public long originalSize() {
-    return footer().originalSize();
+    return number("originalSize");
   }
 
   @Override
   public int cylinders() {
-    return footer().geometry().cylinders();
+    return (int) number("cylinders");
   }
 
   @Override
   public int heads() {
-    return footer().geometry().heads();
+    return (int) number("heads");
   }
 
   @Override
   public int sectorsPerTrack() {
-    return footer().geometry().sectorsPerTrack();
+    return (int) number("sectorsPerTrack");
   }
 
   @Override
   public int blockSize() {
-    return info.header() == null ? 0 : info.header().blockSize();
+    return (int) number("blockSize");
   }
 
   @Override
   public UUID uniqueId() {
-    return footer().uniqueId();
-  }
-
-  private boolean isChild() {
-    return footer().diskType() == DiskType.DIFFERENCING;
+    return (UUID) vhd.get("uniqueId");
   }
 
   @Override
   public UUID parentUniqueId() {
-    return isChild() ? info.header().parentUniqueId() : null;
+    return (UUID) vhd.get("parentUniqueId");
   }
 
   @Override
   public String parentPath() {
-    if (!isChild()) {
-      return null;
-    }
-    return info.parent() != null ? info.parent().toString() : info.header().parentName();
+    return (String) vhd.get("parentPath");
   }
 
   @Override
   public String creatorApplication() {
-    return footer().creatorApplication();
+    return (String) vhd.get("creatorApplication");
   }
 
   @Override
   public String creatorVersion() {
-    return footer().creatorVersionString();
+    return (String) vhd.get("creatorVersion");
   }
 
   @Override
   public String creatorHostOs() {
-    return footer().creatorHostOsString();
+    return (String) vhd.get("creatorHostOs");
   }
 
   @Override
   public FileTime timestamp() {
-    return FileTime.from(footer().time());
+    return (FileTime) vhd.get("timestamp");
   }
 
   @Override
   public long allocatedBlocks() {
-    return info.allocatedBlocks();
+    return number("allocatedBlocks");
   }
 
   @Override
   public boolean savedState() {
-    return footer().savedState() != 0;
+    return Boolean.TRUE.equals(vhd.get("savedState"));
   }
 
-  /** The {@code vhd} view as a name-to-value map: the basic names plus the image's own. */
-  Map<String, Object> vhdMap() {
+  private long number(String name) {
+    Object v = vhd.get(name);
+    return v == null ? 0 : ((Number) v).longValue();
+  }
+
+  /**
+   * View {@code view} as a name-to-value map, the basic names first, or {@code null} where the
+   * image's format shows no such view.
+   */
+  Map<String, Object> viewMap(String view) {
+    Map<String, Object> own = info.view(view);
+    if (own == null) {
+      return null;
+    }
     Map<String, Object> m = basicMap();
-    m.put("diskType", diskType());
-    m.put("currentSize", currentSize());
-    m.put("originalSize", originalSize());
-    m.put("cylinders", cylinders());
-    m.put("heads", heads());
-    m.put("sectorsPerTrack", sectorsPerTrack());
-    m.put("blockSize", blockSize());
-    m.put("uniqueId", uniqueId());
-    m.put("parentUniqueId", parentUniqueId());
-    m.put("parentPath", parentPath());
-    m.put("creatorApplication", creatorApplication());
-    m.put("creatorVersion", creatorVersion());
-    m.put("creatorHostOs", creatorHostOs());
-    m.put("timestamp", timestamp());
-    m.put("allocatedBlocks", allocatedBlocks());
-    m.put("savedState", savedState());
+    m.putAll(own);
     return m;
   }
 }

@@ -33,7 +33,7 @@ final class PartitionView implements DiskView {
 
   @Override
   public VirtualDisk select(VirtualDisk disk, Path image) throws IOException {
-    PartitionTable table = PartitionTable.read(disk, VhdFileSystem.SECTOR_SIZE, image.toString());
+    PartitionTable table = PartitionTable.read(disk, disk.info().sectorSize(), image.toString());
     table.logProblems();
     Partition p = table.partition(number).orElse(null);
     if (p == null) {

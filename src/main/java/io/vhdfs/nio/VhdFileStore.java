@@ -72,10 +72,10 @@ final class VhdFileStore extends FileStore {
       return 0;
     }
     DiskInfo info = fs.info();
-    if (info.header() == null) {
+    if (info.blockSize() == 0) {
       return info.size();
     }
-    long unallocated = info.size() - info.allocatedBlocks() * info.header().blockSize();
+    long unallocated = info.size() - info.allocatedBlocks() * info.blockSize();
     return Math.max(0, Math.min(hostRoom, unallocated));
   }
 

@@ -3,14 +3,15 @@ package io.vhdfs.nio;
 import io.vhdfs.channel.DiskChannel;
 import io.vhdfs.channel.DiskLocks;
 import io.vhdfs.disk.DiskInfo;
+import io.vhdfs.disk.DiskOpener;
 import io.vhdfs.disk.HostFile;
+import io.vhdfs.disk.ImageFormat;
 import io.vhdfs.disk.OpenDisks;
-import io.vhdfs.disk.ParentChain;
 import io.vhdfs.disk.VirtualDisk;
+import io.vhdfs.image.Formats;
 import io.vhdfs.partition.Partition;
 import io.vhdfs.partition.PartitionDisk;
 import io.vhdfs.partition.PartitionTable;
-import io.vhdfs.vhd.VhdLayer;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.ByteBuffer;
@@ -51,11 +52,6 @@ import java.util.stream.Collectors;
  */
 final class VhdFileSystem extends FileSystem {
   static final String DISK_NAME = "disk";
-  /**
-   * The logical sector size partition tables count in: VHD has 512-byte sectors only; a format
-   * with others passes its own to {@link PartitionTable#read}.
-   */
-  static final int SECTOR_SIZE = 512;
   /** Partition numbers have at most this many digits, so parsing one cannot overflow. */
   private static final int MAX_NUMBER_DIGITS = 9;
 
@@ -229,6 +225,7 @@ final class VhdFileSystem extends FileSystem {
         lockTable = new DiskLocks(List.of(imageKey, p.fileName()));
       }
       if (opts.write()) {
+        d.info().format().require(ImageFormat.Capability.WRITE, image.toString());
         OpenDisks.startWriting(imageKey, config.sizeRule());
         try {
           d.enableWrites();
@@ -314,7 +311,7 @@ final class VhdFileSystem extends FileSystem {
   }
 
   private synchronized PartitionTable readTable(VirtualDisk d) throws IOException {
-    PartitionTable table = PartitionTable.read(d, SECTOR_SIZE, image.toString());
+    PartitionTable table = PartitionTable.read(d, d.info().sectorSize(), image.toString());
     if (!table.problems().equals(loggedTableProblems)) {
       table.logProblems();
       loggedTableProblems = table.problems();
@@ -348,8 +345,8 @@ final class VhdFileSystem extends FileSystem {
   }
 
   private VirtualDisk openDisk() throws IOException {
-    return VhdLayer.open(image, config.sizeRule(),
-        ParentChain.of(imageKey, config.chainOptions(), OpenDisks::acquireParent));
+    return DiskOpener.open(image, config.sizeRule(),
+        Formats.chain(imageKey, config.chainOptions()));
   }
 
   private synchronized void releaseDisk() throws IOException {

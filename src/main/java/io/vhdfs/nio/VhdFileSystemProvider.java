@@ -5,12 +5,9 @@ import io.vhdfs.VhdFormatException;
 import io.vhdfs.disk.DiskInfo;
 import io.vhdfs.disk.HostFile;
 import io.vhdfs.disk.InPlaceUpdates;
-import io.vhdfs.disk.OpenDisks;
-import io.vhdfs.disk.ParentChain;
-import io.vhdfs.vhd.DiskType;
+import io.vhdfs.image.Create;
+import io.vhdfs.image.Formats;
 import io.vhdfs.partition.Partition;
-import io.vhdfs.vhd.VhdCreator;
-import io.vhdfs.vhd.VhdLayer;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.URI;
@@ -325,7 +322,7 @@ public final class VhdFileSystemProvider extends FileSystemProvider {
       throw new UnsupportedOperationException("not a VHD image: " + path);
     } else {
       try (HostFile host = HostFile.openForReading(path)) {
-        if (!VhdLayer.looksLikeVhd(host)) {
+        if (Formats.probe(host) == null) {
           throw new UnsupportedOperationException("not a VHD image (no footer cookie): " + path);
         }
       }
@@ -350,37 +347,7 @@ public final class VhdFileSystemProvider extends FileSystemProvider {
   }
 
   private static void create(Path image, FileSystemConfig config) throws IOException {
-    if (Files.exists(image, LinkOption.NOFOLLOW_LINKS)) {
-      throw new FileAlreadyExistsException(image.toString());
-    }
-    if (config.type() == DiskType.DIFFERENCING) {
-      createChild(image, config);
-      return;
-    }
-    VhdCreator.create(image, config.type(), config.size(), config.blockSize(),
-        config.exactSize());
-  }
-
-  /**
-   * A differencing image over the parent the env names, a path on the image's host resolved, as
-   * qemu-img resolves backing files, against the new image's directory. The parent and its chain
-   * are opened, and checked, first.
-   */
-  private static void createChild(Path image, FileSystemConfig config) throws IOException {
-    Path dir = image.toAbsolutePath().getParent();
-    Path parent = dir.resolve(image.getFileSystem().getPath(config.parent())).toRealPath();
-    Path root = config.chainOptions().parentRoot() == null ? null
-        : image.getFileSystem().getPath(config.chainOptions().parentRoot()).toRealPath();
-    if (root != null && !parent.startsWith(root)) {
-      throw new AccessDeniedException(parent.toString(), null,
-          "the parent lies outside parentRoot " + root);
-    }
-    Path child = dir.toRealPath().resolve(image.getFileName());
-    ParentChain chain = ParentChain.of(child, config.chainOptions(), OpenDisks::acquireParent);
-    ParentChain.Lease lease = chain.acquire(image.toString(), parent);
-    try (Closeable release = lease.release()) {
-      VhdCreator.createChild(image, parent, lease.disk().info(), config.blockSize());
-    }
+    Create.image(image, config.newImage(), config.parent(), config.chainOptions());
   }
 
   /**
@@ -679,7 +646,7 @@ public final class VhdFileSystemProvider extends FileSystemProvider {
       return (V) new ImageAttributeView(this, p, "basic");
     }
     if (type == VhdFileAttributeView.class) {
-      return (V) new ImageAttributeView(this, p, "vhd");
+      return (V) new ImageAttributeView(this, p, ImageAttributes.VHD_VIEW);
     }
     if (type == PartitionAttributeView.class
         && VhdFileSystem.partitionNumber((VhdPath) p.toAbsolutePath().normalize()) > 0) {
@@ -739,9 +706,15 @@ public final class VhdFileSystemProvider extends FileSystemProvider {
     Map<String, Object> all;
     if (view.equals(PartitionFileAttributeView.NAME)) {
       all = partitionAttributesOf(p).toMap();
-    } else if (view.equals("basic") || view.equals("vhd")) {
-      ImageAttributes attrs = attributesOf(p);
-      all = view.equals("vhd") ? attrs.vhdMap() : attrs.basicMap();
+    } else if (view.equals("basic")) {
+      all = attributesOf(p).basicMap();
+    } else if (isFormatView(view)) {
+      // A format's view (vhd) shows what the image's format says of it.
+      all = attributesOf(p).viewMap(view);
+      if (all == null) {
+        throw new UnsupportedOperationException("view '" + view + "' is not supported by "
+            + p.getFileSystem());
+      }
     } else {
       throw new UnsupportedOperationException("view '" + view + "' is not supported");
     }
@@ -759,6 +732,12 @@ public final class VhdFileSystemProvider extends FileSystemProvider {
       }
     }
     return picked;
+  }
+
+  /** Whether {@code view} names a format's attribute view: {@code vhd}, the typed one. */
+  private static boolean isFormatView(String view) {
+    return view.equals(ImageAttributes.VHD_VIEW)
+        || Formats.ALL.stream().anyMatch(f -> f.name().equals(view));
   }
 
   @Override

@@ -1,7 +1,7 @@
 package io.vhdfs.nio;
 
 import io.vhdfs.disk.HostFile;
-import io.vhdfs.vhd.VhdLayer;
+import io.vhdfs.image.Formats;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,7 +25,7 @@ public final class VhdFileTypeDetector extends FileTypeDetector {
       return null;
     }
     try (HostFile host = HostFile.openForReading(path)) {
-      return VhdLayer.looksLikeVhd(host) ? CONTENT_TYPE : null;
+      return Formats.probe(host) != null ? CONTENT_TYPE : null;
     } catch (IOException e) {
       return null; // unreadable, or gone: not ours to name
     }

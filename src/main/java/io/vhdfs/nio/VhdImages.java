@@ -2,19 +2,15 @@ package io.vhdfs.nio;
 
 import io.vhdfs.VhdEnv;
 import io.vhdfs.disk.DiskView;
-import io.vhdfs.disk.HostFile;
 import io.vhdfs.disk.ImageHandle;
-import io.vhdfs.disk.ParentChain;
 import io.vhdfs.disk.VirtualDisk;
 import io.vhdfs.image.Commit;
 import io.vhdfs.image.Compare;
 import io.vhdfs.image.Convert;
+import io.vhdfs.image.Describe;
 import io.vhdfs.image.ExtentMap;
+import io.vhdfs.image.Formats;
 import io.vhdfs.image.ImageSource;
-import io.vhdfs.vhd.DiskType;
-import io.vhdfs.vhd.VhdChecker;
-import io.vhdfs.vhd.VhdDescription;
-import io.vhdfs.vhd.VhdLayer;
 import java.io.IOException;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.Path;
@@ -97,28 +93,7 @@ public final class VhdImages {
    */
   public static Map<String, Object> describe(Path image, Map<String, ?> env) throws IOException {
     FileSystemConfig config = FileSystemConfig.parse(env);
-    try (ImageHandle h = ImageHandle.open(image, config.sizeRule(), config.chainOptions())) {
-      return VhdDescription.of(image, h.disk());
-    } catch (IOException chainFailed) {
-      // A child whose parents cannot be opened still has fields worth showing, and the reason.
-      try (VirtualDisk alone = openAlone(image, config)) {
-        if (alone.info().footer().diskType() != DiskType.DIFFERENCING) {
-          throw chainFailed; // not a chain's fault: the image itself does not open
-        }
-        Map<String, Object> m = VhdDescription.of(image, alone);
-        m.put("parentChainError", chainFailed.getMessage());
-        return m;
-      } catch (IOException | RuntimeException alsoFailed) {
-        if (alsoFailed != chainFailed) {
-          chainFailed.addSuppressed(alsoFailed);
-        }
-        throw chainFailed;
-      }
-    }
-  }
-
-  private static VirtualDisk openAlone(Path image, FileSystemConfig config) throws IOException {
-    return VhdLayer.open(image, config.sizeRule(), ParentChain.detached());
+    return Describe.image(image, config.sizeRule(), config.chainOptions());
   }
 
   /**
@@ -144,7 +119,7 @@ public final class VhdImages {
   /** Where every byte of {@code image}'s disk is, in order: its own data, a parent's, or zeros. */
   public static List<Extent> extents(Path image, Map<String, ?> env) throws IOException {
     FileSystemConfig config = FileSystemConfig.parse(env);
-    try (ImageHandle h = ImageHandle.open(image, config.sizeRule(), config.chainOptions())) {
+    try (ImageHandle h = Formats.handle(image, config.sizeRule(), config.chainOptions())) {
       return ExtentMap.of(h.disk()).stream().map(Extent::of).toList();
     }
   }
@@ -172,7 +147,7 @@ public final class VhdImages {
       throws IOException {
     FileSystemConfig config = FileSystemConfig.parse(env);
     DiskView view = PartitionView.of(partition);
-    ImageHandle h = ImageHandle.open(image, config.sizeRule(), config.chainOptions());
+    ImageHandle h = Formats.handle(image, config.sizeRule(), config.chainOptions());
     try {
       VirtualDisk disk = view.select(h.disk(), image);
       return ExtentStream.of(disk.extents(0, disk.size()), h);
@@ -261,7 +236,8 @@ public final class VhdImages {
   public static Commit commit(Path child, Map<String, ?> env, Progress progress)
       throws IOException {
     FileSystemConfig config = FileSystemConfig.parse(env);
-    io.vhdfs.image.Commit.Result r = io.vhdfs.image.Commit.commit(child, config.chainOptions(), progress::advanced);
+    io.vhdfs.image.Commit.Result r =
+        io.vhdfs.image.Commit.commit(child, config.chainOptions(), progress::advanced);
     return new Commit(child, r.parent(), r.bytes(), r.blocks());
   }
 
@@ -504,9 +480,7 @@ public final class VhdImages {
     if (view == DiskView.WHOLE) {
       return view;
     }
-    try (HostFile host = HostFile.openForReading(image)) {
-      return VhdLayer.looksLikeVhd(host) ? view : DiskView.WHOLE;
-    }
+    return Formats.isImage(image) ? view : DiskView.WHOLE;
   }
 
   /**
@@ -581,7 +555,7 @@ public final class VhdImages {
   public static Check check(Path image, boolean repair, Map<String, ?> env, Progress progress)
       throws IOException {
     FileSystemConfig config = FileSystemConfig.parse(env);
-    List<Finding> findings = VhdChecker.check(image, repair, config.sizeRule(),
+    List<Finding> findings = io.vhdfs.image.Check.image(image, repair, config.sizeRule(),
         config.chainOptions(), progress::advanced).stream()
         .map(f -> new Finding(f.code(), f.offset(), f.meaning(), f.repairable(), f.repaired()))
         .toList();

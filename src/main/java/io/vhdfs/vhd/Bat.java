@@ -4,7 +4,7 @@ package io.vhdfs.vhd;
  * The block allocation table: for each block of the virtual disk, the sector of the file where the
  * block's bitmap starts, or {@link #UNALLOCATED}. Entries are unsigned 32-bit sector numbers.
  */
-public final class Bat {
+final class Bat {
   /** Entry value of a block that has no storage in this file. */
   public static final int UNALLOCATED = 0xFFFF_FFFF;
 

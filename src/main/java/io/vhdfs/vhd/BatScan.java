@@ -46,7 +46,7 @@ final class BatScan {
   private final List<Range> metadata;
   private final List<Range> reserved;
   private final CheckFindings findings;
-  private final CheckFindings.Fix outsideFix;
+  private final VhdRepair outsideFix;
 
   private long usedEnd;
   private boolean runsPastEnd;
@@ -63,7 +63,7 @@ final class BatScan {
    */
   BatScan(HostFile host, long tableAt, long entries, long span, long dataLimit, long length,
       List<Range> metadata, List<Range> reserved, CheckFindings findings,
-      CheckFindings.Fix outsideFix) {
+      VhdRepair outsideFix) {
     this.host = host;
     this.tableAt = tableAt;
     this.entries = entries;
@@ -136,8 +136,8 @@ final class BatScan {
           + at + " runs to byte " + end + ", past the end of the file (" + length + " bytes): "
           + "the file was cut short and the block's last " + (end - length) + " bytes are lost");
     } else if (end > dataLimit) {
-      findings.add(Finding.ENTRY_OVER_FOOTER, entryAt, "BAT entry " + index + "'s block at byte "
-          + at + " runs to byte " + end + ", over the end footer at " + dataLimit);
+      findings.add(VhdFindings.ENTRY_OVER_FOOTER, entryAt, "BAT entry " + index + "'s block at "
+          + "byte " + at + " runs to byte " + end + ", over the end footer at " + dataLimit);
     }
     List<String> hit = new ArrayList<>();
     for (Range m : metadata) {

@@ -15,7 +15,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * bitmap loaded from the file while that happened may be stale and is then used once but not
  * cached (a generation count tells).
  */
-public final class BlockBitmaps {
+final class BlockBitmaps {
   /** Bytes of partial bitmaps kept in memory. */
   static final int CACHE_BYTES = 4 << 20;
 

@@ -10,7 +10,7 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
  * bitmap and data are in the file, and back to unallocated only when the disk gives blocks back
  * as it closes.
  */
-public final class BlockTable {
+final class BlockTable {
   /** Entries per 512-byte sector of the on-disk table. */
   static final int ENTRIES_PER_SECTOR = 128;
 

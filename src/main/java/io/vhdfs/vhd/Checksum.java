@@ -6,7 +6,7 @@ import io.vhdfs.VhdFormatException;
  * The VHD checksum shared by the footer and the dynamic header: the one's complement of the
  * unsigned byte sum of the structure, summed with its own checksum field taken as zero.
  */
-public final class Checksum {
+final class Checksum {
   private Checksum() {}
 
   /**

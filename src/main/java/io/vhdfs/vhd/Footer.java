@@ -1,6 +1,7 @@
 package io.vhdfs.vhd;
 
 import io.vhdfs.VhdFormatException;
+import io.vhdfs.disk.DiskType;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.UUID;
@@ -75,7 +76,7 @@ public record Footer(
           "unsupported footer format version " + Bytes.hex(version & 0xFFFF_FFFFL));
     }
     int typeCode = Bytes.int32(b, off + 60);
-    DiskType type = DiskType.fromCode(typeCode);
+    DiskType type = diskTypeOf(typeCode);
     if (type == null) {
       throw new VhdFormatException(file, at + 60, "unknown disk type " + typeCode
           + " (expected 2 fixed, 3 dynamic or 4 differencing)");
@@ -102,6 +103,25 @@ public record Footer(
         b[off + 85] & 0xFF);
   }
 
+  /** The code of {@code type} at footer offset 60: 2 fixed, 3 dynamic, 4 differencing. */
+  public static int typeCode(DiskType type) {
+    return switch (type) {
+      case FIXED -> 2;
+      case DYNAMIC -> 3;
+      case DIFFERENCING -> 4;
+    };
+  }
+
+  /** The type with footer code {@code code}; {@code null} for a code the spec does not define. */
+  public static DiskType diskTypeOf(int code) {
+    for (DiskType t : DiskType.values()) {
+      if (typeCode(t) == code) {
+        return t;
+      }
+    }
+    return null;
+  }
+
   /** The 512 bytes of this footer, checksum included. */
   public byte[] encode() {
     byte[] b = new byte[SIZE];
@@ -116,7 +136,7 @@ public record Footer(
     Bytes.putInt64(b, 40, originalSize);
     Bytes.putInt64(b, 48, currentSize);
     Bytes.putInt32(b, 56, geometry.encoded());
-    Bytes.putInt32(b, 60, diskType.code());
+    Bytes.putInt32(b, 60, typeCode(diskType));
     Bytes.putUuid(b, 68, uniqueId);
     b[84] = (byte) savedState;
     b[85] = (byte) hidden;

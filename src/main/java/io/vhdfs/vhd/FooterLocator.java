@@ -1,6 +1,7 @@
 package io.vhdfs.vhd;
 
 import io.vhdfs.VhdFormatException;
+import io.vhdfs.disk.DiskType;
 import io.vhdfs.disk.HostFile;
 import java.io.IOException;
 
@@ -9,7 +10,7 @@ import java.io.IOException;
  * then the 511-byte footer of pre-2004 Virtual PC images, then the copy at offset 0 that sparse
  * images keep for exactly this case.
  */
-public final class FooterLocator {
+final class FooterLocator {
   private FooterLocator() {}
 
   /** Whether the file carries a footer cookie at any of the three places (a cheap probe). */

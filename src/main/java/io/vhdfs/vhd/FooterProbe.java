@@ -1,6 +1,7 @@
 package io.vhdfs.vhd;
 
 import io.vhdfs.VhdFormatException;
+import io.vhdfs.disk.DiskType;
 import io.vhdfs.disk.HostFile;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -64,7 +65,7 @@ final class FooterProbe {
       fields.add(String.format("unsupported format version 0x%08X", version));
     }
     int typeCode = b.getInt(60);
-    DiskType type = DiskType.fromCode(typeCode);
+    DiskType type = Footer.diskTypeOf(typeCode);
     if (type == null) {
       fields.add("unknown disk type " + typeCode
           + " (expected 2 fixed, 3 dynamic or 4 differencing)");

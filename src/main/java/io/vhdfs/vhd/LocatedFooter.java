@@ -10,4 +10,4 @@ package io.vhdfs.vhd;
  * @param offset its byte offset in the file
  * @param atEnd whether it is the footer at the end of the file (not the copy at offset 0)
  */
-public record LocatedFooter(Footer footer, byte[] raw, long offset, boolean atEnd) {}
+record LocatedFooter(Footer footer, byte[] raw, long offset, boolean atEnd) {}

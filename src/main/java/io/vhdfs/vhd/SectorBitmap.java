@@ -1,5 +1,7 @@
 package io.vhdfs.vhd;
 
+import io.vhdfs.disk.SectorPresence;
+
 /**
  * The sector bitmap in front of each block's data: one bit per sector, most significant bit of
  * byte 0 first. A set bit means the sector holds data in this file; a clear one means zeros (dynamic)
@@ -8,7 +10,7 @@ package io.vhdfs.vhd;
  * <p>Instances never change: the array handed to {@link #wrap} is not copied, and the disk layer
  * never changes it afterwards; {@link #withSet} returns a new bitmap.
  */
-public final class SectorBitmap {
+final class SectorBitmap implements SectorPresence {
   private final byte[] bits;
 
   private SectorBitmap(byte[] bits) {
@@ -63,6 +65,7 @@ public final class SectorBitmap {
   }
 
   /** Whether sector {@code sector} of the block is present. */
+  @Override
   public boolean isSet(int sector) {
     return (bits[sector >>> 3] & (0x80 >>> (sector & 7))) != 0;
   }
@@ -87,6 +90,7 @@ public final class SectorBitmap {
    * The end (exclusive) of the run of sectors that share the state of sector {@code from}, looking
    * no further than {@code limit}. Whole bytes of equal bits are skipped at once.
    */
+  @Override
   public int runEnd(int from, int limit) {
     boolean state = isSet(from);
     byte same = state ? (byte) 0xFF : 0;

@@ -3,11 +3,13 @@ package io.vhdfs.vhd;
 import io.vhdfs.VhdFormatException;
 import io.vhdfs.disk.ChainOptions;
 import io.vhdfs.disk.CheckFindings;
+import io.vhdfs.disk.DiskType;
 import io.vhdfs.disk.Finding;
 import io.vhdfs.disk.HostFile;
 import io.vhdfs.disk.ImageLock;
 import io.vhdfs.disk.OpenDisks;
 import io.vhdfs.disk.ParentChain;
+import io.vhdfs.disk.ParentLink;
 import io.vhdfs.disk.ParentLookup;
 import io.vhdfs.disk.ProgressListener;
 import io.vhdfs.disk.SizeRule;
@@ -38,7 +40,7 @@ import java.util.List;
  * as it is: the checker cannot tell which of two overlapping blocks holds the right data, and a
  * block cut short by the end of the file has lost bytes no repair brings back.
  */
-public final class VhdChecker {
+final class VhdChecker {
   private static final int SECTOR = 512;
   private static final byte[] HEADER_COOKIE = "cxsparse".getBytes(StandardCharsets.US_ASCII);
 
@@ -47,6 +49,7 @@ public final class VhdChecker {
   private final Path real;
   private final long length;
   private final SizeRule sizeRule;
+  private final ParentChain chain;
   private final ChainOptions options;
   private final CheckFindings findings = new CheckFindings();
 
@@ -63,28 +66,30 @@ public final class VhdChecker {
   private final List<BatScan.Range> reserved = new ArrayList<>();
   private BatScan scan;
 
-  private VhdChecker(HostFile host, Path real, SizeRule sizeRule, ChainOptions options)
+  private VhdChecker(HostFile host, Path real, SizeRule sizeRule, ParentChain chain)
       throws IOException {
     this.host = host;
     this.name = host.name();
     this.real = real;
     this.length = host.size();
     this.sizeRule = sizeRule;
-    this.options = options;
+    this.chain = chain;
+    this.options = chain.options();
   }
 
   /**
    * Checks {@code image} and, with {@code repair}, repairs what is safe to repair.
    *
-   * @param options how a differencing image's parent is found and checked
+   * @param chain the chain of the image, whose options say how a differencing image's parent is
+   *     found and checked, and in which its parent is opened
    * @param progress told how much of the BAT has been checked
    * @return every finding, in the order found; empty for a sound image
    * @throws VhdFormatException if the file is no VHD at all (no footer cookie anywhere)
    * @throws FileSystemException if a repair is asked for while the image is open in this JVM
    * @throws java.nio.file.AccessDeniedException if a repair is needed but the file is read-only
    */
-  public static List<Finding> check(Path image, boolean repair, SizeRule sizeRule,
-      ChainOptions options, ProgressListener progress) throws IOException {
+  static List<Finding> check(Path image, boolean repair, SizeRule sizeRule, ParentChain chain,
+      ProgressListener progress) throws IOException {
     Path real = image.toRealPath();
     if (repair && OpenDisks.isOpen(real)) {
       // Its open disk holds the footer and BAT in memory and would write them back over ours.
@@ -92,9 +97,9 @@ public final class VhdChecker {
           + "file system and channel on it before repairing it");
     }
     // A reader's locks while checking, as qemu-img check takes them; a writer's for a repair.
-    ImageLock lock = ImageLock.acquire(real, options.locking());
+    ImageLock lock = ImageLock.acquire(real, chain.options().locking());
     try (HostFile host = HostFile.openForReading(image)) {
-      VhdChecker c = new VhdChecker(host, real, sizeRule, options);
+      VhdChecker c = new VhdChecker(host, real, sizeRule, chain);
       c.checkAll(progress);
       Plan plan = c.plan();
       if (repair) {
@@ -128,7 +133,7 @@ public final class VhdChecker {
     if (tableSound) {
       scan = new BatScan(host, header.tableOffset(), header.maxTableEntries(),
           header.bitmapSize() + (long) header.blockSize(), dataLimit, length, metadata, reserved,
-          findings, CheckFindings.Fix.BAT_ENTRY);
+          findings, VhdRepair.BAT_ENTRY);
       scan.scan(progress);
     }
     if (footer.diskType() == DiskType.DIFFERENCING) {
@@ -181,52 +186,53 @@ public final class VhdChecker {
 
   private void reportEndFooter(FooterProbe end, boolean fixed) {
     // The end footer is rewritten from the copy at 0 when that is what the image is read with.
-    CheckFindings.Fix fix = trusted != null && !trustedAtEnd && trusted.isSound()
-        ? CheckFindings.Fix.END_FOOTER : CheckFindings.Fix.NONE;
+    VhdRepair fix = trusted != null && !trustedAtEnd && trusted.isSound()
+        ? VhdRepair.END_FOOTER : null;
     if (!end.hasCookie()) {
-      findings.add(Finding.FOOTER_LOST, end.offset(), "no footer at the end of the file: the "
+      findings.add(VhdFindings.FOOTER_LOST, end.offset(), "no footer at the end of the file: the "
           + "last 512 bytes hold no 'conectix' cookie, so the end footer is lost (readers that "
           + "look only there, such as libvhdi, cannot open the image)"
-          + (fix != CheckFindings.Fix.NONE ? "; the copy at offset 0 survives" : ""), fix);
+          + (fix != null ? "; the copy at offset 0 survives" : ""), fix);
       return;
     }
     String which = end.length() == Footer.SHORT_SIZE ? "511-byte end footer" : "end footer";
     if (end.checksumProblem() != null) {
-      findings.add(Finding.FOOTER_CHECKSUM, end.offset(), which + " " + end.checksumProblem(),
+      findings.add(VhdFindings.FOOTER_CHECKSUM, end.offset(), which + " " + end.checksumProblem(),
           fix);
     }
     if (end.fieldProblem() != null) {
-      findings.add(Finding.FOOTER_INVALID, end.offset(), which + ": " + end.fieldProblem(), fix);
+      findings.add(VhdFindings.FOOTER_INVALID, end.offset(), which + ": " + end.fieldProblem(),
+          fix);
     }
     if (end.isSound() && end.length() == Footer.SHORT_SIZE) {
-      findings.add(Finding.SHORT_FOOTER, end.offset(), "the end footer is 511 bytes long, as "
+      findings.add(VhdFindings.SHORT_FOOTER, end.offset(), "the end footer is 511 bytes long, as "
           + "Virtual PC wrote it before 2004; QEMU and libvhdi look for 512 bytes at the end",
-          CheckFindings.Fix.END_FOOTER);
+          VhdRepair.END_FOOTER);
     }
   }
 
   private void reportFooterCopy() {
     // The copy is rewritten from the end footer when that is sound and read with.
-    CheckFindings.Fix fix = trustedAtEnd && trusted.isSound()
-        ? CheckFindings.Fix.FOOTER_COPY : CheckFindings.Fix.NONE;
+    VhdRepair fix = trustedAtEnd && trusted.isSound()
+        ? VhdRepair.FOOTER_COPY : null;
     if ((copy == null || !copy.hasCookie()) && trusted == null) {
       return; // no telling whether the image is fixed, and so whether a copy belongs there
     }
     if (copy == null || !copy.hasCookie()) {
-      findings.add(Finding.FOOTER_COPY_MISSING, 0, "no footer copy at offset 0, where the "
+      findings.add(VhdFindings.FOOTER_COPY_MISSING, 0, "no footer copy at offset 0, where the "
           + "format keeps one for recovery and QEMU reads the footer", fix);
       return;
     }
     if (copy.checksumProblem() != null) {
-      findings.add(Finding.FOOTER_CHECKSUM, 0, "footer copy at offset 0: "
+      findings.add(VhdFindings.FOOTER_CHECKSUM, 0, "footer copy at offset 0: "
           + copy.checksumProblem(), fix);
     }
     if (copy.fieldProblem() != null) {
-      findings.add(Finding.FOOTER_INVALID, 0, "footer copy at offset 0: " + copy.fieldProblem(),
+      findings.add(VhdFindings.FOOTER_INVALID, 0, "footer copy at offset 0: " + copy.fieldProblem(),
           fix);
     }
     if (copy.isSound() && trustedAtEnd && trusted.isSound() && !copy.sameBytes(trusted)) {
-      findings.add(Finding.FOOTER_COPIES_DIFFER, 0, "the footer copy at offset 0 differs from "
+      findings.add(VhdFindings.FOOTER_COPIES_DIFFER, 0, "the footer copy at offset 0 differs from "
           + "the end footer at " + trusted.offset() + " in its " + copy.differingFields(trusted)
           + " (QEMU reads the copy, libvhdi and this library the end footer)", fix);
     }
@@ -234,7 +240,7 @@ public final class VhdChecker {
 
   private void checkFixedSize(Footer footer) {
     long dataBytes = trusted.offset();
-    long size = sizeRule.sizeOf(footer, dataBytes);
+    long size = VisibleSize.of(sizeRule, footer, dataBytes);
     if (size > VhdLayer.MAX_SIZE) {
       findings.add(Finding.SIZE, trusted.offset() + 48, "virtual size " + size + " bytes "
           + "exceeds the format's maximum of 2040 GiB (" + VhdLayer.MAX_SIZE + " bytes)");
@@ -251,7 +257,7 @@ public final class VhdChecker {
   private boolean checkHeader(Footer footer) throws IOException {
     long at = footer.dataOffset();
     if (at < Footer.SIZE || at > dataLimit - DynamicHeader.SIZE) {
-      findings.add(Finding.HEADER_LOCATION, trusted.offset() + 16, "data offset " + at
+      findings.add(VhdFindings.HEADER_LOCATION, trusted.offset() + 16, "data offset " + at
           + " places the dynamic header " + (at >= 0 && at < Footer.SIZE
               ? "on the footer copy at offset 0" : "outside the file's " + dataLimit
                   + " bytes of metadata and data") + "; the BAT cannot be found");
@@ -261,30 +267,30 @@ public final class VhdChecker {
     ByteBuffer b = ByteBuffer.wrap(raw);
     int before = findings.count();
     if (!Arrays.equals(raw, 0, 8, HEADER_COOKIE, 0, 8)) {
-      findings.add(Finding.HEADER_COOKIE, at, "the dynamic header at " + at + " lacks its "
+      findings.add(VhdFindings.HEADER_COOKIE, at, "the dynamic header at " + at + " lacks its "
           + "'cxsparse' cookie");
     }
     int stored = b.getInt(36);
     int computed = Checksum.compute(raw, 0, DynamicHeader.SIZE, 36);
     if (stored != computed) {
-      findings.add(Finding.HEADER_CHECKSUM, at, String.format("dynamic header checksum "
+      findings.add(VhdFindings.HEADER_CHECKSUM, at, String.format("dynamic header checksum "
           + "mismatch: stored 0x%08X, computed 0x%08X", stored, computed));
     }
     int version = b.getInt(24);
     if ((version >>> 16) != 1) {
-      findings.add(Finding.HEADER_INVALID, at + 24, String.format("unsupported dynamic header "
+      findings.add(VhdFindings.HEADER_INVALID, at + 24, String.format("unsupported dynamic header "
           + "version 0x%08X", version));
     }
     long blockSize = b.getInt(32) & 0xFFFF_FFFFL;
     boolean usable = true;
     if (blockSize < DynamicHeader.MIN_BLOCK_SIZE || blockSize > DynamicHeader.MAX_BLOCK_SIZE
         || Long.bitCount(blockSize) != 1) {
-      findings.add(Finding.HEADER_INVALID, at + 32, "invalid block size " + blockSize + ": "
+      findings.add(VhdFindings.HEADER_INVALID, at + 32, "invalid block size " + blockSize + ": "
           + "must be a power of two from 512 bytes to 256 MiB; the blocks cannot be found");
       usable = false;
     }
     if (b.getLong(16) < 0) {
-      findings.add(Finding.HEADER_INVALID, at + 16, "negative table offset " + b.getLong(16)
+      findings.add(VhdFindings.HEADER_INVALID, at + 16, "negative table offset " + b.getLong(16)
           + "; the BAT cannot be found");
       usable = false;
     }
@@ -308,7 +314,7 @@ public final class VhdChecker {
     long headerAt = footer.dataOffset();
     long entries = header.maxTableEntries();
     long blockSize = header.blockSize();
-    long size = sizeRule.sizeOf(footer, entries * blockSize);
+    long size = VisibleSize.of(sizeRule, footer, entries * blockSize);
     if (size > VhdLayer.MAX_SIZE) {
       findings.add(Finding.SIZE, trusted.offset() + 48, "virtual size " + size + " bytes "
           + "exceeds the format's maximum of 2040 GiB (" + VhdLayer.MAX_SIZE + " bytes)");
@@ -362,14 +368,14 @@ public final class VhdChecker {
       long start = l.dataOffset();
       if (l.dataLength() > VhdLayer.MAX_LOCATOR_BYTES) {
         locatorsSound = false;
-        findings.add(Finding.LOCATOR, entryAt + 8, "parent locator " + i + " claims "
+        findings.add(VhdFindings.LOCATOR, entryAt + 8, "parent locator " + i + " claims "
             + l.dataLength() + " bytes of path; at most " + VhdLayer.MAX_LOCATOR_BYTES
             + " make sense");
         continue;
       }
       if (start < 0 || start > dataLimit - l.dataLength()) { // no overflow for a huge start
         locatorsSound = false;
-        findings.add(Finding.LOCATOR, entryAt + 16, "parent locator " + i + " data at offset "
+        findings.add(VhdFindings.LOCATOR, entryAt + 16, "parent locator " + i + " data at offset "
             + start + " (" + l.dataLength() + " bytes) lies outside the file's " + dataLimit
             + " bytes of metadata and data");
         continue;
@@ -382,7 +388,7 @@ public final class VhdChecker {
         }
       }
       if (!hit.isEmpty()) {
-        findings.add(Finding.LOCATOR, entryAt + 16, "parent locator " + i + " data at offset "
+        findings.add(VhdFindings.LOCATOR, entryAt + 16, "parent locator " + i + " data at offset "
             + start + " (" + l.dataLength() + " bytes) overlaps " + String.join(", ", hit));
         continue;
       }
@@ -405,18 +411,19 @@ public final class VhdChecker {
     DynamicHeader h = new DynamicHeader(header.dataOffset(), header.tableOffset(),
         header.headerVersion(), header.maxTableEntries(), header.blockSize(),
         header.parentUniqueId(), header.parentTimestamp(), header.parentName(), usable);
+    ParentLink link = VhdParentLinks.of(host, h, headerAt);
     ParentLookup.Found found;
     try {
-      found = ParentLookup.find(host, real, h, headerAt, options);
+      found = ParentLookup.find(name, real, link, options);
     } catch (VhdFormatException notFound) {
-      reportParentNotFound(h, headerAt, notFound);
+      reportParentNotFound(link, headerAt, notFound);
       return;
     }
     // Opened as the child's parent, so a loop back to the child and a chain too deep with the
     // child on top are refused as opening the child would refuse them.
     ParentChain.Lease lease;
     try {
-      lease = ParentChain.of(real, options, OpenDisks::acquireParent).acquire(name, found.path());
+      lease = chain.acquire(name, found.path());
     } catch (VhdFormatException e) {
       findings.add(Finding.PARENT_CHAIN, headerAt + 40, "the parent " + found.path() + " ("
           + found.place() + ") cannot be opened: " + problemOf(e));
@@ -425,16 +432,15 @@ public final class VhdChecker {
     lease.release().close();
   }
 
-  private void reportParentNotFound(DynamicHeader h, long headerAt, VhdFormatException e)
+  private void reportParentNotFound(ParentLink link, long headerAt, VhdFormatException e)
       throws IOException {
     if (!options.ignoreParentId()) {
       try {
-        ParentLookup.Found other = ParentLookup.find(host, real, h, headerAt,
+        ParentLookup.Found other = ParentLookup.find(name, real, link,
             new ChainOptions(options.parentRoot(), true));
         findings.add(Finding.PARENT_ID_MISMATCH, headerAt + 40, "parent unique id mismatch: "
-            + "the image expects a parent with unique id " + h.parentUniqueId() + ", but "
-            + other.path() + " (" + other.place() + ") has unique id "
-            + other.footer().uniqueId());
+            + "the image expects a parent with unique id " + link.expectedId() + ", but "
+            + other.path() + " (" + other.place() + ") has unique id " + other.linkId());
         return;
       } catch (VhdFormatException stillNotFound) {
         // No image at all where the header points: the parent is missing.
@@ -472,9 +478,9 @@ public final class VhdChecker {
   private Plan plan() {
     if (trusted == null || !trusted.isSound()) {
       // Nothing sound to write from, and no telling where things are: repair nothing.
-      findings.unfixable(CheckFindings.Fix.END_FOOTER);
-      findings.unfixable(CheckFindings.Fix.BAT_ENTRY);
-      findings.unfixable(CheckFindings.Fix.FOOTER_COPY);
+      findings.unfixable(VhdRepair.END_FOOTER);
+      findings.unfixable(VhdRepair.BAT_ENTRY);
+      findings.unfixable(VhdRepair.FOOTER_COPY);
       return new Plan(-1, false, false);
     }
     boolean sparse = trusted.footer().diskType() != DiskType.FIXED;
@@ -482,7 +488,7 @@ public final class VhdChecker {
     boolean layoutKnown = !sparse || (headerSound && tableSound && locatorsSound
         && scan != null && scan.complete());
     long endFooterAt = -1;
-    if (findings.wants(CheckFindings.Fix.END_FOOTER) && layoutKnown
+    if (findings.wants(VhdRepair.END_FOOTER) && layoutKnown
         && (scan == null || !scan.runsPastEnd())) {
       if (trustedAtEnd) {
         endFooterAt = trusted.offset(); // a 511-byte footer becomes a whole one in place
@@ -492,19 +498,19 @@ public final class VhdChecker {
         endFooterAt = Math.max((used + SECTOR - 1) / SECTOR * SECTOR, lastSector);
       }
     }
-    boolean batEntries = findings.wants(CheckFindings.Fix.BAT_ENTRY) && headerSound
+    boolean batEntries = findings.wants(VhdRepair.BAT_ENTRY) && headerSound
         && tableSound;
     // The copy goes where nothing else may be: not while a structure lies on its place.
-    boolean footerCopy = findings.wants(CheckFindings.Fix.FOOTER_COPY) && sparse && layoutKnown
+    boolean footerCopy = findings.wants(VhdRepair.FOOTER_COPY) && sparse && layoutKnown
         && !scan.touchesFooterCopy() && firstMetadataAt() >= Footer.SIZE;
     if (endFooterAt < 0) {
-      findings.unfixable(CheckFindings.Fix.END_FOOTER);
+      findings.unfixable(VhdRepair.END_FOOTER);
     }
     if (!batEntries) {
-      findings.unfixable(CheckFindings.Fix.BAT_ENTRY);
+      findings.unfixable(VhdRepair.BAT_ENTRY);
     }
     if (!footerCopy) {
-      findings.unfixable(CheckFindings.Fix.FOOTER_COPY);
+      findings.unfixable(VhdRepair.FOOTER_COPY);
     }
     return new Plan(endFooterAt, batEntries, footerCopy);
   }
@@ -558,17 +564,17 @@ public final class VhdChecker {
     if (plan.endFooterAt() >= 0) {
       host.write(footer, plan.endFooterAt());
       host.force(true);
-      findings.repaired(CheckFindings.Fix.END_FOOTER);
+      findings.repaired(VhdRepair.END_FOOTER);
     }
     if (plan.batEntries()) {
       scan.markOutsideUnallocated();
       host.force(false);
-      findings.repaired(CheckFindings.Fix.BAT_ENTRY);
+      findings.repaired(VhdRepair.BAT_ENTRY);
     }
     if (plan.footerCopy()) {
       host.write(footer, 0);
       host.force(false);
-      findings.repaired(CheckFindings.Fix.FOOTER_COPY);
+      findings.repaired(VhdRepair.FOOTER_COPY);
     }
   }
 }

@@ -1,6 +1,7 @@
 package io.vhdfs.vhd;
 
 import io.vhdfs.disk.DiskInfo;
+import io.vhdfs.disk.DiskType;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -129,9 +130,9 @@ public final class VhdCreator {
    *
    * @throws java.nio.file.FileAlreadyExistsException if {@code image} exists
    */
-  public static void createChild(Path image, Path parent, DiskInfo parentInfo, int blockSize)
+  static void createChild(Path image, Path parent, DiskInfo parentInfo, int blockSize)
       throws IOException {
-    Footer p = parentInfo.footer();
+    Footer p = VhdFields.of(parentInfo).footer();
     long size = parentInfo.size();
     // The parent's geometry where it spans the size; otherwise (Hyper-V's floor geometries) the
     // one every QEMU reads as "use the size field", so no reader sees the child smaller.

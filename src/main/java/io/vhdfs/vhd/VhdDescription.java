@@ -10,16 +10,17 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Every field of an open image's footer and header, with its sizes and parent chain, as an ordered
+ * Every field of an open VHD's footer and header, with its sizes and parent chain, as an ordered
  * map of plain values (strings, numbers, lists, maps), for people and for JSON.
  */
-public final class VhdDescription {
+final class VhdDescription {
   private VhdDescription() {}
 
   /** The description of {@code disk}, whose image file is {@code file}. */
-  public static Map<String, Object> of(Path file, VirtualDisk disk) {
+  static Map<String, Object> of(Path file, VirtualDisk disk) {
     DiskInfo info = disk.info();
-    Footer f = info.footer();
+    VhdFields fields = VhdFields.of(info);
+    Footer f = fields.footer();
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("file", file.toString());
     m.put("cookie", "conectix");
@@ -41,7 +42,7 @@ public final class VhdDescription {
     m.put("savedState", f.savedState());
     // Verified when the image was opened, so the stored value is the one encoding computes.
     m.put("checksum", hex(ByteBuffer.wrap(f.encode()).getInt(64)));
-    DynamicHeader h = info.header();
+    DynamicHeader h = fields.header();
     if (h != null) {
       m.put("headerCookie", "cxsparse");
       m.put("headerDataOffset", h.dataOffset());

@@ -4,10 +4,7 @@ import io.vhdfs.disk.Backing;
 import io.vhdfs.disk.DiskInfo;
 import io.vhdfs.disk.ExtentCursor;
 import io.vhdfs.disk.HostFile;
-import io.vhdfs.disk.ReadSpan;
-import io.vhdfs.disk.Run;
-import io.vhdfs.disk.SectorMapper;
-import io.vhdfs.disk.SparseExtentCursor;
+import io.vhdfs.disk.SparseReader;
 import io.vhdfs.disk.VirtualDisk;
 import io.vhdfs.disk.WriteSpan;
 import io.vhdfs.disk.ZeroFill;
@@ -20,9 +17,11 @@ import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * A dynamic or differencing image: blocks allocated on demand, each a sector bitmap and data.
+ * A dynamic or differencing VHD: blocks allocated on demand, each a sector bitmap and data.
  * Sectors the image does not hold (unallocated blocks, clear bits) read from its {@link Backing}:
- * zeros for a dynamic image, the parent for a differencing one.
+ * zeros for a dynamic image, the parent for a differencing one. Reads, transfers and extents are
+ * the shared read path's ({@link SparseReader} over this image's {@link VhdBlockMap}); what is the
+ * format's own here is writing.
  *
  * <p>Writes into a block whose sectors are all present go straight to the file, concurrently.
  * Every other write takes the disk's write lock, because it changes metadata. A new block: the
@@ -47,39 +46,45 @@ import java.util.concurrent.locks.ReentrantLock;
  * only then is the file cut after it. A crash in between leaves the blocks either still in the
  * BAT, holding zeros, or out of it as space the BAT no longer points at, which reads nowhere.
  */
-public final class VhdDynamicDisk implements VirtualDisk {
+final class VhdDynamicDisk implements VirtualDisk {
   private static final int SECTOR = 512;
 
   private final HostFile host;
   private final DiskInfo opened;
   private final LocatedFooter located;
+  private final DynamicHeader header;
   private final int blockSize;
   private final int bitmapSize;
   private final BlockTable table;
   private final BlockBitmaps bitmaps;
-  private final SectorMapper mapper;
+  private final SparseReader reader;
   private final BlockAllocator allocator;
   private final BatWriter batWriter;
   private final Backing backing;
   private final ZeroBlocks zeroBlocks = new ZeroBlocks();
   private final ReentrantLock writeLock = new ReentrantLock();
 
-  VhdDynamicDisk(HostFile host, DiskInfo info, Bat bat, LocatedFooter located, Backing backing) {
+  /**
+   * @param info the image's metadata as opened, its parent's path included
+   * @param map the image's blocks, as {@link VhdLayer} read and checked them
+   */
+  VhdDynamicDisk(HostFile host, DiskInfo info, LocatedFooter located, DynamicHeader header,
+      VhdBlockMap map, Backing backing) {
     this.host = host;
     this.backing = backing;
     this.opened = info;
     this.located = located;
-    DynamicHeader h = info.header();
-    this.blockSize = h.blockSize();
-    this.bitmapSize = h.bitmapSize();
-    this.table = new BlockTable(bat);
-    this.bitmaps = new BlockBitmaps(host, bat.size(), blockSize, bitmapSize);
-    this.mapper = new SectorMapper(table, blockSize, bitmapSize, bitmaps);
+    this.header = header;
+    this.blockSize = header.blockSize();
+    this.bitmapSize = header.bitmapSize();
+    this.table = map.table();
+    this.bitmaps = map.bitmaps();
+    this.reader = new SparseReader(host, map, backing, info.size());
     // Blocks and metadata all end before the footer at the end, or before the end of the file
     // when only the copy at offset 0 survived; new blocks go after that.
     long footerAt = located.atEnd() ? located.offset() : roundUpToSector(info.hostSize());
     this.allocator = new BlockAllocator(host, located.raw(), footerAt, bitmapSize, blockSize);
-    this.batWriter = new BatWriter(host, table, h.tableOffset());
+    this.batWriter = new BatWriter(host, table, header.tableOffset());
   }
 
   @Override
@@ -89,79 +94,18 @@ public final class VhdDynamicDisk implements VirtualDisk {
 
   @Override
   public int read(ByteBuffer dst, long position) throws IOException {
-    int n = ReadSpan.length(dst, position, opened.size());
-    if (n <= 0) {
-      return n;
-    }
-    long direct = mapper.directOffset(position, n);
-    if (direct >= 0) {
-      host.readFully(dst, n, direct);
-      return n;
-    }
-    if (direct == SectorMapper.NOT_HELD) {
-      backing.read(dst, n, position);
-      return n;
-    }
-    long at = position;
-    for (Run run : mapper.map(position, n)) {
-      if (run.kind() == Run.Kind.DATA) {
-        host.readFully(dst, run.length(), run.hostOffset());
-      } else {
-        backing.read(dst, run.length(), at);
-      }
-      at += run.length();
-    }
-    return n;
+    return reader.read(dst, position);
   }
 
   @Override
   public long transferTo(long position, long length, WritableByteChannel target)
       throws IOException {
-    long done = 0;
-    while (done < length) {
-      long p = position + done;
-      int n = (int) Math.min(length - done, blockSize - p % blockSize);
-      long at = p;
-      for (Run run : mapper.map(p, n)) {
-        long sent = run.kind() == Run.Kind.DATA
-            ? host.transferTo(run.hostOffset(), run.length(), target)
-            : backing.transferTo(at, run.length(), target);
-        done += sent;
-        if (sent < run.length()) {
-          return done;
-        }
-        at += run.length();
-      }
-    }
-    return done;
+    return reader.transferTo(position, length, target);
   }
 
   @Override
   public ExtentCursor extents(long from, long to) {
-    return ExtentCursor.merging(new SparseExtentCursor(this, host.path(), from, to));
-  }
-
-  /**
-   * The runs of {@code [position, position + length)}, a range inside the disk: {@code DATA} runs
-   * are sectors this image holds, with their place in its file; {@code ZERO} runs are the rest.
-   */
-  public List<Run> ownRuns(long position, int length) throws IOException {
-    return mapper.map(position, length);
-  }
-
-  /** What the sectors this image does not hold read as. */
-  public Backing backing() {
-    return backing;
-  }
-
-  /** The block size in bytes. */
-  public int blockSize() {
-    return blockSize;
-  }
-
-  /** Whether block {@code block} is allocated. */
-  public boolean isAllocated(int block) {
-    return table.bitmapOffset(block) >= 0;
+    return reader.extents(from, to);
   }
 
   @Override
@@ -402,8 +346,7 @@ public final class VhdDynamicDisk implements VirtualDisk {
   public DiskInfo info() {
     // Once writable, the file ends with the footer (put back there if it had been lost).
     long hostSize = host.isWritable() ? allocator.footerAt() + 512 : opened.hostSize();
-    return new DiskInfo(opened.footer(), opened.header(), opened.size(), table.allocatedCount(),
-        hostSize, opened.parent());
+    return opened.withUsage(table.allocatedCount(), hostSize);
   }
 
   @Override
@@ -446,10 +389,9 @@ public final class VhdDynamicDisk implements VirtualDisk {
 
   /** Where the header, the BAT and the parent locators' data end: no block lies below that. */
   private long metadataEnd() {
-    DynamicHeader h = opened.header();
-    long end = Math.max(opened.footer().dataOffset() + DynamicHeader.SIZE,
-        h.tableOffset() + h.tableBytes());
-    for (ParentLocator l : h.locators()) {
+    long end = Math.max(located.footer().dataOffset() + DynamicHeader.SIZE,
+        header.tableOffset() + header.tableBytes());
+    for (ParentLocator l : header.locators()) {
       if (l.isPresent()) {
         end = Math.max(end, l.dataOffset() + Math.max(l.reservedBytes(), l.dataLength()));
       }

@@ -2,11 +2,15 @@ package io.vhdfs.vhd;
 
 import io.vhdfs.VhdFormatException;
 import io.vhdfs.disk.Backing;
+import io.vhdfs.disk.BlockMap;
 import io.vhdfs.disk.DiskInfo;
+import io.vhdfs.disk.DiskLayer;
+import io.vhdfs.disk.DiskType;
 import io.vhdfs.disk.FlatDisk;
 import io.vhdfs.disk.HostFile;
-import io.vhdfs.disk.ParentChain;
+import io.vhdfs.disk.ParentLink;
 import io.vhdfs.disk.SizeRule;
+import io.vhdfs.disk.TableBudget;
 import io.vhdfs.disk.VirtualDisk;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -15,88 +19,119 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Opens an image: finds its footer, and for sparse images validates the header, the BAT and every
- * BAT entry against the file before a single data byte is read, so a crafted image fails here with
- * a precise message instead of misreading, allocating without bound, or reading outside its file.
+ * One VHD file, opened on its own: finds its footer, and for sparse images validates the header,
+ * the BAT and every BAT entry against the file before a single data byte is read, so a crafted
+ * image fails here with a precise message instead of misreading, allocating without bound, or
+ * reading outside its file. A differencing image's parent is found and opened by the shared
+ * engine ({@link io.vhdfs.disk.DiskOpener}) from the {@link #parentLink} this layer decodes.
  */
-public final class VhdLayer {
+final class VhdLayer implements DiskLayer {
   /** 0xFF000000 sectors: the largest disk whose blocks 32-bit BAT sector numbers can address. */
-  public static final long MAX_SIZE = 0xFF00_0000L * 512;
+  static final long MAX_SIZE = 0xFF00_0000L * 512;
   /**
    * The most BAT entries held in memory (16 MiB of table): enough for the largest disk, 2040 GiB,
    * with 512 KiB blocks, the smallest size Microsoft tested. Smaller blocks on disks that large
    * would need tables no crafted header should be able to make us allocate.
    */
-  public static final long MAX_TABLE_ENTRIES = 1L << 22;
+  static final long MAX_TABLE_ENTRIES = 1L << 22;
   /** Longest parent locator payload accepted: a Windows path is at most 32,767 UTF-16 units. */
   static final long MAX_LOCATOR_BYTES = 64 * 1024;
 
-  private VhdLayer() {}
+  private final HostFile host;
+  private final LocatedFooter located;
+  /** The dynamic header, or null for a fixed image. */
+  private final DynamicHeader header;
+  /** The blocks, or null for a fixed image. */
+  private final VhdBlockMap blockMap;
+  private final DiskInfo info;
 
-  /** Whether the host file looks like a VHD at all (a footer cookie where one belongs). */
-  public static boolean looksLikeVhd(HostFile host) throws IOException {
-    return FooterLocator.hasCookie(host);
+  private VhdLayer(HostFile host, LocatedFooter located, DynamicHeader header,
+      VhdBlockMap blockMap, DiskInfo info) {
+    this.host = host;
+    this.located = located;
+    this.header = header;
+    this.blockMap = blockMap;
+    this.info = info;
   }
 
   /**
-   * Opens the image in {@code host} on its own: a differencing image opens without its parent, so
-   * only its metadata and its own sectors can be read. On failure the caller still owns and
-   * closes {@code host}.
+   * Reads and validates the image in {@code host}. On failure the caller still owns and closes
+   * {@code host}.
+   *
+   * @param budget claimed before the BAT is read
    */
-  public static VirtualDisk open(HostFile host, SizeRule sizeRule) throws IOException {
-    return open(host, sizeRule, ParentChain.detached());
-  }
-
-  /**
-   * Opens the image file {@code image} for reading, with {@code chain} for a differencing image's
-   * parents; the disk owns the host file, which is closed again if the image does not open.
-   */
-  public static VirtualDisk open(Path image, SizeRule sizeRule, ParentChain chain)
-      throws IOException {
-    HostFile host = HostFile.openForReading(image);
-    try {
-      return open(host, sizeRule, chain);
-    } catch (IOException | RuntimeException e) {
-      host.close();
-      throw e;
-    }
-  }
-
-  /**
-   * Opens the image in {@code host}, a differencing image with its parents, which come from
-   * {@code chain}. On failure the caller still owns and closes {@code host}.
-   */
-  public static VirtualDisk open(HostFile host, SizeRule sizeRule, ParentChain chain)
-      throws IOException {
+  static VhdLayer open(HostFile host, SizeRule sizeRule, TableBudget budget) throws IOException {
     long length = host.size();
     LocatedFooter located = FooterLocator.locate(host, length);
     Footer footer = located.footer();
     String name = host.name();
     if (footer.diskType() == DiskType.FIXED) {
-      long size = checkSize(name, located, sizeRule.sizeOf(footer, located.offset()));
+      long size = checkSize(name, located, VisibleSize.of(sizeRule, footer, located.offset()));
       if (size > located.offset()) {
         throw new VhdFormatException(name, located.offset() + 48, "virtual size " + size
             + " bytes does not fit the " + located.offset() + " bytes of data in front of the "
             + "footer: the fixed image is truncated");
       }
-      return new FlatDisk(host, new DiskInfo(footer, null, size, 0, length, null), located);
+      return new VhdLayer(host, located, null, null, info(footer, null, size, 0, length));
     }
     // Without a trusted footer at the end, blocks may run up to the end of the file.
     long dataLimit = located.atEnd() ? located.offset() : length;
     DynamicHeader header = readHeader(host, located, dataLimit);
-    chain.checkTable(name, footer.dataOffset() + 28, header.maxTableEntries());
+    budget.claim(name, footer.dataOffset() + 28, header.maxTableEntries());
     long capacity = header.maxTableEntries() * header.blockSize();
-    long size = checkSize(name, located, sizeRule.sizeOf(footer, capacity));
+    long size = checkSize(name, located, VisibleSize.of(sizeRule, footer, capacity));
     Bat bat = readBat(host, header, footer, size, dataLimit);
     List<MetadataRange> metadata = metadataRanges(host, footer, header, dataLimit);
     int allocated = checkEntries(host, header, bat, metadata, dataLimit);
-    // The image's own structure first: a broken child fails on itself, not on its parent.
-    Backing backing = footer.diskType() == DiskType.DIFFERENCING
-        ? chain.openParent(host, footer, header)
-        : Backing.ZEROS;
-    DiskInfo info = new DiskInfo(footer, header, size, allocated, length,
-        backing.chain().isEmpty() ? null : backing.chain().get(0));
-    return new VhdDynamicDisk(host, info, bat, located, backing);
+    VhdBlockMap map = new VhdBlockMap(new BlockTable(bat),
+        new BlockBitmaps(host, bat.size(), header.blockSize(), header.bitmapSize()),
+        header.blockSize(), header.bitmapSize());
+    return new VhdLayer(host, located, header, map,
+        info(footer, header, size, allocated, length));
+  }
+
+  /**
+   * The metadata of an image with {@code footer} and {@code header} (null for a fixed image), in
+   * the common terms and as its own fields.
+   */
+  static DiskInfo info(Footer footer, DynamicHeader header, long size, long allocatedBlocks,
+      long hostSize) {
+    return new DiskInfo(VhdFormat.INSTANCE, footer.diskType(), size, 512,
+        header == null ? 0 : header.blockSize(), allocatedBlocks, hostSize, null,
+        footer.uniqueId(), new VhdFields(footer, header));
+  }
+
+  @Override
+  public DiskInfo info() {
+    return info;
+  }
+
+  @Override
+  public BlockMap blockMap() {
+    return blockMap;
+  }
+
+  @Override
+  public ParentLink parentLink() throws IOException {
+    if (located.footer().diskType() != DiskType.DIFFERENCING) {
+      return null;
+    }
+    return VhdParentLinks.of(host, header, located.footer().dataOffset());
+  }
+
+  @Override
+  public long tableEntries() {
+    return header == null ? 0 : header.maxTableEntries();
+  }
+
+  @Override
+  public VirtualDisk open(Backing backing) {
+    if (header == null) {
+      return new FlatDisk(host, info, located.footer().encode(), located.offset());
+    }
+    List<Path> parents = backing.chain();
+    DiskInfo opened = parents.isEmpty() ? info : info.withParent(parents.get(0));
+    return new VhdDynamicDisk(host, opened, located, header, blockMap, backing);
   }
 
   private static long checkSize(String name, LocatedFooter located, long size)

@@ -3,7 +3,7 @@ package io.vhdfs.vhd;
 import java.time.Instant;
 
 /** VHD timestamps: unsigned 32-bit seconds since 2000-01-01 00:00:00 UTC. */
-public final class VhdTime {
+final class VhdTime {
   /** Seconds from the Unix epoch to the VHD epoch. */
   static final long EPOCH_OFFSET = 946_684_800L;
 

@@ -14,9 +14,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.common.jimfs.Configuration;
 import com.google.common.jimfs.Jimfs;
 import io.vhdfs.VhdFormatException;
+import io.vhdfs.image.Formats;
 import io.vhdfs.testing.HostBytes;
 import io.vhdfs.testing.VhdImageBuilder;
-import io.vhdfs.vhd.VhdLayer;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -94,8 +94,8 @@ class ParentLookupTest {
     Path real = child.toRealPath();
     HostFile host = HostFile.openForReading(real);
     try {
-      return VhdLayer.open(host, SizeRule.AUTO,
-          ParentChain.of(real, ChainOptions.DEFAULT, OpenDisks::acquireParent));
+      return DiskOpener.open(host, SizeRule.AUTO,
+          ParentChain.of(real, ChainOptions.DEFAULT, Formats.ALL, OpenDisks::acquireParent));
     } catch (IOException | RuntimeException e) {
       host.close();
       throw e;

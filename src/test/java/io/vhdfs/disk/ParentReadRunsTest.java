@@ -3,8 +3,8 @@ package io.vhdfs.disk;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.vhdfs.image.Formats;
 import io.vhdfs.testing.VhdImageBuilder;
-import io.vhdfs.vhd.VhdLayer;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -35,7 +35,7 @@ class ParentReadRunsTest {
   private ParentChain.Lease openCounted(Path realPath, ParentChain chain) throws IOException {
     HostFile host = HostFile.openForReading(realPath);
     try {
-      VirtualDisk disk = VhdLayer.open(host, SizeRule.AUTO, chain);
+      VirtualDisk disk = DiskOpener.open(host, SizeRule.AUTO, chain);
       hosts.put(realPath, host);
       return new ParentChain.Lease(disk, disk::close);
     } catch (IOException | RuntimeException e) {
@@ -49,8 +49,8 @@ class ParentReadRunsTest {
     HostFile host = HostFile.openForReading(real);
     hosts.put(real, host);
     try {
-      return VhdLayer.open(host, SizeRule.AUTO,
-          ParentChain.of(real, ChainOptions.DEFAULT, this::openCounted));
+      return DiskOpener.open(host, SizeRule.AUTO,
+          ParentChain.of(real, ChainOptions.DEFAULT, Formats.ALL, this::openCounted));
     } catch (IOException | RuntimeException e) {
       host.close();
       throw e;

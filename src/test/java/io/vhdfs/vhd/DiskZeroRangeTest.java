@@ -5,9 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.vhdfs.disk.DiskType;
 import io.vhdfs.disk.HostFile;
 import io.vhdfs.disk.SizeRule;
 import io.vhdfs.disk.VirtualDisk;
+import io.vhdfs.image.Formats;
 import io.vhdfs.nio.VhdImages;
 import io.vhdfs.testing.ForwardingHostFileSystem;
 import io.vhdfs.testing.HostWriteLog;
@@ -48,7 +50,7 @@ final class DiskZeroRangeTest {
   }
 
   private static VirtualDisk open(Path image) throws IOException {
-    VirtualDisk disk = VhdLayer.open(HostFile.openForReading(image), SizeRule.AUTO);
+    VirtualDisk disk = Formats.openAlone(HostFile.openForReading(image), SizeRule.AUTO);
     disk.enableWrites();
     return disk;
   }
@@ -206,7 +208,7 @@ final class DiskZeroRangeTest {
       String at = "cut after " + n + " of " + total + " host writes " + log.mutations();
       Files.write(cut, log.replay(initial, n, hostImage.toString()));
       byte[] now;
-      try (VirtualDisk disk = VhdLayer.open(HostFile.openForReading(cut), SizeRule.AUTO)) {
+      try (VirtualDisk disk = Formats.openAlone(HostFile.openForReading(cut), SizeRule.AUTO)) {
         now = read(disk, 0, (int) SIZE);
       }
       assertArrayEquals(Arrays.copyOf(before, 6 * BLOCK), Arrays.copyOf(now, 6 * BLOCK), at);

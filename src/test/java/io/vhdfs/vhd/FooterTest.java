@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vhdfs.VhdFormatException;
+import io.vhdfs.disk.DiskType;
 import java.util.HexFormat;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import io.vhdfs.disk.HostFile;
 import io.vhdfs.disk.SizeRule;
 import io.vhdfs.disk.VirtualDisk;
+import io.vhdfs.image.Formats;
 import io.vhdfs.testing.VhdImageBuilder;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -41,7 +42,7 @@ class VhdDynamicDiskTest {
 
   private VirtualDisk open(Path image) throws IOException {
     host = HostFile.openForReading(image);
-    return VhdLayer.open(host, SizeRule.AUTO);
+    return Formats.openAlone(host, SizeRule.AUTO);
   }
 
   private static byte[] read(VirtualDisk disk, long pos, int len) throws IOException {

@@ -5,9 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.vhdfs.disk.DiskType;
 import io.vhdfs.disk.HostFile;
 import io.vhdfs.disk.SizeRule;
 import io.vhdfs.disk.VirtualDisk;
+import io.vhdfs.image.Formats;
 import io.vhdfs.testing.QemuTools;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -39,7 +41,7 @@ class VhdDynamicDiskWriteTest {
 
   private VirtualDisk openWritable() throws IOException {
     host = HostFile.openForReading(image);
-    VirtualDisk disk = VhdLayer.open(host, SizeRule.AUTO);
+    VirtualDisk disk = Formats.openAlone(host, SizeRule.AUTO);
     disk.enableWrites();
     return disk;
   }

@@ -1,0 +1,69 @@
+package io.vhdfs.disk;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Opens an image of any format in four steps: finds its format by signature, never by name; has
+ * the format open and validate the file on its own ({@link ImageFormat#openLayer}), so a broken
+ * child fails on itself rather than on its parent; opens a differencing image's parent chain
+ * ({@link ParentChain}), which is the same for every format; and opens the disk over its parent,
+ * or over zeros.
+ */
+public final class DiskOpener {
+  private DiskOpener() {}
+
+  /**
+   * The format of the image in {@code host}: the first of {@code formats} whose signature it
+   * carries, or, where none claims it, the first, which then refuses it in its own words.
+   */
+  public static ImageFormat formatOf(HostFile host, List<ImageFormat> formats)
+      throws IOException {
+    for (ImageFormat f : formats) {
+      if (f.probe(host)) {
+        return f;
+      }
+    }
+    return formats.get(0);
+  }
+
+  /**
+   * Opens the image file {@code image} for reading, with {@code chain} for a differencing image's
+   * parents; the disk owns the host file, which is closed again if the image does not open.
+   */
+  public static VirtualDisk open(Path image, SizeRule sizeRule, ParentChain chain)
+      throws IOException {
+    HostFile host = HostFile.openForReading(image);
+    try {
+      return open(host, sizeRule, chain);
+    } catch (IOException | RuntimeException e) {
+      host.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Opens the image in {@code host}, in one of {@code chain}'s formats, a differencing image with
+   * its parents, which come from {@code chain} (none, for {@link ParentChain#detached}). On
+   * failure the caller still owns and closes {@code host}.
+   */
+  public static VirtualDisk open(HostFile host, SizeRule sizeRule, ParentChain chain)
+      throws IOException {
+    ImageFormat format = formatOf(host, chain.formats());
+    DiskLayer layer = format.openLayer(host, sizeRule, chain::checkTable);
+    Backing backing = layer.info().type() == DiskType.DIFFERENCING
+        ? chain.openParent(host.name(), layer)
+        : Backing.ZEROS;
+    try {
+      return layer.open(backing);
+    } catch (IOException | RuntimeException e) {
+      try {
+        backing.close();
+      } catch (IOException suppressed) {
+        e.addSuppressed(suppressed);
+      }
+      throw e;
+    }
+  }
+}
