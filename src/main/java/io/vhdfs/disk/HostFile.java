@@ -178,7 +178,7 @@ public final class HostFile implements Closeable {
    * @return the bytes sent: all of them, unless a non-blocking target took no more
    * @throws VhdFormatException if the file ends first (the image is truncated)
    */
-  public long transferTo(long position, long length, WritableByteChannel target) throws IOException {
+  long transferTo(long position, long length, WritableByteChannel target) throws IOException {
     long done = 0;
     if (!(target instanceof FileChannel)) {
       done = transferByHost(position, length, target);

@@ -18,6 +18,7 @@ public final class SectorMapper {
   private final int blockShift;
   private final int sectorShift;
 
+  /** A mapper over {@code map}. */
   public SectorMapper(BlockMap map) {
     this.map = map;
     this.blockShift = Integer.numberOfTrailingZeros(map.blockSize());

@@ -8,7 +8,6 @@ import io.vhdfs.disk.InPlaceUpdates;
 import io.vhdfs.image.Create;
 import io.vhdfs.image.Formats;
 import io.vhdfs.partition.Partition;
-import java.io.Closeable;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;

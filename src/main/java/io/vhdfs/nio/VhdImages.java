@@ -4,7 +4,6 @@ import io.vhdfs.VhdEnv;
 import io.vhdfs.disk.DiskView;
 import io.vhdfs.disk.ImageHandle;
 import io.vhdfs.disk.VirtualDisk;
-import io.vhdfs.image.Commit;
 import io.vhdfs.image.Compare;
 import io.vhdfs.image.Convert;
 import io.vhdfs.image.Describe;
