@@ -37,10 +37,12 @@ public final class StructureAreas {
   }
 
   private final List<Area> areas;
+  private final List<Area> byOffset;
   private final long fileSize;
 
-  private StructureAreas(List<Area> areas, long fileSize) {
+  private StructureAreas(List<Area> areas, List<Area> byOffset, long fileSize) {
     this.areas = List.copyOf(areas);
+    this.byOffset = List.copyOf(byOffset);
     this.fileSize = fileSize;
   }
 
@@ -79,7 +81,7 @@ public final class StructureAreas {
             + " overlap");
       }
     }
-    return new StructureAreas(areas, fileSize);
+    return new StructureAreas(areas, sorted, fileSize);
   }
 
   /** The areas: the header section first, then the log, then the regions in table order. */
@@ -92,9 +94,9 @@ public final class StructureAreas {
     return fileSize;
   }
 
-  /** The first area {@code [offset, offset+length)} overlaps, if any. */
+  /** The area {@code [offset, offset+length)} overlaps first in file order, if any. */
   public Optional<Area> overlapping(long offset, long length) {
-    for (Area a : areas) {
+    for (Area a : byOffset) {
       if (a.overlaps(offset, length)) {
         return Optional.of(a);
       }
