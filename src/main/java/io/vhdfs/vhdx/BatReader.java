@@ -22,10 +22,12 @@ import java.util.Optional;
  * reserved payload state 4; PARTIALLY_PRESENT only in differencing files; a block that reads from
  * the file at a non-zero offset, wholly inside the file and clear of the header section, the log
  * and every region; sector bitmap entries 0 outside differencing files, NOT_PRESENT or PRESENT
- * (with a block inside the file, clear of the structures) in them. Blocks may not overlap each
- * other: within a page always, and across pages among all pages read so far when the file is at
- * most {@link #OVERLAP_TRACKING_LIMIT} long (one bit per MiB of file, so at most 16 MiB of memory).
- * Offsets kept in UNDEFINED and UNMAPPED entries are not checked: reads never use them.
+ * (with a block inside the file, clear of the structures) in them; entries past the disk's last
+ * block, which a differencing BAT has up to its last chunk's end, describe nothing and are not
+ * checked. Blocks may not overlap each other: within a page always, and across pages among all
+ * pages read so far when the file is at most {@link #OVERLAP_TRACKING_LIMIT} long (one bit per
+ * MiB of file, so at most 16 MiB of memory). Offsets kept in UNDEFINED and UNMAPPED entries are
+ * not checked: reads never use them.
  *
  * <p>Thread-safe: lookups are serialised, which costs little next to the host reads they save.
  */
@@ -209,6 +211,12 @@ public final class BatReader {
       }
       return checkBlock(index, e, BatGeometry.BITMAP_BLOCK_SIZE);
     }
+    long block = geometry.blockOfIndex(index);
+    if (block >= geometry.payloadBlocks()) {
+      // A differencing BAT runs to the end of the last chunk, past the disk's last block; those
+      // entries describe no block, reads never reach them, so what they hold does not matter.
+      return 0;
+    }
     Optional<PayloadState> state = PayloadState.of(e.stateCode());
     if (state.isEmpty()) {
       throw bad(index, "has reserved state " + e.stateCode());
@@ -219,7 +227,7 @@ public final class BatReader {
     if (!state.get().hasData()) {
       return 0;
     }
-    return checkBlock(index, e, geometry.blockBytes(geometry.blockOfIndex(index)));
+    return checkBlock(index, e, geometry.blockBytes(block));
   }
 
   private long checkBlock(long index, BatEntry e, long bytes) throws VhdFormatException {
@@ -227,8 +235,8 @@ public final class BatReader {
     if (offset == 0) {
       throw bad(index, "is in state " + e.stateCode() + " but has file offset 0");
     }
-    if (offset > areas.fileSize() || areas.fileSize() - offset < bytes) {
-      throw bad(index, "points at file offset " + offset + " (" + bytes
+    if (offset < 0 || offset > areas.fileSize() || areas.fileSize() - offset < bytes) {
+      throw bad(index, "points at file offset " + Long.toUnsignedString(offset) + " (" + bytes
           + " bytes), past the end of the file (" + areas.fileSize() + " bytes)");
     }
     Optional<StructureAreas.Area> hit = areas.overlapping(offset, bytes);
