@@ -19,7 +19,7 @@ final class Crc32cField {
     return (int) crc.getValue();
   }
 
-  /** Feeds {@code b[off, off+length)} to {@code crc}, the field at {@code off+fieldOffset} zeroed. */
+  /** Feeds {@code b[off, off+length)} to {@code crc}, its field at {@code fieldOffset} zeroed. */
   static void update(CRC32C crc, byte[] b, int off, int length, int fieldOffset) {
     crc.update(b, off, fieldOffset);
     crc.update(ZERO_FIELD, 0, 4);

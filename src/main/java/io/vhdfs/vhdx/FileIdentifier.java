@@ -27,7 +27,7 @@ public record FileIdentifier(String creator) {
     }
   }
 
-  /** Whether {@code first} (the file's first bytes, at least 8 of them) starts with the signature. */
+  /** Whether {@code first}, the file's first bytes (8 or more), starts with the signature. */
   public static boolean matches(byte[] first) {
     return LittleEndian.matches(first, 0, SIGNATURE);
   }

@@ -1,6 +1,7 @@
 package io.vhdfs.vhdx;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -17,9 +18,9 @@ import java.util.zip.CRC32C;
  * already passed. Sectors wrap from the ring's end to its start.
  */
 final class LogEntryReader {
-  private static final byte[] ZERO = "zero".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-  private static final byte[] DESC = "desc".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-  private static final byte[] DATA = "data".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+  private static final byte[] ZERO = "zero".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] DESC = "desc".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] DATA = "data".getBytes(StandardCharsets.US_ASCII);
   private static final int PER_SECTOR = LogEntry.SECTOR / LogDescriptor.SIZE;
 
   /**

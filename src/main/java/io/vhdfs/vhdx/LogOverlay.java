@@ -1,6 +1,7 @@
 package io.vhdfs.vhdx;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
@@ -99,7 +100,7 @@ public final class LogOverlay {
       int to = off + (int) (s - position);
       int n = (int) (e - s);
       if (p.data == null) {
-        java.util.Arrays.fill(buf, to, to + n, (byte) 0);
+        Arrays.fill(buf, to, to + n, (byte) 0);
       } else {
         System.arraycopy(p.data, (int) (s - p.offset), buf, to, n);
       }

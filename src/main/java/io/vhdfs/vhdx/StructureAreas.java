@@ -66,7 +66,7 @@ public final class StructureAreas {
       }
     }
     for (Area a : areas) {
-      if (a.end() > fileSize) {
+      if (a.offset() > fileSize || fileSize - a.offset() < a.length()) {
         throw new VhdFormatException(file, a.offset(), a.name() + " (" + a.length()
             + " bytes) reaches past the end of the file (" + fileSize + " bytes)");
       }

@@ -2,6 +2,7 @@ package io.vhdfs.vhdx;
 
 import io.vhdfs.VhdFormatException;
 import java.io.IOException;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -57,15 +58,17 @@ public record VhdxMetadata(
   /** Largest virtual disk: 64 TiB. */
   public static final long MAX_VIRTUAL_DISK_SIZE = 64L << 40;
 
-  private static final Map<UUID, String> KNOWN = new LinkedHashMap<>();
+  private static final Map<UUID, String> KNOWN = knownItems();
 
-  static {
-    KNOWN.put(FILE_PARAMETERS, "File Parameters");
-    KNOWN.put(VIRTUAL_DISK_SIZE, "Virtual Disk Size");
-    KNOWN.put(VIRTUAL_DISK_ID, "Virtual Disk ID");
-    KNOWN.put(LOGICAL_SECTOR_SIZE, "Logical Sector Size");
-    KNOWN.put(PHYSICAL_SECTOR_SIZE, "Physical Sector Size");
-    KNOWN.put(PARENT_LOCATOR, "Parent Locator");
+  private static Map<UUID, String> knownItems() {
+    Map<UUID, String> m = new LinkedHashMap<>();
+    m.put(FILE_PARAMETERS, "File Parameters");
+    m.put(VIRTUAL_DISK_SIZE, "Virtual Disk Size");
+    m.put(VIRTUAL_DISK_ID, "Virtual Disk ID");
+    m.put(LOGICAL_SECTOR_SIZE, "Logical Sector Size");
+    m.put(PHYSICAL_SECTOR_SIZE, "Physical Sector Size");
+    m.put(PARENT_LOCATOR, "Parent Locator");
+    return Collections.unmodifiableMap(m);
   }
 
   /** Checks the values against each other. */

@@ -141,14 +141,14 @@ class BuilderVhdxPeerTest {
   void libvhdiIgnoresTheDirtyLogAndReadsStaleData() throws Exception {
     Libvhdi libvhdi = Libvhdi.require();
     Path file = dirtyImage(UUID.randomUUID()).writeTo(dir.resolve("stale.vhdx"));
-    String out = python(libvhdi, "import pyvhdi,sys\\nf=pyvhdi.file()\\nf.open(sys.argv[1])\\n"
-        + "print(f.read_buffer_at_offset(16, 0).hex())", file.toString());
+    String out = python(libvhdi, String.join("\n", "import pyvhdi,sys", "f=pyvhdi.file()",
+        "f.open(sys.argv[1])", "print(f.read_buffer_at_offset(16, 0).hex())"), file.toString());
     assertEquals("00".repeat(16), out.strip(), "libvhdi never replays (notes 4.4)");
   }
 
   private static String python(Libvhdi libvhdi, String script, String... args) {
     List<String> command = new java.util.ArrayList<>(List.of(libvhdi.python().toString(), "-c",
-        script.replace("\\\\n", "\\n").replace("\\n", "\n")));
+        script));
     command.addAll(List.of(args));
     return QemuTools.run(Duration.ofMinutes(1), command).stdout();
   }
@@ -160,13 +160,15 @@ class BuilderVhdxPeerTest {
     Path parent = dir.resolve("parent.vhdx");
     qemu.create(parent, 64L * MIB, "block_size=8M");
     qemu.write(parent, List.of(new QemuTools.Write(0x11, 0, 64L * MIB)));
-    UUID parentDwg;
-    CodecImage parentImage;
-    try (CodecImage.HostSource src = new CodecImage.HostSource(parent)) {
-      parentImage = CodecImage.open(ByteSource.of(Files.readAllBytes(parent), "parent.vhdx"));
-      parentDwg = parentImage.headers.current().dataWriteGuid();
-      assertTrue(src.size() > 0);
+    try (CodecImage.HostSource parentSource = new CodecImage.HostSource(parent)) {
+      CodecImage parentImage = CodecImage.open(parentSource);
+      UUID parentDwg = parentImage.headers.current().dataWriteGuid();
+      checkChildAgainstLibvhdi(libvhdi, parent, parentImage, parentDwg);
     }
+  }
+
+  private void checkChildAgainstLibvhdi(Libvhdi libvhdi, Path parent, CodecImage parentImage,
+      UUID parentDwg) throws Exception {
     String absolute = "\\\\?\\" + parent.toAbsolutePath().toString().replace('/', '\\');
     VhdxImageBuilder child = VhdxImageBuilder.differencing(64L * MIB, parentDwg,
         "parent.vhdx").blockSize(2 * MIB).locator("absolute_win32_path", absolute)
@@ -177,7 +179,7 @@ class BuilderVhdxPeerTest {
     Path childFile = built.writeTo(dir.resolve("child.vhdx"));
     CodecImage ours = CodecImage.open(built.toBytes());
 
-    String out = python(libvhdi, String.join("\\n",
+    String out = python(libvhdi, String.join("\n",
         "import pyvhdi,sys,hashlib",
         "c=pyvhdi.file()", "c.open(sys.argv[1])",
         "p=pyvhdi.file()", "p.open(sys.argv[2])",
@@ -203,9 +205,7 @@ class BuilderVhdxPeerTest {
     assertEquals("512", lines[4]);
     assertEquals("4", lines[5], "libvhdi's code for differencing");
     assertEquals(parentDwg.toString(), lines[6], "libvhdi's identifier is the current DWG");
-    byte[] all = ours.readAll(parentImage);
-    assertEquals(java.util.HexFormat.of().formatHex(java.security.MessageDigest
-        .getInstance("SHA-256").digest(all)), lines[7]);
+    assertEquals(sha256(ours.readAll(parentImage)), lines[7]);
   }
 
   @Test
@@ -228,12 +228,69 @@ class BuilderVhdxPeerTest {
       Arrays.fill(expected, (byte) 0x66);
       assertArrayEquals(expected, b);
     }
-    String out = python(libvhdi, "import pyvhdi,sys\\nf=pyvhdi.file()\\nf.open(sys.argv[1])\\n"
-        + "print(f.read_buffer_at_offset(16, int(sys.argv[2])).hex())\\n"
-        + "print(f.read_buffer_at_offset(16, int(sys.argv[3])).hex())", image.toString(),
+    String out = python(libvhdi, String.join("\n", "import pyvhdi,sys", "f=pyvhdi.file()",
+        "f.open(sys.argv[1])", "print(f.read_buffer_at_offset(16, int(sys.argv[2])).hex())",
+        "print(f.read_buffer_at_offset(16, int(sys.argv[3])).hex())"), image.toString(),
         Long.toString(at), Long.toString(4095L << 20));
     String[] lines = out.strip().split("\n");
     assertEquals("00".repeat(16), lines[0], "libvhdi leaves out the bitmap slot (notes 7.4)");
     assertEquals("66".repeat(16), lines[1], "below 4 GiB libvhdi agrees");
+  }
+
+  private static String sha256(byte[] b) throws Exception {
+    return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+        .digest(b));
+  }
+
+  private static final String HASH_ALL = String.join("\n",
+      "import pyvhdi,sys,hashlib",
+      "f=pyvhdi.file()", "f.open(sys.argv[1])",
+      "if len(sys.argv) > 2:",
+      "    p=pyvhdi.file()", "    p.open(sys.argv[2])", "    f.set_parent(p)",
+      "h=hashlib.sha256()", "at=0", "n=f.get_media_size()",
+      "while at < n:",
+      "    k=min(1<<20, n-at)", "    h.update(f.read_buffer_at_offset(k, at))", "    at+=k",
+      "print(f.get_bytes_per_sector())", "print(h.hexdigest())");
+
+  @Test
+  void fourKibSectorImagesReadInLibvhdiWhileQemuRefusesThem() throws Exception {
+    Libvhdi libvhdi = Libvhdi.require();
+    VhdxTools qemu = VhdxTools.require();
+    Image img = VhdxImageBuilder.dynamic(16L * MIB).logicalSectorSize(4096)
+        .physicalSectorSize(4096).blockSize(MIB).fill(4096, 8192, 0x21)
+        .fill(3L * MIB - 4096, 12288, 0x43).build();
+    Path file = img.writeTo(dir.resolve("lss4k.vhdx"));
+    String[] lines = python(libvhdi, HASH_ALL, file.toString()).strip().split("\n");
+    assertEquals("4096", lines[0]);
+    assertEquals(sha256(CodecImage.open(img.toBytes()).readAll(null)), lines[1]);
+    QemuTools.Exit info = QemuTools.runForExit(Duration.ofMinutes(1), List.of(
+        QemuTools.onPath("qemu-img").orElseThrow().toString(), "info", "-f", "vhdx",
+        file.toString()));
+    assertNotEquals(0, info.code(), "qemu-img 7.2 does not open 4096-byte sectors (notes 7.8)");
+  }
+
+  @Test
+  void zeroAndUnmappedChildBlocksReadZerosWhereLibvhdiReadsTheParent() throws Exception {
+    Libvhdi libvhdi = Libvhdi.require();
+    UUID dwg = UUID.randomUUID();
+    Image parent = VhdxImageBuilder.dynamic(8L * MIB).blockSize(MIB).fill(0, 8 * MIB, 0x5c)
+        .dataWriteGuid(dwg).build();
+    Image child = VhdxImageBuilder.differencing(8L * MIB, dwg, "p.vhdx").blockSize(MIB)
+        .sectorBitmapForEveryChunk().blockState(2, 2).blockState(3, 3).fill(0, 512, 0x01)
+        .build();
+    Path parentFile = parent.writeTo(dir.resolve("p.vhdx"));
+    Path childFile = child.writeTo(dir.resolve("c.vhdx"));
+    byte[] ours = CodecImage.open(child.toBytes()).readAll(CodecImage.open(parent.toBytes()));
+    byte[] expected = new byte[8 * MIB];
+    Arrays.fill(expected, (byte) 0x5c);
+    Arrays.fill(expected, 0, 512, (byte) 0x01);
+    Arrays.fill(expected, 2 * MIB, 4 * MIB, (byte) 0);
+    assertArrayEquals(expected, ours, "the spec: ZERO and UNMAPPED read zeros");
+    byte[] libvhdiView = expected.clone();
+    Arrays.fill(libvhdiView, 2 * MIB, 4 * MIB, (byte) 0x5c);
+    String[] lines = python(libvhdi, HASH_ALL, childFile.toString(), parentFile.toString())
+        .strip().split("\n");
+    assertEquals(sha256(libvhdiView), lines[1], "libvhdi sends every state below 6 to the "
+        + "parent (notes 7.5)");
   }
 }
