@@ -13,7 +13,8 @@ import java.util.UUID;
  * @param size the visible size in bytes
  * @param sectorSize the logical sector size in bytes, which partition tables count in
  * @param blockSize the block size in bytes, or 0 for an image without blocks (fixed VHD)
- * @param allocatedBlocks blocks the image holds data for (0 for an image without blocks)
+ * @param allocatedBlocks blocks the image holds data for (0 for an image without blocks; -1
+ *     where counting them would read a table too large to read at open, as a 64 TiB VHDX's)
  * @param hostSize the image file's length
  * @param parent the real path of a differencing image's parent, or {@code null} for other
  *     images and for a child opened without its parent

@@ -21,13 +21,29 @@ import java.util.UUID;
  * @param nameOffset where the child records {@code parentName}, for messages (-1 for none)
  * @param opened told of the parent once it is found and open, for checks of the format's own
  *     that never refuse it (VHD: the parent's time stamp), or {@code null}
+ * @param alsoAccepted other ids the parent may have (VHDX: {@code parent_linkage2}, recorded
+ *     while a merge changes the parent's id)
  */
 public record ParentLink(ImageFormat parentFormat, UUID expectedId, String parentName,
-    List<Candidate> candidates, long idOffset, long nameOffset, Opened opened) {
+    List<Candidate> candidates, long idOffset, long nameOffset, Opened opened,
+    List<UUID> alsoAccepted) {
 
-  /** Copies the list. */
+  /** Copies the lists. */
   public ParentLink {
     candidates = List.copyOf(candidates);
+    alsoAccepted = List.copyOf(alsoAccepted);
+  }
+
+  /** A link whose parent has exactly one acceptable id. */
+  public ParentLink(ImageFormat parentFormat, UUID expectedId, String parentName,
+      List<Candidate> candidates, long idOffset, long nameOffset, Opened opened) {
+    this(parentFormat, expectedId, parentName, candidates, idOffset, nameOffset, opened,
+        List.of());
+  }
+
+  /** Whether a parent with link id {@code id} is the one this link names. */
+  public boolean accepts(UUID id) {
+    return id.equals(expectedId) || alsoAccepted.contains(id);
   }
 
   /**

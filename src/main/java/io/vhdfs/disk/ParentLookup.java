@@ -96,7 +96,7 @@ public final class ParentLookup {
         tried.add(at + ": cannot be read (" + e + ")");
         continue;
       }
-      if (!options.ignoreParentId() && !id.equals(link.expectedId())) {
+      if (!options.ignoreParentId() && !link.accepts(id)) {
         tried.add(at + ": unique id " + id + ", not the parent's");
         otherIds.add(real + " has unique id " + id);
         continue;

@@ -18,16 +18,30 @@ public final class SparseReader {
   private final SectorMapper mapper;
   private final Backing backing;
   private final long size;
+  /** Where stored bytes come from when not straight from the host file, or null. */
+  private final StoredBytes stored;
 
   /**
    * @param size the virtual size of the disk, which the map's blocks cover
    */
   public SparseReader(HostFile host, BlockMap map, Backing backing, long size) {
+    this(host, map, backing, size, null);
+  }
+
+  /**
+   * A reader whose stored bytes come from {@code stored} rather than straight from
+   * {@code host}; transfers of them then go through a buffer.
+   *
+   * @param stored how the file's bytes read, or {@code null} for as they lie on the host
+   */
+  public SparseReader(HostFile host, BlockMap map, Backing backing, long size,
+      StoredBytes stored) {
     this.host = host;
     this.map = map;
     this.mapper = new SectorMapper(map);
     this.backing = backing;
     this.size = size;
+    this.stored = stored;
   }
 
   /** {@link VirtualDisk#read}. */
@@ -38,7 +52,7 @@ public final class SparseReader {
     }
     long direct = mapper.directOffset(position, n);
     if (direct >= 0) {
-      host.readFully(dst, n, direct);
+      readStored(dst, n, direct);
       return n;
     }
     if (direct == SectorMapper.NOT_HELD) {
@@ -48,7 +62,7 @@ public final class SparseReader {
     long at = position;
     for (Run run : mapper.map(position, n)) {
       switch (run.kind()) {
-        case DATA -> host.readFully(dst, run.length(), run.hostOffset());
+        case DATA -> readStored(dst, run.length(), run.hostOffset());
         case ZERO -> Backing.fillZeros(dst, run.length());
         case BACKING -> backing.read(dst, run.length(), at);
       }
@@ -68,7 +82,9 @@ public final class SparseReader {
       long at = p;
       for (Run run : mapper.map(p, n)) {
         long sent = switch (run.kind()) {
-          case DATA -> host.transferTo(run.hostOffset(), run.length(), target);
+          case DATA -> stored == null
+              ? host.transferTo(run.hostOffset(), run.length(), target)
+              : transferStored(run.hostOffset(), run.length(), target);
           case ZERO -> Backing.writeZeros(target, run.length());
           case BACKING -> backing.transferTo(at, run.length(), target);
         };
@@ -78,6 +94,34 @@ public final class SparseReader {
         }
         at += run.length();
       }
+    }
+    return done;
+  }
+
+  private void readStored(ByteBuffer dst, int length, long hostOffset) throws IOException {
+    if (stored == null) {
+      host.readFully(dst, length, hostOffset);
+    } else {
+      stored.read(dst, length, hostOffset);
+    }
+  }
+
+  /** Sends stored bytes that must be read through {@link #stored}, through a heap buffer. */
+  private long transferStored(long hostOffset, int length, WritableByteChannel target)
+      throws IOException {
+    ByteBuffer buf = ByteBuffer.allocate(Math.min(length, 1 << 20));
+    long done = 0;
+    while (done < length) {
+      int n = (int) Math.min(buf.capacity(), length - done);
+      buf.clear();
+      stored.read(buf, n, hostOffset + done);
+      buf.flip();
+      while (buf.hasRemaining()) {
+        if (target.write(buf) == 0 && buf.hasRemaining()) {
+          return done + buf.position();
+        }
+      }
+      done += n;
     }
     return done;
   }

@@ -10,6 +10,7 @@ import io.vhdfs.disk.ParentChain;
 import io.vhdfs.disk.SizeRule;
 import io.vhdfs.disk.VirtualDisk;
 import io.vhdfs.vhd.VhdFormat;
+import io.vhdfs.vhdx.VhdxFormat;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -25,7 +26,8 @@ public final class Formats {
    * Every format, in the order files are probed. The first is the default: it makes new images,
    * and refuses, in its own words, a file no format claims.
    */
-  public static final List<ImageFormat> ALL = List.of(VhdFormat.INSTANCE);
+  public static final List<ImageFormat> ALL =
+      List.of(VhdFormat.INSTANCE, VhdxFormat.INSTANCE);
 
   private Formats() {}
 

@@ -27,7 +27,11 @@ final class VhdFileStore extends FileStore {
 
   @Override
   public String type() {
-    return "vhd";
+    try {
+      return fs.info().format().name();
+    } catch (IOException e) {
+      return "vhd"; // the scheme's name, where the image cannot be read now
+    }
   }
 
   @Override
@@ -75,7 +79,7 @@ final class VhdFileStore extends FileStore {
     if (info.blockSize() == 0) {
       return info.size();
     }
-    long unallocated = info.size() - info.allocatedBlocks() * info.blockSize();
+    long unallocated = info.size() - Math.max(0, info.allocatedBlocks()) * info.blockSize();
     return Math.max(0, Math.min(hostRoom, unallocated));
   }
 

@@ -469,7 +469,17 @@ final class VhdFileSystem extends FileSystem {
 
   @Override
   public Set<String> supportedFileAttributeViews() {
-    return Set.of("basic", "vhd", PartitionFileAttributeView.NAME);
+    // The image's own format's view once its metadata was read; before that, every format's,
+    // since answering must not open the image.
+    DiskInfo known = lastInfo;
+    Set<String> views = new java.util.LinkedHashSet<>(
+        List.of("basic", ImageAttributes.VHD_VIEW, PartitionFileAttributeView.NAME));
+    if (known != null) {
+      views.add(known.format().name());
+    } else {
+      Formats.ALL.forEach(f -> views.add(f.name()));
+    }
+    return Set.copyOf(views);
   }
 
   @Override

@@ -16,6 +16,10 @@
  * ({@link io.vhdfs.vhdx.VhdxMetadata}) and the BAT. The rules, and where QEMU and libvhdi depart
  * from them, are in {@code docs/vhdx-format.md}; each class cites the section it follows.
  *
- * <p>Imports: the root package and the JDK only.
+ * <p>The format plugs into the engine as {@link io.vhdfs.vhdx.VhdxFormat}: a layer
+ * ({@code VhdxLayer}) opened read-only, with a dirty log replayed in memory and never written,
+ * whose {@code VhdxBlockMap} feeds the shared read path; the parent link comes from the locator.
+ *
+ * <p>Imports: the root package, {@code disk} (the plug-in interfaces) and the JDK only.
  */
 package io.vhdfs.vhdx;

@@ -1,0 +1,88 @@
+package io.vhdfs.vhdx;
+
+import io.vhdfs.disk.BlockMap;
+import io.vhdfs.disk.SectorPresence;
+import java.io.IOException;
+
+/**
+ * A VHDX's payload blocks as the shared read path sees them, by their BAT state (spec 2.5.1.1,
+ * {@code docs/vhdx-format.md} section 3.3): NOT_PRESENT is absent in a differencing file (the
+ * parent's bytes) and zeros in any other; UNDEFINED, ZERO and UNMAPPED read as zeros whatever a
+ * parent holds; FULLY_PRESENT is full; PARTIALLY_PRESENT takes each logical sector from the file
+ * or the parent as its chunk's sector bitmap says, least significant bit first.
+ *
+ * <p>Entries and bitmaps are read through the file as the log's replay leaves it, so a dirty
+ * log's BAT and bitmap updates count before any data is read.
+ */
+final class VhdxBlockMap implements BlockMap {
+  private final BatReader bat;
+  private final BatGeometry geometry;
+  private final ByteSource source;
+
+  VhdxBlockMap(BatReader bat, ByteSource source) {
+    this.bat = bat;
+    this.geometry = bat.geometry();
+    this.source = source;
+  }
+
+  @Override
+  public int blockSize() {
+    return geometry.blockSize();
+  }
+
+  @Override
+  public int sectorSize() {
+    return geometry.logicalSectorSize();
+  }
+
+  @Override
+  public long blockCount() {
+    return geometry.payloadBlocks();
+  }
+
+  @Override
+  public State state(long block) throws IOException {
+    return switch (bat.payloadEntry(block).payloadState().content(geometry.differencing())) {
+      case ZEROS -> State.ZERO;
+      case PARENT -> State.ABSENT;
+      case FILE -> State.FULL;
+      case BY_SECTOR -> State.PARTIAL;
+    };
+  }
+
+  @Override
+  public long dataOffset(long block) throws IOException {
+    return bat.payloadEntry(block).fileOffset();
+  }
+
+  /** The block's slice of its chunk's sector bitmap; {@code null} when every bit is set. */
+  @Override
+  public SectorPresence sectors(long block) throws IOException {
+    BatEntry e = bat.payloadEntry(block);
+    if (e.payloadState() != PayloadState.PARTIALLY_PRESENT) {
+      return null;
+    }
+    BatEntry bitmap = bat.bitmapEntry(geometry.chunkOf(block));
+    byte[] bits = source.read(bitmap.fileOffset() + geometry.bitmapSliceOffset(block),
+        geometry.bitmapSliceBytes());
+    for (byte b : bits) {
+      if (b != (byte) 0xFF) {
+        return new Slice(bits);
+      }
+    }
+    return null;
+  }
+
+  /** One block's bits of a sector bitmap. */
+  private record Slice(byte[] bits) implements SectorPresence {
+    @Override
+    public boolean isSet(int sector) {
+      return SectorBitmap.isPresent(bits, sector);
+    }
+
+    @Override
+    public int runEnd(int from, int limit) {
+      return from + SectorBitmap.runLength(bits, from, limit - from);
+    }
+  }
+}

@@ -1,0 +1,155 @@
+package io.vhdfs.vhdx;
+
+import io.vhdfs.VhdFormatException;
+import io.vhdfs.disk.Backing;
+import io.vhdfs.disk.BlockMap;
+import io.vhdfs.disk.DiskInfo;
+import io.vhdfs.disk.DiskLayer;
+import io.vhdfs.disk.DiskType;
+import io.vhdfs.disk.HostFile;
+import io.vhdfs.disk.ParentLink;
+import io.vhdfs.disk.TableBudget;
+import io.vhdfs.disk.VirtualDisk;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * One VHDX file, opened read-only on its own, in the order the spec requires
+ * ({@code docs/vhdx-format.md} sections 1-4): the file identifier, the current header, the log
+ * (a dirty one replayed in memory, never written to the host file), then, through the replayed
+ * bytes, the region tables, the structure areas, the metadata and the BAT. The BAT is read in
+ * pages as blocks are first touched ({@link BatReader}), so a 64 TiB disk opens without reading
+ * its table; its allocated blocks are counted at open only where the table is small
+ * ({@link #COUNTED_ENTRIES}), and are -1 (unknown) otherwise.
+ */
+final class VhdxLayer implements DiskLayer {
+  /**
+   * Most BAT entries counted at open for {@link DiskInfo#allocatedBlocks}: 1 MiB of table, one
+   * page. A larger table is not read whole to count, so opening stays cheap; the count is then
+   * unknown (-1).
+   */
+  static final long COUNTED_ENTRIES = BatReader.DEFAULT_PAGE_BYTES / BatGeometry.ENTRY_SIZE;
+
+  private final HostFile host;
+  private final ByteSource source;
+  private final boolean replayed;
+  private final VhdxMetadata metadata;
+  private final long locatorAt;
+  private final VhdxBlockMap map;
+  private final long heldEntries;
+  private final DiskInfo info;
+
+  private VhdxLayer(HostFile host, ByteSource source, boolean replayed, VhdxMetadata metadata,
+      long locatorAt, VhdxBlockMap map, long heldEntries, DiskInfo info) {
+    this.host = host;
+    this.source = source;
+    this.replayed = replayed;
+    this.metadata = metadata;
+    this.locatorAt = locatorAt;
+    this.map = map;
+    this.heldEntries = heldEntries;
+    this.info = info;
+  }
+
+  /**
+   * Reads and validates the VHDX in {@code host}. On failure the caller still owns and closes
+   * {@code host}.
+   *
+   * @param budget claimed before the BAT is read
+   */
+  static VhdxLayer open(HostFile host, TableBudget budget) throws IOException {
+    String name = host.name();
+    ByteSource raw = new HostSource(host);
+    long hostSize = raw.size();
+    if (hostSize < 8 || !FileIdentifier.matches(raw.read(0, 8))) {
+      throw new VhdFormatException(name, 0, "not a VHDX image: no 'vhdxfile' signature at "
+          + "offset 0");
+    }
+    FileIdentifier identifier = FileIdentifier.decode(
+        raw.readStructure(0, FileIdentifier.DECODED_BYTES, "file identifier"), name);
+    HeaderChoice headers = HeaderChoice.choose(
+        raw.readStructure(VhdxHeader.HEADER1_OFFSET, VhdxHeader.SIZE, "header 1"),
+        raw.readStructure(VhdxHeader.HEADER2_OFFSET, VhdxHeader.SIZE, "header 2"), name);
+    VhdxHeader header = headers.current();
+    ReplayedLog log = LogReplay.replay(raw, header);
+    ByteSource source = log.overlay().over(raw);
+    RegionTableChoice regions = RegionTableChoice.choose(
+        source.readStructure(RegionTable.COPY1_OFFSET, RegionTable.SIZE, "region table 1"),
+        source.readStructure(RegionTable.COPY2_OFFSET, RegionTable.SIZE, "region table 2"),
+        name);
+    StructureAreas areas = StructureAreas.of(header, regions.table(), source.size(), name);
+    RegionEntry metadataRegion = regions.table().metadata();
+    VhdxMetadata metadata = VhdxMetadata.read(source, metadataRegion);
+    BatGeometry geometry = metadata.batGeometry();
+    RegionEntry batRegion = regions.table().bat();
+    long held = Math.min(geometry.totalEntries(), (long) BatReader.DEFAULT_CACHED_PAGES
+        * (BatReader.DEFAULT_PAGE_BYTES / BatGeometry.ENTRY_SIZE));
+    budget.claim(name, batRegion.fileOffset(), held);
+    BatReader bat = new BatReader(source, geometry, batRegion, areas);
+    VhdxBlockMap map = new VhdxBlockMap(bat, source);
+    long allocated = geometry.totalEntries() <= COUNTED_ENTRIES ? allocated(bat) : -1;
+    long locatorAt = metadata.table().system(VhdxMetadata.PARENT_LOCATOR)
+        .map(e -> metadataRegion.fileOffset() + e.offset()).orElse(-1L);
+    boolean replayed = !log.sequence().isEmpty();
+    DiskInfo info = new DiskInfo(VhdxFormat.INSTANCE, typeOf(metadata.diskType()),
+        metadata.virtualDiskSize(), metadata.logicalSectorSize(), geometry.blockSize(),
+        allocated, hostSize, null, header.dataWriteGuid(),
+        new VhdxFields(identifier.creator(), header, metadata,
+            log.sequence().entries().size()));
+    return new VhdxLayer(host, replayed ? source : null, replayed, metadata, locatorAt, map,
+        held, info);
+  }
+
+  /** The blocks whose BAT state has data in the file (reads every page of the table). */
+  static long allocated(BatReader bat) throws IOException {
+    long n = 0;
+    long blocks = bat.geometry().payloadBlocks();
+    for (long b = 0; b < blocks; b++) {
+      if (bat.payloadEntry(b).payloadState().hasData()) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  private static DiskType typeOf(VhdxDiskType type) {
+    return switch (type) {
+      case FIXED -> DiskType.FIXED;
+      case DYNAMIC -> DiskType.DYNAMIC;
+      case DIFFERENCING -> DiskType.DIFFERENCING;
+    };
+  }
+
+  /** Whether a dirty log was replayed in memory to read the file. */
+  boolean replayed() {
+    return replayed;
+  }
+
+  @Override
+  public DiskInfo info() {
+    return info;
+  }
+
+  @Override
+  public BlockMap blockMap() {
+    return map;
+  }
+
+  @Override
+  public ParentLink parentLink() {
+    return metadata.parentLocator().map(l -> VhdxParentLinks.of(l, locatorAt)).orElse(null);
+  }
+
+  @Override
+  public long tableEntries() {
+    return heldEntries;
+  }
+
+  @Override
+  public VirtualDisk open(Backing backing) throws IOException {
+    List<Path> parents = backing.chain();
+    DiskInfo opened = parents.isEmpty() ? info : info.withParent(parents.get(0));
+    return new VhdxDisk(host, opened, map, backing, source);
+  }
+}
