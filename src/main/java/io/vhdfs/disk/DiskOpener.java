@@ -29,6 +29,24 @@ public final class DiskOpener {
   }
 
   /**
+   * Refuses an image of a format none of {@code formats} opens, naming it, where its signature
+   * says which it is; returns for files of no known format, which the default format refuses in
+   * its own words.
+   */
+  private static void refuseForeign(HostFile host, List<ImageFormat> formats)
+      throws IOException {
+    String foreign = ForeignImages.nameOf(host);
+    if (foreign != null) {
+      List<String> labels = formats.stream().map(ImageFormat::label).toList();
+      String opens = labels.size() == 1 ? labels.get(0)
+          : String.join(", ", labels.subList(0, labels.size() - 1)) + " and "
+              + labels.get(labels.size() - 1);
+      throw new io.vhdfs.VhdFormatException(host.name(), -1, "this is a " + foreign
+          + " image; vhd: opens " + opens);
+    }
+  }
+
+  /**
    * Opens the image file {@code image} for reading, with {@code chain} for a differencing image's
    * parents; the disk owns the host file, which is closed again if the image does not open.
    */
@@ -51,6 +69,9 @@ public final class DiskOpener {
   public static VirtualDisk open(HostFile host, SizeRule sizeRule, ParentChain chain)
       throws IOException {
     ImageFormat format = formatOf(host, chain.formats());
+    if (!format.probe(host)) {
+      refuseForeign(host, chain.formats());
+    }
     DiskLayer layer = format.openLayer(host, sizeRule, chain::checkTable);
     Backing backing = layer.info().type() == DiskType.DIFFERENCING
         ? chain.openParent(host.name(), layer)
