@@ -50,6 +50,12 @@ public final class VhdxTools {
     qemu.qemuIo(args.toArray(String[]::new));
   }
 
+  /** {@code qemu-img convert -f raw -O vhdx -o options raw image}. */
+  public void convertFromRaw(Path raw, Path image, String options) {
+    qemu.qemuImg("convert", "-f", "raw", "-O", "vhdx", "-o", options, raw.toString(),
+        image.toString());
+  }
+
   /** {@code qemu-img convert -f vhdx -O raw}. */
   public void convertToRaw(Path image, Path raw) {
     qemu.qemuImg("convert", "-f", "vhdx", "-O", "raw", image.toString(), raw.toString());
