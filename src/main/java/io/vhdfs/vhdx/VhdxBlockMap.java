@@ -3,6 +3,9 @@ package io.vhdfs.vhdx;
 import io.vhdfs.disk.BlockMap;
 import io.vhdfs.disk.SectorPresence;
 import java.io.IOException;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * A VHDX's payload blocks as the shared read path sees them, by their BAT state (spec 2.5.1.1,
@@ -15,14 +18,31 @@ import java.io.IOException;
  * log's BAT and bitmap updates count before any data is read.
  */
 final class VhdxBlockMap implements BlockMap {
+  /** Bytes of bitmap slices kept in memory. */
+  static final int CACHE_BYTES = 4 << 20;
+  /** A cached answer for a PARTIALLY_PRESENT block whose bits are all set. */
+  private static final Slice ALL_SET = new Slice(new byte[0]);
+
   private final BatReader bat;
   private final BatGeometry geometry;
   private final ByteSource source;
+  /**
+   * Slices read so far, by block, so reading a partly present block again costs no bitmap read.
+   * The file is only ever opened read-only, so a slice never goes stale under this reader.
+   */
+  private final Map<Long, Slice> slices;
 
   VhdxBlockMap(BatReader bat, ByteSource source) {
     this.bat = bat;
     this.geometry = bat.geometry();
     this.source = source;
+    int maxEntries = Math.max(16, CACHE_BYTES / Math.max(1, geometry.bitmapSliceBytes()));
+    this.slices = Collections.synchronizedMap(new LinkedHashMap<>(64, 0.75f, true) {
+      @Override
+      protected boolean removeEldestEntry(Map.Entry<Long, Slice> eldest) {
+        return size() > maxEntries;
+      }
+    });
   }
 
   @Override
@@ -62,6 +82,15 @@ final class VhdxBlockMap implements BlockMap {
     if (e.payloadState() != PayloadState.PARTIALLY_PRESENT) {
       return null;
     }
+    Slice cached = slices.get(block);
+    if (cached == null) {
+      cached = readSlice(block);
+      slices.put(block, cached);
+    }
+    return cached == ALL_SET ? null : cached;
+  }
+
+  private Slice readSlice(long block) throws IOException {
     BatEntry bitmap = bat.bitmapEntry(geometry.chunkOf(block));
     byte[] bits = source.read(bitmap.fileOffset() + geometry.bitmapSliceOffset(block),
         geometry.bitmapSliceBytes());
@@ -70,7 +99,7 @@ final class VhdxBlockMap implements BlockMap {
         return new Slice(bits);
       }
     }
-    return null;
+    return ALL_SET;
   }
 
   /** One block's bits of a sector bitmap. */
