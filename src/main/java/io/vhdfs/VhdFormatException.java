@@ -14,6 +14,7 @@ public final class VhdFormatException extends IOException {
 
   private final String file;
   private final long offset;
+  private final String problem;
 
   /**
    * @param file the image the defect was found in, as the user named it
@@ -24,6 +25,12 @@ public final class VhdFormatException extends IOException {
     super(file + ": " + problem + (offset >= 0 ? " (at byte offset " + offset + ")" : ""));
     this.file = file;
     this.offset = offset;
+    this.problem = problem;
+  }
+
+  /** What is wrong, without the file and the offset. */
+  public String problem() {
+    return problem;
   }
 
   /** The image the defect was found in. */

@@ -69,10 +69,24 @@ public final class DiskOpener {
   public static VirtualDisk open(HostFile host, SizeRule sizeRule, ParentChain chain)
       throws IOException {
     ImageFormat format = formatOf(host, chain.formats());
-    if (!format.probe(host)) {
+    boolean claimed = format.probe(host);
+    if (!claimed) {
       refuseForeign(host, chain.formats());
     }
-    DiskLayer layer = format.openLayer(host, sizeRule, chain::checkTable);
+    DiskLayer layer;
+    try {
+      layer = format.openLayer(host, sizeRule, chain::checkTable);
+    } catch (io.vhdfs.VhdFormatException e) {
+      if (claimed || chain.formats().size() < 2) {
+        throw e;
+      }
+      // No format's signature is there: say so of every format, not only the one asked.
+      List<String> others = chain.formats().stream().filter(f -> f != format)
+          .map(ImageFormat::label).toList();
+      throw new io.vhdfs.VhdFormatException(e.file(), e.offset(), e.problem() + "; nor a "
+          + String.join(" or ", others) + " image, whose signature is not there either: a raw "
+          + "disk image or another kind of file");
+    }
     Backing backing = layer.info().type() == DiskType.DIFFERENCING
         ? chain.openParent(host.name(), layer)
         : Backing.ZEROS;

@@ -224,7 +224,8 @@ final class MapCommandTest {
       assertEquals(2, r.exitCode(), r::toString);
       assertEquals("", r.out(), "no header or bracket before the refusal");
       assertEquals(List.of("vhd map: " + notVhd + ": not a VHD image: the file has 11 bytes, "
-          + "fewer than a footer"), r.err().lines().toList());
+          + "fewer than a footer; nor a VHDX image, whose signature is not there either: a raw "
+          + "disk image or another kind of file"), r.err().lines().toList());
     }
   }
 
