@@ -31,7 +31,7 @@ final class CheckCommand implements Callable<Integer> {
   @Mixin ForceShare share;
   @Spec CommandSpec spec;
 
-  @Parameters(paramLabel = "IMAGE", description = "The VHD image.")
+  @Parameters(paramLabel = "IMAGE", description = "The VHD image (VHDX checking is not supported yet).")
   Path image;
 
   @Option(names = "--repair", description = "Fix what is safe to fix; report the rest.")

@@ -80,7 +80,10 @@ public final class VhdxFormat implements ImageFormat {
     return VhdxLayer.open(host, budget);
   }
 
-  /** The common fields, then the {@code vhdx} view's. */
+  /**
+   * The common fields, the {@code vhdx} view's, then the structures: both headers, the region
+   * table, the metadata items, the log's state and the BAT's counts.
+   */
   @Override
   public Map<String, Object> describe(Path file, VirtualDisk disk) {
     Map<String, Object> m = new LinkedHashMap<>();
@@ -92,6 +95,9 @@ public final class VhdxFormat implements ImageFormat {
     Map<String, Object> own = disk.info().view(name());
     if (own != null) {
       own.forEach(m::putIfAbsent);
+    }
+    if (disk.info().fields() instanceof VhdxFields fields) {
+      fields.structure().describe().forEach(m::putIfAbsent);
     }
     List<Path> parents = disk.parents();
     if (!parents.isEmpty()) {

@@ -88,7 +88,10 @@ final class VhdxLayer implements DiskLayer {
     budget.claim(name, batRegion.fileOffset(), held);
     BatReader bat = new BatReader(source, geometry, batRegion, areas);
     VhdxBlockMap map = new VhdxBlockMap(bat, source);
-    long allocated = geometry.totalEntries() <= COUNTED_ENTRIES ? allocated(bat) : -1;
+    java.util.Map<PayloadState, Long> states =
+        geometry.totalEntries() <= COUNTED_ENTRIES ? VhdxStructure.count(bat) : null;
+    long allocated = states == null ? -1 : states.entrySet().stream()
+        .filter(e -> e.getKey().hasData()).mapToLong(java.util.Map.Entry::getValue).sum();
     long locatorAt = metadata.table().system(VhdxMetadata.PARENT_LOCATOR)
         .map(e -> metadataRegion.fileOffset() + e.offset()).orElse(-1L);
     boolean replayed = !log.sequence().isEmpty();
@@ -96,7 +99,9 @@ final class VhdxLayer implements DiskLayer {
         metadata.virtualDiskSize(), metadata.logicalSectorSize(), geometry.blockSize(),
         allocated, hostSize, null, header.dataWriteGuid(),
         new VhdxFields(identifier.creator(), header, metadata,
-            log.sequence().entries().size()));
+            log.sequence().entries().size(),
+            new VhdxStructure(headers, regions, metadata, metadataRegion.fileOffset(),
+                log.sequence(), geometry, states)));
     return new VhdxLayer(host, replayed ? source : null, replayed, metadata, locatorAt, map,
         held, info);
   }
