@@ -14,7 +14,6 @@ import io.vhdfs.disk.TableBudget;
 import io.vhdfs.disk.VirtualDisk;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.file.FileSystemException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -106,11 +105,17 @@ public final class VhdxFormat implements ImageFormat {
     return m;
   }
 
-  /** Not yet: the format's checker comes with its writer. */
+  /**
+   * The structure, without changing it ({@link VhdxChecker}); a repair is refused before: it
+   * comes with the format's writer.
+   */
   @Override
   public List<Finding> check(Path image, boolean repair, SizeRule sizeRule, ParentChain chain,
       ProgressListener progress) throws IOException {
-    throw new FileSystemException(image.toString(), null, "VHDX checking is not supported yet");
+    if (repair) {
+      require(Capability.REPAIR, image.toString());
+    }
+    return VhdxChecker.check(image, chain);
   }
 
   @Override

@@ -37,17 +37,19 @@ final class VhdxLayer implements DiskLayer {
   private final VhdxMetadata metadata;
   private final long locatorAt;
   private final VhdxBlockMap map;
+  private final BatReader bat;
   private final long heldEntries;
   private final DiskInfo info;
 
   private VhdxLayer(HostFile host, ByteSource source, boolean replayed, VhdxMetadata metadata,
-      long locatorAt, VhdxBlockMap map, long heldEntries, DiskInfo info) {
+      long locatorAt, VhdxBlockMap map, BatReader bat, long heldEntries, DiskInfo info) {
     this.host = host;
     this.source = source;
     this.replayed = replayed;
     this.metadata = metadata;
     this.locatorAt = locatorAt;
     this.map = map;
+    this.bat = bat;
     this.heldEntries = heldEntries;
     this.info = info;
   }
@@ -103,7 +105,7 @@ final class VhdxLayer implements DiskLayer {
             new VhdxStructure(headers, regions, metadata, metadataRegion.fileOffset(),
                 log.sequence(), geometry, states)));
     return new VhdxLayer(host, replayed ? source : null, replayed, metadata, locatorAt, map,
-        held, info);
+        bat, held, info);
   }
 
   /** The blocks whose BAT state has data in the file (reads every page of the table). */
@@ -124,6 +126,11 @@ final class VhdxLayer implements DiskLayer {
       case DYNAMIC -> DiskType.DYNAMIC;
       case DIFFERENCING -> DiskType.DIFFERENCING;
     };
+  }
+
+  /** Reads every page of the BAT once, checking each entry as reading it would. */
+  void checkTable() throws IOException {
+    bat.checkAll();
   }
 
   /** Whether a dirty log was replayed in memory to read the file. */

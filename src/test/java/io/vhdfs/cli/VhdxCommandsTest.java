@@ -280,14 +280,75 @@ final class VhdxCommandsTest {
   }
 
   @Test
-  void checkOfAVhdxSaysInOneLineItIsNotSupportedYet() throws IOException {
+  void checkOfASoundQemuVhdxHasNoFindingsAndWritesNothing() throws IOException {
     Path image = qemuDynamic();
     byte[] before = Files.readAllBytes(image);
 
+    assertEquals("no findings\n", ok("check", image.toString()));
+
+    assertArrayEquals(before, Files.readAllBytes(image));
+  }
+
+  @Test
+  void checkReportsABadHeaderCopyAndABadRegionTableCopyAtTheirOffsets() throws IOException {
+    Path image = qemuDynamic();
+    Map<String, Object> info = JsonReader.object(ok("info", "--json", image.toString()));
+    long stale = (Long) info.get("currentHeader") == 1 ? 0x20000 : 0x10000;
+    try (RandomAccessFile f = new RandomAccessFile(image.toFile(), "rw")) {
+      f.seek(stale + 100);
+      f.write(0x5a); // breaks the stale header's CRC-32C
+      f.seek(0x40000 + 100);
+      f.write(0x5a); // and region table copy 2's
+    }
+    byte[] before = Files.readAllBytes(image);
+
+    Cli.Result r = Cli.run("check", "--json", image.toString());
+
+    assertEquals(1, r.exitCode(), r.err());
+    Map<String, Object> result = JsonReader.object(r.out());
+    List<Map<String, Object>> findings = cast(result.get("findings"));
+    assertEquals(List.of("header", "region-table"),
+        findings.stream().map(f -> f.get("code")).toList());
+    assertEquals(stale, findings.get(0).get("offset"));
+    assertEquals(0x40000L, findings.get(1).get("offset"));
+    assertEquals(false, findings.get(0).get("repairable"));
+    assertArrayEquals(before, Files.readAllBytes(image));
+    assertEquals("identical\n", ok("compare", image.toString(), qemuRaw(image).toString()),
+        "the image still reads through the good copies");
+  }
+
+  @Test
+  void checkReportsALogNotYetAppliedAndABatEntryPastTheEnd() throws IOException {
+    UUID logGuid = UUID.fromString("4c4f4721-0000-4000-8000-0000000000c2");
+    VhdxImageBuilder builder = VhdxImageBuilder.dynamic(SIZE).fill(4096, 8192, 0xab);
+    Image img = builder.build();
+    long entry = img.batEntryOffset(builder.payloadIndex(5));
+    img.putLe64(entry, (1L << 40) | 6); // block 5 at 1 TiB, far past the end of the file
+    img.writeHeaders(logGuid);
+    img.writeLogEntry(new LogEntrySpec(0, 3, 0, logGuid, img.length(), img.length(),
+        List.of(new DataUpdate(img.length() - 4096, new byte[4096]))));
+    Path image = img.writeTo(dir.resolve("dirty.vhdx"));
+
     Cli.Result r = Cli.run("check", image.toString());
 
+    assertEquals(1, r.exitCode(), r.err());
+    String[] lines = r.out().split("\n");
+    assertEquals(3, lines.length, r.out());
+    assertTrue(lines[0].startsWith("offset " + img.logOffset() + ": the log holds 1 entries not "
+        + "yet applied (sequence 3-3)"), lines[0]);
+    assertTrue(lines[1].startsWith("offset " + entry + ": "), lines[1]);
+    assertEquals("2 findings, 0 repaired, 2 remaining", lines[2]);
+  }
+
+  @Test
+  void checkRepairOfAVhdxIsRefusedInOneLine() throws IOException {
+    Path image = qemuDynamic();
+    byte[] before = Files.readAllBytes(image);
+
+    Cli.Result r = Cli.run("check", "--repair", image.toString());
+
     assertEquals(2, r.exitCode(), r.out() + r.err());
-    assertEquals("vhd check: " + image + ": VHDX checking is not supported yet\n", r.err());
+    assertEquals("vhd check: " + image + ": VHDX repairing is not supported yet\n", r.err());
     assertEquals("", r.out());
     assertArrayEquals(before, Files.readAllBytes(image));
   }
