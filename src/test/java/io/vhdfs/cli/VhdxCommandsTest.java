@@ -352,4 +352,72 @@ final class VhdxCommandsTest {
     assertEquals("", r.out());
     assertArrayEquals(before, Files.readAllBytes(image));
   }
+
+  /** A qemu-made 8 MiB base (1 MiB blocks, all 0x11) and a writer-made child of it. */
+  private Path child(String name, UUID link) throws IOException {
+    return VhdxImageBuilder.differencing(8 * MIB, link, "base.vhdx").blockSize((int) MIB)
+        .sectorBitmapForEveryChunk().fill(MIB + 512, 1024, 0x22).fill(5 * MIB, 4096, 0x33)
+        .build().writeTo(dir.resolve(name));
+  }
+
+  private Path base() {
+    VhdxTools vhdx = VhdxTools.require();
+    Path base = dir.resolve("base.vhdx");
+    vhdx.create(base, 8 * MIB, "block_size=1M");
+    vhdx.write(base, List.of(new Write(0x11, 0, 8 * MIB)));
+    return base;
+  }
+
+  private static UUID dataWriteGuid(Path image) {
+    return UUID.fromString((String) JsonReader.object(ok("info", "--json", image.toString()))
+        .get("dataWriteGuid"));
+  }
+
+  @Test
+  void aChildVhdxConvertsMapsAndComparesThroughItsQemuParent() throws IOException {
+    Path base = base();
+    Path child = child("child.vhdx", dataWriteGuid(base));
+    byte[] expected = new byte[(int) (8 * MIB)];
+    Arrays.fill(expected, (byte) 0x11);
+    Arrays.fill(expected, (int) MIB + 512, (int) MIB + 1536, (byte) 0x22);
+    Arrays.fill(expected, (int) (5 * MIB), (int) (5 * MIB) + 4096, (byte) 0x33);
+    Path raw = dir.resolve("child.raw");
+
+    ok("convert", child.toString(), raw.toString());
+
+    assertArrayEquals(expected, Files.readAllBytes(raw));
+    assertEquals("identical\n", ok("compare", child.toString(), raw.toString()));
+    assertEquals("no findings\n", ok("check", child.toString()));
+    List<Map<String, Object>> map = JsonReader.objects(ok("map", "--json", child.toString()));
+    List<String> own = map.stream().filter(e -> (Long) e.get("depth") == 0)
+        .map(e -> e.get("start") + "+" + e.get("length")).toList();
+    assertEquals(List.of((MIB + 512) + "+1024", (5 * MIB) + "+4096"), own,
+        "depth 0: exactly the sectors the child holds");
+    assertTrue(map.stream().allMatch(e -> (Long) e.get("depth") <= 1), map.toString());
+  }
+
+  @Test
+  void checkOfAChildReportsAMissingParentAndAnotherDataWriteGuid() throws IOException {
+    Path base = base();
+    Path wrongId = child("wrong.vhdx", UUID.fromString("00000000-1111-4222-8333-444455556666"));
+
+    Cli.Result mismatch = Cli.run("check", "--json", wrongId.toString());
+
+    assertEquals(1, mismatch.exitCode(), mismatch.err());
+    List<Map<String, Object>> f = cast(JsonReader.object(mismatch.out()).get("findings"));
+    assertEquals(List.of("parent-id-mismatch"), f.stream().map(x -> x.get("code")).toList());
+    assertTrue(((String) f.get(0).get("meaning")).contains(dataWriteGuid(base).toString()),
+        f.toString());
+
+    Path orphan = child("orphan.vhdx", dataWriteGuid(base));
+    Files.delete(base);
+    Cli.Result missing = Cli.run("check", "--json", orphan.toString());
+    assertEquals(1, missing.exitCode(), missing.err());
+    f = cast(JsonReader.object(missing.out()).get("findings"));
+    assertEquals(List.of("parent-missing"), f.stream().map(x -> x.get("code")).toList());
+
+    Cli.Result info = Cli.run("info", "--json", orphan.toString());
+    assertEquals(1, info.exitCode(), info.err());
+    assertTrue(JsonReader.object(info.out()).containsKey("parentChainError"), info.out());
+  }
 }
