@@ -13,6 +13,7 @@ import io.vhdfs.disk.VirtualDisk;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 /**
  * One VHDX file, opened read-only on its own, in the order the spec requires
@@ -90,10 +91,10 @@ final class VhdxLayer implements DiskLayer {
     budget.claim(name, batRegion.fileOffset(), held);
     BatReader bat = new BatReader(source, geometry, batRegion, areas);
     VhdxBlockMap map = new VhdxBlockMap(bat, source);
-    java.util.Map<PayloadState, Long> states =
+    Map<PayloadState, Long> states =
         geometry.totalEntries() <= COUNTED_ENTRIES ? VhdxStructure.count(bat) : null;
     long allocated = states == null ? -1 : states.entrySet().stream()
-        .filter(e -> e.getKey().hasData()).mapToLong(java.util.Map.Entry::getValue).sum();
+        .filter(e -> e.getKey().hasData()).mapToLong(Map.Entry::getValue).sum();
     long locatorAt = metadata.table().system(VhdxMetadata.PARENT_LOCATOR)
         .map(e -> metadataRegion.fileOffset() + e.offset()).orElse(-1L);
     boolean replayed = !log.sequence().isEmpty();
@@ -106,18 +107,6 @@ final class VhdxLayer implements DiskLayer {
                 log.sequence(), geometry, states)));
     return new VhdxLayer(host, replayed ? source : null, replayed, metadata, locatorAt, map,
         bat, held, info);
-  }
-
-  /** The blocks whose BAT state has data in the file (reads every page of the table). */
-  static long allocated(BatReader bat) throws IOException {
-    long n = 0;
-    long blocks = bat.geometry().payloadBlocks();
-    for (long b = 0; b < blocks; b++) {
-      if (bat.payloadEntry(b).payloadState().hasData()) {
-        n++;
-      }
-    }
-    return n;
   }
 
   private static DiskType typeOf(VhdxDiskType type) {

@@ -1,5 +1,6 @@
 package io.vhdfs.vhdx;
 
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
@@ -25,7 +26,7 @@ record VhdxStructure(HeaderChoice headers, RegionTableChoice regions, VhdxMetada
     Map<PayloadState, Long> states) {
 
   /** Payload blocks per state over the whole table (reads every page of it). */
-  static Map<PayloadState, Long> count(BatReader bat) throws java.io.IOException {
+  static Map<PayloadState, Long> count(BatReader bat) throws IOException {
     Map<PayloadState, Long> n = new EnumMap<>(PayloadState.class);
     long blocks = bat.geometry().payloadBlocks();
     for (long b = 0; b < blocks; b++) {
