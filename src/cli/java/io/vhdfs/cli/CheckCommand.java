@@ -23,7 +23,10 @@ import picocli.CommandLine.Model.CommandSpec;
     description = {"Check an image's structure: footers, dynamic header, BAT entries, orphan "
         + "space, the parent of a differencing image. Prints one line per finding, "
         + "\"offset N: meaning\". Exit 0 sound (or all repaired), 1 findings remain.",
-        "With --repair, fix what is safe to fix without touching data: rewrite a lost, damaged "
+        "A VHDX: a bad header or region table copy, a log not yet applied, every BAT entry, "
+        + "the parent.",
+        "With --repair (VHD only for now), fix what is safe to fix without touching data: "
+        + "rewrite a lost, damaged "
         + "or differing footer from the sound one, mark BAT entries that point outside the "
         + "file unallocated."})
 final class CheckCommand implements Callable<Integer> {
@@ -31,7 +34,8 @@ final class CheckCommand implements Callable<Integer> {
   @Mixin ForceShare share;
   @Spec CommandSpec spec;
 
-  @Parameters(paramLabel = "IMAGE", description = "The VHD image.")
+  @Parameters(paramLabel = "IMAGE", description = "The VHD or VHDX image (VHDX: no --repair "
+      + "yet).")
   Path image;
 
   @Option(names = "--repair", description = "Fix what is safe to fix; report the rest.")

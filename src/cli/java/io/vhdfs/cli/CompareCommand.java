@@ -15,8 +15,9 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code vhd compare A B}: exit 0 if the disks read the same, 1 with the first difference. */
 @Command(name = "compare", mixinStandardHelpOptions = true,
-    description = "Compare two disks, each a VHD (read with its parents) or a raw image; print "
-        + "the first differing offset or \"identical\". As qemu-img compare, disks of different "
+    description = "Compare two disks, each a VHD or VHDX (read with its parents) or a raw "
+        + "image; print the first differing offset or \"identical\". As qemu-img compare, "
+        + "disks of different "
         + "sizes are identical when the longer one's extra part is all zeros, unless --strict. "
         + "Exit 0 identical, 1 different.")
 final class CompareCommand implements Callable<Integer> {
@@ -25,10 +26,10 @@ final class CompareCommand implements Callable<Integer> {
   @Mixin PartitionOption partition;
   @Spec CommandSpec spec;
 
-  @Parameters(index = "0", paramLabel = "A", description = "First image, VHD or raw.")
+  @Parameters(index = "0", paramLabel = "A", description = "First image, VHD, VHDX or raw.")
   Path a;
 
-  @Parameters(index = "1", paramLabel = "B", description = "Second image, VHD or raw.")
+  @Parameters(index = "1", paramLabel = "B", description = "Second image, VHD, VHDX or raw.")
   Path b;
 
   @Option(names = {"-s", "--strict"},

@@ -21,12 +21,13 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /**
- * {@code vhd convert SRC DST}: a raw or VHD disk into a new raw, fixed or dynamic image, or into
- * a FIFO, a device or standard output ({@code -}) as raw or fixed.
+ * {@code vhd convert SRC DST}: a raw, VHD or VHDX disk into a new raw, fixed or dynamic image, or
+ * into a FIFO, a device or standard output ({@code -}) as raw or fixed.
  */
 @Command(name = "convert", mixinStandardHelpOptions = true,
-    description = {"Convert a disk, raw or VHD (found by its footer; a differencing image reads "
-        + "with its parents), into a new raw file or fixed or dynamic VHD. Only stored ranges "
+    description = {"Convert a disk, raw, VHD or VHDX (found by its signature; a differencing "
+        + "image reads with its parents), into a new raw file or fixed or dynamic VHD. Only "
+        + "stored ranges "
         + "are read; zeros are not written (no all-zero blocks in a dynamic image, holes in a "
         + "raw or fixed one). The disk keeps its size: exact, rounded up to a sector for a VHD, "
         + "or to a MiB with --azure.",
@@ -47,7 +48,8 @@ final class ConvertCommand implements Callable<Integer> {
   @Mixin PartitionOption partition;
   @Spec CommandSpec spec;
 
-  @Parameters(index = "0", paramLabel = "SRC", description = "The disk to convert, raw or VHD.")
+  @Parameters(index = "0", paramLabel = "SRC",
+      description = "The disk to convert: raw, VHD or VHDX.")
   Path src;
 
   @Parameters(index = "1", paramLabel = "DST", description = "The image to make; must not exist "
@@ -55,8 +57,8 @@ final class ConvertCommand implements Callable<Integer> {
   Path dst;
 
   @Option(names = "--to", paramLabel = "TYPE",
-      description = "raw, fixed or dynamic. Default: dynamic for a raw SRC, raw for a VHD, fixed "
-          + "with --azure.")
+      description = "raw, fixed or dynamic. Default: dynamic for a raw SRC, raw for a VHD or "
+          + "VHDX, fixed with --azure.")
   String to;
 
   @Option(names = "--block-size", paramLabel = "BYTES",

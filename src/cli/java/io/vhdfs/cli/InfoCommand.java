@@ -24,7 +24,8 @@ import picocli.CommandLine.Model.CommandSpec;
  * when the image is a child whose parents cannot be opened (the reason is shown).
  */
 @Command(name = "info", mixinStandardHelpOptions = true,
-    description = "Show every footer and header field, the virtual and host sizes, the space "
+    description = "Show every footer and header field (of a VHDX: the headers, region table, "
+        + "metadata items, log state and BAT counts), the virtual and host sizes, the space "
         + "the image takes on its host (qemu-img's disk size), allocated blocks and the parent "
         + "chain.")
 final class InfoCommand implements Callable<Integer> {
@@ -40,7 +41,7 @@ final class InfoCommand implements Callable<Integer> {
   @Mixin ForceShare share;
   @Spec CommandSpec spec;
 
-  @Parameters(paramLabel = "IMAGE", description = "The VHD image.")
+  @Parameters(paramLabel = "IMAGE", description = "The VHD or VHDX image.")
   Path image;
 
   @Override
@@ -99,6 +100,11 @@ final class InfoCommand implements Callable<Integer> {
             out.println(indent + "  - " + item);
           }
         }
+      } else if (v instanceof Map<?, ?> m && !m.isEmpty()) {
+        @SuppressWarnings("unchecked")
+        Map<String, Object> sub = (Map<String, Object>) m;
+        out.println(key + " :");
+        printFields(out, sub, indent + "  ");
       } else {
         out.println(key + " : " + v);
       }

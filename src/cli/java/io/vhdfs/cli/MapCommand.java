@@ -27,7 +27,7 @@ final class MapCommand implements Callable<Integer> {
   @Mixin PartitionOption partition;
   @Spec CommandSpec spec;
 
-  @Parameters(paramLabel = "IMAGE", description = "The VHD image.")
+  @Parameters(paramLabel = "IMAGE", description = "The VHD or VHDX image.")
   Path image;
 
   @Option(names = "--output", paramLabel = "FORMAT",

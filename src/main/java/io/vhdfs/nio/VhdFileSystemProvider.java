@@ -4,6 +4,7 @@ import io.vhdfs.VhdEnv;
 import io.vhdfs.VhdFormatException;
 import io.vhdfs.disk.DiskInfo;
 import io.vhdfs.disk.HostFile;
+import io.vhdfs.disk.ImageFormat;
 import io.vhdfs.disk.InPlaceUpdates;
 import io.vhdfs.image.Create;
 import io.vhdfs.image.Formats;
@@ -350,12 +351,19 @@ public final class VhdFileSystemProvider extends FileSystemProvider {
   }
 
   /**
-   * {@code accessMode=readWrite} promises writes, so a host file that refuses them, or a host
-   * that cannot update a file in place, fails now.
+   * {@code accessMode=readWrite} promises writes, so an image whose format cannot be written yet
+   * (VHDX), a host file that refuses them, or a host that cannot update a file in place, fails
+   * now, before anything is touched.
    */
   private static void checkAccessMode(Path image, FileSystemConfig config) throws IOException {
     if (config.accessMode() != FileSystemConfig.AccessMode.READ_WRITE) {
       return;
+    }
+    try (HostFile host = HostFile.openForReading(image)) {
+      ImageFormat format = Formats.probe(host);
+      if (format != null) {
+        format.require(ImageFormat.Capability.WRITE, image.toString());
+      }
     }
     if (!Files.isWritable(image)) {
       throw new AccessDeniedException(image.toString(), null,

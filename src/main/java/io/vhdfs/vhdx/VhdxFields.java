@@ -14,9 +14,10 @@ import java.util.Map;
  * @param header the current header
  * @param metadata the system metadata
  * @param logEntriesReplayed log entries replayed in memory; 0 for a clean log
+ * @param structure every structure as read, for {@code vhd info}
  */
 record VhdxFields(String creator, VhdxHeader header, VhdxMetadata metadata,
-    int logEntriesReplayed) implements DiskInfo.Fields {
+    int logEntriesReplayed, VhdxStructure structure) implements DiskInfo.Fields {
 
   @Override
   public Map<String, Object> view(String view, DiskInfo info) {

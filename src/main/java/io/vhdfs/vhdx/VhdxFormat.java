@@ -14,7 +14,6 @@ import io.vhdfs.disk.TableBudget;
 import io.vhdfs.disk.VirtualDisk;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.file.FileSystemException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -80,7 +79,10 @@ public final class VhdxFormat implements ImageFormat {
     return VhdxLayer.open(host, budget);
   }
 
-  /** The common fields, then the {@code vhdx} view's. */
+  /**
+   * The common fields, the {@code vhdx} view's, then the structures: both headers, the region
+   * table, the metadata items, the log's state and the BAT's counts.
+   */
   @Override
   public Map<String, Object> describe(Path file, VirtualDisk disk) {
     Map<String, Object> m = new LinkedHashMap<>();
@@ -93,6 +95,9 @@ public final class VhdxFormat implements ImageFormat {
     if (own != null) {
       own.forEach(m::putIfAbsent);
     }
+    if (disk.info().fields() instanceof VhdxFields fields) {
+      fields.structure().describe().forEach(m::putIfAbsent);
+    }
     List<Path> parents = disk.parents();
     if (!parents.isEmpty()) {
       m.put("parents", parents.stream().map(Path::toString).toList());
@@ -100,11 +105,17 @@ public final class VhdxFormat implements ImageFormat {
     return m;
   }
 
-  /** Not yet: the format's checker comes with its writer. */
+  /**
+   * The structure, without changing it ({@link VhdxChecker}); a repair is refused before: it
+   * comes with the format's writer.
+   */
   @Override
   public List<Finding> check(Path image, boolean repair, SizeRule sizeRule, ParentChain chain,
       ProgressListener progress) throws IOException {
-    throw new FileSystemException(image.toString(), null, "VHDX checking is not supported yet");
+    if (repair) {
+      require(Capability.REPAIR, image.toString());
+    }
+    return VhdxChecker.check(image, chain);
   }
 
   @Override

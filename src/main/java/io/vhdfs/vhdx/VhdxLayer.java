@@ -13,6 +13,7 @@ import io.vhdfs.disk.VirtualDisk;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 /**
  * One VHDX file, opened read-only on its own, in the order the spec requires
@@ -37,17 +38,19 @@ final class VhdxLayer implements DiskLayer {
   private final VhdxMetadata metadata;
   private final long locatorAt;
   private final VhdxBlockMap map;
+  private final BatReader bat;
   private final long heldEntries;
   private final DiskInfo info;
 
   private VhdxLayer(HostFile host, ByteSource source, boolean replayed, VhdxMetadata metadata,
-      long locatorAt, VhdxBlockMap map, long heldEntries, DiskInfo info) {
+      long locatorAt, VhdxBlockMap map, BatReader bat, long heldEntries, DiskInfo info) {
     this.host = host;
     this.source = source;
     this.replayed = replayed;
     this.metadata = metadata;
     this.locatorAt = locatorAt;
     this.map = map;
+    this.bat = bat;
     this.heldEntries = heldEntries;
     this.info = info;
   }
@@ -88,7 +91,10 @@ final class VhdxLayer implements DiskLayer {
     budget.claim(name, batRegion.fileOffset(), held);
     BatReader bat = new BatReader(source, geometry, batRegion, areas);
     VhdxBlockMap map = new VhdxBlockMap(bat, source);
-    long allocated = geometry.totalEntries() <= COUNTED_ENTRIES ? allocated(bat) : -1;
+    Map<PayloadState, Long> states =
+        geometry.totalEntries() <= COUNTED_ENTRIES ? VhdxStructure.count(bat) : null;
+    long allocated = states == null ? -1 : states.entrySet().stream()
+        .filter(e -> e.getKey().hasData()).mapToLong(Map.Entry::getValue).sum();
     long locatorAt = metadata.table().system(VhdxMetadata.PARENT_LOCATOR)
         .map(e -> metadataRegion.fileOffset() + e.offset()).orElse(-1L);
     boolean replayed = !log.sequence().isEmpty();
@@ -96,21 +102,11 @@ final class VhdxLayer implements DiskLayer {
         metadata.virtualDiskSize(), metadata.logicalSectorSize(), geometry.blockSize(),
         allocated, hostSize, null, header.dataWriteGuid(),
         new VhdxFields(identifier.creator(), header, metadata,
-            log.sequence().entries().size()));
+            log.sequence().entries().size(),
+            new VhdxStructure(headers, regions, metadata, metadataRegion.fileOffset(),
+                log.sequence(), geometry, states)));
     return new VhdxLayer(host, replayed ? source : null, replayed, metadata, locatorAt, map,
-        held, info);
-  }
-
-  /** The blocks whose BAT state has data in the file (reads every page of the table). */
-  static long allocated(BatReader bat) throws IOException {
-    long n = 0;
-    long blocks = bat.geometry().payloadBlocks();
-    for (long b = 0; b < blocks; b++) {
-      if (bat.payloadEntry(b).payloadState().hasData()) {
-        n++;
-      }
-    }
-    return n;
+        bat, held, info);
   }
 
   private static DiskType typeOf(VhdxDiskType type) {
@@ -119,6 +115,11 @@ final class VhdxLayer implements DiskLayer {
       case DYNAMIC -> DiskType.DYNAMIC;
       case DIFFERENCING -> DiskType.DIFFERENCING;
     };
+  }
+
+  /** Reads every page of the BAT once, checking each entry as reading it would. */
+  void checkTable() throws IOException {
+    bat.checkAll();
   }
 
   /** Whether a dirty log was replayed in memory to read the file. */
