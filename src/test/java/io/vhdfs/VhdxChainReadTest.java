@@ -153,4 +153,40 @@ class VhdxChainReadTest {
       assertArrayEquals(first, Arrays.copyOf(readAll(fs.getPath("/disk")), 4096));
     }
   }
+
+  @Test
+  void parentRootKeepsAChildFromReachingAParentOutsideIt() throws Exception {
+    Path outside = Files.createDirectories(dir.resolve("outside"));
+    Path inside = Files.createDirectories(dir.resolve("inside"));
+    UUID dwg = UUID.fromString("6c6f6769-6361-4c34-8b00-000000000010");
+    VhdxImageBuilder.dynamic(8L * MIB).blockSize(MIB).dataWriteGuid(dwg).fill(0, 4096, 0x21)
+        .build().writeTo(outside.resolve("secret.vhdx"));
+    Path child = VhdxImageBuilder.differencing(8L * MIB, dwg, "..\\outside\\secret.vhdx")
+        .blockSize(MIB).build().writeTo(inside.resolve("child.vhdx"));
+
+    // Without a root, the Windows-style relative path leads to the parent.
+    byte[] expected = new byte[4096];
+    Arrays.fill(expected, (byte) 0x21);
+    assertArrayEquals(expected, Arrays.copyOf(readAll(disk(child)), 4096));
+    disk(child).getFileSystem().close();
+
+    IOException e = assertThrows(IOException.class, () -> {
+      try (var fs = java.nio.file.FileSystems.newFileSystem(child,
+          java.util.Map.of("parentRoot", inside.toString()))) {
+        readAll(fs.getPath("/disk"));
+      }
+    });
+    assertTrue(e.getMessage().contains("parentRoot") || e.getMessage().contains("outside"),
+        e.getMessage());
+  }
+
+  @Test
+  void aChildNamingItselfAsItsParentIsRefusedAsALoop() throws Exception {
+    UUID dwg = UUID.fromString("6c6f6769-6361-4c34-8b00-000000000020");
+    Path self = VhdxImageBuilder.differencing(8L * MIB, dwg, "self.vhdx").dataWriteGuid(dwg)
+        .blockSize(MIB).build().writeTo(dir.resolve("self.vhdx"));
+    IOException e = assertThrows(IOException.class, () -> readAll(disk(self)));
+    assertTrue(e.getMessage().toLowerCase(java.util.Locale.ROOT).contains("loop"),
+        e.getMessage());
+  }
 }
