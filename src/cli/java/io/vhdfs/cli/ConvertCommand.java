@@ -107,8 +107,8 @@ final class ConvertCommand implements Callable<Integer> {
       m.put("bytesWritten", c.bytesWritten());
       out.println(Json.of(m));
     } else {
-      out.println("converted " + c.source() + partition.suffix() + " (" + c.sourceType() + ") to " + c.destination()
-          + " (" + c.type() + ", " + c.size() + " bytes): read " + c.bytesRead() + " bytes, wrote "
+      out.println("converted " + c.source() + partition.suffix() + " (" + c.sourceType()
+          + ") to " + c.destination() + " (" + c.type() + ", " + c.size() + " bytes): read " + c.bytesRead() + " bytes, wrote "
           + c.bytesWritten());
     }
     return VhdCli.OK;

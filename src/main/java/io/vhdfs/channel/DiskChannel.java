@@ -363,8 +363,9 @@ public final class DiskChannel extends FileChannel {
   /**
    * Sends the disk's bytes to {@code target}. Stored bytes go from the image file to a
    * {@link FileChannel} target through a reused direct buffer, to other targets by the host's own
-   * {@code transferTo} (on Linux the kernel copies them); runs that read as zeros become holes where the transfer extends a
-   * {@link FileChannel} target (writes at or past its size), and are written as zeros elsewhere.
+   * {@code transferTo} (on Linux the kernel copies them); runs that read as zeros become holes
+   * where the transfer extends a {@link FileChannel} target (writes at or past its size), and are
+   * written as zeros elsewhere.
    * This channel's position does not change.
    */
   @Override

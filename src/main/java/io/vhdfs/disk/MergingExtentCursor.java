@@ -3,8 +3,8 @@ package io.vhdfs.disk;
 import java.io.IOException;
 
 /**
- * Joins extents of equal kind that continue one another, as {@code qemu-img map} shows them, holding
- * one extent back to see whether the next continues it.
+ * Joins extents of equal kind that continue one another, as {@code qemu-img map} shows them,
+ * holding one extent back to see whether the next continues it.
  */
 final class MergingExtentCursor implements ExtentCursor {
   private final ExtentCursor source;

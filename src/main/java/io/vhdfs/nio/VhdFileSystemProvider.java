@@ -66,8 +66,8 @@ import java.util.Set;
  * nesting that provider's URI ({@code vhd:jimfs://name/dir/a.vhd},
  * {@code vhd:jar:file:/data/images.zip!/a.vhd}; a zip file system not yet open is opened with its
  * defaults and stays open). Other entries than {@code /disk} are named in the fragment
- * ({@code vhd:/data/a.vhd#/p2} is partition 2, {@code vhd:/data/a.vhd#/} the root directory). A URI in no such form is an
- * {@link IllegalArgumentException} that names the forms.
+ * ({@code vhd:/data/a.vhd#/p2} is partition 2, {@code vhd:/data/a.vhd#/} the root directory). A
+ * URI in no such form is an {@link IllegalArgumentException} that names the forms.
  *
  * <h2>File systems</h2>
  * <ul>
@@ -315,15 +315,16 @@ public final class VhdFileSystemProvider extends FileSystemProvider {
       create(path, config);
     } else if (!Files.isRegularFile(path)) {
       // Only claim a missing file when its name says it is ours; directories are never ours.
-      if (!Files.exists(path)
-          && path.toString().toLowerCase(java.util.Locale.ROOT).endsWith(".vhd")) {
+      String name = path.toString().toLowerCase(java.util.Locale.ROOT);
+      if (!Files.exists(path) && (name.endsWith(".vhd") || name.endsWith(".vhdx"))) {
         throw new NoSuchFileException(path.toString());
       }
-      throw new UnsupportedOperationException("not a VHD image: " + path);
+      throw new UnsupportedOperationException("not a VHD or VHDX image: " + path);
     } else {
       try (HostFile host = HostFile.openForReading(path)) {
         if (Formats.probe(host) == null) {
-          throw new UnsupportedOperationException("not a VHD image (no footer cookie): " + path);
+          throw new UnsupportedOperationException(
+              "not a VHD or VHDX image (no signature of either): " + path);
         }
       }
     }
