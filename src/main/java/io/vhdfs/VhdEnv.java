@@ -9,11 +9,14 @@ package io.vhdfs;
  * <caption>env keys</caption>
  * <tr><th>key</th><th>values</th><th>meaning</th></tr>
  * <tr><td>{@value #CREATE}</td><td>{@code true}</td><td>create the image; it must not exist</td></tr>
- * <tr><td>{@value #SIZE}</td><td>bytes, or with suffix K M G T (binary), a fraction before it allowed as in qemu-img ({@code 1.5G})</td><td>virtual size of a new image (at most 2040 GiB), rounded up to a CHS geometry as qemu-img does unless {@value #EXACT_SIZE}</td></tr>
+ * <tr><td>{@value #SIZE}</td><td>bytes, or with suffix K M G T (binary), a fraction before it allowed as in qemu-img ({@code 1.5G})</td><td>virtual size of a new image (at most 2040 GiB for a VHD, 64 TiB for a VHDX), a VHD's rounded up to a CHS geometry as qemu-img does unless {@value #EXACT_SIZE}</td></tr>
  * <tr><td>{@value #TYPE}</td><td>{@code dynamic}, {@code fixed}, {@code differencing}</td><td>type of a new image; {@code dynamic} by default; {@code differencing} needs {@value #PARENT}</td></tr>
  * <tr><td>{@value #PARENT}</td><td>path</td><td>parent of a new differencing image, relative to the new image's directory unless absolute</td></tr>
- * <tr><td>{@value #BLOCK_SIZE}</td><td>bytes, power of two</td><td>block size of a new sparse image (2 MiB)</td></tr>
+ * <tr><td>{@value #BLOCK_SIZE}</td><td>bytes, power of two</td><td>block size of a new sparse image (VHD 2 MiB; VHDX 32 MiB, from 1 to 256 MiB)</td></tr>
  * <tr><td>{@value #EXACT_SIZE}</td><td>{@code true}</td><td>keep a new image's size to the byte (a multiple of 512), geometry 65535/16/255</td></tr>
+ * <tr><td>{@value #FORMAT}</td><td>{@code vhd}, {@code vhdx}</td><td>format of a new image; by default {@code vhdx} for a file name ending in {@code .vhdx}, else {@code vhd}</td></tr>
+ * <tr><td>{@value #LOGICAL_SECTOR_SIZE}</td><td>{@code 512}, {@code 4096}</td><td>logical sector size of a new VHDX (512)</td></tr>
+ * <tr><td>{@value #PHYSICAL_SECTOR_SIZE}</td><td>{@code 512}, {@code 4096}</td><td>physical sector size of a new VHDX (4096)</td></tr>
  * <tr><td>{@value #ACCESS_MODE}</td><td>{@code readWrite}, {@code readOnly}</td><td>how the image is opened; default: writable where the host file is</td></tr>
  * <tr><td>{@value #SIZE_FROM}</td><td>{@code chs}, {@code currentSize}</td><td>override the rule that picks an image's visible size</td></tr>
  * <tr><td>{@value #PARENT_ROOT}</td><td>directory</td><td>open no parent image outside it (set it for images from untrusted sources)</td></tr>
@@ -34,6 +37,12 @@ public final class VhdEnv {
   public static final String BLOCK_SIZE = "blockSize";
   /** Keep a new image's size to the byte instead of rounding it up to a CHS geometry. */
   public static final String EXACT_SIZE = "exactSize";
+  /** {@code vhd} or {@code vhdx}: format of a new image; by default from its file name. */
+  public static final String FORMAT = "format";
+  /** 512 or 4096: logical sector size of a new VHDX (512). */
+  public static final String LOGICAL_SECTOR_SIZE = "logicalSectorSize";
+  /** 512 or 4096: physical sector size of a new VHDX (4096). */
+  public static final String PHYSICAL_SECTOR_SIZE = "physicalSectorSize";
   /** {@code readWrite} or {@code readOnly}. */
   public static final String ACCESS_MODE = "accessMode";
   /** {@code chs} or {@code currentSize}: which footer field gives an existing image's size. */

@@ -44,6 +44,11 @@ public interface ImageFormat {
     return name().toUpperCase(Locale.ROOT);
   }
 
+  /** The block size of a new sparse image when none is asked for: 2 MiB, qemu-img's for VHD. */
+  default int defaultBlockSize() {
+    return 2 << 20;
+  }
+
   /** What the format can do beyond reading. */
   Set<Capability> capabilities();
 

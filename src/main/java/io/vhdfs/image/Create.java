@@ -33,10 +33,19 @@ public final class Create {
    */
   public static void image(Path image, NewImage spec, String parent, ChainOptions options)
       throws IOException {
+    image(image, Formats.forNewImages(), spec, parent, options);
+  }
+
+  /**
+   * As {@link #image(Path, NewImage, String, ChainOptions)}, in {@code format}.
+   *
+   * @throws java.nio.file.FileSystemException if {@code format} cannot create images yet
+   */
+  public static void image(Path image, ImageFormat format, NewImage spec, String parent,
+      ChainOptions options) throws IOException {
     if (Files.exists(image, LinkOption.NOFOLLOW_LINKS)) {
       throw new FileAlreadyExistsException(image.toString());
     }
-    ImageFormat format = Formats.forNewImages();
     format.require(ImageFormat.Capability.CREATE, image.toString());
     if (spec.type() == DiskType.DIFFERENCING) {
       createChild(format, image, parent, spec.blockSize(), options);

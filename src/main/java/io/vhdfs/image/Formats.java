@@ -31,9 +31,34 @@ public final class Formats {
 
   private Formats() {}
 
-  /** The format new images are made in. */
+  /** The format new images are made in when nothing says otherwise. */
   public static ImageFormat forNewImages() {
     return ALL.get(0);
+  }
+
+  /**
+   * The format a new image {@code image} is made in: the one named {@code name}, or with none,
+   * the one its file name's extension names ({@code .vhdx}), else the default.
+   *
+   * @return {@code null} if no format has the name {@code name}
+   */
+  public static ImageFormat forNewImage(Path image, String name) {
+    if (name == null) {
+      Path file = image.getFileName();
+      String ext = file == null ? "" : file.toString().toLowerCase(java.util.Locale.ROOT);
+      for (ImageFormat f : ALL) {
+        if (ext.endsWith("." + f.name())) {
+          return f;
+        }
+      }
+      return forNewImages();
+    }
+    for (ImageFormat f : ALL) {
+      if (f.name().equalsIgnoreCase(name)) {
+        return f;
+      }
+    }
+    return null;
   }
 
   /** The format whose signature {@code host} carries, or {@code null} for none (a raw image). */

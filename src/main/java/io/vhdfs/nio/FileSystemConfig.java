@@ -3,6 +3,7 @@ package io.vhdfs.nio;
 import io.vhdfs.VhdEnv;
 import io.vhdfs.disk.ChainOptions;
 import io.vhdfs.disk.DiskType;
+import io.vhdfs.disk.ImageFormat;
 import io.vhdfs.disk.Locking;
 import io.vhdfs.disk.NewImage;
 import io.vhdfs.disk.SizeRule;
@@ -23,6 +24,9 @@ record FileSystemConfig(
     String parent,
     int blockSize,
     boolean exactSize,
+    ImageFormat format,
+    int logicalSectorSize,
+    int physicalSectorSize,
     AccessMode accessMode,
     SizeRule sizeRule,
     String parentRoot,
@@ -36,9 +40,19 @@ record FileSystemConfig(
     return new ChainOptions(parentRoot, ignoreParentId, locking);
   }
 
-  /** The new image the env asks for: its type, size, block size and exactSize. */
+  /**
+   * The new image the env asks for: its type, size, block size (the format's default where none
+   * is given), exactSize and sector sizes (0 where none is given).
+   */
   NewImage newImage() {
-    return new NewImage(type, size, blockSize, exactSize);
+    return newImage(format, type, size, blockSize, exactSize, logicalSectorSize,
+        physicalSectorSize);
+  }
+
+  private static NewImage newImage(ImageFormat format, DiskType type, long size, int blockSize,
+      boolean exactSize, int logicalSectorSize, int physicalSectorSize) {
+    return new NewImage(type, size, blockSize == 0 ? format.defaultBlockSize() : blockSize,
+        exactSize, logicalSectorSize, physicalSectorSize);
   }
 
   static final int DEFAULT_BLOCK_SIZE = 2 << 20;
@@ -52,6 +66,14 @@ record FileSystemConfig(
   }
 
   static FileSystemConfig parse(Map<String, ?> env) {
+    return parse(env, null);
+  }
+
+  /**
+   * The env of {@code newFileSystem} for the image {@code image}, whose file name picks the
+   * format of a new image when {@value VhdEnv#FORMAT} does not ({@code null}: the default).
+   */
+  static FileSystemConfig parse(Map<String, ?> env, Path image) {
     if (env == null) {
       throw new NullPointerException("env");
     }
@@ -64,7 +86,7 @@ record FileSystemConfig(
         throw bad(VhdEnv.TYPE, env, "dynamic, fixed or differencing");
       }
     }
-    int blockSize = DEFAULT_BLOCK_SIZE;
+    int blockSize = 0;
     if (env.containsKey(VhdEnv.BLOCK_SIZE)) {
       long b = sizeValue(env, VhdEnv.BLOCK_SIZE);
       if (b < MIN_BLOCK_SIZE || b > MAX_BLOCK_SIZE || Long.bitCount(b) != 1) {
@@ -83,8 +105,17 @@ record FileSystemConfig(
         throw bad(VhdEnv.ACCESS_MODE, env, "readWrite or readOnly");
       }
     }
+    String formatName = env.containsKey(VhdEnv.FORMAT) ? string(env, VhdEnv.FORMAT) : null;
+    ImageFormat format = image == null && formatName == null ? Formats.forNewImages()
+        : Formats.forNewImage(image, formatName);
+    if (format == null) {
+      throw bad(VhdEnv.FORMAT, env, "vhd or vhdx");
+    }
+    int logical = sectorSize(env, VhdEnv.LOGICAL_SECTOR_SIZE);
+    int physical = sectorSize(env, VhdEnv.PHYSICAL_SECTOR_SIZE);
     if (create) {
-      checkNewImage(env, type, size, blockSize, bool(env, VhdEnv.EXACT_SIZE));
+      checkNewImage(env, format, newImage(format, type, size, blockSize,
+          bool(env, VhdEnv.EXACT_SIZE), logical, physical));
     }
     if (create && mode == AccessMode.READ_ONLY) {
       throw new IllegalArgumentException(
@@ -111,30 +142,39 @@ record FileSystemConfig(
       }
     }
     return new FileSystemConfig(create, size, type, pathString(env, VhdEnv.PARENT), blockSize,
-        bool(env, VhdEnv.EXACT_SIZE), mode, rule, pathString(env, VhdEnv.PARENT_ROOT),
+        bool(env, VhdEnv.EXACT_SIZE), format, logical, physical, mode, rule, pathString(env, VhdEnv.PARENT_ROOT),
         bool(env, VhdEnv.IGNORE_PARENT_ID), locking);
   }
 
   /** The limits of a new image, checked before anything is written. */
-  private static void checkNewImage(Map<String, ?> env, DiskType type, long size, int blockSize,
-      boolean exactSize) {
-    if (type == DiskType.DIFFERENCING) {
+  private static void checkNewImage(Map<String, ?> env, ImageFormat format, NewImage spec) {
+    if (spec.type() == DiskType.DIFFERENCING) {
       if (pathString(env, VhdEnv.PARENT) == null) {
         throw bad(VhdEnv.PARENT, env, "the parent image of the new differencing image");
       }
-      if (size != 0) {
+      if (spec.size() != 0) {
         throw bad(VhdEnv.SIZE, env, "0 or no size: a differencing image has its parent's size");
       }
-      return;
-    }
-    if (size <= 0) {
+    } else if (spec.size() <= 0) {
       throw bad(VhdEnv.SIZE, env, "the virtual size of the new image, more than 0 bytes");
     }
-    NewImage.Refusal refusal = Formats.forNewImages()
-        .refuse(new NewImage(type, size, blockSize, exactSize));
+    NewImage.Refusal refusal = format.refuse(spec);
     if (refusal != null) {
       throw bad(refusal.key(), env, refusal.expected());
     }
+  }
+
+  /** 512 or 4096, or 0 where {@code key} is absent. */
+  private static int sectorSize(Map<String, ?> env, String key) {
+    if (!env.containsKey(key)) {
+      return 0;
+    }
+    Object v = env.get(key);
+    String s = v instanceof Number n ? n.toString() : v instanceof String t ? t.trim() : "";
+    if (!s.equals("512") && !s.equals("4096")) {
+      throw bad(key, env, "512 or 4096");
+    }
+    return Integer.parseInt(s);
   }
 
   private static boolean bool(Map<String, ?> env, String key) {

@@ -256,7 +256,7 @@ public final class VhdFileSystemProvider extends FileSystemProvider {
   @Override
   public FileSystem newFileSystem(URI uri, Map<String, ?> env) throws IOException {
     Path image = imageOf(uri);
-    FileSystemConfig config = FileSystemConfig.parse(env);
+    FileSystemConfig config = FileSystemConfig.parse(env, image);
     Path before = keyOf(image);
     VhdFileSystem implicit;
     synchronized (registry) {
@@ -310,7 +310,7 @@ public final class VhdFileSystemProvider extends FileSystemProvider {
 
   @Override
   public FileSystem newFileSystem(Path path, Map<String, ?> env) throws IOException {
-    FileSystemConfig config = FileSystemConfig.parse(env);
+    FileSystemConfig config = FileSystemConfig.parse(env, path);
     if (config.create()) {
       create(path, config);
     } else if (!Files.isRegularFile(path)) {
@@ -348,7 +348,8 @@ public final class VhdFileSystemProvider extends FileSystemProvider {
   }
 
   private static void create(Path image, FileSystemConfig config) throws IOException {
-    Create.image(image, config.newImage(), config.parent(), config.chainOptions());
+    Create.image(image, config.format(), config.newImage(), config.parent(),
+        config.chainOptions());
   }
 
   /**

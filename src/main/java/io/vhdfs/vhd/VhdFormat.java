@@ -75,11 +75,22 @@ public final class VhdFormat implements ImageFormat {
   }
 
   /**
-   * A size of at most 2040 GiB, a multiple of 512 when kept exact, and a block size the table of
+   * 512-byte sectors and no physical sector size, a size of at most 2040 GiB, a multiple of 512 when kept exact, and a block size the table of
    * at most {@link VhdLayer#MAX_TABLE_ENTRIES} entries can cover the size with.
    */
   @Override
   public NewImage.Refusal refuse(NewImage spec) {
+    if (spec.logicalSectorSize() != 0 && spec.logicalSectorSize() != 512) {
+      return new NewImage.Refusal(VhdEnv.LOGICAL_SECTOR_SIZE,
+          "512: VHD sectors are 512 bytes (format=vhdx takes 4096)");
+    }
+    if (spec.physicalSectorSize() != 0) {
+      return new NewImage.Refusal(VhdEnv.PHYSICAL_SECTOR_SIZE,
+          "no value: a VHD records no physical sector size (format=vhdx does)");
+    }
+    if (spec.type() == DiskType.DIFFERENCING) {
+      return null;
+    }
     if (spec.size() > VhdLayer.MAX_SIZE) {
       return new NewImage.Refusal(VhdEnv.SIZE, "at most 2040 GiB (" + VhdLayer.MAX_SIZE
           + " bytes), the largest disk a VHD can address");

@@ -3,6 +3,7 @@ package io.vhdfs.vhdx;
 import io.vhdfs.VhdEnv;
 import io.vhdfs.VhdFormatException;
 import io.vhdfs.disk.DiskLayer;
+import io.vhdfs.disk.DiskType;
 import io.vhdfs.disk.Finding;
 import io.vhdfs.disk.HostFile;
 import io.vhdfs.disk.ImageFormat;
@@ -14,6 +15,7 @@ import io.vhdfs.disk.TableBudget;
 import io.vhdfs.disk.VirtualDisk;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.file.FileSystemException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,13 +25,19 @@ import java.util.UUID;
 
 /**
  * Microsoft's VHDX (Hyper-V since 2012, Disk2vhd, Windows backup): fixed, dynamic and
- * differencing images, recognised by the {@code vhdxfile} signature at offset 0. Read-only for
- * now: writing, creating, repairing and committing wait for the format's writer, and are refused
- * before anything is touched ({@link #require}).
+ * differencing images, recognised by the {@code vhdxfile} signature at offset 0. New fixed and
+ * dynamic images are created ({@link VhdxCreator}); otherwise read-only for now: writing,
+ * creating differencing images, repairing and committing wait for the format's writer, and are
+ * refused before anything is touched ({@link #require}).
  */
 public final class VhdxFormat implements ImageFormat {
   /** The one instance. */
   public static final VhdxFormat INSTANCE = new VhdxFormat();
+
+  /** The logical sector size of a new image when none is asked for. */
+  static final int DEFAULT_LOGICAL_SECTOR_SIZE = 512;
+  /** The physical sector size of a new image when none is asked for, Hyper-V's. */
+  static final int DEFAULT_PHYSICAL_SECTOR_SIZE = 4096;
 
   private VhdxFormat() {}
 
@@ -43,9 +51,16 @@ public final class VhdxFormat implements ImageFormat {
     return "VHDX";
   }
 
+  /** Creating only: writes wait for the log writer (issue 13). */
   @Override
   public Set<Capability> capabilities() {
-    return Set.of();
+    return Set.of(Capability.CREATE);
+  }
+
+  /** Hyper-V's: 32 MiB. */
+  @Override
+  public int defaultBlockSize() {
+    return VhdxCreator.DEFAULT_BLOCK_SIZE;
   }
 
   /** {@code vhdxfile} at offset 0. */
@@ -118,19 +133,54 @@ public final class VhdxFormat implements ImageFormat {
     return VhdxChecker.check(image, chain);
   }
 
+  /**
+   * A fixed or dynamic image (differencing ones wait for the writer) of at most 64 TiB, a multiple
+   * of the logical sector size, blocks a power of two from 1 to 256 MiB; exactSize changes
+   * nothing, as a VHDX keeps its size to the sector anyway.
+   */
   @Override
   public NewImage.Refusal refuse(NewImage spec) {
-    return new NewImage.Refusal(VhdEnv.CREATE, "a VHD: VHDX images cannot be created yet");
+    if (spec.type() == DiskType.DIFFERENCING) {
+      return new NewImage.Refusal(VhdEnv.TYPE,
+          "dynamic or fixed: differencing VHDX images cannot be created yet");
+    }
+    int logical = logicalSectorSize(spec);
+    if (spec.size() > VhdxMetadata.MAX_VIRTUAL_DISK_SIZE) {
+      return new NewImage.Refusal(VhdEnv.SIZE, "at most 64 TiB ("
+          + VhdxMetadata.MAX_VIRTUAL_DISK_SIZE + " bytes), the largest disk a VHDX can hold");
+    }
+    if (spec.size() % logical != 0) {
+      return new NewImage.Refusal(VhdEnv.SIZE, "a multiple of the " + logical
+          + "-byte logical sector size");
+    }
+    if (!FileParameters.validBlockSize(spec.blockSize())) {
+      return new NewImage.Refusal(VhdEnv.BLOCK_SIZE,
+          "a power of two from 1 MiB to 256 MiB for a VHDX");
+    }
+    return null;
   }
 
   @Override
   public void create(Path image, NewImage spec) throws IOException {
-    require(Capability.CREATE, image.toString());
+    NewImage.Refusal refusal = refuse(spec);
+    if (refusal != null) {
+      throw new IllegalArgumentException("env key '" + refusal.key() + "': expected "
+          + refusal.expected());
+    }
+    VhdxCreator.create(image, spec.type() == DiskType.FIXED, spec.size(), spec.blockSize(),
+        logicalSectorSize(spec),
+        spec.physicalSectorSize() == 0 ? DEFAULT_PHYSICAL_SECTOR_SIZE : spec.physicalSectorSize());
   }
 
+  /** Refused before anything is touched: differencing VHDX images wait for the writer. */
   @Override
   public void createChild(Path image, Path parent, VirtualDisk parentDisk, int blockSize)
       throws IOException {
-    require(Capability.CREATE, image.toString());
+    throw new FileSystemException(image.toString(), parent.toString(),
+        "creating differencing VHDX images is not supported yet");
+  }
+
+  private static int logicalSectorSize(NewImage spec) {
+    return spec.logicalSectorSize() == 0 ? DEFAULT_LOGICAL_SECTOR_SIZE : spec.logicalSectorSize();
   }
 }

@@ -1,0 +1,182 @@
+package io.vhdfs.vhdx;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.SeekableByteChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * Creates new fixed and dynamic VHDX images in the layout of {@code vhdx-format.md} §6: the log
+ * (1 MiB, empty) at 1 MiB, the metadata region at 2 MiB, the BAT at 3 MiB, payload blocks after
+ * it. Regions are marked required as Hyper-V marks them; the two headers carry sequence numbers
+ * 1 and 2 and the same GUIDs, so either one is the image; both region table copies are the same.
+ *
+ * <p>A dynamic image is only its structures: its BAT is all NOT_PRESENT, so the BAT region is a
+ * hole on the host. A fixed image has every block FULLY_PRESENT in ascending order with
+ * LeaveBlockAllocated set; its data area is never written, so it is a hole where the host has
+ * them, and reads as zeros.
+ */
+final class VhdxCreator {
+  /** The creator text of the file identifier. */
+  static final String CREATOR = "vhdfs";
+  /** Hyper-V's default block size. */
+  static final int DEFAULT_BLOCK_SIZE = 32 << 20;
+  static final long LOG_OFFSET = 1 << 20;
+  static final long LOG_LENGTH = 1 << 20;
+  static final long METADATA_OFFSET = 2 << 20;
+  static final long METADATA_LENGTH = 1 << 20;
+  static final long BAT_OFFSET = 3 << 20;
+  private static final long MIB = 1 << 20;
+  /** Bytes of BAT encoded per write of a fixed image's table. */
+  private static final int BAT_PAGE = 1 << 20;
+
+  private VhdxCreator() {}
+
+  /** The BAT region's length for {@code geometry}: its entries, rounded up to 1 MiB. */
+  static long batLength(BatGeometry geometry) {
+    return roundUpMib(geometry.requiredBatBytes());
+  }
+
+  /** Where the first payload block of an image of {@code geometry} goes. */
+  static long firstBlockOffset(BatGeometry geometry) {
+    return BAT_OFFSET + batLength(geometry);
+  }
+
+  /**
+   * Creates {@code image}, which must not exist, durably; nothing is left behind if that fails.
+   *
+   * @param fixed a fixed image (every block allocated) rather than a dynamic one
+   * @param size the virtual size, a multiple of {@code logicalSectorSize}, at most 64 TiB
+   * @param blockSize a power of two from 1 to 256 MiB
+   * @param logicalSectorSize 512 or 4096
+   * @param physicalSectorSize 512 or 4096
+   * @throws java.nio.file.FileAlreadyExistsException if {@code image} exists
+   * @throws IllegalArgumentException if a value is out of range
+   */
+  static void create(Path image, boolean fixed, long size, int blockSize, int logicalSectorSize,
+      int physicalSectorSize) throws IOException {
+    if (physicalSectorSize != 512 && physicalSectorSize != 4096) {
+      throw new IllegalArgumentException("physical sector size must be 512 or 4096");
+    }
+    if (size <= 0) {
+      throw new IllegalArgumentException("virtual disk size must be more than 0 bytes");
+    }
+    BatGeometry geometry = new BatGeometry(size, blockSize, logicalSectorSize, false);
+    long batLength = batLength(geometry);
+    long firstBlock = BAT_OFFSET + batLength;
+    long end = fixed ? firstBlock + geometry.payloadBlocks() * blockSize : firstBlock;
+
+    UUID fileWrite = UUID.randomUUID();
+    UUID dataWrite = UUID.randomUUID();
+    byte[] identifier = new FileIdentifier(CREATOR).encode();
+    byte[] header1 = header(1, fileWrite, dataWrite).encode();
+    byte[] header2 = header(2, fileWrite, dataWrite).encode();
+    byte[] regions = new RegionTable(List.of(
+        RegionEntry.of(RegionTable.METADATA, METADATA_OFFSET, METADATA_LENGTH, true),
+        RegionEntry.of(RegionTable.BAT, BAT_OFFSET, batLength, true))).encode();
+    byte[] metadata = metadata(fixed, size, blockSize, logicalSectorSize, physicalSectorSize);
+
+    try (SeekableByteChannel ch = Files.newByteChannel(image, StandardOpenOption.CREATE_NEW,
+        StandardOpenOption.WRITE)) {
+      boolean done = false;
+      try {
+        writeAt(ch, identifier, 0);
+        writeAt(ch, header1, VhdxHeader.HEADER1_OFFSET);
+        writeAt(ch, header2, VhdxHeader.HEADER2_OFFSET);
+        writeAt(ch, regions, RegionTable.COPY1_OFFSET);
+        writeAt(ch, regions, RegionTable.COPY2_OFFSET);
+        writeAt(ch, metadata, METADATA_OFFSET);
+        if (fixed) {
+          writeFixedBat(ch, geometry, firstBlock);
+        }
+        // The file's length without writing what lies before: the rest is a hole.
+        if (ch.size() < end) {
+          writeAt(ch, new byte[1], end - 1);
+        }
+        if (ch instanceof FileChannel fc) {
+          fc.force(true);
+        }
+        done = true;
+      } finally {
+        if (!done) {
+          ch.close();
+          Files.deleteIfExists(image);
+        }
+      }
+    }
+  }
+
+  private static VhdxHeader header(long sequence, UUID fileWrite, UUID dataWrite) {
+    return new VhdxHeader(sequence, fileWrite, dataWrite, MsGuid.ZERO, 0, VhdxHeader.VERSION,
+        LOG_LENGTH, LOG_OFFSET);
+  }
+
+  /**
+   * The metadata region's used part: the table, then the five system items packed from 64 KiB in
+   * the order qemu-img packs them; the file parameters required, the others virtual-disk items.
+   */
+  private static byte[] metadata(boolean fixed, long size, int blockSize, int logicalSectorSize,
+      int physicalSectorSize) {
+    int base = MetadataTable.SIZE;
+    MetadataTable table = new MetadataTable(List.of(
+        MetadataEntry.of(VhdxMetadata.FILE_PARAMETERS, base, FileParameters.SIZE, false, false,
+            true),
+        MetadataEntry.of(VhdxMetadata.VIRTUAL_DISK_SIZE, base + 8, 8, false, true, true),
+        MetadataEntry.of(VhdxMetadata.VIRTUAL_DISK_ID, base + 16, 16, false, true, true),
+        MetadataEntry.of(VhdxMetadata.LOGICAL_SECTOR_SIZE, base + 32, 4, false, true, true),
+        MetadataEntry.of(VhdxMetadata.PHYSICAL_SECTOR_SIZE, base + 36, 4, false, true, true)));
+    byte[] b = new byte[base + 40];
+    System.arraycopy(table.encode(), 0, b, 0, MetadataTable.SIZE);
+    System.arraycopy(FileParameters.of(blockSize, fixed, false).encode(), 0, b, base,
+        FileParameters.SIZE);
+    LittleEndian.putInt64(b, base + 8, size);
+    MsGuid.write(b, base + 16, UUID.randomUUID());
+    LittleEndian.putInt32(b, base + 32, logicalSectorSize);
+    LittleEndian.putInt32(b, base + 36, physicalSectorSize);
+    return b;
+  }
+
+  /**
+   * Every payload entry FULLY_PRESENT at {@code firstBlock + i * blockSize}, every bitmap slot
+   * NOT_PRESENT, written a page at a time: a 64 TiB table of 1 MiB blocks is 512 MiB.
+   */
+  private static void writeFixedBat(SeekableByteChannel ch, BatGeometry geometry,
+      long firstBlock) throws IOException {
+    long total = geometry.totalEntries();
+    int perPage = BAT_PAGE / BatGeometry.ENTRY_SIZE;
+    byte[] page = new byte[BAT_PAGE];
+    for (long start = 0; start < total; start += perPage) {
+      int count = (int) Math.min(perPage, total - start);
+      for (int i = 0; i < count; i++) {
+        long index = start + i;
+        long raw = geometry.isBitmapIndex(index) ? 0
+            : BatEntry.of(PayloadState.FULLY_PRESENT.code,
+                firstBlock + geometry.blockOfIndex(index) * geometry.blockSize()).raw();
+        LittleEndian.putInt64(page, i * BatGeometry.ENTRY_SIZE, raw);
+      }
+      writeAt(ch, ByteBuffer.wrap(page, 0, count * BatGeometry.ENTRY_SIZE),
+          BAT_OFFSET + start * BatGeometry.ENTRY_SIZE);
+    }
+  }
+
+  private static long roundUpMib(long n) {
+    return (n + MIB - 1) / MIB * MIB;
+  }
+
+  private static void writeAt(SeekableByteChannel ch, byte[] b, long at) throws IOException {
+    writeAt(ch, ByteBuffer.wrap(b), at);
+  }
+
+  private static void writeAt(SeekableByteChannel ch, ByteBuffer buf, long at)
+      throws IOException {
+    ch.position(at);
+    while (buf.hasRemaining()) {
+      ch.write(buf);
+    }
+  }
+}
