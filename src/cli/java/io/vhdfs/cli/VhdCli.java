@@ -70,7 +70,9 @@ public final class VhdCli {
   /** The library's env keys as the options and parameters that set them. */
   private static final Map<String, String> OPTION_OF_KEY = Map.of("size", "SIZE",
       "blockSize", "--block-size", "type", "--type", "parent", "--parent",
-      "parentRoot", "--parent-root");
+      "parentRoot", "--parent-root", "format", "--format",
+      "logicalSectorSize", "--logical-sector-size",
+      "physicalSectorSize", "--physical-sector-size");
 
   /**
    * {@code message} as a user of the tool reads it: env keys named as the tool's options, and a

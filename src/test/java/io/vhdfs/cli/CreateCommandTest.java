@@ -182,6 +182,48 @@ final class CreateCommandTest {
     assertEquals(before, Chains.sha256(image));
   }
 
+  @Test
+  void vhdxExtensionMakesAVhdxWithThirtyTwoMegabyteBlocks() {
+    Path image = dir.resolve("disk.vhdx");
+
+    String out = ok("create", image.toString(), "1G");
+
+    Map<String, Object> info = info(image);
+    assertEquals("vhdx", info.get("format"));
+    assertEquals(1L << 30, info.get("virtualSize"));
+    assertEquals(32L << 20, info.get("blockSize"));
+    assertEquals(4096L, info.get("physicalSectorSize"));
+    assertEquals("created " + image + ": dynamic, " + (1L << 30) + " bytes"
+        + System.lineSeparator(), out);
+  }
+
+  @Test
+  void formatAndSectorSizeOptionsReachTheImage() {
+    Path image = dir.resolve("disk.img");
+
+    ok("create", image.toString(), "64M", "--format", "vhdx", "--type", "fixed",
+        "--block-size", "1M", "--logical-sector-size", "4096", "--physical-sector-size", "512");
+
+    Map<String, Object> info = info(image);
+    assertEquals("vhdx", info.get("format"));
+    assertEquals("fixed", info.get("diskType"));
+    assertEquals(4096L, info.get("logicalSectorSize"));
+    assertEquals(512L, info.get("physicalSectorSize"));
+    assertEquals(1L << 20, info.get("blockSize"));
+  }
+
+  @Test
+  void vhdxRefusalsNameTheToolsOptions() {
+    assertOneLineError(Cli.run("create", dir.resolve("a.vhdx").toString(), "64M",
+        "--logical-sector-size", "1024"), "vhd create: --logical-sector-size: bad value '1024', "
+        + "expected 512 or 4096");
+    Cli.Result big = Cli.run("create", dir.resolve("b.vhdx").toString(), "70368744177665");
+    assertEquals(2, big.exitCode(), big::toString);
+    assertTrue(big.err().startsWith("vhd create: SIZE: bad value '70368744177665', expected at "
+        + "most 64 TiB"), big.err());
+    assertFalse(Files.exists(dir.resolve("b.vhdx")));
+  }
+
   private static Map<String, Object> info(Path image) {
     return JsonReader.object(ok("info", "--json", image.toString()));
   }
