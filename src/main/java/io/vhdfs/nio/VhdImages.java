@@ -97,7 +97,8 @@ public final class VhdImages {
 
   /**
    * Creates {@code image} as {@code newFileSystem} with {@value VhdEnv#CREATE} does ({@code size},
-   * {@code type}, {@code parent}, {@code blockSize}, {@code exactSize}).
+   * {@code type}, {@code parent}, {@code blockSize}, {@code exactSize}, {@code format},
+   * {@code logicalSectorSize}, {@code physicalSectorSize}).
    */
   public static void create(Path image, Map<String, ?> env) throws IOException {
     Map<String, Object> withCreate = new java.util.HashMap<>(env);
