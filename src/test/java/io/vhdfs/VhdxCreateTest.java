@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.common.jimfs.Configuration;
+import com.google.common.jimfs.Jimfs;
 import io.vhdfs.nio.VhdImages;
 import io.vhdfs.testing.VhdxTools;
 import java.io.IOException;
@@ -41,8 +43,8 @@ class VhdxCreateTest {
 
   private static boolean isVhdx(Path file) throws IOException {
     byte[] first = new byte[8];
-    try (FileChannel ch = FileChannel.open(file)) {
-      ch.read(ByteBuffer.wrap(first), 0);
+    try (var ch = Files.newByteChannel(file)) {
+      ch.read(ByteBuffer.wrap(first));
     }
     return new String(first, StandardCharsets.US_ASCII).equals("vhdxfile");
   }
@@ -147,6 +149,24 @@ class VhdxCreateTest {
         () -> VhdImages.create(image, Map.of("size", "16M", "logicalSectorSize", "4096")));
     assertTrue(e.getMessage().contains("env key 'logicalSectorSize'"), e.getMessage());
     assertFalse(Files.exists(image));
+  }
+
+  @Test
+  void imagesAreCreatedOnAnyHostProvider() throws IOException {
+    try (FileSystem jimfs = Jimfs.newFileSystem(Configuration.unix())) {
+      Path image = jimfs.getPath("/vm/j.vhdx");
+      Files.createDirectories(image.getParent());
+      // The URI form: for a missing file, the path form would ask the zip provider first.
+      try (FileSystem fs = FileSystems.newFileSystem(URI.create("vhd:" + image.toUri()),
+          Map.of("create", "true", "size", "8M", "type", "fixed", "blockSize", "1M"))) {
+        Map<String, Object> vhdx = Files.readAttributes(fs.getPath("/disk"), "vhdx:*");
+        assertEquals("fixed", vhdx.get("diskType"));
+        assertEquals(8 * MIB, Files.size(fs.getPath("/disk")));
+      }
+      assertTrue(isVhdx(image));
+      // 1 MiB header section, log, metadata, BAT, then the eight 1 MiB blocks.
+      assertEquals(12 * MIB, Files.size(image));
+    }
   }
 
   @Test
