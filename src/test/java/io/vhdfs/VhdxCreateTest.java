@@ -170,6 +170,16 @@ class VhdxCreateTest {
   }
 
   @Test
+  void readWriteCreateIsRefusedBeforeTheImageExists() {
+    Path image = dir.resolve("rw.vhdx");
+    FileSystemException e = assertThrows(FileSystemException.class,
+        () -> FileSystems.newFileSystem(uri(image),
+            Map.of("create", "true", "size", "64M", "accessMode", "readWrite")));
+    assertTrue(e.getMessage().contains("VHDX writing is not supported yet"), e.getMessage());
+    assertFalse(Files.exists(image));
+  }
+
+  @Test
   void sixtyFourTebibyteDynamicImageIsCreated() throws IOException {
     Path image = dir.resolve("huge.vhdx");
     VhdImages.create(image, Map.of("size", "64T"));

@@ -348,6 +348,10 @@ public final class VhdFileSystemProvider extends FileSystemProvider {
   }
 
   private static void create(Path image, FileSystemConfig config) throws IOException {
+    if (config.accessMode() == FileSystemConfig.AccessMode.READ_WRITE) {
+      // Refused before the image exists: it could not be opened as asked (VHDX, for now).
+      config.format().require(ImageFormat.Capability.WRITE, image.toString());
+    }
     Create.image(image, config.format(), config.newImage(), config.parent(),
         config.chainOptions());
   }
