@@ -125,20 +125,27 @@ class VhdxCreateTest {
       "blockSize|3M|a power of two from 512 bytes to 256 MiB",
       "logicalSectorSize|1024|512 or 4096",
       "physicalSectorSize|abc|512 or 4096",
-      "format|qcow2|vhd or vhdx",
-      "type|differencing|differencing VHDX images cannot be created yet"})
+      "format|qcow2|vhd or vhdx"})
   void badValuesNameTheirKeyAndLeaveNoFile(String key, String value, String expected) {
     Path image = dir.resolve("bad.vhdx");
     Map<String, Object> env = new HashMap<>(Map.of("size", "64M"));
-    if (key.equals("type")) {
-      env.remove("size");
-      env.put("parent", "base.vhdx");
-    }
     env.put(key, value);
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> VhdImages.create(image, env));
     assertTrue(e.getMessage().contains("env key '" + key + "'"), e.getMessage());
     assertTrue(e.getMessage().contains(expected), e.getMessage());
+    assertFalse(Files.exists(image));
+  }
+
+  @Test
+  void aChildTakesNoSectorSizes() {
+    Path image = dir.resolve("child.vhdx");
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> VhdImages.create(image, Map.of("type", "differencing", "parent", "base.vhdx",
+            "physicalSectorSize", "512")));
+    assertTrue(e.getMessage().contains("env key 'physicalSectorSize'"), e.getMessage());
+    assertTrue(e.getMessage().contains("a differencing VHDX has its parent's sector sizes"),
+        e.getMessage());
     assertFalse(Files.exists(image));
   }
 

@@ -7,7 +7,10 @@ import java.nio.channels.SeekableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 /**
@@ -60,16 +63,58 @@ final class VhdxCreator {
    */
   static void create(Path image, boolean fixed, long size, int blockSize, int logicalSectorSize,
       int physicalSectorSize) throws IOException {
-    if (physicalSectorSize != 512 && physicalSectorSize != 4096) {
-      throw new IllegalArgumentException("physical sector size must be 512 or 4096");
-    }
     if (size <= 0) {
       throw new IllegalArgumentException("virtual disk size must be more than 0 bytes");
     }
-    BatGeometry geometry = new BatGeometry(size, blockSize, logicalSectorSize, false);
+    write(image, fixed ? Kind.FIXED : Kind.DYNAMIC, size, blockSize, logicalSectorSize,
+        physicalSectorSize, UUID.randomUUID(), null);
+  }
+
+  /**
+   * Creates {@code image}, which must not exist, as a differencing child of the VHDX at real path
+   * {@code parent} whose metadata and current header are {@code parentFields}: the parent's
+   * virtual-disk items (size, disk id, sector sizes), a locator with the parent's DataWriteGuid
+   * as {@code parent_linkage} and its path relative to the child and absolute, and a sector
+   * bitmap block for every chunk, zeros (a hole on the host), all blocks NOT_PRESENT. The bitmap
+   * blocks cost 1 MiB per chunk of host address space only, and keep libvhdi exact: it reads a
+   * chunk without one from the wrong place ({@code vhdx-format.md} §7.x).
+   *
+   * @throws java.nio.file.FileAlreadyExistsException if {@code image} exists
+   */
+  static void createChild(Path image, Path parent, VhdxFields parentFields, int blockSize)
+      throws IOException {
+    VhdxMetadata m = parentFields.metadata();
+    Map<String, String> entries = new LinkedHashMap<>();
+    entries.put(ParentLocator.PARENT_LINKAGE,
+        MsGuid.format(parentFields.header().dataWriteGuid()));
+    String relative = windowsRelative(image, parent);
+    if (relative != null) {
+      entries.put(ParentLocator.RELATIVE_PATH, relative);
+    }
+    entries.put(ParentLocator.ABSOLUTE_WIN32_PATH, windowsAbsolute(parent));
+    write(image, Kind.DIFFERENCING, m.virtualDiskSize(), blockSize, m.logicalSectorSize(),
+        m.physicalSectorSize(), m.virtualDiskId(),
+        new ParentLocator(ParentLocator.VHDX_PARENT_LOCATOR, entries));
+  }
+
+  private enum Kind { DYNAMIC, FIXED, DIFFERENCING }
+
+  private static void write(Path image, Kind kind, long size, int blockSize,
+      int logicalSectorSize, int physicalSectorSize, UUID diskId, ParentLocator locator)
+      throws IOException {
+    if (physicalSectorSize != 512 && physicalSectorSize != 4096) {
+      throw new IllegalArgumentException("physical sector size must be 512 or 4096");
+    }
+    boolean fixed = kind == Kind.FIXED;
+    BatGeometry geometry = new BatGeometry(size, blockSize, logicalSectorSize,
+        kind == Kind.DIFFERENCING);
     long batLength = batLength(geometry);
     long firstBlock = BAT_OFFSET + batLength;
-    long end = fixed ? firstBlock + geometry.payloadBlocks() * blockSize : firstBlock;
+    long end = switch (kind) {
+      case DYNAMIC -> firstBlock;
+      case FIXED -> firstBlock + geometry.payloadBlocks() * blockSize;
+      case DIFFERENCING -> firstBlock + geometry.bitmapBlocks() * BatGeometry.BITMAP_BLOCK_SIZE;
+    };
 
     UUID fileWrite = UUID.randomUUID();
     UUID dataWrite = UUID.randomUUID();
@@ -79,7 +124,8 @@ final class VhdxCreator {
     byte[] regions = new RegionTable(List.of(
         RegionEntry.of(RegionTable.METADATA, METADATA_OFFSET, METADATA_LENGTH, true),
         RegionEntry.of(RegionTable.BAT, BAT_OFFSET, batLength, true))).encode();
-    byte[] metadata = metadata(fixed, size, blockSize, logicalSectorSize, physicalSectorSize);
+    byte[] metadata = metadata(fixed, size, blockSize, logicalSectorSize, physicalSectorSize,
+        diskId, locator);
 
     try (SeekableByteChannel ch = Files.newByteChannel(image, StandardOpenOption.CREATE_NEW,
         StandardOpenOption.WRITE)) {
@@ -91,8 +137,8 @@ final class VhdxCreator {
         writeAt(ch, regions, RegionTable.COPY1_OFFSET);
         writeAt(ch, regions, RegionTable.COPY2_OFFSET);
         writeAt(ch, metadata, METADATA_OFFSET);
-        if (fixed) {
-          writeFixedBat(ch, geometry, firstBlock);
+        if (kind != Kind.DYNAMIC) {
+          writeBat(ch, geometry, firstBlock);
         }
         // The file's length without writing what lies before: the rest is a hole.
         if (ch.size() < end) {
@@ -117,36 +163,45 @@ final class VhdxCreator {
   }
 
   /**
-   * The metadata region's used part: the table, then the five system items packed from 64 KiB in
-   * the order qemu-img packs them; the file parameters required, the others virtual-disk items.
+   * The metadata region's used part: the table, then the system items packed from 64 KiB in the
+   * order qemu-img packs them; the file parameters (and a child's locator) required, the others
+   * virtual-disk items.
    */
   private static byte[] metadata(boolean fixed, long size, int blockSize, int logicalSectorSize,
-      int physicalSectorSize) {
+      int physicalSectorSize, UUID diskId, ParentLocator locator) {
     int base = MetadataTable.SIZE;
-    MetadataTable table = new MetadataTable(List.of(
+    byte[] located = locator == null ? new byte[0] : locator.encode();
+    List<MetadataEntry> items = new ArrayList<>(List.of(
         MetadataEntry.of(VhdxMetadata.FILE_PARAMETERS, base, FileParameters.SIZE, false, false,
             true),
         MetadataEntry.of(VhdxMetadata.VIRTUAL_DISK_SIZE, base + 8, 8, false, true, true),
         MetadataEntry.of(VhdxMetadata.VIRTUAL_DISK_ID, base + 16, 16, false, true, true),
         MetadataEntry.of(VhdxMetadata.LOGICAL_SECTOR_SIZE, base + 32, 4, false, true, true),
         MetadataEntry.of(VhdxMetadata.PHYSICAL_SECTOR_SIZE, base + 36, 4, false, true, true)));
-    byte[] b = new byte[base + 40];
-    System.arraycopy(table.encode(), 0, b, 0, MetadataTable.SIZE);
-    System.arraycopy(FileParameters.of(blockSize, fixed, false).encode(), 0, b, base,
+    if (locator != null) {
+      items.add(MetadataEntry.of(VhdxMetadata.PARENT_LOCATOR, base + 40, located.length, false,
+          false, true));
+    }
+    byte[] b = new byte[base + 40 + located.length];
+    System.arraycopy(new MetadataTable(items).encode(), 0, b, 0, MetadataTable.SIZE);
+    System.arraycopy(FileParameters.of(blockSize, fixed, locator != null).encode(), 0, b, base,
         FileParameters.SIZE);
     LittleEndian.putInt64(b, base + 8, size);
-    MsGuid.write(b, base + 16, UUID.randomUUID());
+    MsGuid.write(b, base + 16, diskId);
     LittleEndian.putInt32(b, base + 32, logicalSectorSize);
     LittleEndian.putInt32(b, base + 36, physicalSectorSize);
+    System.arraycopy(located, 0, b, base + 40, located.length);
     return b;
   }
 
   /**
-   * Every payload entry FULLY_PRESENT at {@code firstBlock + i * blockSize}, every bitmap slot
-   * NOT_PRESENT, written a page at a time: a 64 TiB table of 1 MiB blocks is 512 MiB.
+   * A fixed image's table: every payload entry FULLY_PRESENT at {@code firstBlock + i *
+   * blockSize}, every bitmap slot NOT_PRESENT; a child's: every payload entry NOT_PRESENT, chunk
+   * c's bitmap block present at {@code firstBlock + c MiB}. Written a page at a time: a 64 TiB
+   * table of 1 MiB blocks is 512 MiB.
    */
-  private static void writeFixedBat(SeekableByteChannel ch, BatGeometry geometry,
-      long firstBlock) throws IOException {
+  private static void writeBat(SeekableByteChannel ch, BatGeometry geometry, long firstBlock)
+      throws IOException {
     long total = geometry.totalEntries();
     int perPage = BAT_PAGE / BatGeometry.ENTRY_SIZE;
     byte[] page = new byte[BAT_PAGE];
@@ -154,13 +209,39 @@ final class VhdxCreator {
       int count = (int) Math.min(perPage, total - start);
       for (int i = 0; i < count; i++) {
         long index = start + i;
-        long raw = geometry.isBitmapIndex(index) ? 0
-            : BatEntry.of(PayloadState.FULLY_PRESENT.code,
-                firstBlock + geometry.blockOfIndex(index) * geometry.blockSize()).raw();
+        long raw;
+        if (geometry.differencing()) {
+          raw = !geometry.isBitmapIndex(index) ? 0 : BatEntry.of(BatEntry.SB_BLOCK_PRESENT,
+              firstBlock + geometry.chunkOfIndex(index) * BatGeometry.BITMAP_BLOCK_SIZE).raw();
+        } else {
+          raw = geometry.isBitmapIndex(index) ? 0 : BatEntry.of(PayloadState.FULLY_PRESENT.code,
+              firstBlock + geometry.blockOfIndex(index) * geometry.blockSize()).raw();
+        }
         LittleEndian.putInt64(page, i * BatGeometry.ENTRY_SIZE, raw);
       }
       writeAt(ch, ByteBuffer.wrap(page, 0, count * BatGeometry.ENTRY_SIZE),
           BAT_OFFSET + start * BatGeometry.ENTRY_SIZE);
+    }
+  }
+
+  /** The absolute path with {@code \} separators, as a Windows reader splits it. */
+  private static String windowsAbsolute(Path parent) {
+    String s = parent.toAbsolutePath().toString();
+    return parent.getFileSystem().getSeparator().equals("\\") ? s : s.replace('/', '\\');
+  }
+
+  /** {@code .\dir\p.vhdx}, from the child's directory; null where no relative path leads. */
+  private static String windowsRelative(Path image, Path parent) throws IOException {
+    Path dir = image.toAbsolutePath().getParent();
+    try {
+      Path rel = dir.toRealPath().relativize(parent);
+      StringBuilder b = new StringBuilder(".");
+      for (Path name : rel) {
+        b.append('\\').append(name);
+      }
+      return b.toString();
+    } catch (IllegalArgumentException e) {
+      return null; // another drive or root
     }
   }
 

@@ -26,9 +26,9 @@ import java.util.UUID;
 /**
  * Microsoft's VHDX (Hyper-V since 2012, Disk2vhd, Windows backup): fixed, dynamic and
  * differencing images, recognised by the {@code vhdxfile} signature at offset 0. New fixed and
- * dynamic images are created ({@link VhdxCreator}); otherwise read-only for now: writing,
- * creating differencing images, repairing and committing wait for the format's writer, and are
- * refused before anything is touched ({@link #require}).
+ * dynamic images and children are created ({@link VhdxCreator}); otherwise read-only for now:
+ * writing, repairing and committing wait for the format's writer, and are refused before anything
+ * is touched ({@link #require}).
  */
 public final class VhdxFormat implements ImageFormat {
   /** The one instance. */
@@ -134,15 +134,23 @@ public final class VhdxFormat implements ImageFormat {
   }
 
   /**
-   * A fixed or dynamic image (differencing ones wait for the writer) of at most 64 TiB, a multiple
-   * of the logical sector size, blocks a power of two from 1 to 256 MiB; exactSize changes
-   * nothing, as a VHDX keeps its size to the sector anyway.
+   * A fixed or dynamic image of at most 64 TiB, a multiple of the logical sector size, blocks a
+   * power of two from 1 to 256 MiB; a child with such blocks and its parent's sector sizes.
+   * exactSize changes nothing, as a VHDX keeps its size to the sector anyway.
    */
   @Override
   public NewImage.Refusal refuse(NewImage spec) {
     if (spec.type() == DiskType.DIFFERENCING) {
-      return new NewImage.Refusal(VhdEnv.TYPE,
-          "dynamic or fixed: differencing VHDX images cannot be created yet");
+      if (spec.logicalSectorSize() != 0) {
+        return new NewImage.Refusal(VhdEnv.LOGICAL_SECTOR_SIZE,
+            "no value: a differencing VHDX has its parent's sector sizes");
+      }
+      if (spec.physicalSectorSize() != 0) {
+        return new NewImage.Refusal(VhdEnv.PHYSICAL_SECTOR_SIZE,
+            "no value: a differencing VHDX has its parent's sector sizes");
+      }
+      return FileParameters.validBlockSize(spec.blockSize()) ? null : new NewImage.Refusal(
+          VhdEnv.BLOCK_SIZE, "a power of two from 1 MiB to 256 MiB for a VHDX");
     }
     int logical = logicalSectorSize(spec);
     if (spec.size() > VhdxMetadata.MAX_VIRTUAL_DISK_SIZE) {
@@ -172,12 +180,19 @@ public final class VhdxFormat implements ImageFormat {
         spec.physicalSectorSize() == 0 ? DEFAULT_PHYSICAL_SECTOR_SIZE : spec.physicalSectorSize());
   }
 
-  /** Refused before anything is touched: differencing VHDX images wait for the writer. */
+  /**
+   * {@inheritDoc}
+   *
+   * @throws FileSystemException if the parent is not a VHDX
+   */
   @Override
   public void createChild(Path image, Path parent, VirtualDisk parentDisk, int blockSize)
       throws IOException {
-    throw new FileSystemException(image.toString(), parent.toString(),
-        "creating differencing VHDX images is not supported yet");
+    if (!(parentDisk.info().fields() instanceof VhdxFields fields)) {
+      throw new FileSystemException(image.toString(), parent.toString(), "a differencing VHDX "
+          + "needs a VHDX parent, not a " + parentDisk.info().format().label() + " image");
+    }
+    VhdxCreator.createChild(image, parent, fields, blockSize);
   }
 
   private static int logicalSectorSize(NewImage spec) {
