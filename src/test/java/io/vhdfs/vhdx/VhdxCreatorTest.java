@@ -125,6 +125,47 @@ class VhdxCreatorTest {
   }
 
   @Test
+  void childRecordsItsParentAndHasABitmapBlockPerChunk() throws IOException {
+    Path base = create("base.vhdx", false, 5L << 30, 32, 512, 512);
+    Path child = dir.resolve("child.vhdx");
+    io.vhdfs.nio.VhdImages.create(child, java.util.Map.of("type", "differencing",
+        "parent", "base.vhdx", "blockSize", "2M"));
+    VhdxHeader parentHeader;
+    java.util.UUID parentDiskId;
+    try (CodecImage.HostSource src = new CodecImage.HostSource(base)) {
+      CodecImage parent = CodecImage.open(src);
+      parentHeader = parent.headers.current();
+      parentDiskId = parent.metadata.virtualDiskId();
+    }
+    try (CodecImage.HostSource src = new CodecImage.HostSource(child)) {
+      CodecImage img = CodecImage.open(src);
+      VhdxMetadata m = img.metadata;
+      assertTrue(m.fileParameters().hasParent());
+      assertEquals(2 * MIB, m.fileParameters().blockSize());
+      assertEquals(5L << 30, m.virtualDiskSize());
+      assertEquals(512, m.physicalSectorSize());
+      assertEquals(parentDiskId, m.virtualDiskId());
+      ParentLocator locator = m.parentLocator().orElseThrow();
+      assertEquals(MsGuid.format(parentHeader.dataWriteGuid()),
+          locator.get(ParentLocator.PARENT_LINKAGE).orElseThrow());
+      assertEquals(".\\base.vhdx", locator.get(ParentLocator.RELATIVE_PATH).orElseThrow());
+      assertEquals(base.toRealPath().toString().replace('/', '\\'),
+          locator.get(ParentLocator.ABSOLUTE_WIN32_PATH).orElseThrow());
+      BatGeometry g = m.batGeometry();
+      assertEquals(2, g.bitmapBlocks());
+      long firstBlock = 3 * MIB + img.regions.table().bat().length();
+      for (long c = 0; c < g.bitmapBlocks(); c++) {
+        assertEquals(BatEntry.of(BatEntry.SB_BLOCK_PRESENT, firstBlock + c * MIB).raw(),
+            img.bat.bitmapEntry(c).raw());
+      }
+      assertEquals(0, img.bat.payloadEntry(0).raw());
+      assertEquals(0, img.bat.payloadEntry(g.payloadBlocks() - 1).raw());
+      img.bat.checkAll();
+      assertEquals(firstBlock + 2 * MIB, Files.size(child));
+    }
+  }
+
+  @Test
   void largeImagesAreSparseOnTheHost() throws IOException {
     Path dynamic = create("d64t.vhdx", false, 64L << 40, 1, 512, 4096);
     assertEquals(3 * MIB + 513 * MIB, Files.size(dynamic));
