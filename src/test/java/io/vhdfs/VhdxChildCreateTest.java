@@ -83,6 +83,31 @@ class VhdxChildCreateTest {
   }
 
   @Test
+  void threeLevelChainReadsAsItsBase() throws IOException {
+    VhdxTools qemu = VhdxTools.require();
+    Libvhdi libvhdi = Libvhdi.require();
+    long size = 24L * MIB;
+    Path base = dir.resolve("base.vhdx");
+    qemu.create(base, size, "block_size=1M");
+    qemu.write(base, List.of(new QemuTools.Write(0x71, 5L * MIB - 300, 700)));
+    Path raw = dir.resolve("base.raw");
+    qemu.convertToRaw(base, raw);
+    Path mid = dir.resolve("mid.vhdx");
+    VhdImages.create(mid, Map.of("type", "differencing", "parent", "base.vhdx"));
+    Path top = dir.resolve("top.vhdx");
+    VhdImages.create(top, Map.of("type", "differencing", "parent", "mid.vhdx",
+        "blockSize", "1M"));
+
+    assertArrayEquals(Files.readAllBytes(raw), readDisk(top));
+    List<Libvhdi.Window> windows = List.of(new Libvhdi.Window(0, 8 * MIB),
+        new Libvhdi.Window(8L * MIB, 16 * MIB));
+    Libvhdi.Reading reading = libvhdi.readChain(List.of(top, mid, base), windows, MIB, dir);
+    try (FileChannel ch = FileChannel.open(raw)) {
+      assertEquals(Libvhdi.hashes(ch, windows), reading.lines());
+    }
+  }
+
+  @Test
   void childKeepsFourKibibyteSectorsOfItsParent() throws IOException {
     Libvhdi libvhdi = Libvhdi.require();
     Path base = dir.resolve("b4k.vhdx");
