@@ -45,7 +45,7 @@ public final class VhdxFormat implements ImageFormat {
 
   @Override
   public Set<Capability> capabilities() {
-    return Set.of();
+    return Set.of(Capability.REPAIR);
   }
 
   /** {@code vhdxfile} at offset 0. */
@@ -106,16 +106,13 @@ public final class VhdxFormat implements ImageFormat {
   }
 
   /**
-   * The structure, without changing it ({@link VhdxChecker}); a repair is refused before: it
-   * comes with the format's writer.
+   * The structure ({@link VhdxChecker}); a repair replays a dirty log onto the file and rewrites
+   * a bad header or region table copy ({@link VhdxRepair}).
    */
   @Override
   public List<Finding> check(Path image, boolean repair, SizeRule sizeRule, ParentChain chain,
       ProgressListener progress) throws IOException {
-    if (repair) {
-      require(Capability.REPAIR, image.toString());
-    }
-    return VhdxChecker.check(image, chain);
+    return VhdxChecker.check(image, repair, chain);
   }
 
   @Override
