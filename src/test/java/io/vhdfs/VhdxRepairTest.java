@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.vhdfs.nio.VhdImages;
 import io.vhdfs.nio.VhdImages.Check;
 import io.vhdfs.nio.VhdImages.Finding;
+import io.vhdfs.testing.Chains;
 import io.vhdfs.testing.ForwardingHostFileSystem;
 import io.vhdfs.testing.HostWriteLog;
 import io.vhdfs.testing.Libvhdi;
@@ -28,6 +29,8 @@ import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystem;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -335,6 +338,21 @@ class VhdxRepairTest {
     assertFalse(r.findings().get(0).repairable());
     assertFalse(r.findings().get(0).repaired());
     assertArrayEquals(before, Files.readAllBytes(image));
+  }
+
+  @Test
+  void repairIsRefusedWhileTheImageIsOpenInThisJvm() throws Exception {
+    Path image = dirty().writeTo(dir.resolve("open.vhdx"));
+    byte[] before = Files.readAllBytes(image);
+    try (FileSystem fs = Chains.open(image);
+        FileChannel ch = FileChannel.open(fs.getPath("/disk"), StandardOpenOption.READ)) {
+      FileSystemException e = assertThrows(FileSystemException.class, () -> repair(image));
+      assertTrue(e.getMessage().contains("open in this JVM"), e.getMessage());
+      assertArrayEquals(before, Files.readAllBytes(image));
+      assertEquals(List.of("log-dirty"), codes(check(image)), "a check alone is not refused");
+    }
+    assertEquals(List.of("log-dirty"), codes(repair(image)), "closed, it may be repaired");
+    assertEquals(List.of(), check(image).findings());
   }
 
   @Test

@@ -23,9 +23,10 @@ import java.util.UUID;
 
 /**
  * Microsoft's VHDX (Hyper-V since 2012, Disk2vhd, Windows backup): fixed, dynamic and
- * differencing images, recognised by the {@code vhdxfile} signature at offset 0. Read-only for
- * now: writing, creating, repairing and committing wait for the format's writer, and are refused
- * before anything is touched ({@link #require}).
+ * differencing images, recognised by the {@code vhdxfile} signature at offset 0. Disks are
+ * read-only for now, and a check may repair the file ({@link VhdxRepair}); writing, creating and
+ * committing wait for the format's writer, and are refused before anything is touched
+ * ({@link #require}).
  */
 public final class VhdxFormat implements ImageFormat {
   /** The one instance. */
