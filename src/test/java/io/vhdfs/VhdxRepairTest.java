@@ -73,8 +73,7 @@ class VhdxRepairTest {
    * wrap, LastFileOffset no larger than the file.
    */
   private static Image dirty() {
-    Image img = VhdxImageBuilder.dynamic(SIZE).blockSize(MIB).fill(0, 3 * 4096, 0x11)
-        .fill(MIB, 8192, 0x33).fill(3L * MIB, 8192, 0x22).build();
+    Image img = clean();
     byte[] batSector = img.read(img.batOffset(), 4096);
     byte[] stale = batSector.clone();
     Arrays.fill(stale, 8, 16, (byte) 0); // on the host, block 1 is not yet allocated
@@ -87,6 +86,12 @@ class VhdxRepairTest {
             new DataUpdate(img.blockOffset(0) + 4096, logged),
             new ZeroUpdate(img.blockOffset(3), 4096))));
     return img;
+  }
+
+  /** The dirty image's content with its log applied: blocks 0, 1 and 3 allocated. */
+  private static Image clean() {
+    return VhdxImageBuilder.dynamic(SIZE).blockSize(MIB).fill(0, 3 * 4096, 0x11)
+        .fill(MIB, 8192, 0x33).fill(3L * MIB, 8192, 0x22).build();
   }
 
   private static Path disk(Path image) {
@@ -255,6 +260,50 @@ class VhdxRepairTest {
     assertEquals(false, Files.getAttribute(disk(image), "vhdx:logReplayed"));
     // libvhdi, which never replays, now sees the replayed data.
     assertPeersRead(image, replayed);
+  }
+
+  @Test
+  void aSequenceOfEntriesIsReplayedInOrderAsQemuRepairsIt() throws Exception {
+    Image img = dirty();
+    byte[] later = new byte[4096];
+    Arrays.fill(later, (byte) 0x99);
+    LogEntrySpec first = new LogEntrySpec(0, 5, 0, LOG_GUID, img.length(), img.length(),
+        List.of(new DataUpdate(img.batOffset(), clean().read(img.batOffset(), 4096))));
+    img.writeLogEntry(first);
+    // The head: its Tail names the first entry; it rewrites the fixture's logged payload sector.
+    long second = first.entryLength();
+    LogEntrySpec head = new LogEntrySpec(second, 6, 0, LOG_GUID, img.length(), img.length(),
+        List.of(new DataUpdate(img.blockOffset(0) + 4096, later),
+            new ZeroUpdate(img.blockOffset(3), 4096)));
+    img.writeLogEntry(head);
+    // A stale entry of another LogGuid after the head, which no replay applies.
+    long stale = second + head.entryLength();
+    img.writeLogEntry(new LogEntrySpec(stale, 7, stale,
+        UUID.fromString("4c4f4721-0000-4000-8000-0000000000bb"), img.length(), img.length(),
+        List.of(new ZeroUpdate(img.blockOffset(0), 4096))));
+    Path image = img.writeTo(dir.resolve("sequence.vhdx"));
+    Path byQemu = Files.copy(image, dir.resolve("sequence-qemu.vhdx"));
+    byte[] replayed = readAll(image);
+    assertEquals(0x99, replayed[4096] & 0xff);
+    assertEquals(0x11, replayed[0] & 0xff);
+    assertEquals(0x33, replayed[MIB] & 0xff, "block 1 allocated by the first entry");
+
+    assertEquals(List.of("log-dirty"), codes(repair(image)));
+
+    assertArrayEquals(replayed, readAll(image));
+    assertPeersRead(image, replayed);
+    VhdxTools qemu = VhdxTools.require();
+    QemuTools.Exit repaired = qemu.check(byQemu, true);
+    assertTrue(repaired.code() == 0, repaired.describe());
+    Path raw = dir.resolve("sequence-qemu.raw");
+    qemu.convertToRaw(byQemu, raw);
+    assertArrayEquals(Files.readAllBytes(raw), readAll(image), "as qemu-img check -r all");
+    // QEMU still writes to the repaired image, and vhdfs reads its write.
+    qemu.write(image, List.of(new QemuTools.Write(0x5c, 2L * MIB + 512, 4096)));
+    byte[] afterQemu = readAll(image);
+    Arrays.fill(replayed, 2 * MIB + 512, 2 * MIB + 512 + 4096, (byte) 0x5c);
+    assertArrayEquals(replayed, afterQemu);
+    assertEquals(List.of(), check(image).findings());
   }
 
   @Test
