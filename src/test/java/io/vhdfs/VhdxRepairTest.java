@@ -234,6 +234,31 @@ class VhdxRepairTest {
     assertPeersRead(image, content);
   }
 
+  @Test
+  void aValidRegionTableCopy2ThatDiffersIsRewrittenFromCopy1WhichEveryReaderUses()
+      throws Exception {
+    Image img = sound();
+    // Entry 0's Required field flipped in copy 2, its checksum fixed: valid but different.
+    long required = VhdxImageBuilder.REGION_TABLE2 + 16 + 28;
+    img.putLe32(required, img.getLe32(required) ^ 1);
+    img.fixRegionTableChecksum(2);
+    Path image = img.writeTo(dir.resolve("differs.vhdx"));
+    byte[] content = readAll(image);
+
+    Check r = repair(image);
+
+    assertEquals(List.of("region-table"), codes(r));
+    assertTrue(r.findings().get(0).meaning().contains("differs"), r.toString());
+    assertTrue(r.remaining().isEmpty(), r.toString());
+    byte[] file = Files.readAllBytes(image);
+    int c1 = (int) VhdxImageBuilder.REGION_TABLE1;
+    int c2 = (int) VhdxImageBuilder.REGION_TABLE2;
+    assertArrayEquals(Arrays.copyOfRange(file, c1, c1 + 65536),
+        Arrays.copyOfRange(file, c2, c2 + 65536));
+    assertEquals(List.of(), check(image).findings());
+    assertArrayEquals(content, readAll(image));
+  }
+
   // ---- dirty log ---------------------------------------------------------------------------
 
   @Test
