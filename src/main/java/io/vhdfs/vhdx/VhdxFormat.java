@@ -23,9 +23,10 @@ import java.util.UUID;
 
 /**
  * Microsoft's VHDX (Hyper-V since 2012, Disk2vhd, Windows backup): fixed, dynamic and
- * differencing images, recognised by the {@code vhdxfile} signature at offset 0. Read-only for
- * now: writing, creating, repairing and committing wait for the format's writer, and are refused
- * before anything is touched ({@link #require}).
+ * differencing images, recognised by the {@code vhdxfile} signature at offset 0. Disks are
+ * read-only for now, and a check may repair the file ({@link VhdxRepair}); writing, creating and
+ * committing wait for the format's writer, and are refused before anything is touched
+ * ({@link #require}).
  */
 public final class VhdxFormat implements ImageFormat {
   /** The one instance. */
@@ -45,7 +46,7 @@ public final class VhdxFormat implements ImageFormat {
 
   @Override
   public Set<Capability> capabilities() {
-    return Set.of();
+    return Set.of(Capability.REPAIR);
   }
 
   /** {@code vhdxfile} at offset 0. */
@@ -106,16 +107,13 @@ public final class VhdxFormat implements ImageFormat {
   }
 
   /**
-   * The structure, without changing it ({@link VhdxChecker}); a repair is refused before: it
-   * comes with the format's writer.
+   * The structure ({@link VhdxChecker}); a repair replays a dirty log onto the file and rewrites
+   * a bad header or region table copy ({@link VhdxRepair}).
    */
   @Override
   public List<Finding> check(Path image, boolean repair, SizeRule sizeRule, ParentChain chain,
       ProgressListener progress) throws IOException {
-    if (repair) {
-      require(Capability.REPAIR, image.toString());
-    }
-    return VhdxChecker.check(image, chain);
+    return VhdxChecker.check(image, repair, chain);
   }
 
   @Override
