@@ -1,4 +1,4 @@
-package io.vhdfs;
+package io.vhdfs.vhdx;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -21,9 +21,6 @@ import io.vhdfs.testing.VhdxImageBuilder.Image;
 import io.vhdfs.testing.VhdxImageBuilder.LogEntrySpec;
 import io.vhdfs.testing.VhdxImageBuilder.ZeroUpdate;
 import io.vhdfs.testing.VhdxTools;
-import io.vhdfs.vhdx.HeaderChoice;
-import io.vhdfs.vhdx.MsGuid;
-import io.vhdfs.vhdx.VhdxHeader;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.ByteBuffer;
