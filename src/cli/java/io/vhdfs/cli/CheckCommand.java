@@ -34,8 +34,7 @@ final class CheckCommand implements Callable<Integer> {
   @Mixin ForceShare share;
   @Spec CommandSpec spec;
 
-  @Parameters(paramLabel = "IMAGE", description = "The VHD or VHDX image (VHDX: no --repair "
-      + "yet).")
+  @Parameters(paramLabel = "IMAGE", description = "The VHD or VHDX image.")
   Path image;
 
   @Option(names = "--repair", description = "Fix what is safe to fix; report the rest.")

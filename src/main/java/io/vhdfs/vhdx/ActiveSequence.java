@@ -10,7 +10,7 @@ import java.util.List;
  * @param rejected why some positions that started with {@code loge} held no valid entry (at most
  *     {@link LogReplay#MAX_REPORTED_REJECTIONS}), for diagnostics
  */
-public record ActiveSequence(List<LoggedEntry> entries, List<String> rejected) {
+record ActiveSequence(List<LoggedEntry> entries, List<String> rejected) {
   /** The sequence of a clean log. */
   public static final ActiveSequence EMPTY = new ActiveSequence(List.of(), List.of());
 

@@ -9,7 +9,7 @@ package io.vhdfs.vhdx;
  *
  * @param raw the entry as stored
  */
-public record BatEntry(long raw) {
+record BatEntry(long raw) {
   /** The entry of a block or bitmap that is not in the file. */
   public static final BatEntry NOT_PRESENT = new BatEntry(0);
   /** Sector bitmap entry state: a bitmap block is allocated at the entry's offset. */

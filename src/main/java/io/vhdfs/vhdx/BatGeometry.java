@@ -15,7 +15,7 @@ package io.vhdfs.vhdx;
  * @param logicalSectorSize 512 or 4096
  * @param differencing whether the file has a parent, which sizes the table differently
  */
-public record BatGeometry(
+record BatGeometry(
     long virtualDiskSize, int blockSize, int logicalSectorSize, boolean differencing) {
   /** Logical sectors one sector bitmap block describes. */
   public static final long SECTORS_PER_CHUNK = 1L << 23;

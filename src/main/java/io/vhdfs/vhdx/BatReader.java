@@ -31,7 +31,7 @@ import java.util.Optional;
  *
  * <p>Thread-safe: lookups are serialised, which costs little next to the host reads they save.
  */
-public final class BatReader {
+final class BatReader {
   /** Bytes of BAT per page by default: 131072 entries. */
   public static final int DEFAULT_PAGE_BYTES = 1 << 20;
   /** Pages kept by default: 8 MiB of entries at most. */

@@ -1,7 +1,7 @@
 package io.vhdfs.vhdx;
 
 /** Where the bytes of a payload block come from, by its {@link PayloadState}. */
-public enum BlockContent {
+enum BlockContent {
   /** Zeros, whatever the file holds. */
   ZEROS,
   /** The parent's bytes at the same virtual offset (zeros past the parent's end). */

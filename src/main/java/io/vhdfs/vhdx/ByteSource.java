@@ -13,7 +13,7 @@ import java.nio.ByteBuffer;
  * (the metadata items, {@link BatReader}, {@link LogReplay}) do it through this interface only, so
  * they run the same over a host file, a byte array in a test, or an overlay.
  */
-public interface ByteSource {
+interface ByteSource {
   /**
    * Fills {@code dst} from its position to its limit with the bytes at {@code offset}, or throws
    * {@link EOFException} when the source ends first.

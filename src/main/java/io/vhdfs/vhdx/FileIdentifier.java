@@ -10,7 +10,7 @@ import java.nio.charset.StandardCharsets;
  *
  * @param creator the creator string up to its first NUL, or empty
  */
-public record FileIdentifier(String creator) {
+record FileIdentifier(String creator) {
   /** Bytes the structure occupies, reserved space included. */
   public static final int SIZE = 64 * 1024;
   /** Bytes of the creator field: 256 UTF-16 code units. */

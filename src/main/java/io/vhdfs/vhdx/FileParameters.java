@@ -10,7 +10,7 @@ import io.vhdfs.VhdFormatException;
  * @param hasParent set in differencing disks
  * @param flags the whole flags field as stored, for byte-exact encoding
  */
-public record FileParameters(
+record FileParameters(
     int blockSize, boolean leaveBlocksAllocated, boolean hasParent, int flags) {
   /** Bytes of the value. */
   public static final int SIZE = 8;

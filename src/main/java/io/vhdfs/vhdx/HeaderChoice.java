@@ -19,7 +19,7 @@ import java.util.Optional;
  * @param other the other header when it is valid
  * @param otherProblem why the other header is not valid, when it is not
  */
-public record HeaderChoice(
+record HeaderChoice(
     VhdxHeader current, int slot, Optional<VhdxHeader> other, Optional<String> otherProblem) {
 
   /**

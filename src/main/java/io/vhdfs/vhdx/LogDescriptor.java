@@ -4,7 +4,7 @@ package io.vhdfs.vhdx;
  * One 32-byte descriptor of a log entry: a 4 KiB write of a data sector, or a range to zero. Each
  * carries its entry's sequence number, so a descriptor sector torn from another entry shows.
  */
-public sealed interface LogDescriptor permits LogDescriptor.Zero, LogDescriptor.Data {
+sealed interface LogDescriptor permits LogDescriptor.Zero, LogDescriptor.Data {
   /** Bytes of a descriptor. */
   int SIZE = 32;
 

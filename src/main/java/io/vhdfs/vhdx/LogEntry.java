@@ -18,7 +18,7 @@ import java.util.UUID;
  * EntryLength exactly; each data sector is {@code data} with both halves of the sequence number;
  * and the CRC-32C over the whole entry holds.
  */
-public final class LogEntry {
+final class LogEntry {
   /** Bytes of a log sector, whatever the disk's sector size. */
   public static final int SECTOR = 4096;
 

@@ -16,7 +16,7 @@ import java.util.UUID;
  * @param flushedFileOffset a file size known to be stable when the entry was written
  * @param lastFileOffset a file size that holds every structure when the entry was written
  */
-public record LogEntryHeader(
+record LogEntryHeader(
     int checksum,
     long entryLength,
     long tail,

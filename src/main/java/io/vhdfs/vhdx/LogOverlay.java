@@ -18,7 +18,7 @@ import java.util.TreeMap;
  * entries in order onto the file would. Everything is whole 4 KiB sectors, so a data sector is
  * either replaced whole or kept whole, and only zero ranges are cut.
  */
-public final class LogOverlay {
+final class LogOverlay {
   /** The overlay of a clean log: nothing changes. */
   public static final LogOverlay NONE = new LogOverlay(new TreeMap<>(), 0);
 

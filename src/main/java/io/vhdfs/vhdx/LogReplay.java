@@ -21,7 +21,7 @@ import java.util.List;
  * past {@link #MAX_FILE_OFFSET}. Updates may not touch the file identifier and headers (the first
  * 192 KiB, never written through the log) or the log itself.
  */
-public final class LogReplay {
+final class LogReplay {
   /** Longest log replayed: 32 MiB, 32 times the 1 MiB Hyper-V and QEMU write. */
   public static final long MAX_LOG_LENGTH = 32L << 20;
   /** Most descriptors one replay applies; a full 1 MiB log holds about 32,000. */

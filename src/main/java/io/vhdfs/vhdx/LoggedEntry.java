@@ -11,7 +11,7 @@ import java.util.Objects;
  * @param zeroDescriptors its {@code zero} descriptors
  * @param dataDescriptors its {@code desc} descriptors, one data sector each
  */
-public record LoggedEntry(
+record LoggedEntry(
     long position, LogEntryHeader header, int zeroDescriptors, int dataDescriptors) {
   /** Checks the header is present. */
   public LoggedEntry {

@@ -15,7 +15,7 @@ import java.util.UUID;
  * @param isRequired a reader that does not know the item must refuse the file
  * @param flags the whole flags field as stored, for byte-exact encoding
  */
-public record MetadataEntry(
+record MetadataEntry(
     UUID itemId, long offset, long length, boolean isUser, boolean isVirtualDisk,
     boolean isRequired, int flags) {
   /** Bytes of an entry. */

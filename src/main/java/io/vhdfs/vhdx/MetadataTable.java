@@ -22,7 +22,7 @@ import java.util.UUID;
  *
  * @param entries in table order
  */
-public record MetadataTable(List<MetadataEntry> entries) {
+record MetadataTable(List<MetadataEntry> entries) {
   /** Bytes of the table at the start of the region. */
   public static final int SIZE = 64 * 1024;
   /** Most entries a table may hold. */

@@ -13,7 +13,7 @@ import java.util.regex.Pattern;
  * bytes; values are treated as opaque (QEMU writes RFC-ordered random bytes into these fields) and
  * a {@code UUID}'s {@code toString} is the form Windows prints.
  */
-public final class MsGuid {
+final class MsGuid {
   /** The all-zero GUID: "no log", "no parent". */
   public static final UUID ZERO = new UUID(0, 0);
 

@@ -28,7 +28,7 @@ import java.util.UUID;
  * @param locatorType {@link #VHDX_PARENT_LOCATOR}
  * @param entries the pairs in item order, keys case-sensitive
  */
-public record ParentLocator(UUID locatorType, Map<String, String> entries) {
+record ParentLocator(UUID locatorType, Map<String, String> entries) {
   /** The locator type of a VHDX parent, B04AEFB7-D19E-4A81-B789-25B8E9445913. */
   public static final UUID VHDX_PARENT_LOCATOR =
       UUID.fromString("B04AEFB7-D19E-4A81-B789-25B8E9445913");

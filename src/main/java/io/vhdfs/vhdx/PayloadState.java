@@ -6,7 +6,7 @@ import java.util.Optional;
  * The state of a payload block's BAT entry, and what a read of the block returns (spec 2.5.1.1,
  * as {@code docs/vhdx-format.md} section 3.3 settles its choices).
  */
-public enum PayloadState {
+enum PayloadState {
   /** 0: not in this file: zeros in fixed and dynamic files, the parent's data in a child. */
   NOT_PRESENT(0),
   /** 1: contents undefined; read as zeros, also in a child (not from the parent). */

@@ -14,7 +14,7 @@ import java.util.UUID;
  * @param required bit 0 of the Required field; QEMU writes 0 even for the two known regions
  * @param requiredField the whole Required field as stored, for byte-exact encoding
  */
-public record RegionEntry(
+record RegionEntry(
     UUID guid, long fileOffset, long length, boolean required, int requiredField) {
   /** Bytes of an entry. */
   public static final int SIZE = 32;

@@ -22,7 +22,7 @@ import java.util.UUID;
  *
  * @param entries in table order
  */
-public record RegionTable(List<RegionEntry> entries) {
+record RegionTable(List<RegionEntry> entries) {
   /** Bytes of a table copy. */
   public static final int SIZE = 64 * 1024;
   /** File offset of copy 1. */

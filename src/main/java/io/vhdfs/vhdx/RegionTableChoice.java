@@ -15,7 +15,7 @@ import java.util.Optional;
  * @param copy 1 or 2
  * @param otherProblem why the other copy was not used or disagrees, when it was not or does
  */
-public record RegionTableChoice(RegionTable table, int copy, Optional<String> otherProblem) {
+record RegionTableChoice(RegionTable table, int copy, Optional<String> otherProblem) {
 
   /**
    * Chooses between the 64 KiB at {@link RegionTable#COPY1_OFFSET} and at

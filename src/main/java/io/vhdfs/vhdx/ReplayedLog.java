@@ -6,7 +6,7 @@ package io.vhdfs.vhdx;
  * @param sequence the entries applied, oldest first (empty for a clean log)
  * @param overlay what the file reads as afterwards, relative to its bytes on the host
  */
-public record ReplayedLog(ActiveSequence sequence, LogOverlay overlay) {
+record ReplayedLog(ActiveSequence sequence, LogOverlay overlay) {
   /** The result for a clean log: nothing applied, nothing changed. */
   public static final ReplayedLog CLEAN = new ReplayedLog(ActiveSequence.EMPTY, LogOverlay.NONE);
 }

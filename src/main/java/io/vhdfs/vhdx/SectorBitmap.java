@@ -5,7 +5,7 @@ package io.vhdfs.vhdx;
  * so sector s is bit {@code s & 7} of byte {@code s >>> 3}; 1 means the sector is in this file,
  * 0 that it comes from the parent.
  */
-public final class SectorBitmap {
+final class SectorBitmap {
   private SectorBitmap() {}
 
   /** Whether sector {@code sector} (counted from the start of {@code bits}) is in this file. */

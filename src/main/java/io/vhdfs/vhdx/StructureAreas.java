@@ -14,7 +14,7 @@ import java.util.Optional;
  * <p>The file size is the logical one: after an in-memory log replay, the larger of the host size
  * and what the log says the file holds.
  */
-public final class StructureAreas {
+final class StructureAreas {
   /** Bytes of the header section at the start of every file. */
   public static final long HEADER_SECTION = 1 << 20;
 

@@ -5,20 +5,28 @@ import io.vhdfs.disk.ChainOptions;
 import io.vhdfs.disk.Finding;
 import io.vhdfs.disk.HostFile;
 import io.vhdfs.disk.ImageLock;
+import io.vhdfs.disk.OpenDisks;
 import io.vhdfs.disk.ParentChain;
 import io.vhdfs.disk.ParentLink;
 import io.vhdfs.disk.ParentLookup;
 import java.io.IOException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 
 /**
- * Checks a VHDX's structure without changing it: what the reader passes over when it opens the
- * file (a bad header or region table copy, a log still to be replayed) and what it checks only
- * as blocks are read (every BAT entry), then a differencing image's parent. A file the reader
- * refuses is one finding, where the reader stopped. Repairs wait for the format's writer.
+ * Checks a VHDX's structure: what the reader passes over when it opens the file (a bad header or
+ * region table copy, a log still to be replayed) and what it checks only as blocks are read
+ * (every BAT entry), then a differencing image's parent. A file the reader refuses is one
+ * finding, where the reader stopped.
+ *
+ * <p>A repair fixes what the reader already works around, so that it reads the same bytes
+ * afterwards and peers that do not work around it (QEMU reads region table copy 1 only, libvhdi
+ * fails on either bad copy and never replays a log) read them too: it replays a dirty log onto
+ * the file, rewrites a bad region table copy from the good one and a bad header copy from the
+ * current one ({@link VhdxRepair}). A file the reader refuses is not touched, nor is a log whose
+ * LogGuid has no entries behind it, since what the lost entries held is unknown.
  */
 final class VhdxChecker {
   /** A header copy is not valid (signature or CRC-32C): the file relies on the other. */
@@ -34,11 +42,22 @@ final class VhdxChecker {
 
   private VhdxChecker() {}
 
-  /** Every finding, in file order of the structures; empty for a sound image. */
-  static List<Finding> check(Path image, ParentChain chain) throws IOException {
+  /**
+   * Every finding, in file order of the structures; empty for a sound image. With {@code repair},
+   * the repairable ones are repaired and marked so.
+   *
+   * @throws FileSystemException if a repair is asked for while the image is open in this JVM
+   * @throws java.nio.file.AccessDeniedException if a repair is needed but the file is read-only
+   */
+  static List<Finding> check(Path image, boolean repair, ParentChain chain) throws IOException {
     Path real = image.toRealPath();
+    if (repair && OpenDisks.isOpen(real)) {
+      // Its open disk holds the headers and BAT in memory and would write over ours.
+      throw new FileSystemException(image.toString(), null, "open in this JVM: close every "
+          + "file system and channel on it before repairing it");
+    }
     List<Finding> findings = new ArrayList<>();
-    // A reader's locks while checking, as qemu-img check takes them.
+    // A reader's locks while checking, as qemu-img check takes them; a writer's for a repair.
     ImageLock lock = ImageLock.acquire(real, chain.options().locking());
     try (HostFile host = HostFile.openForReading(image)) {
       String name = host.name();
@@ -65,20 +84,27 @@ final class VhdxChecker {
       headers.otherProblem().ifPresent(p -> findings.add(finding(HEADER,
           headers.slot() == 1 ? VhdxHeader.HEADER2_OFFSET : VhdxHeader.HEADER1_OFFSET,
           "header " + (3 - headers.slot()) + " is not valid (" + p + "); header "
-              + headers.slot() + " is used")));
-      regions.otherProblem().ifPresent(p -> findings.add(finding(REGION_TABLE,
-          regions.copy() == 1 ? RegionTable.COPY2_OFFSET : RegionTable.COPY1_OFFSET,
-          p + "; region table copy " + regions.copy() + " is used")));
+              + headers.slot() + " is used", true)));
+      long badRegionCopy = regions.copy() == 1 ? RegionTable.COPY2_OFFSET
+          : RegionTable.COPY1_OFFSET;
+      regions.otherProblem().ifPresent(p -> findings.add(finding(REGION_TABLE, badRegionCopy,
+          p + "; region table copy " + regions.copy() + " is used", true)));
       VhdxHeader h = headers.current();
       ActiveSequence sequence = log.sequence();
-      if (!h.logGuid().equals(new UUID(0, 0))) {
+      if (h.hasLog()) {
         findings.add(finding(LOG_DIRTY, h.logOffset(), sequence.isEmpty()
             ? "the header's LogGuid " + h.logGuid() + " is set but the log holds no valid "
                 + "entry of it: nothing to replay"
             : "the log holds " + sequence.entries().size() + " entries not yet applied "
                 + "(sequence " + Long.toUnsignedString(sequence.entries().get(0).sequenceNumber())
                 + "-" + Long.toUnsignedString(sequence.head().sequenceNumber())
-                + "); reads replay them in memory, writing them back waits for VHDX writing"));
+                + "); reads replay them in memory, a repair writes them to the file",
+            !sequence.isEmpty()));
+      }
+      if (repair) {
+        // Repaired before the BAT is looked at: what is wrong there is independent of these
+        // copies, and the reader gets past them either way.
+        repair(host, lock, headers, log, regions, badRegionCopy, findings);
       }
       RegionEntry bat = regions.table().bat();
       VhdxLayer layer;
@@ -136,7 +162,54 @@ final class VhdxChecker {
   }
 
   private static Finding finding(String code, long offset, String meaning) {
-    return new Finding(code, offset, meaning, false, false);
+    return finding(code, offset, meaning, false);
+  }
+
+  private static Finding finding(String code, long offset, String meaning, boolean repairable) {
+    return new Finding(code, offset, meaning, repairable, false);
+  }
+
+  /**
+   * Repairs the repairable findings so far, under the image's writer locks: the header pair with
+   * this session's FileWriteGuid first, then the log's replay, then the region table copy, then
+   * (for a replayed log) the header pair that clears the LogGuid. Nothing is written when nothing
+   * is repairable.
+   */
+  private static void repair(HostFile host, ImageLock lock, HeaderChoice headers, ReplayedLog log,
+      RegionTableChoice regions, long badRegionCopy, List<Finding> findings) throws IOException {
+    if (findings.stream().noneMatch(Finding::repairable)) {
+      return;
+    }
+    if (lock != null) {
+      lock.startWriting();
+    }
+    try {
+      host.enableWrites();
+      byte[] current = host.readBytes(headers.currentOffset(), VhdxHeader.SIZE);
+      VhdxRepair writer = new VhdxRepair(host, current, headers.slot());
+      VhdxHeader h = headers.current();
+      boolean replay = h.hasLog() && !log.sequence().isEmpty();
+      // A LogGuid with nothing behind it stays: the pairs keep the header's own.
+      writer.writeHeaderPair(h.logGuid());
+      if (replay) {
+        writer.replay(log.overlay());
+      }
+      if (regions.otherProblem().isPresent()) {
+        long good = regions.copy() == 1 ? RegionTable.COPY1_OFFSET : RegionTable.COPY2_OFFSET;
+        // After the replay, the file holds what the overlay read the good copy as.
+        writer.writeRegionTable(host.readBytes(good, RegionTable.SIZE), badRegionCopy);
+      }
+      if (replay) {
+        writer.writeHeaderPair(MsGuid.ZERO);
+      }
+    } finally {
+      if (lock != null) {
+        lock.stopWriting();
+      }
+    }
+    findings.replaceAll(f -> f.repairable()
+        ? new Finding(f.code(), f.offset(), f.meaning(), true, true)
+        : f);
   }
 
   /** The message of {@code e} without the file name and offset it starts and ends with. */

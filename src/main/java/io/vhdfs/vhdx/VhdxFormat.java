@@ -25,10 +25,10 @@ import java.util.UUID;
 
 /**
  * Microsoft's VHDX (Hyper-V since 2012, Disk2vhd, Windows backup): fixed, dynamic and
- * differencing images, recognised by the {@code vhdxfile} signature at offset 0. New fixed and
- * dynamic images and children are created ({@link VhdxCreator}); otherwise read-only for now:
- * writing, repairing and committing wait for the format's writer, and are refused before anything
- * is touched ({@link #require}).
+ * differencing images, recognised by the {@code vhdxfile} signature at offset 0. New fixed,
+ * dynamic and differencing images are created ({@link VhdxCreator}), and a check may repair the
+ * file ({@link VhdxRepair}); disks are read-only for now: writing and committing wait for the
+ * format's writer, and are refused before anything is touched ({@link #require}).
  */
 public final class VhdxFormat implements ImageFormat {
   /** The one instance. */
@@ -51,10 +51,10 @@ public final class VhdxFormat implements ImageFormat {
     return "VHDX";
   }
 
-  /** Creating only: writes wait for the log writer (issue 13). */
+  /** Creating and repairing: writes wait for the log writer (issue 13). */
   @Override
   public Set<Capability> capabilities() {
-    return Set.of(Capability.CREATE);
+    return Set.of(Capability.CREATE, Capability.REPAIR);
   }
 
   /** Hyper-V's: 32 MiB. */
@@ -121,16 +121,13 @@ public final class VhdxFormat implements ImageFormat {
   }
 
   /**
-   * The structure, without changing it ({@link VhdxChecker}); a repair is refused before: it
-   * comes with the format's writer.
+   * The structure ({@link VhdxChecker}); a repair replays a dirty log onto the file and rewrites
+   * a bad header or region table copy ({@link VhdxRepair}).
    */
   @Override
   public List<Finding> check(Path image, boolean repair, SizeRule sizeRule, ParentChain chain,
       ProgressListener progress) throws IOException {
-    if (repair) {
-      require(Capability.REPAIR, image.toString());
-    }
-    return VhdxChecker.check(image, chain);
+    return VhdxChecker.check(image, repair, chain);
   }
 
   /**

@@ -20,7 +20,7 @@ import java.util.UUID;
  * @param logLength bytes of the log ring, a multiple of 1 MiB (unsigned 32-bit)
  * @param logOffset where the log starts, a multiple of 1 MiB, at least 1 MiB
  */
-public record VhdxHeader(
+record VhdxHeader(
     long sequenceNumber,
     UUID fileWriteGuid,
     UUID dataWriteGuid,

@@ -28,7 +28,7 @@ import java.util.UUID;
  * @param physicalSectorSize 512 or 4096
  * @param parentLocator present exactly for differencing disks
  */
-public record VhdxMetadata(
+record VhdxMetadata(
     MetadataTable table,
     FileParameters fileParameters,
     long virtualDiskSize,

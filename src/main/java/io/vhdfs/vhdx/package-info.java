@@ -19,9 +19,10 @@
  * <p>The format plugs into the engine as {@link io.vhdfs.vhdx.VhdxFormat}: a layer
  * ({@code VhdxLayer}) opened read-only, with a dirty log replayed in memory and never written,
  * whose {@code VhdxBlockMap} feeds the shared read path; the parent link comes from the locator.
- * {@code VhdxChecker} reports, without writing, what opening passes over (a bad header or region
- * table copy, a log still to apply) and what reading checks only lazily (every BAT entry);
- * {@code VhdxStructure} is every structure as opened, for {@code vhd info}.
+ * {@code VhdxChecker} reports what opening passes over (a bad header or region table copy, a log
+ * still to apply) and what reading checks only lazily (every BAT entry); with a repair,
+ * {@code VhdxRepair} writes the log's replay and the good copies to the file, headers by the
+ * two-step protocol. {@code VhdxStructure} is every structure as opened, for {@code vhd info}.
  *
  * <p>Imports: the root package, {@code disk} (the plug-in interfaces) and the JDK only.
  */

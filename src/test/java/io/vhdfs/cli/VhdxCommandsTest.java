@@ -311,7 +311,8 @@ final class VhdxCommandsTest {
         findings.stream().map(f -> f.get("code")).toList());
     assertEquals(stale, findings.get(0).get("offset"));
     assertEquals(0x40000L, findings.get(1).get("offset"));
-    assertEquals(false, findings.get(0).get("repairable"));
+    assertEquals(true, findings.get(0).get("repairable"));
+    assertEquals(true, findings.get(1).get("repairable"));
     assertArrayEquals(before, Files.readAllBytes(image));
     assertEquals("identical\n", ok("compare", image.toString(), qemuRaw(image).toString()),
         "the image still reads through the good copies");
@@ -341,16 +342,32 @@ final class VhdxCommandsTest {
   }
 
   @Test
-  void checkRepairOfAVhdxIsRefusedInOneLine() throws IOException {
+  void checkRepairOfAVhdxRewritesTheBadCopiesAndQemuStillReadsTheSame() throws IOException {
     Path image = qemuDynamic();
-    byte[] before = Files.readAllBytes(image);
+    Path raw = Files.copy(qemuRaw(image), dir.resolve("before.raw"));
+    Map<String, Object> info = JsonReader.object(ok("info", "--json", image.toString()));
+    long stale = (Long) info.get("currentHeader") == 1 ? 0x20000 : 0x10000;
+    try (RandomAccessFile f = new RandomAccessFile(image.toFile(), "rw")) {
+      f.seek(stale + 100);
+      f.write(0x5a);
+      f.seek(0x30000 + 100);
+      f.write(0x5a); // region table copy 1, the only one QEMU reads
+    }
 
     Cli.Result r = Cli.run("check", "--repair", image.toString());
 
-    assertEquals(2, r.exitCode(), r.out() + r.err());
-    assertEquals("vhd check: " + image + ": VHDX repairing is not supported yet\n", r.err());
-    assertEquals("", r.out());
-    assertArrayEquals(before, Files.readAllBytes(image));
+    assertEquals(0, r.exitCode(), r.out() + r.err());
+    List<String> lines = r.out().lines().toList();
+    assertEquals(3, lines.size(), r.out());
+    assertTrue(lines.get(0).startsWith("offset " + stale + ": ")
+        && lines.get(0).endsWith(" [repaired]"), r.out());
+    assertTrue(lines.get(1).startsWith("offset " + 0x30000 + ": ")
+        && lines.get(1).endsWith(" [repaired]"), r.out());
+    assertEquals("2 findings, 2 repaired, 0 remaining", lines.get(2));
+    assertEquals("no findings\n", ok("check", image.toString()));
+    assertEquals("identical\n", ok("compare", image.toString(), raw.toString()));
+    assertEquals("identical\n", ok("compare", image.toString(), qemuRaw(image).toString()),
+        "QEMU, which refused a bad copy 1, reads the repaired image");
   }
 
   /** A qemu-made 8 MiB base (1 MiB blocks, all 0x11) and a writer-made child of it. */

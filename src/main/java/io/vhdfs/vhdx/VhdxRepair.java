@@ -1,0 +1,90 @@
+package io.vhdfs.vhdx;
+
+import io.vhdfs.disk.HostFile;
+import java.io.IOException;
+import java.util.UUID;
+
+/**
+ * Writes what a VHDX check found safe to repair: a dirty log replayed onto the file, a bad region
+ * table copy rewritten from the good one, a bad header copy rewritten from the current one.
+ *
+ * <p>The order keeps the file readable after a cut at any host write. Headers change only by the
+ * two-step protocol (the non-current slot first, then the other, each forced), and the first
+ * pair carries this session's FileWriteGuid before anything else is modified (spec 2.2.2). The
+ * replay writes what the in-memory replay computed ({@link LogOverlay}), grows the file to its
+ * logical size and is forced; only then does the last header pair clear the LogGuid, so a cut
+ * before that leaves the log to be replayed again over a half-done replay, which gives the same
+ * bytes. The DataWriteGuid is kept: a replay changes nothing a reader of the virtual disk sees
+ * (readers replay in memory), so children stay linked.
+ */
+final class VhdxRepair {
+  /** Bytes of zeros written at a time for a zero range. */
+  private static final int ZERO_CHUNK = 1 << 20;
+
+  private final HostFile host;
+  private final byte[] currentRaw;
+  private final UUID fileWriteGuid = UUID.randomUUID();
+  private long sequence;
+  private int slot;
+
+  /**
+   * @param currentRaw the current header's 4096 bytes, whose reserved bytes are kept
+   * @param currentSlot 1 or 2
+   */
+  VhdxRepair(HostFile host, byte[] currentRaw, int currentSlot) {
+    this.host = host;
+    this.currentRaw = currentRaw.clone();
+    this.sequence = LittleEndian.int64(currentRaw, 8);
+    this.slot = currentSlot;
+  }
+
+  /**
+   * Writes the current header, with this session's FileWriteGuid, the next sequence number and
+   * {@code logGuid}, over the non-current slot, forces it, then does the same over the other.
+   */
+  void writeHeaderPair(UUID logGuid) throws IOException {
+    for (int i = 0; i < 2; i++) {
+      byte[] h = currentRaw.clone();
+      sequence++;
+      LittleEndian.putInt64(h, 8, sequence);
+      MsGuid.write(h, 16, fileWriteGuid);
+      MsGuid.write(h, 48, logGuid);
+      Crc32cField.store(h, 0, VhdxHeader.SIZE, VhdxHeader.CHECKSUM_OFFSET);
+      slot = 3 - slot;
+      host.write(h, slot == 1 ? VhdxHeader.HEADER1_OFFSET : VhdxHeader.HEADER2_OFFSET);
+      host.force(true);
+    }
+  }
+
+  /**
+   * Writes the replay onto the file: every logged sector and zero range, then the file grown to
+   * the size the replay reads as; forced. Zeros past the end of the file are not written: growing
+   * the file gives them.
+   */
+  void replay(LogOverlay overlay) throws IOException {
+    long hostSize = host.size();
+    long target = overlay.logicalSize(hostSize);
+    for (LogOverlay.Range r : overlay.ranges()) {
+      if (r.zeros()) {
+        long end = Math.min(r.offset() + r.length(), hostSize);
+        for (long at = r.offset(); at < end; at += ZERO_CHUNK) {
+          host.write(new byte[(int) Math.min(ZERO_CHUNK, end - at)], at);
+        }
+      } else {
+        byte[] sector = new byte[(int) r.length()];
+        overlay.apply(r.offset(), sector, 0, sector.length);
+        host.write(sector, r.offset());
+      }
+    }
+    if (host.size() < target) {
+      host.write(new byte[1], target - 1);
+    }
+    host.force(true);
+  }
+
+  /** Writes {@code table} (a whole valid copy) at {@code offset}, forced. */
+  void writeRegionTable(byte[] table, long offset) throws IOException {
+    host.write(table, offset);
+    host.force(false);
+  }
+}
