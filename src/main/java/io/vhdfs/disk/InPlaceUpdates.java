@@ -120,13 +120,14 @@ public final class InPlaceUpdates {
     for (int i = 0; i < original.length; i++) {
       original[i] = (byte) (i * 31 + 7);
     }
+    ScratchFiles.created(scratch);
     try {
       try (SeekableByteChannel out = Files.newByteChannel(scratch, StandardOpenOption.CREATE_NEW,
           StandardOpenOption.WRITE)) {
         writeFully(out, ByteBuffer.wrap(original));
       }
     } catch (IOException | RuntimeException e) {
-      deleteQuietly(scratch);
+      ScratchFiles.delete(scratch);
       return null;
     }
     try {
@@ -134,7 +135,7 @@ public final class InPlaceUpdates {
     } catch (IOException | RuntimeException e) {
       return FAILED + e; // perhaps for a moment (a full disk): asked again next time
     } finally {
-      deleteQuietly(scratch);
+      ScratchFiles.delete(scratch);
     }
   }
 
@@ -199,14 +200,6 @@ public final class InPlaceUpdates {
       if (ch.write(src) == 0 && ++stalls > 1000) {
         throw new IOException("the host channel accepts no data");
       }
-    }
-  }
-
-  private static void deleteQuietly(Path p) {
-    try {
-      Files.deleteIfExists(p);
-    } catch (IOException | RuntimeException e) {
-      // A scratch file left behind is harmless; the verdict stands.
     }
   }
 }
