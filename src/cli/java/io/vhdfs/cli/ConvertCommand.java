@@ -21,16 +21,18 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /**
- * {@code vhd convert SRC DST}: a raw, VHD or VHDX disk into a new raw, fixed or dynamic image, or
+ * {@code vhd convert SRC DST}: a raw, VHD or VHDX disk into a new raw file, fixed or dynamic VHD,
+ * or fixed or dynamic VHDX, or
  * into a FIFO, a device or standard output ({@code -}) as raw or fixed.
  */
 @Command(name = "convert", mixinStandardHelpOptions = true,
     description = {"Convert a disk, raw, VHD or VHDX (found by its signature; a differencing "
-        + "image reads with its parents), into a new raw file or fixed or dynamic VHD. Only "
+        + "image reads with its parents), into a new raw file, fixed or dynamic VHD, or fixed or "
+        + "dynamic VHDX. Only "
         + "stored ranges "
         + "are read; zeros are not written (no all-zero blocks in a dynamic image, holes in a "
-        + "raw or fixed one). The disk keeps its size: exact, rounded up to a sector for a VHD, "
-        + "or to a MiB with --azure.",
+        + "raw or fixed one). The disk keeps its size: exact, rounded up to a 512-byte sector "
+        + "for a VHD or VHDX, or to a MiB with --azure.",
         "DST is written under a temporary name beside it and renamed when complete, so an "
             + "interrupted convert leaves no half-written DST. A symbolic link is written "
             + "through: the link stays and its target gets the result, staged beside the target.",
@@ -57,12 +59,14 @@ final class ConvertCommand implements Callable<Integer> {
   Path dst;
 
   @Option(names = "--to", paramLabel = "TYPE",
-      description = "raw, fixed or dynamic. Default: dynamic for a raw SRC, raw for a VHD or "
-          + "VHDX, fixed with --azure.")
+      description = "raw, fixed, dynamic (VHD), vhdx (dynamic) or vhdx-fixed. Default: vhdx "
+          + "for a DST named *.vhdx, else dynamic for a raw SRC, raw for a VHD or VHDX, fixed "
+          + "with --azure.")
   String to;
 
   @Option(names = "--block-size", paramLabel = "BYTES",
-      description = "Block size of a dynamic result: bytes or with suffix K, M (default 2M).")
+      description = "Block size of a dynamic VHD or a VHDX: bytes or with suffix K, M "
+          + "(default 2M for a VHD, 32M for a VHDX, which needs 1M or more).")
   String blockSize;
 
   @Option(names = "--azure", description = "A fixed VHD for Azure: size rounded up to a whole "
@@ -153,8 +157,10 @@ final class ConvertCommand implements Callable<Integer> {
       case "raw" -> ConvertOptions.Format.RAW;
       case "fixed" -> ConvertOptions.Format.FIXED;
       case "dynamic" -> ConvertOptions.Format.DYNAMIC;
+      case "vhdx" -> ConvertOptions.Format.VHDX;
+      case "vhdx-fixed" -> ConvertOptions.Format.VHDX_FIXED;
       default -> throw new IllegalArgumentException("--to: '" + to
-          + "' is not raw, fixed or dynamic");
+          + "' is not raw, fixed, dynamic, vhdx or vhdx-fixed");
     };
   }
 

@@ -9,6 +9,9 @@ import io.vhdfs.disk.VirtualDisk;
 import io.vhdfs.vhd.DynamicHeader;
 import io.vhdfs.vhd.Footer;
 import io.vhdfs.vhd.VhdCreator;
+import io.vhdfs.vhd.VhdFormat;
+import io.vhdfs.vhdx.NewVhdxWriter;
+import io.vhdfs.vhdx.VhdxFormat;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
@@ -22,8 +25,8 @@ import java.util.Locale;
 
 /**
  * Converts a disk image, raw or in one of the {@link Formats} (told apart by signature, not the
- * name; a differencing image read with its parents), into a new raw file or a new fixed or
- * dynamic VHD. The source is read through its disk alone ({@link VirtualDisk#extents}, reads).
+ * name; a differencing image read with its parents), into a new raw file, a new fixed or
+ * dynamic VHD, or a new fixed or dynamic VHDX. The source is read through its disk alone ({@link VirtualDisk#extents}, reads).
  *
  * <p>Only what the source stores is read: an image's allocated ranges, anywhere in its chain (a raw
  * file has no map, so all of it). Only what is not zero is written: a dynamic result allocates
@@ -38,7 +41,9 @@ import java.util.Locale;
  * it exactly where there is one, so Virtual PC reads the same size, else with 65535/16/255, which
  * every other reader takes to mean "use the size field" ({@code exactSize}); never the CHS round-up
  * of a new image, which would grow the disk for no reason. An Azure result is fixed, its size
- * rounded up to a whole MiB and kept exact.
+ * rounded up to a whole MiB and kept exact. A VHDX result has 512-byte logical sectors and the
+ * disk's size rounded up to a whole one, as a VHD; it is written by {@link NewVhdxWriter}, without
+ * its log, as only a staged file no one sees may be.
  */
 public final class Convert {
   private static final int MIB = 1 << 20;
@@ -56,11 +61,30 @@ public final class Convert {
     /** A fixed VHD. */
     FIXED,
     /** A dynamic VHD. */
-    DYNAMIC;
+    DYNAMIC,
+    /** A dynamic VHDX: blocks that would hold only zeros are not allocated. */
+    VHDX,
+    /** A fixed VHDX: every block allocated, zeros left as holes in the host file. */
+    VHDX_FIXED;
 
-    /** The lower-case name used on the command line and in summaries. */
+    /** The lower-case name used on the command line and in summaries: {@code vhdx-fixed}. */
     public String label() {
-      return name().toLowerCase(Locale.ROOT);
+      return name().toLowerCase(Locale.ROOT).replace('_', '-');
+    }
+
+    /** Whether the result is a VHDX. */
+    boolean vhdx() {
+      return this == VHDX || this == VHDX_FIXED;
+    }
+
+    /** Whether only blocks not all zero are allocated, each written whole or not at all. */
+    boolean sparseBlocks() {
+      return this == DYNAMIC || this == VHDX;
+    }
+
+    /** Whether the result can be written front to back into a stream: raw and fixed VHD. */
+    boolean inOrder() {
+      return this == RAW || this == FIXED;
     }
   }
 
@@ -68,8 +92,11 @@ public final class Convert {
    * What to make.
    *
    * @param output the kind of result; null for the other kind than the source's: a raw source
-   *     becomes a dynamic VHD, a VHD becomes raw (an Azure result is fixed)
-   * @param blockSize the block size of a dynamic result, a power of two from 512 bytes to 256 MiB
+   *     becomes a dynamic VHD, a VHD becomes raw (an Azure result is fixed); but a destination
+   *     whose name ends in {@code .vhdx} becomes a dynamic VHDX
+   * @param blockSize the block size of a dynamic or VHDX result, a power of two from 512 bytes to
+   *     256 MiB (from 1 MiB for a VHDX); 0 for the result format's default, 2 MiB for a VHD and
+   *     32 MiB for a VHDX
    * @param azure a fixed result sized for Azure: rounded up to a whole MiB, kept exact
    * @param replace whether an existing destination is replaced
    * @param chain how a differencing source's parents are found and checked
@@ -82,8 +109,8 @@ public final class Convert {
       if (view == null) {
         view = DiskView.WHOLE;
       }
-      if (blockSize < DynamicHeader.MIN_BLOCK_SIZE || blockSize > DynamicHeader.MAX_BLOCK_SIZE
-          || Integer.bitCount(blockSize) != 1) {
+      if (blockSize != 0 && (blockSize < DynamicHeader.MIN_BLOCK_SIZE
+          || blockSize > DynamicHeader.MAX_BLOCK_SIZE || Integer.bitCount(blockSize) != 1)) {
         throw new IllegalArgumentException("block size " + blockSize
             + " is not a power of two from 512 bytes to 256 MiB");
       }
@@ -132,14 +159,19 @@ public final class Convert {
     if (special != null) {
       return convertInPlace(src, special, request, progress);
     }
+    Output named = namedOutput(dst, request);
     try (ImageSource source = ImageSource.open(src, request.chain(), request.view())) {
-      Output output = outputOf(source, request);
+      Output output = named != null ? named : outputOf(source, request);
       long size = resultSize(source.size(), output, request.azure());
+      int blockSize = blockSize(output, request);
+      if (output.vhdx()) {
+        NewVhdxWriter.checkParameters(size, blockSize); // before the destination is touched
+      }
       List<long[]> ranges = storedRanges(source, src);
       try (StagedFile staged = StagedFile.begin(dst, request.replace())) {
         long[] counts;
-        try (ImageSink sink = openSink(staged.temp(), output, size, request)) {
-          counts = copy(source, ranges, sink, output, size, request.blockSize(), progress);
+        try (ImageSink sink = openSink(staged.temp(), output, size, blockSize, request)) {
+          counts = copy(source, ranges, sink, output, size, blockSize, progress);
           sink.finish(size);
         }
         staged.commit();
@@ -158,13 +190,13 @@ public final class Convert {
    */
   public static Result convert(Path src, WritableByteChannel dst, Request request,
       ProgressListener progress) throws IOException {
-    if (request.output() == Output.DYNAMIC) {
-      throw new IllegalArgumentException(dynamicInOrder("a stream"));
+    if (request.output() != null && !request.output().inOrder()) {
+      throw new IllegalArgumentException(dynamicInOrder(request.output(), "a stream"));
     }
     try (ImageSource source = ImageSource.open(src, request.chain(), request.view())) {
       Output output = outputOf(source, request);
-      if (output == Output.DYNAMIC) {
-        throw new IllegalArgumentException(dynamicInOrder("a stream"));
+      if (!output.inOrder()) {
+        throw new IllegalArgumentException(dynamicInOrder(output, "a stream"));
       }
       return writeInOrder(source, src, dst, output, request, progress);
     }
@@ -176,15 +208,15 @@ public final class Convert {
    */
   private static Result convertInPlace(Path src, SpecialFile dst, Request request,
       ProgressListener progress) throws IOException {
-    if (request.output() == Output.DYNAMIC) {
+    if (request.output() != null && !request.output().inOrder()) {
       throw new FileSystemException(dst.path().toString(), null,
-          dynamicInOrder(dst.kind().label()));
+          dynamicInOrder(request.output(), dst.kind().label()));
     }
     try (ImageSource source = ImageSource.open(src, request.chain(), request.view())) {
       Output output = outputOf(source, request);
-      if (output == Output.DYNAMIC) {
+      if (!output.inOrder()) {
         throw new FileSystemException(dst.path().toString(), null,
-            dynamicInOrder(dst.kind().label()));
+            dynamicInOrder(output, dst.kind().label()));
       }
       long size = resultSize(source.size(), output, request.azure());
       try (SeekableByteChannel channel = dst.openForWriting()) {
@@ -196,9 +228,9 @@ public final class Convert {
     }
   }
 
-  private static String dynamicInOrder(String what) {
-    return "a dynamic VHD cannot be written into " + what + ", which is written front to back "
-        + "in place; convert to raw or fixed";
+  private static String dynamicInOrder(Output output, String what) {
+    return (output.vhdx() ? "a VHDX" : "a dynamic VHD") + " cannot be written into " + what
+        + ", which is written front to back in place; convert to raw or fixed";
   }
 
   private static Result writeInOrder(ImageSource source, Path src, WritableByteChannel out,
@@ -208,7 +240,8 @@ public final class Convert {
         ? VhdCreator.newFooter(DiskType.FIXED, size, exactSize(size, request)) : null;
     List<long[]> ranges = storedRanges(source, src);
     try (ImageSink sink = ImageSink.inOrder(out, footer)) {
-      long[] counts = copy(source, ranges, sink, output, size, request.blockSize(), progress);
+      long[] counts = copy(source, ranges, sink, output, size, blockSize(output, request),
+          progress);
       sink.finish(size);
       return new Result(sourceType(source), output, size, counts[0], counts[1]);
     }
@@ -218,6 +251,25 @@ public final class Convert {
   private static Output outputOf(ImageSource source, Request request) {
     return request.output() != null ? request.output()
         : request.azure() ? Output.FIXED : source.isImage() ? Output.RAW : Output.DYNAMIC;
+  }
+
+  /**
+   * A dynamic VHDX for a destination named {@code *.vhdx} when no result is asked for (and no
+   * Azure image, which is a VHD); else null, the result then chosen by the source.
+   */
+  private static Output namedOutput(Path dst, Request request) {
+    Path name = dst.getFileName();
+    return request.output() == null && !request.azure() && name != null
+        && name.toString().toLowerCase(Locale.ROOT).endsWith(".vhdx") ? Output.VHDX : null;
+  }
+
+  /** The request's block size, or the result format's default. */
+  private static int blockSize(Output output, Request request) {
+    if (request.blockSize() != 0) {
+      return request.blockSize();
+    }
+    return output.vhdx() ? VhdxFormat.INSTANCE.defaultBlockSize()
+        : VhdFormat.INSTANCE.defaultBlockSize();
   }
 
   private static String sourceType(ImageSource source) {
@@ -233,13 +285,16 @@ public final class Convert {
     return (sourceSize + unit - 1) / unit * unit;
   }
 
-  private static ImageSink openSink(Path file, Output output, long size, Request request)
-      throws IOException {
+  private static ImageSink openSink(Path file, Output output, long size, int blockSize,
+      Request request) throws IOException {
     if (output == Output.RAW) {
       return ImageSink.raw(file);
     }
+    if (output.vhdx()) {
+      return ImageSink.vhdx(file, output == Output.VHDX_FIXED, size, blockSize);
+    }
     DiskType type = output == Output.FIXED ? DiskType.FIXED : DiskType.DYNAMIC;
-    return ImageSink.vhd(file, type, size, request.blockSize(), exactSize(size, request));
+    return ImageSink.vhd(file, type, size, blockSize, exactSize(size, request));
   }
 
   /** The geometry rounded up for a new image is used only where it spans the size exactly. */
@@ -283,8 +338,9 @@ public final class Convert {
    */
   private static long[] copy(ImageSource source, List<long[]> ranges, ImageSink sink,
       Output output, long size, int blockSize, ProgressListener progress) throws IOException {
-    int chunk = output == Output.DYNAMIC ? Math.max(MIB, Math.min(blockSize, MAX_CHUNK)) : MIB;
-    int grain = output == Output.DYNAMIC ? Math.min(blockSize, chunk) : RAW_GRAIN;
+    boolean sparse = output.sparseBlocks();
+    int chunk = sparse ? Math.max(MIB, Math.min(blockSize, MAX_CHUNK)) : MIB;
+    int grain = sparse ? Math.min(blockSize, chunk) : RAW_GRAIN;
     long end = Math.min(size, source.size());
     long read = 0;
     long written = 0;

@@ -5,6 +5,7 @@ import io.vhdfs.disk.SizeRule;
 import io.vhdfs.disk.VirtualDisk;
 import io.vhdfs.vhd.Footer;
 import io.vhdfs.vhd.VhdCreator;
+import io.vhdfs.vhdx.NewVhdxWriter;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -66,6 +67,14 @@ abstract class ImageSink implements Closeable {
       throw e;
     }
     return new Vhd(disk);
+  }
+
+  /**
+   * A new VHDX, {@code file}, which must not exist, written without its log as only a file no one
+   * else sees yet may be ({@link NewVhdxWriter}).
+   */
+  static ImageSink vhdx(Path file, boolean fixed, long size, int blockSize) throws IOException {
+    return new Vhdx(NewVhdxWriter.create(file, fixed, size, blockSize));
   }
 
   /**
@@ -227,6 +236,30 @@ abstract class ImageSink implements Closeable {
     @Override
     public void close() throws IOException {
       disk.close();
+    }
+  }
+
+  /** A new fixed or dynamic VHDX, written by its format's writer for unseen files. */
+  private static final class Vhdx extends ImageSink {
+    private final NewVhdxWriter writer;
+
+    Vhdx(NewVhdxWriter writer) {
+      this.writer = writer;
+    }
+
+    @Override
+    void write(ByteBuffer src, long position) throws IOException {
+      writer.write(src, position);
+    }
+
+    @Override
+    void finish(long size) throws IOException {
+      writer.finish();
+    }
+
+    @Override
+    public void close() throws IOException {
+      writer.close();
     }
   }
 }

@@ -308,9 +308,11 @@ public final class VhdImages {
    * What {@link #convert} makes, and how.
    *
    * @param to the kind of result; null for the other kind than the source's: a raw source becomes
-   *     a dynamic VHD and a VHD becomes raw ({@code azure} makes a fixed VHD)
-   * @param blockSize the block size of a dynamic result in bytes, a power of two from 512 bytes
-   *     to 256 MiB; 0 for the default, 2 MiB
+   *     a dynamic VHD and a VHD becomes raw ({@code azure} makes a fixed VHD), except that a
+   *     destination named {@code *.vhdx} becomes a dynamic VHDX
+   * @param blockSize the block size of a dynamic VHD or a VHDX result in bytes, a power of two
+   *     from 512 bytes (1 MiB for a VHDX) to 256 MiB; 0 for the format's default, 2 MiB for a VHD
+   *     and 32 MiB for a VHDX
    * @param azure make a fixed image for Azure: its size rounded up to a whole MiB and kept exact
    *     (geometry 65535/16/255), so size % 1 MiB == 0 and the file is size + 512 bytes
    * @param replace replace an existing destination instead of refusing it (a FIFO or device
@@ -336,7 +338,11 @@ public final class VhdImages {
       /** A fixed VHD. */
       FIXED,
       /** A dynamic VHD; blocks that would hold only zeros are not allocated. */
-      DYNAMIC
+      DYNAMIC,
+      /** A dynamic VHDX; blocks that would hold only zeros are not allocated. */
+      VHDX,
+      /** A fixed VHDX: every block allocated, zeros left as holes in the host file. */
+      VHDX_FIXED
     }
 
     /**
@@ -382,7 +388,8 @@ public final class VhdImages {
    * @param destination the image made, as given (a link, a FIFO, a device), or null where the
    *     result went into a channel
    * @param sourceType {@code raw}, {@code fixed}, {@code dynamic} or {@code differencing}
-   * @param type what was made: {@code raw}, {@code fixed} or {@code dynamic}
+   * @param type what was made: {@code raw}, {@code fixed}, {@code dynamic}, {@code vhdx} or
+   *     {@code vhdx-fixed}
    * @param size the disk size of the result in bytes
    * @param bytesRead bytes read from the source's disk: only its stored ranges
    * @param bytesWritten bytes of data written into the result (zeros and metadata not counted,
@@ -394,7 +401,10 @@ public final class VhdImages {
   /**
    * Converts the disk of {@code src} into a new image {@code dst}, what {@code qemu-img convert}
    * does. The source is a raw image or a VHD, told apart by the VHD footer, not the name; a
-   * differencing VHD converts as its whole chain reads.
+   * differencing VHD converts as its whole chain reads. A VHDX result ({@code vhdx},
+   * {@code vhdx-fixed}, or a {@code dst} named {@code *.vhdx} with no {@code to}) has 512-byte
+   * logical sectors and the disk's size rounded up to a whole one, and is written without its log:
+   * the staged file is seen by no one until it is complete and durable.
    *
    * <p>Only what the source stores is read (a VHD's allocated ranges, its parents' included; all
    * of a raw file, which has no map). Only what is not zero is written: a dynamic result allocates
@@ -469,8 +479,8 @@ public final class VhdImages {
     FileSystemConfig config = FileSystemConfig.parse(env);
     Convert.Output output = options.to() == null ? null
         : Convert.Output.valueOf(options.to().name());
-    return new Convert.Request(output,
-        options.blockSize() == 0 ? FileSystemConfig.DEFAULT_BLOCK_SIZE : options.blockSize(),
+    // 0 stays 0: the result's format has the default, and a *.vhdx name may choose the format.
+    return new Convert.Request(output, options.blockSize(),
         options.azure(), options.replace(), config.chainOptions(),
         PartitionView.of(options.partition()));
   }

@@ -1,0 +1,47 @@
+package io.vhdfs.vhdx;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+
+/**
+ * Writes the disk of a new VHDX that no one else sees yet, such as a conversion's staged result:
+ * payload blocks appended 1 MiB-aligned after the BAT, BAT entries FULLY_PRESENT, all made durable
+ * by {@link #finish}. It does not go through the log: a file that is thrown away unless it is
+ * finished needs no crash safety of its own, so its headers stay as created (no log GUID). Bytes
+ * not handed over read as zeros; a dynamic image allocates only the blocks written to, whole.
+ */
+public interface NewVhdxWriter extends Closeable {
+  /**
+   * Creates {@code file}, which must not exist, as a VHDX of {@code size} bytes with 512-byte
+   * logical sectors, and opens it for writing.
+   *
+   * @param fixed every block allocated, in order (the data area sparse), rather than only those
+   *     written
+   * @param blockSize a power of two from 1 MiB to 256 MiB
+   * @throws IllegalArgumentException if {@code size} is not a positive multiple of 512 of at most
+   *     64 TiB, or the block size is not one a VHDX has; before {@code file} is created
+   * @throws java.nio.file.FileAlreadyExistsException if {@code file} exists
+   */
+  static NewVhdxWriter create(Path file, boolean fixed, long size, int blockSize)
+      throws IOException {
+    return NewVhdxFile.create(file, fixed, size, blockSize);
+  }
+
+  /** Checks {@code size} and {@code blockSize} as {@link #create} does, creating nothing. */
+  static void checkParameters(long size, int blockSize) {
+    NewVhdxFile.geometry(size, blockSize);
+  }
+
+  /**
+   * Writes all of {@code src} at disk offset {@code position}; a dynamic image's block is
+   * allocated at its first write, the rest of it reading as zeros.
+   *
+   * @throws IllegalArgumentException if the bytes reach past the disk's end
+   */
+  void write(ByteBuffer src, long position) throws IOException;
+
+  /** Writes the file's last bytes and makes all of it durable. */
+  void finish() throws IOException;
+}
