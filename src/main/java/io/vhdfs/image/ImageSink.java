@@ -21,8 +21,8 @@ import java.nio.file.StandardOpenOption;
 
 /**
  * Where a conversion writes a new disk's bytes: a raw file, or a VHD made by {@link VhdCreator}
- * and written through its {@link VirtualDisk}, as any other writer of the library would; or a
- * stream taking a raw disk or fixed VHD in order. Only bytes that are not zero are handed to a
+ * and written through its {@link VirtualDisk}, as any other writer of the library would; a new
+ * VHDX filled by {@link NewVhdxWriter}; or a stream taking a raw disk or fixed VHD in order. Only bytes that are not zero are handed to a
  * file, which already reads as zeros everywhere else; a stream gets every byte.
  */
 abstract class ImageSink implements Closeable {

@@ -441,7 +441,8 @@ public final class VhdImages {
    *     would be dynamic, or a block device smaller than the result: before the source's disk is
    *     read and before anything is written
    * @throws IllegalArgumentException if the result cannot hold the disk (a VHD over 2040 GiB,
-   *     blocks too small for its size)
+   *     blocks too small for its size, a VHDX over 64 TiB) or the block size is not one a VHDX
+   *     result can have (under 1 MiB); before {@code dst} is touched
    * @throws io.vhdfs.VhdFormatException if the source is a malformed VHD or its chain is broken
    */
   public static Conversion convert(Path src, Path dst, ConvertOptions options,
