@@ -86,6 +86,12 @@ public final class VhdxTools {
     return QemuTools.runForExit(TIMEOUT, args);
   }
 
+  /** {@code qemu-img compare -f vhdx -F raw image raw}. */
+  public QemuTools.Exit compare(Path image, Path raw) {
+    return QemuTools.runForExit(TIMEOUT, List.of(qemuImgPath(), "compare", "-f", "vhdx", "-F",
+        "raw", image.toString(), raw.toString()));
+  }
+
   /** {@code qemu-io -r -f vhdx -c 'read 0 512'}: how a read-only QEMU open ends. */
   public QemuTools.Exit readOnlyOpen(Path image) {
     return QemuTools.runForExit(TIMEOUT, List.of(qemuIoPath(), "-r", "-f", "vhdx", "-c",
