@@ -2,6 +2,7 @@ package io.vhdfs.vhd;
 
 import io.vhdfs.disk.DiskInfo;
 import io.vhdfs.disk.DiskType;
+import io.vhdfs.disk.WindowsPaths;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -147,9 +148,9 @@ public final class VhdCreator {
     }
     List<byte[]> paths = new ArrayList<>();
     List<Integer> codes = new ArrayList<>();
-    paths.add(ParentLocator.windowsPathData(windowsAbsolute(parent)));
+    paths.add(ParentLocator.windowsPathData(WindowsPaths.absolute(parent)));
     codes.add(ParentLocator.W2KU);
-    String relative = windowsRelative(image, parent);
+    String relative = WindowsPaths.relative(image, parent);
     if (relative != null) {
       paths.add(ParentLocator.windowsPathData(relative));
       codes.add(ParentLocator.W2RU);
@@ -179,27 +180,6 @@ public final class VhdCreator {
         entries, blockSize, p.uniqueId(), parentTime, name, locators);
     byte[] layout = dynamicLayout(footer, header, paths);
     writeNew(image, ch -> writeAt(ch, layout, 0));
-  }
-
-  /** The absolute path as Windows writes it: the host's own where it is Windows, else with \. */
-  private static String windowsAbsolute(Path parent) {
-    String s = parent.toAbsolutePath().toString();
-    return parent.getFileSystem().getSeparator().equals("\\") ? s : s.replace('/', '\\');
-  }
-
-  /** {@code .\dir\p.vhd}, from the child's directory; null where there is no relative path. */
-  private static String windowsRelative(Path image, Path parent) throws IOException {
-    Path dir = image.toAbsolutePath().getParent();
-    try {
-      Path rel = dir.toRealPath().relativize(parent);
-      StringBuilder b = new StringBuilder(".");
-      for (Path name : rel) {
-        b.append('\\').append(name);
-      }
-      return b.toString();
-    } catch (IllegalArgumentException e) {
-      return null; // another drive or root: no relative path reaches it
-    }
   }
 
   private static long tableEntries(long size, int blockSize) {

@@ -1,5 +1,6 @@
 package io.vhdfs.vhdx;
 
+import io.vhdfs.disk.WindowsPaths;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -87,11 +88,11 @@ final class VhdxCreator {
     Map<String, String> entries = new LinkedHashMap<>();
     entries.put(ParentLocator.PARENT_LINKAGE,
         MsGuid.format(parentFields.header().dataWriteGuid()));
-    String relative = windowsRelative(image, parent);
+    String relative = WindowsPaths.relative(image, parent);
     if (relative != null) {
       entries.put(ParentLocator.RELATIVE_PATH, relative);
     }
-    entries.put(ParentLocator.ABSOLUTE_WIN32_PATH, windowsAbsolute(parent));
+    entries.put(ParentLocator.ABSOLUTE_WIN32_PATH, WindowsPaths.absolute(parent));
     write(image, Kind.DIFFERENCING, m.virtualDiskSize(), blockSize, m.logicalSectorSize(),
         m.physicalSectorSize(), m.virtualDiskId(),
         new ParentLocator(ParentLocator.VHDX_PARENT_LOCATOR, entries));
@@ -221,27 +222,6 @@ final class VhdxCreator {
       }
       writeAt(ch, ByteBuffer.wrap(page, 0, count * BatGeometry.ENTRY_SIZE),
           BAT_OFFSET + start * BatGeometry.ENTRY_SIZE);
-    }
-  }
-
-  /** The absolute path with {@code \} separators, as a Windows reader splits it. */
-  private static String windowsAbsolute(Path parent) {
-    String s = parent.toAbsolutePath().toString();
-    return parent.getFileSystem().getSeparator().equals("\\") ? s : s.replace('/', '\\');
-  }
-
-  /** {@code .\dir\p.vhdx}, from the child's directory; null where no relative path leads. */
-  private static String windowsRelative(Path image, Path parent) throws IOException {
-    Path dir = image.toAbsolutePath().getParent();
-    try {
-      Path rel = dir.toRealPath().relativize(parent);
-      StringBuilder b = new StringBuilder(".");
-      for (Path name : rel) {
-        b.append('\\').append(name);
-      }
-      return b.toString();
-    } catch (IllegalArgumentException e) {
-      return null; // another drive or root
     }
   }
 
