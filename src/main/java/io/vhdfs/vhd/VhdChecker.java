@@ -426,7 +426,7 @@ final class VhdChecker {
       lease = chain.acquire(name, found.path());
     } catch (VhdFormatException e) {
       findings.add(Finding.PARENT_CHAIN, headerAt + 40, "the parent " + found.path() + " ("
-          + found.place() + ") cannot be opened: " + problemOf(e));
+          + found.place() + ") cannot be opened: " + e.problem());
       return;
     }
     lease.release().close();
@@ -446,18 +446,7 @@ final class VhdChecker {
         // No image at all where the header points: the parent is missing.
       }
     }
-    findings.add(Finding.PARENT_MISSING, e.offset(), problemOf(e));
-  }
-
-  /** The message of {@code e} without the file name and offset it starts and ends with. */
-  private static String problemOf(VhdFormatException e) {
-    String m = e.getMessage();
-    String prefix = e.file() + ": ";
-    String suffix = " (at byte offset " + e.offset() + ")";
-    if (m.startsWith(prefix)) {
-      m = m.substring(prefix.length());
-    }
-    return m.endsWith(suffix) ? m.substring(0, m.length() - suffix.length()) : m;
+    findings.add(Finding.PARENT_MISSING, e.offset(), e.problem());
   }
 
   // ---- repair ------------------------------------------------------------------------------

@@ -78,7 +78,7 @@ final class VhdxChecker {
             source.readStructure(RegionTable.COPY2_OFFSET, RegionTable.SIZE, "region table 2"),
             name);
       } catch (VhdFormatException e) {
-        findings.add(finding(UNREADABLE, e.offset(), problemOf(e)));
+        findings.add(finding(UNREADABLE, e.offset(), e.problem()));
         return findings;
       }
       headers.otherProblem().ifPresent(p -> findings.add(finding(HEADER,
@@ -113,7 +113,7 @@ final class VhdxChecker {
         layer.checkTable();
       } catch (VhdFormatException e) {
         boolean inBat = e.offset() >= bat.fileOffset() && e.offset() < bat.end();
-        findings.add(finding(inBat ? BAT_ENTRY : UNREADABLE, e.offset(), problemOf(e)));
+        findings.add(finding(inBat ? BAT_ENTRY : UNREADABLE, e.offset(), e.problem()));
         return findings;
       }
       ParentLink link = layer.parentLink();
@@ -147,7 +147,7 @@ final class VhdxChecker {
           // Nothing where the locator points: the parent is missing.
         }
       }
-      findings.add(finding(Finding.PARENT_MISSING, notFound.offset(), problemOf(notFound)));
+      findings.add(finding(Finding.PARENT_MISSING, notFound.offset(), notFound.problem()));
       return;
     }
     ParentChain.Lease lease;
@@ -155,7 +155,7 @@ final class VhdxChecker {
       lease = chain.acquire(name, found.path());
     } catch (VhdFormatException e) {
       findings.add(finding(Finding.PARENT_CHAIN, e.offset(), "the parent " + found.path()
-          + " (" + found.place() + ") cannot be opened: " + problemOf(e)));
+          + " (" + found.place() + ") cannot be opened: " + e.problem()));
       return;
     }
     lease.release().close();
@@ -210,16 +210,5 @@ final class VhdxChecker {
     findings.replaceAll(f -> f.repairable()
         ? new Finding(f.code(), f.offset(), f.meaning(), true, true)
         : f);
-  }
-
-  /** The message of {@code e} without the file name and offset it starts and ends with. */
-  private static String problemOf(VhdFormatException e) {
-    String m = e.getMessage();
-    String prefix = e.file() + ": ";
-    String suffix = " (at byte offset " + e.offset() + ")";
-    if (m.startsWith(prefix)) {
-      m = m.substring(prefix.length());
-    }
-    return m.endsWith(suffix) ? m.substring(0, m.length() - suffix.length()) : m;
   }
 }
