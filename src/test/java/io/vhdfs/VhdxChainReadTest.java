@@ -5,17 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.vhdfs.testing.Chains;
 import io.vhdfs.testing.Libvhdi;
 import io.vhdfs.testing.QemuTools;
 import io.vhdfs.testing.VhdxImageBuilder;
 import io.vhdfs.testing.VhdxTools;
 import java.io.IOException;
 import java.net.URI;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.Arrays;
@@ -38,16 +36,6 @@ class VhdxChainReadTest {
 
   private static Path disk(Path image) {
     return Path.of(URI.create("vhd:" + image.toUri().getRawPath()));
-  }
-
-  private static byte[] readAll(Path disk) throws IOException {
-    try (FileChannel ch = FileChannel.open(disk, StandardOpenOption.READ)) {
-      ByteBuffer b = ByteBuffer.allocate(Math.toIntExact(ch.size()));
-      while (b.hasRemaining() && ch.read(b) >= 0) {
-        // keeps reading until full
-      }
-      return b.array();
-    }
   }
 
   private static void fill(byte[] b, long at, int n, int v) {
@@ -84,7 +72,7 @@ class VhdxChainReadTest {
     fill(expected, 20L * MIB + 512, 512, 0x44);
     fill(expected, 20L * MIB + 2048, 1536, 0x55);
 
-    byte[] ours = readAll(disk(childFile));
+    byte[] ours = Chains.readAll(disk(childFile));
     assertArrayEquals(expected, ours);
     assertEquals(parent.toRealPath().toString(),
         Files.getAttribute(disk(childFile), "vhdx:parentPath"));
@@ -116,7 +104,7 @@ class VhdxChainReadTest {
     Arrays.fill(expected, (byte) 0x66);
     fill(expected, 0, 512, 0x01);
     fill(expected, 2L * MIB, 2 * MIB, 0); // ZERO and UNMAPPED: zeros, not the parent's
-    assertArrayEquals(expected, readAll(disk(childFile)));
+    assertArrayEquals(expected, Chains.readAll(disk(childFile)));
   }
 
   @Test
@@ -132,7 +120,7 @@ class VhdxChainReadTest {
     fill(expected, 0, 8 * MIB, 0x21);
     fill(expected, 4096, 4096, 0x42);
     fill(expected, MIB + 3 * 4096, 2 * 4096, 0x43);
-    assertArrayEquals(expected, readAll(disk(childFile)));
+    assertArrayEquals(expected, Chains.readAll(disk(childFile)));
     assertEquals(4096, Files.getAttribute(disk(childFile), "vhdx:logicalSectorSize"));
   }
 
@@ -144,13 +132,13 @@ class VhdxChainReadTest {
     UUID recorded = UUID.fromString("6c6f6769-6361-4c34-8b00-000000000003");
     Path childFile = VhdxImageBuilder.differencing(8L * MIB, recorded, "other.vhdx")
         .blockSize(MIB).build().writeTo(dir.resolve("orphan.vhdx"));
-    IOException e = assertThrows(IOException.class, () -> readAll(disk(childFile)));
+    IOException e = assertThrows(IOException.class, () -> Chains.readAll(disk(childFile)));
     assertTrue(e.getMessage().contains("parent unique id mismatch"), e.getMessage());
     try (var fs = java.nio.file.FileSystems.newFileSystem(childFile,
         java.util.Map.of("ignoreParentId", "true"))) {
       byte[] first = new byte[4096];
       Arrays.fill(first, (byte) 0x10);
-      assertArrayEquals(first, Arrays.copyOf(readAll(fs.getPath("/disk")), 4096));
+      assertArrayEquals(first, Arrays.copyOf(Chains.readAll(fs.getPath("/disk")), 4096));
     }
   }
 
@@ -167,13 +155,13 @@ class VhdxChainReadTest {
     // Without a root, the Windows-style relative path leads to the parent.
     byte[] expected = new byte[4096];
     Arrays.fill(expected, (byte) 0x21);
-    assertArrayEquals(expected, Arrays.copyOf(readAll(disk(child)), 4096));
+    assertArrayEquals(expected, Arrays.copyOf(Chains.readAll(disk(child)), 4096));
     disk(child).getFileSystem().close();
 
     IOException e = assertThrows(IOException.class, () -> {
       try (var fs = java.nio.file.FileSystems.newFileSystem(child,
           java.util.Map.of("parentRoot", inside.toString()))) {
-        readAll(fs.getPath("/disk"));
+        Chains.readAll(fs.getPath("/disk"));
       }
     });
     assertTrue(e.getMessage().contains("parentRoot") || e.getMessage().contains("outside"),
@@ -185,7 +173,7 @@ class VhdxChainReadTest {
     UUID dwg = UUID.fromString("6c6f6769-6361-4c34-8b00-000000000020");
     Path self = VhdxImageBuilder.differencing(8L * MIB, dwg, "self.vhdx").dataWriteGuid(dwg)
         .blockSize(MIB).build().writeTo(dir.resolve("self.vhdx"));
-    IOException e = assertThrows(IOException.class, () -> readAll(disk(self)));
+    IOException e = assertThrows(IOException.class, () -> Chains.readAll(disk(self)));
     assertTrue(e.getMessage().toLowerCase(java.util.Locale.ROOT).contains("loop"),
         e.getMessage());
   }

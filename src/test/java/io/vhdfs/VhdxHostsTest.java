@@ -10,6 +10,7 @@ import com.google.common.jimfs.Jimfs;
 import io.vhdfs.nio.DiskExtents;
 import io.vhdfs.nio.PartitionAttributes;
 import io.vhdfs.nio.VhdImages;
+import io.vhdfs.testing.Chains;
 import io.vhdfs.testing.Cli;
 import io.vhdfs.testing.JsonReader;
 import io.vhdfs.testing.PartitionTools;
@@ -25,7 +26,6 @@ import java.nio.file.FileSystem;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -48,16 +48,6 @@ class VhdxHostsTest {
 
   private static Path disk(Path image) {
     return Path.of(URI.create("vhd:" + image.toUri().getRawPath()));
-  }
-
-  private static byte[] readAll(Path disk) throws IOException {
-    try (FileChannel ch = FileChannel.open(disk, StandardOpenOption.READ)) {
-      ByteBuffer b = ByteBuffer.allocate(Math.toIntExact(ch.size()));
-      while (b.hasRemaining() && ch.read(b) >= 0) {
-        // keeps reading until full
-      }
-      return b.array();
-    }
   }
 
   /** A 24 MiB qemu-img dynamic VHDX (1 MiB blocks) written at odd offsets and across blocks. */
@@ -86,7 +76,7 @@ class VhdxHostsTest {
       Files.createDirectories(hosted.getParent());
       Files.copy(image, hosted);
       try (FileSystem vhd = FileSystems.newFileSystem(hosted, Map.of())) {
-        assertArrayEquals(expected, readAll(vhd.getPath("/disk")));
+        assertArrayEquals(expected, Chains.readAll(vhd.getPath("/disk")));
         assertEquals("vhdx", Files.getFileStore(vhd.getPath("/disk")).type());
       }
     }
@@ -102,7 +92,7 @@ class VhdxHostsTest {
     }
     try (FileSystem zipfs = FileSystems.newFileSystem(zip, Map.of());
         FileSystem vhd = FileSystems.newFileSystem(zipfs.getPath("/q.vhdx"), Map.of())) {
-      assertArrayEquals(expected, readAll(vhd.getPath("/disk")));
+      assertArrayEquals(expected, Chains.readAll(vhd.getPath("/disk")));
     }
   }
 
@@ -140,7 +130,7 @@ class VhdxHostsTest {
         assertEquals(parts[i][1] * SECTOR, Files.size(part));
         int from = (int) (parts[i][0] * SECTOR);
         assertArrayEquals(Arrays.copyOfRange(whole, from, from + (int) (parts[i][1] * SECTOR)),
-            readAll(part), part.toString());
+            Chains.readAll(part), part.toString());
       }
     }
   }
@@ -217,7 +207,7 @@ class VhdxHostsTest {
     Arrays.fill(expected, (int) (9 * MIB), (int) (9 * MIB) + SECTOR, (byte) 0x33);
 
     Path top = disk(dir.resolve("top.vhdx"));
-    assertArrayEquals(expected, readAll(top));
+    assertArrayEquals(expected, Chains.readAll(top));
     try (Stream<VhdImages.Extent> s = DiskExtents.stream(top, 0, Long.MAX_VALUE)) {
       assertEquals(List.of(0, 1, 2), s.map(VhdImages.Extent::depth).distinct().sorted()
           .toList(), "extents come from each of the three images");

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.vhdfs.testing.Chains;
 import io.vhdfs.testing.QemuTools;
 import io.vhdfs.testing.VhdxImageBuilder;
 import io.vhdfs.testing.VhdxImageBuilder.DataUpdate;
@@ -20,9 +21,7 @@ import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -46,21 +45,6 @@ class VhdxReadTest {
     return Path.of(URI.create("vhd:" + image.toUri().getRawPath()));
   }
 
-  private static byte[] readAll(Path disk) throws IOException {
-    try (FileChannel ch = FileChannel.open(disk, StandardOpenOption.READ)) {
-      ByteBuffer b = ByteBuffer.allocate(Math.toIntExact(ch.size()));
-      while (b.hasRemaining() && ch.read(b) >= 0) {
-        // keeps reading until full
-      }
-      return b.array();
-    }
-  }
-
-  private static String sha256(Path file) throws Exception {
-    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
-        .digest(Files.readAllBytes(file)));
-  }
-
   /** qemu-io writes at odd offsets, across a block boundary and in the last sector. */
   private static List<QemuTools.Write> writes(long size, long blockSize) {
     return List.of(new QemuTools.Write(0x5a, 512 * 3, 4096 + 512),
@@ -80,9 +64,9 @@ class VhdxReadTest {
     VhdxTools vhdx = VhdxTools.require();
     Path raw = dir.resolve(image.getFileName() + ".raw");
     vhdx.convertToRaw(image, raw);
-    String before = sha256(image);
-    assertArrayEquals(Files.readAllBytes(raw), readAll(disk(image)));
-    assertEquals(before, sha256(image), "reading leaves the image file unchanged");
+    String before = Chains.sha256(image);
+    assertArrayEquals(Files.readAllBytes(raw), Chains.readAll(disk(image)));
+    assertEquals(before, Chains.sha256(image), "reading leaves the image file unchanged");
   }
 
   @ParameterizedTest
@@ -110,16 +94,16 @@ class VhdxReadTest {
     long size = 16L * MIB;
     Path image = qemuImage("ro", size, "");
     VhdxTools.require().write(image, List.of(new QemuTools.Write(0x11, 0, 4096)));
-    String before = sha256(image);
+    String before = Chains.sha256(image);
     FileSystemException e = assertThrows(FileSystemException.class,
         () -> FileChannel.open(disk(image), StandardOpenOption.WRITE));
     assertTrue(e.getMessage().contains("VHDX writing is not supported yet"), e.getMessage());
     assertThrows(FileSystemException.class, () -> Files.write(disk(image), new byte[512],
         StandardOpenOption.WRITE));
-    assertEquals(before, sha256(image));
+    assertEquals(before, Chains.sha256(image));
     byte[] first = new byte[4096];
     Arrays.fill(first, (byte) 0x11);
-    assertArrayEquals(first, Arrays.copyOf(readAll(disk(image)), 4096), "still readable");
+    assertArrayEquals(first, Arrays.copyOf(Chains.readAll(disk(image)), 4096), "still readable");
   }
 
   @Test
@@ -156,16 +140,16 @@ class VhdxReadTest {
     img.writeLogEntry(new LogEntrySpec(0, 1, 0, logGuid, img.length(), img.length(),
         List.of(new DataUpdate(img.batOffset(), batSector))));
     Path image = img.writeTo(dir.resolve("dirty.vhdx"));
-    String before = sha256(image);
-    byte[] all = readAll(disk(image));
+    String before = Chains.sha256(image);
+    byte[] all = Chains.readAll(disk(image));
     byte[] expected = new byte[64 * MIB];
     Arrays.fill(expected, 4096, 4096 + 8192, (byte) 0xab);
     assertArrayEquals(expected, all);
     assertEquals(true, Files.getAttribute(disk(image), "vhdx:logReplayed"));
-    assertEquals(before, sha256(image), "an in-memory replay writes nothing");
+    assertEquals(before, Chains.sha256(image), "an in-memory replay writes nothing");
     assertThrows(FileSystemException.class,
         () -> FileChannel.open(disk(image), StandardOpenOption.WRITE));
-    assertEquals(before, sha256(image));
+    assertEquals(before, Chains.sha256(image));
   }
 
   @Test
@@ -178,12 +162,12 @@ class VhdxReadTest {
     img.writeLogEntry(new LogEntrySpec(0, 1, 0, logGuid, img.length(), img.length(),
         List.of(new DataUpdate(img.blockOffset(0) + 4096, logged))));
     Path image = img.writeTo(dir.resolve("payload.vhdx"));
-    String before = sha256(image);
+    String before = Chains.sha256(image);
     byte[] expected = new byte[8192];
     Arrays.fill(expected, 0, 4096, (byte) 0x11);
     Arrays.fill(expected, 4096, 8192, (byte) 0x77);
-    assertArrayEquals(expected, Arrays.copyOf(readAll(disk(image)), 8192));
-    assertEquals(before, sha256(image));
+    assertArrayEquals(expected, Arrays.copyOf(Chains.readAll(disk(image)), 8192));
+    assertEquals(before, Chains.sha256(image));
   }
 
   @Test

@@ -114,6 +114,13 @@ public final class Chains {
     }
   }
 
+  /** Every byte of an entry of an image's file system ({@code /disk}, {@code /p1}). */
+  public static byte[] readAll(Path entry) throws IOException {
+    try (FileChannel ch = FileChannel.open(entry, StandardOpenOption.READ)) {
+      return readAll(ch);
+    }
+  }
+
   /** Every byte of a channel, read positionally. */
   public static byte[] readAll(FileChannel ch) throws IOException {
     long size = ch.size();
