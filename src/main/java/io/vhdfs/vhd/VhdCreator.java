@@ -2,14 +2,13 @@ package io.vhdfs.vhd;
 
 import io.vhdfs.disk.DiskInfo;
 import io.vhdfs.disk.DiskType;
+import io.vhdfs.disk.NewImageFile;
 import io.vhdfs.disk.WindowsPaths;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -72,7 +71,7 @@ public final class VhdCreator {
       throw new IllegalArgumentException("size " + requested + " out of range 1 byte .. 2040 GiB");
     }
     Footer footer = newFooter(type, size, exactSize);
-    writeNew(image, ch -> {
+    NewImageFile.write(image, ch -> {
       if (type == DiskType.FIXED) {
         // Writing only the footer leaves the data area a hole: no byte-by-byte zero fill.
         writeAt(ch, footer.encode(), size);
@@ -91,32 +90,6 @@ public final class VhdCreator {
         type == DiskType.FIXED ? Footer.NO_DATA_OFFSET : Footer.SIZE,
         VhdTime.of(Instant.now()), CREATOR, CREATOR_VERSION, HOST_OS_WINDOWS, size, size,
         geometryOf(size, exactSize), type, UUID.randomUUID(), 0, 0);
-  }
-
-  /** What fills a new image file. */
-  @FunctionalInterface
-  private interface Content {
-    void writeTo(SeekableByteChannel ch) throws IOException;
-  }
-
-  /** Creates {@code image} with {@code content}, durably; deleted again if that fails. */
-  private static void writeNew(Path image, Content content) throws IOException {
-    try (SeekableByteChannel ch = Files.newByteChannel(image, StandardOpenOption.CREATE_NEW,
-        StandardOpenOption.WRITE)) {
-      boolean done = false;
-      try {
-        content.writeTo(ch);
-        if (ch instanceof FileChannel fc) {
-          fc.force(true);
-        }
-        done = true;
-      } finally {
-        if (!done) {
-          ch.close();
-          Files.deleteIfExists(image);
-        }
-      }
-    }
   }
 
   /**
@@ -179,7 +152,7 @@ public final class VhdCreator {
     DynamicHeader header = new DynamicHeader(Footer.NO_DATA_OFFSET, at, 0x0001_0000,
         entries, blockSize, p.uniqueId(), parentTime, name, locators);
     byte[] layout = dynamicLayout(footer, header, paths);
-    writeNew(image, ch -> writeAt(ch, layout, 0));
+    NewImageFile.write(image, ch -> writeAt(ch, layout, 0));
   }
 
   private static long tableEntries(long size, int blockSize) {

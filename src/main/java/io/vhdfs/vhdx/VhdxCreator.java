@@ -1,13 +1,11 @@
 package io.vhdfs.vhdx;
 
+import io.vhdfs.disk.NewImageFile;
 import io.vhdfs.disk.WindowsPaths;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.channels.SeekableByteChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -128,34 +126,21 @@ final class VhdxCreator {
     byte[] metadata = metadata(fixed, size, blockSize, logicalSectorSize, physicalSectorSize,
         diskId, locator);
 
-    try (SeekableByteChannel ch = Files.newByteChannel(image, StandardOpenOption.CREATE_NEW,
-        StandardOpenOption.WRITE)) {
-      boolean done = false;
-      try {
-        writeAt(ch, identifier, 0);
-        writeAt(ch, header1, VhdxHeader.HEADER1_OFFSET);
-        writeAt(ch, header2, VhdxHeader.HEADER2_OFFSET);
-        writeAt(ch, regions, RegionTable.COPY1_OFFSET);
-        writeAt(ch, regions, RegionTable.COPY2_OFFSET);
-        writeAt(ch, metadata, METADATA_OFFSET);
-        if (kind != Kind.DYNAMIC) {
-          writeBat(ch, geometry, firstBlock);
-        }
-        // The file's length without writing what lies before: the rest is a hole.
-        if (ch.size() < end) {
-          writeAt(ch, new byte[1], end - 1);
-        }
-        if (ch instanceof FileChannel fc) {
-          fc.force(true);
-        }
-        done = true;
-      } finally {
-        if (!done) {
-          ch.close();
-          Files.deleteIfExists(image);
-        }
+    NewImageFile.write(image, ch -> {
+      writeAt(ch, identifier, 0);
+      writeAt(ch, header1, VhdxHeader.HEADER1_OFFSET);
+      writeAt(ch, header2, VhdxHeader.HEADER2_OFFSET);
+      writeAt(ch, regions, RegionTable.COPY1_OFFSET);
+      writeAt(ch, regions, RegionTable.COPY2_OFFSET);
+      writeAt(ch, metadata, METADATA_OFFSET);
+      if (kind != Kind.DYNAMIC) {
+        writeBat(ch, geometry, firstBlock);
       }
-    }
+      // The file's length without writing what lies before: the rest is a hole.
+      if (ch.size() < end) {
+        writeAt(ch, new byte[1], end - 1);
+      }
+    });
   }
 
   private static VhdxHeader header(long sequence, UUID fileWrite, UUID dataWrite) {
