@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vhdfs.nio.VhdImages;
+import io.vhdfs.testing.Chains;
 import io.vhdfs.testing.Libvhdi;
 import io.vhdfs.testing.QemuTools;
 import io.vhdfs.testing.VhdxTools;
@@ -77,9 +78,16 @@ class VhdxChildCreateTest {
     }
     Map<String, Object> info = VhdImages.describe(child, Map.of());
     assertEquals("differencing", info.get("diskType"));
-    FileSystemException e = assertThrows(FileSystemException.class, () -> FileChannel.open(
-        Path.of(URI.create("vhd:" + child.toUri().getRawPath())), StandardOpenOption.WRITE));
-    assertTrue(e.getMessage().contains("VHDX writing is not supported yet"), e.getMessage());
+    String parentSha = Chains.sha256(base);
+    byte[] data = Chains.randomBytes(3000, 5);
+    try (FileChannel ch = FileChannel.open(
+        Path.of(URI.create("vhd:" + child.toUri().getRawPath())), StandardOpenOption.WRITE)) {
+      Chains.writeFully(ch, 20L * MIB, data);
+    }
+    byte[] expected = Files.readAllBytes(raw);
+    System.arraycopy(data, 0, expected, 20 * MIB, data.length);
+    assertArrayEquals(expected, readDisk(child));
+    assertEquals(parentSha, Chains.sha256(base), "the parent is not written");
   }
 
   @Test

@@ -15,6 +15,7 @@ import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import io.vhdfs.testing.Chains;
 import java.nio.file.FileSystem;
 import java.nio.file.FileSystemException;
 import java.nio.file.FileSystems;
@@ -50,7 +51,7 @@ class VhdxCreateTest {
   }
 
   @Test
-  void vhdxExtensionCreatesAVhdxThatOpensReadOnly() throws IOException {
+  void vhdxExtensionCreatesAVhdxThatTakesWrites() throws IOException {
     Path image = dir.resolve("new.vhdx");
     try (FileSystem fs = FileSystems.newFileSystem(uri(image),
         Map.of("create", "true", "size", "64M"))) {
@@ -68,9 +69,13 @@ class VhdxCreateTest {
       assertArrayEquals(new byte[4096], head);
     }
     assertTrue(isVhdx(image));
-    FileSystemException e = assertThrows(FileSystemException.class, () -> FileChannel.open(
-        Path.of(uri(image)), StandardOpenOption.WRITE));
-    assertTrue(e.getMessage().contains("VHDX writing is not supported yet"), e.getMessage());
+    byte[] data = Chains.randomBytes(5000, 7);
+    try (FileChannel ch = FileChannel.open(Path.of(uri(image)), StandardOpenOption.WRITE)) {
+      Chains.writeFully(ch, 3L << 20, data);
+    }
+    try (FileChannel ch = FileChannel.open(Path.of(uri(image)), StandardOpenOption.READ)) {
+      assertArrayEquals(data, Chains.read(ch, 3L << 20, data.length));
+    }
   }
 
   @ParameterizedTest
@@ -177,13 +182,19 @@ class VhdxCreateTest {
   }
 
   @Test
-  void readWriteCreateIsRefusedBeforeTheImageExists() {
+  void readWriteCreateMakesAVhdxThatTakesWrites() throws IOException {
     Path image = dir.resolve("rw.vhdx");
-    FileSystemException e = assertThrows(FileSystemException.class,
-        () -> FileSystems.newFileSystem(uri(image),
-            Map.of("create", "true", "size", "64M", "accessMode", "readWrite")));
-    assertTrue(e.getMessage().contains("VHDX writing is not supported yet"), e.getMessage());
-    assertFalse(Files.exists(image));
+    byte[] data = Chains.randomBytes(70000, 11);
+    try (FileSystem fs = FileSystems.newFileSystem(uri(image),
+        Map.of("create", "true", "size", "64M", "accessMode", "readWrite"))) {
+      try (FileChannel ch = FileChannel.open(fs.getPath("/disk"), StandardOpenOption.WRITE)) {
+        Chains.writeFully(ch, 40L << 20, data);
+      }
+    }
+    assertTrue(isVhdx(image));
+    try (FileChannel ch = FileChannel.open(Path.of(uri(image)), StandardOpenOption.READ)) {
+      assertArrayEquals(data, Chains.read(ch, 40L << 20, data.length));
+    }
   }
 
   @Test

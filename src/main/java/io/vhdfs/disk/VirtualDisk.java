@@ -51,6 +51,17 @@ public interface VirtualDisk extends Closeable {
   void enableWrites() throws IOException;
 
   /**
+   * {@link #enableWrites} for a commit of a child into this disk. A format whose children link
+   * to their parent by an identity that changes when the parent is written (VHDX's
+   * DataWriteGuid) keeps it until the disk closes, so that a commit cut short leaves the child
+   * still linked to its parent, its chain reading as before. The default is
+   * {@link #enableWrites}.
+   */
+  default void enableWritesForCommit() throws IOException {
+    enableWrites();
+  }
+
+  /**
    * Writes all of {@code src} at {@code position}, advancing the buffer's position.
    *
    * @return the number of bytes written, all that {@code src} had

@@ -118,7 +118,7 @@ public final class Commit {
     }
     OpenDisks.startWriting(parentPath, SizeRule.AUTO);
     try {
-      parent.enableWrites();
+      parent.enableWritesForCommit();
       long bytes = 0;
       long read = 0;
       ByteBuffer buf = ByteBuffer.allocateDirect(Math.min(CHUNK, blockSize));

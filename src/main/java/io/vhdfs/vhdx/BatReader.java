@@ -50,6 +50,8 @@ final class BatReader {
   private final Map<Long, long[]> pages;
   private final BitSet markedPages = new BitSet();
   private final BitSet occupied;
+  /** The file's size as entries are checked against it: grows as a writer appends blocks. */
+  private long fileSize;
 
   /** A reader with the default page size and cache. */
   public BatReader(ByteSource source, BatGeometry geometry, RegionEntry batRegion,
@@ -88,6 +90,7 @@ final class BatReader {
       }
     };
     this.occupied = areas.fileSize() <= OVERLAP_TRACKING_LIMIT ? new BitSet() : null;
+    this.fileSize = areas.fileSize();
   }
 
   /** The geometry the entries are found by. */
@@ -136,6 +139,36 @@ final class BatReader {
       throw new IndexOutOfBoundsException("entry " + index + " of " + geometry.totalEntries());
     }
     return new BatEntry(raw(index));
+  }
+
+  /**
+   * Sets entry {@code index} to {@code entry}, in {@code pending} (where the file will get it
+   * through the log) and in the cached page, which is read first if it is not cached: a page read
+   * later is marked as occupying what it holds then, the new block included, so marking the
+   * block here too would look like an overlap. A new block must lie inside the file as
+   * {@link #fileGrewTo} last set it, clear of every other block: the writer's allocation sees to
+   * that.
+   */
+  public synchronized void set(long index, BatEntry entry, PendingSectors pending)
+      throws IOException {
+    if (index < 0 || index >= geometry.totalEntries()) {
+      throw new IndexOutOfBoundsException("entry " + index + " of " + geometry.totalEntries());
+    }
+    raw(index);
+    long page = index / pageEntries;
+    pending.putLong(entryOffset(index), entry.raw());
+    pages.get(page)[(int) (index % pageEntries)] = entry.raw();
+    long offset = entry.fileOffset();
+    if (occupied != null && offset != 0 && offset >>> 20 < Integer.MAX_VALUE) {
+      long bytes = geometry.isBitmapIndex(index) ? BatGeometry.BITMAP_BLOCK_SIZE
+          : geometry.blockSize();
+      occupied.set((int) (offset >>> 20), (int) ((offset + bytes + MIB - 1) >>> 20));
+    }
+  }
+
+  /** The file now holds {@code size} bytes: blocks up to there are inside it. */
+  public synchronized void fileGrewTo(long size) {
+    fileSize = Math.max(fileSize, size);
   }
 
   /**
@@ -235,9 +268,9 @@ final class BatReader {
     if (offset == 0) {
       throw bad(index, "is in state " + e.stateCode() + " but has file offset 0");
     }
-    if (offset < 0 || offset > areas.fileSize() || areas.fileSize() - offset < bytes) {
+    if (offset < 0 || offset > fileSize || fileSize - offset < bytes) {
       throw bad(index, "points at file offset " + Long.toUnsignedString(offset) + " (" + bytes
-          + " bytes), past the end of the file (" + areas.fileSize() + " bytes)");
+          + " bytes), past the end of the file (" + fileSize + " bytes)");
     }
     Optional<StructureAreas.Area> hit = areas.overlapping(offset, bytes);
     if (hit.isPresent()) {

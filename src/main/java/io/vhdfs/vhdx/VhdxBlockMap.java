@@ -3,7 +3,6 @@ package io.vhdfs.vhdx;
 import io.vhdfs.disk.BlockMap;
 import io.vhdfs.disk.SectorPresence;
 import java.io.IOException;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -28,7 +27,9 @@ final class VhdxBlockMap implements BlockMap {
   private final ByteSource source;
   /**
    * Slices read so far, by block, so reading a partly present block again costs no bitmap read.
-   * The file is only ever opened read-only, so a slice never goes stale under this reader.
+   * A writer of this file replaces a block's slice as it changes its bits ({@link #bitsChanged});
+   * look-ups and replacements hold the map's lock, so a slice read before a change is never put
+   * back after it.
    */
   private final Map<Long, Slice> slices;
 
@@ -37,12 +38,12 @@ final class VhdxBlockMap implements BlockMap {
     this.geometry = bat.geometry();
     this.source = source;
     int maxEntries = Math.max(16, CACHE_BYTES / Math.max(1, geometry.bitmapSliceBytes()));
-    this.slices = Collections.synchronizedMap(new LinkedHashMap<>(64, 0.75f, true) {
+    this.slices = new LinkedHashMap<>(64, 0.75f, true) {
       @Override
       protected boolean removeEldestEntry(Map.Entry<Long, Slice> eldest) {
         return size() > maxEntries;
       }
-    });
+    };
   }
 
   @Override
@@ -82,18 +83,31 @@ final class VhdxBlockMap implements BlockMap {
     if (e.payloadState() != PayloadState.PARTIALLY_PRESENT) {
       return null;
     }
-    Slice cached = slices.get(block);
-    if (cached == null) {
-      cached = readSlice(block);
-      slices.put(block, cached);
+    Slice cached;
+    synchronized (slices) {
+      cached = slices.get(block);
+      if (cached == null) {
+        cached = readSlice(block);
+        slices.put(block, cached);
+      }
     }
     return cached == ALL_SET ? null : cached;
   }
 
+  /** A writer set block {@code block}'s bits to {@code bits}, its whole slice. */
+  void bitsChanged(long block, byte[] bits) {
+    synchronized (slices) {
+      slices.put(block, sliceOf(bits.clone()));
+    }
+  }
+
   private Slice readSlice(long block) throws IOException {
     BatEntry bitmap = bat.bitmapEntry(geometry.chunkOf(block));
-    byte[] bits = source.read(bitmap.fileOffset() + geometry.bitmapSliceOffset(block),
-        geometry.bitmapSliceBytes());
+    return sliceOf(source.read(bitmap.fileOffset() + geometry.bitmapSliceOffset(block),
+        geometry.bitmapSliceBytes()));
+  }
+
+  private static Slice sliceOf(byte[] bits) {
     for (byte b : bits) {
       if (b != (byte) 0xFF) {
         return new Slice(bits);

@@ -5,46 +5,64 @@ import io.vhdfs.disk.DiskInfo;
 import io.vhdfs.disk.ExtentCursor;
 import io.vhdfs.disk.HostFile;
 import io.vhdfs.disk.SparseReader;
+import io.vhdfs.disk.StoredBytes;
 import io.vhdfs.disk.VirtualDisk;
+import io.vhdfs.disk.WriteSpan;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.WritableByteChannel;
-import java.nio.file.FileSystemException;
 import java.nio.file.Path;
 import java.util.List;
 
 /**
- * An open VHDX, read-only: every read goes through the shared read path ({@link SparseReader})
- * over the file's {@link VhdxBlockMap}, and, where a dirty log was replayed in memory, reads the
- * stored bytes as the replay leaves them. Writing waits for the format's writer (issue 9); the
- * provider refuses write opens before one reaches this class
- * ({@link io.vhdfs.disk.ImageFormat#require}), so a write here is a caller's error.
+ * An open VHDX. Every read goes through the shared read path ({@link SparseReader}) over the
+ * file's {@link VhdxBlockMap}, and, where a dirty log was replayed in memory, reads the stored
+ * bytes as the replay leaves them.
+ *
+ * <p>Writes go through a {@link VhdxBlockWriter}, made when the disk is made writable: a dirty log
+ * is then replayed onto the file first (headers, sectors, headers, as {@link VhdxRepair} writes
+ * them), after which the file itself reads as the replay did. Nothing else is written until the
+ * first write, so a writable open that only reads leaves the file as it was.
  */
 final class VhdxDisk implements VirtualDisk {
   private final HostFile host;
   private final DiskInfo info;
+  private final BatReader bat;
+  private final VhdxBlockMap map;
+  private final PendingSectors pending;
   private final Backing backing;
-  private final SparseReader reader;
+  /** The replayed file while its dirty log is replayed only in memory, else null. */
+  private ByteSource replayedSource;
+  private volatile SparseReader reader;
+  private volatile VhdxBlockWriter writer;
+  private boolean keepDataWriteGuid;
 
   /**
    * @param source the file as the log's replay leaves it, or {@code null} where the log is clean
    *     and stored bytes are read straight from the host
    */
-  VhdxDisk(HostFile host, DiskInfo info, VhdxBlockMap map, Backing backing, ByteSource source) {
+  VhdxDisk(HostFile host, DiskInfo info, BatReader bat, VhdxBlockMap map, PendingSectors pending,
+      Backing backing, ByteSource source) {
     this.host = host;
     this.info = info;
+    this.bat = bat;
+    this.map = map;
+    this.pending = pending;
     this.backing = backing;
-    this.reader = source == null
-        ? new SparseReader(host, map, backing, info.size())
-        : new SparseReader(host, map, backing, info.size(), (dst, length, position) -> {
-          int limit = dst.limit();
-          dst.limit(dst.position() + length);
-          try {
-            source.readFully(dst, position);
-          } finally {
-            dst.limit(limit);
-          }
-        });
+    this.replayedSource = source;
+    this.reader = new SparseReader(host, map, backing, info.size(), storedBytes(source));
+  }
+
+  private static StoredBytes storedBytes(ByteSource source) {
+    return source == null ? null : (dst, length, position) -> {
+      int limit = dst.limit();
+      dst.limit(dst.position() + length);
+      try {
+        source.readFully(dst, position);
+      } finally {
+        dst.limit(limit);
+      }
+    };
   }
 
   @Override
@@ -69,32 +87,77 @@ final class VhdxDisk implements VirtualDisk {
   }
 
   @Override
-  public void enableWrites() throws IOException {
-    VhdxFormat.INSTANCE.require(VhdxFormat.Capability.WRITE, host.name());
+  public synchronized void enableWrites() throws IOException {
+    if (writer != null) {
+      return;
+    }
+    host.enableWrites();
+    HeaderChoice headers = currentHeaders();
+    if (replayedSource != null) {
+      VhdxRepair repair = new VhdxRepair(host,
+          host.readBytes(headers.currentOffset(), VhdxHeader.SIZE), headers.slot());
+      repair.writeHeaderPair(headers.current().logGuid());
+      repair.replay(LogReplay.replay(new HostSource(host), headers.current()).overlay());
+      repair.writeHeaderPair(MsGuid.ZERO);
+      pending.rebase(new HostSource(host));
+      reader = new SparseReader(host, map, backing, info.size());
+      replayedSource = null;
+      headers = currentHeaders();
+    }
+    writer = new VhdxBlockWriter(host, bat, map, pending,
+        new LoggedMetadata(host, pending, HeaderPairWriter.of(host, headers), headers.current(),
+            keepDataWriteGuid),
+        reader, info.size());
+  }
+
+  /**
+   * Makes the disk writable for a commit into it: the DataWriteGuid its children link by is kept
+   * until the disk closes, so a commit cut short leaves the child it came from still linked, its
+   * chain reading as before, ready to run again.
+   */
+  @Override
+  public synchronized void enableWritesForCommit() throws IOException {
+    if (writer == null) {
+      keepDataWriteGuid = true;
+    }
+    enableWrites();
+  }
+
+  private HeaderChoice currentHeaders() throws IOException {
+    return HeaderChoice.choose(host.readBytes(VhdxHeader.HEADER1_OFFSET, VhdxHeader.SIZE),
+        host.readBytes(VhdxHeader.HEADER2_OFFSET, VhdxHeader.SIZE), host.name());
   }
 
   @Override
   public int write(ByteBuffer src, long position) throws IOException {
-    throw notWritable();
+    VhdxBlockWriter w = writer;
+    if (w == null) {
+      throw new IllegalStateException("write before enableWrites");
+    }
+    return w.write(src, position);
   }
 
   @Override
   public void writeZeros(long position, long length) throws IOException {
-    throw notWritable();
-  }
-
-  private FileSystemException notWritable() {
-    return new FileSystemException(host.name(), null, "VHDX writing is not supported yet");
+    WriteSpan.check(position, length, info.size(), host.name());
+    VirtualDisk.super.writeZeros(position, length);
   }
 
   @Override
-  public void flush() {
-    // Nothing is ever held back: the disk does not write.
+  public void flush() throws IOException {
+    VhdxBlockWriter w = writer;
+    if (w != null) {
+      w.flush();
+    }
   }
 
   @Override
-  public void force() {
-    // As flush.
+  public void force() throws IOException {
+    VhdxBlockWriter w = writer;
+    if (w != null) {
+      w.flush();
+      host.force(true);
+    }
   }
 
   @Override
@@ -104,13 +167,21 @@ final class VhdxDisk implements VirtualDisk {
 
   @Override
   public DiskInfo info() {
-    return info;
+    VhdxBlockWriter w = writer;
+    if (w == null) {
+      return info;
+    }
+    long allocated = info.allocatedBlocks() < 0 ? -1 : info.allocatedBlocks() + w.newBlocks();
+    return info.withUsage(allocated, w.fileEnd());
   }
 
   @Override
   public void close() throws IOException {
     try (Backing b = backing; HostFile h = host) {
-      // both released, the host file last
+      VhdxBlockWriter w = writer;
+      if (w != null) {
+        w.close();
+      }
     }
   }
 }

@@ -17,6 +17,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.FileSystemException;
 import java.nio.file.Path;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,10 +26,10 @@ import java.util.UUID;
 
 /**
  * Microsoft's VHDX (Hyper-V since 2012, Disk2vhd, Windows backup): fixed, dynamic and
- * differencing images, recognised by the {@code vhdxfile} signature at offset 0. New fixed,
- * dynamic and differencing images are created ({@link VhdxCreator}), and a check may repair the
- * file ({@link VhdxRepair}); disks are read-only for now: writing and committing wait for the
- * format's writer, and are refused before anything is touched ({@link #require}).
+ * differencing images, recognised by the {@code vhdxfile} signature at offset 0. Disks are
+ * read and written (metadata through the log: {@link VhdxBlockWriter}, {@link LoggedMetadata}),
+ * new fixed, dynamic and differencing images are created ({@link VhdxCreator}), a check may
+ * repair the file ({@link VhdxRepair}), and children commit into their parents.
  */
 public final class VhdxFormat implements ImageFormat {
   /** The one instance. */
@@ -51,10 +52,10 @@ public final class VhdxFormat implements ImageFormat {
     return "VHDX";
   }
 
-  /** Creating and repairing: writes wait for the log writer (issue 13). */
+  /** Everything: writing, creating, repairing, committing. */
   @Override
   public Set<Capability> capabilities() {
-    return Set.of(Capability.CREATE, Capability.REPAIR);
+    return EnumSet.allOf(Capability.class);
   }
 
   /** Hyper-V's: 32 MiB. */

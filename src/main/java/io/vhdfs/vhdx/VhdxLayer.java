@@ -18,7 +18,7 @@ import java.util.Map;
 /**
  * One VHDX file, opened read-only on its own, in the order the spec requires
  * ({@code docs/vhdx-format.md} sections 1-4): the file identifier, the current header, the log
- * (a dirty one replayed in memory, never written to the host file), then, through the replayed
+ * (a dirty one replayed in memory; onto the file only once the disk is made writable), then, through the replayed
  * bytes, the region tables, the structure areas, the metadata and the BAT. The BAT is read in
  * pages as blocks are first touched ({@link BatReader}), so a 64 TiB disk opens without reading
  * its table; its allocated blocks are counted at open only where the table is small
@@ -39,11 +39,13 @@ final class VhdxLayer implements DiskLayer {
   private final long locatorAt;
   private final VhdxBlockMap map;
   private final BatReader bat;
+  private final PendingSectors pending;
   private final long heldEntries;
   private final DiskInfo info;
 
   private VhdxLayer(HostFile host, ByteSource source, boolean replayed, VhdxMetadata metadata,
-      long locatorAt, VhdxBlockMap map, BatReader bat, long heldEntries, DiskInfo info) {
+      long locatorAt, VhdxBlockMap map, BatReader bat, PendingSectors pending, long heldEntries,
+      DiskInfo info) {
     this.host = host;
     this.source = source;
     this.replayed = replayed;
@@ -51,6 +53,7 @@ final class VhdxLayer implements DiskLayer {
     this.locatorAt = locatorAt;
     this.map = map;
     this.bat = bat;
+    this.pending = pending;
     this.heldEntries = heldEntries;
     this.info = info;
   }
@@ -89,8 +92,10 @@ final class VhdxLayer implements DiskLayer {
     long held = Math.min(geometry.totalEntries(), (long) BatReader.DEFAULT_CACHED_PAGES
         * (BatReader.DEFAULT_PAGE_BYTES / BatGeometry.ENTRY_SIZE));
     budget.claim(name, batRegion.fileOffset(), held);
-    BatReader bat = new BatReader(source, geometry, batRegion, areas);
-    VhdxBlockMap map = new VhdxBlockMap(bat, source);
+    // A writer's changed sectors count for every structure read from here on.
+    PendingSectors pending = new PendingSectors(source);
+    BatReader bat = new BatReader(pending, geometry, batRegion, areas);
+    VhdxBlockMap map = new VhdxBlockMap(bat, pending);
     Map<PayloadState, Long> states =
         geometry.totalEntries() <= COUNTED_ENTRIES ? VhdxStructure.count(bat) : null;
     long allocated = states == null ? -1 : states.entrySet().stream()
@@ -106,7 +111,7 @@ final class VhdxLayer implements DiskLayer {
             new VhdxStructure(headers, regions, metadata, metadataRegion.fileOffset(),
                 log.sequence(), geometry, states)));
     return new VhdxLayer(host, replayed ? source : null, replayed, metadata, locatorAt, map,
-        bat, held, info);
+        bat, pending, held, info);
   }
 
   private static DiskType typeOf(VhdxDiskType type) {
@@ -151,6 +156,6 @@ final class VhdxLayer implements DiskLayer {
   public VirtualDisk open(Backing backing) throws IOException {
     List<Path> parents = backing.chain();
     DiskInfo opened = parents.isEmpty() ? info : info.withParent(parents.get(0));
-    return new VhdxDisk(host, opened, map, backing, source);
+    return new VhdxDisk(host, opened, bat, map, pending, backing, source);
   }
 }

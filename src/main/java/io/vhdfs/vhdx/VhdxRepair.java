@@ -22,10 +22,8 @@ final class VhdxRepair {
   private static final int ZERO_CHUNK = 1 << 20;
 
   private final HostFile host;
-  private final byte[] currentRaw;
+  private final HeaderPairWriter headers;
   private final UUID fileWriteGuid = UUID.randomUUID();
-  private long sequence;
-  private int slot;
 
   /**
    * @param currentRaw the current header's 4096 bytes, whose reserved bytes are kept
@@ -33,27 +31,16 @@ final class VhdxRepair {
    */
   VhdxRepair(HostFile host, byte[] currentRaw, int currentSlot) {
     this.host = host;
-    this.currentRaw = currentRaw.clone();
-    this.sequence = LittleEndian.int64(currentRaw, 8);
-    this.slot = currentSlot;
+    this.headers = new HeaderPairWriter(host, currentRaw, currentSlot);
   }
 
   /**
-   * Writes the current header, with this session's FileWriteGuid, the next sequence number and
-   * {@code logGuid}, over the non-current slot, forces it, then does the same over the other.
+   * Writes the current header, with this session's FileWriteGuid, its own DataWriteGuid, the next
+   * sequence number and {@code logGuid}, over the non-current slot, forces it, then does the
+   * same over the other.
    */
   void writeHeaderPair(UUID logGuid) throws IOException {
-    for (int i = 0; i < 2; i++) {
-      byte[] h = currentRaw.clone();
-      sequence++;
-      LittleEndian.putInt64(h, 8, sequence);
-      MsGuid.write(h, 16, fileWriteGuid);
-      MsGuid.write(h, 48, logGuid);
-      Crc32cField.store(h, 0, VhdxHeader.SIZE, VhdxHeader.CHECKSUM_OFFSET);
-      slot = 3 - slot;
-      host.write(h, slot == 1 ? VhdxHeader.HEADER1_OFFSET : VhdxHeader.HEADER2_OFFSET);
-      host.force(true);
-    }
+    headers.write(fileWriteGuid, headers.dataWriteGuid(), logGuid);
   }
 
   /**

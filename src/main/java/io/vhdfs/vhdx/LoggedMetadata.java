@@ -1,0 +1,120 @@
+package io.vhdfs.vhdx;
+
+import io.vhdfs.disk.HostFile;
+import java.io.IOException;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.UUID;
+
+/**
+ * One write session's metadata changes and how they reach the file (spec 2.2.2 and 2.3,
+ * {@code docs/vhdx-format.md} sections 1.4 and 4.5).
+ *
+ * <p>Nothing is written while the disk only reads. Before the first change the session begins:
+ * a first, empty entry goes into the log under a new LogGuid and is forced, then the header pair
+ * takes a new FileWriteGuid, a new DataWriteGuid (the disk is about to read differently, so
+ * children of the old contents must no longer link) and that LogGuid. The empty entry means the
+ * headers never name a LogGuid without a valid entry behind it, which readers refuse or, in
+ * QEMU, treat as a log that blocks allocation.
+ *
+ * <p>Changed BAT and bitmap sectors wait in {@link PendingSectors} until {@link #flush}: then the
+ * payload data and the grown file are forced, the sectors go into one log entry, which is
+ * forced, then in place, forced again. A cut before the entry is durable leaves the old
+ * metadata, which points at none of the new space; a cut after it leaves an entry that every
+ * later open replays. At {@link #close}, once everything is in place, the header pair clears
+ * the LogGuid, so readers that do not replay (libvhdi) see consistent metadata.
+ */
+final class LoggedMetadata {
+  private static final long MIB = 1 << 20;
+  /** Most sectors an entry carries: 1 MiB of BAT and bitmap per entry at most. */
+  private static final int MAX_ENTRY_SECTORS = 256;
+  /** Room left for one block's changes before a flush is due: BAT, bitmap entry and slice. */
+  private static final int STEP_SECTORS = 2 + BatGeometry.BITMAP_BLOCK_SIZE / 16 / LogEntry.SECTOR;
+
+  private final HostFile host;
+  private final PendingSectors pending;
+  private final HeaderPairWriter headers;
+  private final VhdxHeader header;
+  private final UUID fileWriteGuid = UUID.randomUUID();
+  private final boolean keepDataWriteGuid;
+  private final int bound;
+  private volatile LogWriter log;
+
+  /**
+   * @param header the current header, whose log the session writes to
+   * @param keepDataWriteGuid keep the DataWriteGuid until the session ends: for a commit, which
+   *     leaves the committed child's chain reading the same throughout, so an interrupted commit
+   *     leaves the child linked and can run again
+   */
+  LoggedMetadata(HostFile host, PendingSectors pending, HeaderPairWriter headers,
+      VhdxHeader header, boolean keepDataWriteGuid) {
+    this.host = host;
+    this.pending = pending;
+    this.headers = headers;
+    this.header = header;
+    this.keepDataWriteGuid = keepDataWriteGuid;
+    this.bound = Math.min(MAX_ENTRY_SECTORS, LogWriter.maxSectors(header.logLength()))
+        - STEP_SECTORS;
+    if (bound < 1) {
+      throw new IllegalArgumentException("log of " + header.logLength() + " bytes too small");
+    }
+  }
+
+  /** Whether the session has begun: the headers carry its GUIDs. */
+  boolean started() {
+    return log != null;
+  }
+
+  /** Begins the session, once, before the first change; the caller serialises calls. */
+  void start() throws IOException {
+    if (log != null) {
+      return;
+    }
+    UUID logGuid = UUID.randomUUID();
+    LogWriter w = new LogWriter(host, header.logOffset(), header.logLength(), logGuid);
+    long size = host.size();
+    w.append(new TreeMap<>(), floorMib(size), ceilMib(size));
+    headers.write(fileWriteGuid,
+        keepDataWriteGuid ? headers.dataWriteGuid() : UUID.randomUUID(), logGuid);
+    log = w;
+  }
+
+  /** Whether enough has changed that the changes should go to the file before the next step. */
+  boolean due() {
+    return pending.count() >= bound;
+  }
+
+  /** Puts every pending change into the file through the log; nothing when none is pending. */
+  void flush() throws IOException {
+    if (pending.count() == 0) {
+      return;
+    }
+    // Data and the file's new length durable before any entry points into them.
+    host.force(false);
+    long size = host.size();
+    SortedMap<Long, byte[]> sectors = pending.snapshot();
+    log.append(sectors, floorMib(size), ceilMib(size));
+    pending.writeBack(host);
+    host.force(false);
+  }
+
+  /**
+   * Ends a session that began: every change in place and forced, then the LogGuid cleared. A
+   * DataWriteGuid kept through a commit changes now, once the disk reads as it will.
+   */
+  void close() throws IOException {
+    flush();
+    if (log != null) {
+      headers.write(fileWriteGuid,
+          keepDataWriteGuid ? UUID.randomUUID() : headers.dataWriteGuid(), MsGuid.ZERO);
+    }
+  }
+
+  private static long floorMib(long n) {
+    return n / MIB * MIB;
+  }
+
+  private static long ceilMib(long n) {
+    return (n + MIB - 1) / MIB * MIB;
+  }
+}
