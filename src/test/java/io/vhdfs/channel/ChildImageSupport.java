@@ -8,6 +8,9 @@ import java.nio.channels.FileChannel;
 import java.nio.file.FileSystem;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
+import io.vhdfs.nio.VhdImages;
+import io.vhdfs.testing.VhdxTools;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.Random;
@@ -38,13 +41,36 @@ final class ChildImageSupport {
     Path parent = d.resolve("parent.vhd");
     Path child = d.resolve("child.vhd");
     boolean[] fromParent = new boolean[content.length / SECTOR];
-    byte[] under = parentFor(content, fromParent);
+    byte[] under = parentFor(content, fromParent, BLOCK);
     Chains.createDynamic(parent, content.length, BLOCK);
     try (FileSystem fs = Chains.open(parent);
         FileChannel ch = FileChannel.open(fs.getPath("/disk"), StandardOpenOption.WRITE)) {
       WritableImageSupport.writeNonZeroSectors(ch, under);
     }
     Chains.createChild(child, "parent.vhd", BLOCK);
+    return writeChild(parent, child, content, fromParent, under);
+  }
+
+  /**
+   * As {@link #make} for VHDX: {@code parent.vhdx} converted by qemu-img (1 MiB blocks) and a
+   * {@code child.vhdx} created by this library over it, the pattern in 1 MiB blocks.
+   */
+  static Made makeVhdx(Path dir, byte[] content) throws IOException {
+    Path d = Files.createTempDirectory(dir, "vhdx-chain-");
+    Path parent = d.resolve("parent.vhdx");
+    Path child = d.resolve("child.vhdx");
+    boolean[] fromParent = new boolean[content.length / SECTOR];
+    byte[] under = parentFor(content, fromParent, 2 * BLOCK);
+    Path raw = Files.write(d.resolve("parent.raw"), under);
+    VhdxTools.require().convertFromRaw(raw, parent, "block_size=1M");
+    Files.delete(raw);
+    VhdImages.create(child, Map.of("type", "differencing", "parent", "parent.vhdx",
+        "blockSize", "1M"));
+    return writeChild(parent, child, content, fromParent, under);
+  }
+
+  private static Made writeChild(Path parent, Path child, byte[] content, boolean[] fromParent,
+      byte[] under) throws IOException {
     try (FileSystem fs = Chains.open(child);
         FileChannel ch = FileChannel.open(fs.getPath("/disk"), StandardOpenOption.WRITE)) {
       for (int s = 0; s < fromParent.length; ) {
@@ -70,12 +96,12 @@ final class ChildImageSupport {
    * unallocated); elsewhere runs of sectors alternate between the content (the child's bit stays
    * clear) and random bytes (the child writes the content over them, zeros too).
    */
-  private static byte[] parentFor(byte[] content, boolean[] fromParent) {
+  private static byte[] parentFor(byte[] content, boolean[] fromParent, int unit) {
     Random random = new Random(0x5EED);
     byte[] under = new byte[content.length];
     byte[] noise = new byte[SECTOR];
     for (int s = 0; s < fromParent.length; s++) {
-      int block = s * SECTOR / BLOCK;
+      int block = s * SECTOR / unit;
       boolean zero = isZero(content, s);
       fromParent[s] = block % 3 == 2 || (zero ? (s / 64) % 2 == 0 : (s / 16) % 2 == 0);
       if (fromParent[s]) {
