@@ -45,15 +45,19 @@ final class HeaderPairWriter {
   void write(UUID fileWriteGuid, UUID newDataWriteGuid, UUID logGuid) throws IOException {
     for (int i = 0; i < 2; i++) {
       byte[] h = currentRaw.clone();
-      sequence++;
-      LittleEndian.putInt64(h, 8, sequence);
+      long next = sequence + 1;
+      int target = 3 - slot;
+      LittleEndian.putInt64(h, 8, next);
       MsGuid.write(h, 16, fileWriteGuid);
       MsGuid.write(h, 32, newDataWriteGuid);
       MsGuid.write(h, 48, logGuid);
       Crc32cField.store(h, 0, VhdxHeader.SIZE, VhdxHeader.CHECKSUM_OFFSET);
-      slot = 3 - slot;
-      host.write(h, slot == 1 ? VhdxHeader.HEADER1_OFFSET : VhdxHeader.HEADER2_OFFSET);
+      host.write(h, target == 1 ? VhdxHeader.HEADER1_OFFSET : VhdxHeader.HEADER2_OFFSET);
       host.force(true);
+      // Only a header that is in place and durable is current: after a failed write the next
+      // attempt goes over the same non-current slot again, never over the current header.
+      sequence = next;
+      slot = target;
     }
     dataWriteGuid = newDataWriteGuid;
   }

@@ -41,6 +41,16 @@ final class LogWriter {
     this.logGuid = logGuid;
   }
 
+  /** The LogGuid every entry of this writer carries. */
+  UUID logGuid() {
+    return logGuid;
+  }
+
+  /** The entries written so far, all of them forced. */
+  long entries() {
+    return sequence;
+  }
+
   /** The most sectors one entry can carry in this log. */
   int maxSectors() {
     return maxSectors(logLength);

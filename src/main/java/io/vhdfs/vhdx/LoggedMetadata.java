@@ -35,20 +35,26 @@ final class LoggedMetadata {
   private final PendingSectors pending;
   private final HeaderPairWriter headers;
   private final VhdxHeader header;
-  private final UUID fileWriteGuid = UUID.randomUUID();
+  private final UUID fileWriteGuid;
   private final boolean keepDataWriteGuid;
   private final int bound;
   private volatile LogWriter log;
+  /** The session's log while it starts; kept if a start fails, for the next attempt. */
+  private LogWriter starting;
+  private UUID sessionDataWriteGuid;
 
   /**
    * @param header the current header, whose log the session writes to
+   * @param fileWriteGuid the session's, set at its first change (or already by the replay of a
+   *     dirty log that began it)
    * @param keepDataWriteGuid keep the DataWriteGuid until the session ends: for a commit, which
    *     leaves the committed child's chain reading the same throughout, so an interrupted commit
    *     leaves the child linked and can run again
    */
   LoggedMetadata(HostFile host, PendingSectors pending, HeaderPairWriter headers,
-      VhdxHeader header, boolean keepDataWriteGuid) {
+      VhdxHeader header, UUID fileWriteGuid, boolean keepDataWriteGuid) {
     this.host = host;
+    this.fileWriteGuid = fileWriteGuid;
     this.pending = pending;
     this.headers = headers;
     this.header = header;
@@ -65,18 +71,25 @@ final class LoggedMetadata {
     return log != null;
   }
 
-  /** Begins the session, once, before the first change; the caller serialises calls. */
+  /**
+   * Begins the session, once, before the first change; the caller serialises calls. A start that
+   * failed part-way is taken up where it stopped, with the same LogGuid, so the headers never
+   * name a LogGuid whose entry a retry overwrote.
+   */
   void start() throws IOException {
     if (log != null) {
       return;
     }
-    UUID logGuid = UUID.randomUUID();
-    LogWriter w = new LogWriter(host, header.logOffset(), header.logLength(), logGuid);
-    long size = host.size();
-    w.append(new TreeMap<>(), floorMib(size), ceilMib(size));
-    headers.write(fileWriteGuid,
-        keepDataWriteGuid ? headers.dataWriteGuid() : UUID.randomUUID(), logGuid);
-    log = w;
+    if (starting == null) {
+      starting = new LogWriter(host, header.logOffset(), header.logLength(), UUID.randomUUID());
+      sessionDataWriteGuid = keepDataWriteGuid ? headers.dataWriteGuid() : UUID.randomUUID();
+    }
+    if (starting.entries() == 0) {
+      long size = host.size();
+      starting.append(new TreeMap<>(), floorMib(size), ceilMib(size));
+    }
+    headers.write(fileWriteGuid, sessionDataWriteGuid, starting.logGuid());
+    log = starting;
   }
 
   /** Whether enough has changed that the changes should go to the file before the next step. */

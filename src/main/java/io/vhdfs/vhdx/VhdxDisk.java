@@ -13,6 +13,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.UUID;
 
 /**
  * An open VHDX. Every read goes through the shared read path ({@link SparseReader}) over the
@@ -93,9 +94,11 @@ final class VhdxDisk implements VirtualDisk {
     }
     host.enableWrites();
     HeaderChoice headers = currentHeaders();
+    UUID fileWriteGuid = UUID.randomUUID();
     if (replayedSource != null) {
       VhdxRepair repair = new VhdxRepair(host,
-          host.readBytes(headers.currentOffset(), VhdxHeader.SIZE), headers.slot());
+          host.readBytes(headers.currentOffset(), VhdxHeader.SIZE), headers.slot(),
+          fileWriteGuid);
       repair.writeHeaderPair(headers.current().logGuid());
       repair.replay(LogReplay.replay(new HostSource(host), headers.current()).overlay());
       repair.writeHeaderPair(MsGuid.ZERO);
@@ -106,7 +109,7 @@ final class VhdxDisk implements VirtualDisk {
     }
     writer = new VhdxBlockWriter(host, bat, map, pending,
         new LoggedMetadata(host, pending, HeaderPairWriter.of(host, headers), headers.current(),
-            keepDataWriteGuid),
+            fileWriteGuid, keepDataWriteGuid),
         reader, info.size());
   }
 

@@ -23,15 +23,21 @@ final class VhdxRepair {
 
   private final HostFile host;
   private final HeaderPairWriter headers;
-  private final UUID fileWriteGuid = UUID.randomUUID();
+  private final UUID fileWriteGuid;
 
   /**
    * @param currentRaw the current header's 4096 bytes, whose reserved bytes are kept
    * @param currentSlot 1 or 2
    */
   VhdxRepair(HostFile host, byte[] currentRaw, int currentSlot) {
+    this(host, currentRaw, currentSlot, UUID.randomUUID());
+  }
+
+  /** A repair that is the start of a write session with this FileWriteGuid. */
+  VhdxRepair(HostFile host, byte[] currentRaw, int currentSlot, UUID fileWriteGuid) {
     this.host = host;
     this.headers = new HeaderPairWriter(host, currentRaw, currentSlot);
+    this.fileWriteGuid = fileWriteGuid;
   }
 
   /**
