@@ -74,17 +74,23 @@ final class HostFaultWriteTest {
 
   /** The images written. */
   enum Layout {
-    DYNAMIC(false, 64 * KIB),
+    DYNAMIC(false, 64 * KIB, "vhd"),
     /** 1024 table entries in 8 sectors: batches of table sectors that a write can tear. */
-    DYNAMIC_4K_BLOCKS(false, 4 * KIB),
-    DIFFERENCING(true, 64 * KIB);
+    DYNAMIC_4K_BLOCKS(false, 4 * KIB, "vhd"),
+    DIFFERENCING(true, 64 * KIB, "vhd"),
+    /** Metadata through the log: BAT sectors logged, then written in place. */
+    VHDX_DYNAMIC(false, MIB, "vhdx"),
+    /** Sector bitmap sectors logged with the BAT's; partial blocks over the parent's data. */
+    VHDX_DIFFERENCING(true, MIB, "vhdx");
 
     final boolean child;
     final int block;
+    final String extension;
 
-    Layout(boolean child, int block) {
+    Layout(boolean child, int block, String extension) {
       this.child = child;
       this.block = block;
+      this.extension = extension;
     }
   }
 
@@ -322,10 +328,10 @@ final class HostFaultWriteTest {
      */
     static Fixture make(FileSystem jimfs, Layout layout, SeededRandom random) throws IOException {
       Path dir = Files.createDirectories(jimfs.getPath("/images"));
-      Path image = dir.resolve("image.vhd");
+      Path image = dir.resolve("image." + layout.extension);
       if (layout.child) {
-        Path parent = dir.resolve("parent.vhd");
-        Chains.createDynamic(parent, SIZE, 256 * KIB);
+        Path parent = dir.resolve("parent." + layout.extension);
+        Chains.createDynamic(parent, SIZE, Math.max(256 * KIB, layout.block));
         byte[] b = new byte[256 * KIB];
         for (int i = 0; i < SIZE / b.length; i++) {
           if (i % 4 != 3) {
@@ -333,7 +339,7 @@ final class HostFaultWriteTest {
             Chains.write(parent, (long) i * b.length, b);
           }
         }
-        Chains.createChild(image, "parent.vhd", layout.block);
+        Chains.createChild(image, parent.getFileName().toString(), layout.block);
       } else {
         Chains.createDynamic(image, SIZE, layout.block);
       }
@@ -508,10 +514,13 @@ final class HostFaultWriteTest {
       byte[] disk = new byte[SIZE];
       o.run.readCut(image, disk, cut);
       check(disk, o, false, "the image reopened after " + o.failures());
+      // A VHDX session cut short leaves its log to replay, which every open does.
       List<VhdImages.Finding> findings = VhdImages.check(image, false, Map.of(),
           VhdImages.Progress.NONE).findings().stream()
-          .filter(x -> !x.code().equals("orphan-space")).toList();
-      assertEquals(List.of(), findings, "findings other than orphan space in the image left by "
+          .filter(x -> !x.code().equals("orphan-space") && !x.code().equals("log-dirty"))
+          .toList();
+      assertEquals(List.of(), findings, "findings other than orphan space or a log to replay in"
+          + " the image left by "
           + o.plan + " (" + seed + "; failures: " + o.failures() + ")");
       return disk;
     }
