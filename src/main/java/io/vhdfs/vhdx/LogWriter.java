@@ -51,6 +51,18 @@ final class LogWriter {
     return sequence;
   }
 
+  /**
+   * Writes zeros over the whole ring, which holds nothing of use before the session's first
+   * entry: a ring that is a hole on the host gets its space now, so that on a host disk that
+   * fills up later, logging the metadata of writes already made still works.
+   */
+  void reserveRing() throws IOException {
+    byte[] zeros = new byte[(int) Math.min(logLength, 1 << 20)];
+    for (long at = 0; at < logLength; at += zeros.length) {
+      host.write(zeros, logOffset + at);
+    }
+  }
+
   /** The most sectors one entry can carry in this log. */
   int maxSectors() {
     return maxSectors(logLength);

@@ -85,6 +85,7 @@ final class LoggedMetadata {
       sessionDataWriteGuid = keepDataWriteGuid ? headers.dataWriteGuid() : UUID.randomUUID();
     }
     if (starting.entries() == 0) {
+      starting.reserveRing();
       long size = host.size();
       starting.append(new TreeMap<>(), floorMib(size), ceilMib(size));
     }

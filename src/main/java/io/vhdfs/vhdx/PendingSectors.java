@@ -3,7 +3,9 @@ package io.vhdfs.vhdx;
 import io.vhdfs.disk.HostFile;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
 
@@ -21,6 +23,10 @@ final class PendingSectors implements ByteSource {
 
   private volatile ByteSource base;
   private final TreeMap<Long, byte[]> sectors = new TreeMap<>();
+  /** Where sectors are reserved on the host as they first change, or null. */
+  private HostFile reserveOn;
+  /** Sectors written back unchanged this session, so the host has given them space. */
+  private final Set<Long> reserved = new HashSet<>();
 
   PendingSectors(ByteSource base) {
     this.base = base;
@@ -32,6 +38,16 @@ final class PendingSectors implements ByteSource {
    */
   synchronized void rebase(ByteSource newBase) {
     this.base = newBase;
+  }
+
+  /**
+   * From now on, writes each sector back to {@code host} unchanged the first time it changes, so
+   * that a host file with holes (a sparse BAT or bitmap block) has its space before anything
+   * depends on it: once the host disk is full, the write that needs a new metadata sector fails
+   * then, not the flush that would make earlier writes durable.
+   */
+  synchronized void reserveOn(HostFile host) {
+    this.reserveOn = host;
   }
 
   @Override
@@ -86,6 +102,10 @@ final class PendingSectors implements ByteSource {
     if (s == null) {
       s = new byte[SECTOR];
       base.readFully(ByteBuffer.wrap(s), at);
+      if (reserveOn != null && !reserved.contains(at)) {
+        reserveOn.write(s.clone(), at);
+        reserved.add(at);
+      }
       sectors.put(at, s);
     }
     return s;

@@ -199,7 +199,9 @@ final class VhdxBlockWriter {
     long at = sb.fileOffset();
     if (!sb.bitmapPresent()) {
       // A new bitmap block is zeros: every other block of the chunk still reads the parent.
+      // Written, not left a hole, so its bits need no new host space later (PendingSectors).
       at = allocate(BatGeometry.BITMAP_BLOCK_SIZE);
+      host.write(new byte[BatGeometry.BITMAP_BLOCK_SIZE], at);
       extendTo(at + BatGeometry.BITMAP_BLOCK_SIZE);
       bat.set(geometry.bitmapIndex(chunk), BatEntry.of(BatEntry.SB_BLOCK_PRESENT, at), pending);
     }

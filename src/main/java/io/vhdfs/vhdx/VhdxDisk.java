@@ -107,6 +107,7 @@ final class VhdxDisk implements VirtualDisk {
       replayedSource = null;
       headers = currentHeaders();
     }
+    pending.reserveOn(host);
     writer = new VhdxBlockWriter(host, bat, map, pending,
         new LoggedMetadata(host, pending, HeaderPairWriter.of(host, headers), headers.current(),
             fileWriteGuid, keepDataWriteGuid),
