@@ -146,7 +146,11 @@ class VhdxReadTest {
     assertArrayEquals(expected, all);
     assertEquals(true, Files.getAttribute(disk(image), "vhdx:logReplayed"));
     assertEquals(before, Chains.sha256(image), "an in-memory replay writes nothing");
+    java.util.UUID link = io.vhdfs.testing.VhdxHeaders.read(image).dataWriteGuid();
     FileChannel.open(disk(image), StandardOpenOption.WRITE).close();
+    io.vhdfs.testing.VhdxHeaders.read(image).assertClosedCleanly();
+    assertEquals(link, io.vhdfs.testing.VhdxHeaders.read(image).dataWriteGuid(),
+        "a replay changes nothing a reader sees: children stay linked");
     assertArrayEquals(batSector, Arrays.copyOfRange(Files.readAllBytes(image),
         (int) img.batOffset(), (int) img.batOffset() + 4096), "replayed onto the file");
     assertArrayEquals(expected, Chains.readAll(disk(image)));
