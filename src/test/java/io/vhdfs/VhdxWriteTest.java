@@ -255,6 +255,37 @@ final class VhdxWriteTest {
     assertEquals(0, compare.code(), compare.describe());
   }
 
+  /**
+   * A raw backup restored onto a written VHDX reads as the backup, and its zero runs store
+   * nothing where the disk read as zeros: only blocks with data in the backup or in the disk
+   * before are present.
+   */
+  @Test
+  void restoreOfARawBackupOntoAVhdxAllocatesNothingForZerosOverZeros(SeededRandom random)
+      throws IOException {
+    long size = 16L * MIB;
+    Path image = dir.resolve("restored.vhdx");
+    VhdImages.create(image, Map.of("size", Long.toString(size), "blockSize", "1M"));
+    try (FileChannel ch = FileChannel.open(Path.of(Chains.uriOf(image)),
+        StandardOpenOption.WRITE)) {
+      Chains.writeFully(ch, 5L * MIB + 100, Chains.randomBytes(3000, random.nextLong()));
+    }
+    byte[] backup = new byte[(int) size];
+    byte[] data = Chains.randomBytes(MIB + 4096, random.nextLong());
+    System.arraycopy(data, 0, backup, 2 * MIB, data.length);
+    Path raw = Files.write(dir.resolve("backup.raw"), backup);
+
+    VhdImages.restore(raw, Path.of(Chains.uriOf(image)));
+
+    assertArrayEquals(backup, Chains.readDisk(image));
+    Map<?, ?> states = (Map<?, ?>) ((Map<?, ?>) VhdImages.describe(image, Map.of()).get("bat"))
+        .get("states");
+    assertEquals(3L, states.get("FULLY_PRESENT"), "blocks 2 and 3 for the backup's data, 5 "
+        + "zeroed where it held data before: " + states);
+    QemuTools.Exit compare = VhdxTools.require().compare(image, raw);
+    assertEquals(0, compare.code(), compare.describe());
+  }
+
   /** The disk of {@code image} reads as {@code mirror}, compared 4 MiB at a time. */
   static void assertSameAsMirror(Path image, Path mirror, String who) throws IOException {
     try (FileChannel disk = FileChannel.open(Path.of(Chains.uriOf(image)));
