@@ -256,6 +256,44 @@ final class VhdxWriteTest {
   }
 
   /**
+   * A 64 TiB dynamic VHDX (a 512 MiB BAT at 1 MiB blocks, read in pages) takes writes near its
+   * start, in the middle and at its last sector; they read back here and in qemu-io, and the
+   * file stays a few MiB.
+   */
+  @Test
+  void writesAcrossASixtyFourTebibyteVhdxReadBackHereAndInQemu() throws IOException {
+    long size = 64L << 40;
+    Path image = dir.resolve("huge.vhdx");
+    VhdImages.create(image, Map.of("size", "64T", "blockSize", "1M"));
+    long[] offsets = {4096, 37L << 40, size - 4096};
+    try (FileChannel ch = FileChannel.open(Path.of(Chains.uriOf(image)),
+        StandardOpenOption.WRITE)) {
+      for (int i = 0; i < offsets.length; i++) {
+        byte[] b = new byte[4096];
+        java.util.Arrays.fill(b, (byte) (0x61 + i));
+        Chains.writeFully(ch, offsets[i], b);
+      }
+    }
+    VhdxHeaders.read(image).assertClosedCleanly();
+    try (FileChannel ch = FileChannel.open(Path.of(Chains.uriOf(image)))) {
+      assertEquals(size, ch.size());
+      for (int i = 0; i < offsets.length; i++) {
+        byte[] b = new byte[4096];
+        java.util.Arrays.fill(b, (byte) (0x61 + i));
+        assertArrayEquals(b, Chains.read(ch, offsets[i], 4096), "at " + offsets[i]);
+      }
+    }
+    assertTrue(QemuTools.allocatedBytes(image) < 32L * MIB, "sparse: "
+        + QemuTools.allocatedBytes(image));
+    VhdxTools qemu = VhdxTools.require();
+    for (int i = 0; i < offsets.length; i++) {
+      QemuTools.Exit read = qemu.readPattern(image, 0x61 + i, offsets[i], 4096);
+      assertEquals(0, read.code(), read.describe());
+      assertTrue(!read.stdout().contains("Pattern verification failed"), read.stdout());
+    }
+  }
+
+  /**
    * A raw backup restored onto a written VHDX reads as the backup, and its zero runs store
    * nothing where the disk read as zeros: only blocks with data in the backup or in the disk
    * before are present.

@@ -92,6 +92,12 @@ public final class VhdxTools {
         "raw", image.toString(), raw.toString()));
   }
 
+  /** {@code qemu-io -r -f vhdx -c 'read -P pattern offset length'}: how the check ends. */
+  public QemuTools.Exit readPattern(Path image, int pattern, long offset, long length) {
+    return QemuTools.runForExit(TIMEOUT, List.of(qemuIoPath(), "-r", "-f", "vhdx", "-c",
+        String.format("read -P 0x%02x %d %d", pattern, offset, length), image.toString()));
+  }
+
   /** {@code qemu-io -r -f vhdx -c 'read 0 512'}: how a read-only QEMU open ends. */
   public QemuTools.Exit readOnlyOpen(Path image) {
     return QemuTools.runForExit(TIMEOUT, List.of(qemuIoPath(), "-r", "-f", "vhdx", "-c",
