@@ -283,6 +283,20 @@ public final class HostFile implements Closeable {
     }
   }
 
+  /**
+   * Writes the next {@code length} bytes of {@code src} at {@code position}, advancing it; the
+   * buffer's limit is restored afterwards.
+   */
+  public void write(ByteBuffer src, int length, long position) throws IOException {
+    int limit = src.limit();
+    src.limit(src.position() + length);
+    try {
+      write(src, position);
+    } finally {
+      src.limit(limit);
+    }
+  }
+
   /** Writes {@code b} at {@code position}. */
   public void write(byte[] b, long position) throws IOException {
     write(ByteBuffer.wrap(b), position);

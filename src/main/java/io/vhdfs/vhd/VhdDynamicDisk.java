@@ -188,7 +188,7 @@ final class VhdDynamicDisk implements VirtualDisk {
       long bitmapAt = table.bitmapOffset(block);
       if (bitmapAt >= 0 && bitmaps.isFull(block)) {
         // A full block's metadata never changes again: no lock needed.
-        writeData(src, len, bitmapAt + bitmapSize + inBlock);
+        host.write(src, len, bitmapAt + bitmapSize + inBlock);
       } else {
         writeLock.lock();
         try {
@@ -214,7 +214,7 @@ final class VhdDynamicDisk implements VirtualDisk {
     } else {
       bits = bitmaps.partial(block, bitmapAt);
       if (bits == null) {
-        writeData(src, len, bitmapAt + bitmapSize + inBlock);
+        host.write(src, len, bitmapAt + bitmapSize + inBlock);
         return;
       }
     }
@@ -270,7 +270,7 @@ final class VhdDynamicDisk implements VirtualDisk {
     }
     int whole = (end - at) / SECTOR * SECTOR;
     if (whole > 0) {
-      writeData(src, whole, dataAt + at);
+      host.write(src, whole, dataAt + at);
       at += whole;
     }
     if (at < end) {
@@ -305,16 +305,6 @@ final class VhdDynamicDisk implements VirtualDisk {
     byte[] b = new byte[to - from];
     bits.copyTo(from, b, 0, b.length);
     host.write(b, bitmapAt + from);
-  }
-
-  private void writeData(ByteBuffer src, int len, long hostOffset) throws IOException {
-    int limit = src.limit();
-    src.limit(src.position() + len);
-    try {
-      host.write(src, hostOffset);
-    } finally {
-      src.limit(limit);
-    }
   }
 
   @Override

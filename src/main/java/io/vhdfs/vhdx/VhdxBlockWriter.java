@@ -131,7 +131,7 @@ final class VhdxBlockWriter {
       throws IOException {
     BatEntry e = bat.payloadEntry(block);
     if (e.payloadState() == PayloadState.FULLY_PRESENT) {
-      writeData(src, len, e.fileOffset() + inBlock);
+      host.write(src, len, e.fileOffset() + inBlock);
       return;
     }
     lock.lock();
@@ -153,9 +153,9 @@ final class VhdxBlockWriter {
     int first = inBlock / sectorSize;
     int end = (inBlock + len) / sectorSize;
     if (state == PayloadState.FULLY_PRESENT) {
-      writeData(src, len, e.fileOffset() + inBlock);
+      host.write(src, len, e.fileOffset() + inBlock);
     } else if (state == PayloadState.PARTIALLY_PRESENT) {
-      writeData(src, len, e.fileOffset() + inBlock);
+      host.write(src, len, e.fileOffset() + inBlock);
       byte[] bits = readSlice(block);
       if (!allSet(bits, first, end)) {
         setBits(bits, first, end);
@@ -167,7 +167,7 @@ final class VhdxBlockWriter {
     } else {
       long offset = allocate(blockSize);
       newBlocks++;
-      writeData(src, len, offset + inBlock);
+      host.write(src, len, offset + inBlock);
       extendTo(offset + blockSize);
       boolean whole = inBlock == 0 && end == sectorsIn(block);
       if (geometry.differencing() && state == PayloadState.NOT_PRESENT && !whole) {
@@ -237,16 +237,6 @@ final class VhdxBlockWriter {
       host.write(ONE_ZERO, end - 1);
     }
     bat.fileGrewTo(end);
-  }
-
-  private void writeData(ByteBuffer src, int len, long hostOffset) throws IOException {
-    int limit = src.limit();
-    src.limit(src.position() + len);
-    try {
-      host.write(src, hostOffset);
-    } finally {
-      src.limit(limit);
-    }
   }
 
   /** Puts the metadata changes so far into the file, through the log. */
