@@ -166,7 +166,6 @@ final class VhdxBlockWriter {
       }
     } else {
       long offset = allocate(blockSize);
-      newBlocks++;
       host.write(src, len, offset + inBlock);
       extendTo(offset + blockSize);
       boolean whole = inBlock == 0 && end == sectorsIn(block);
@@ -178,6 +177,7 @@ final class VhdxBlockWriter {
       } else {
         bat.set(index, BatEntry.of(PayloadState.FULLY_PRESENT.code, offset), pending);
       }
+      newBlocks++;
     }
   }
 
