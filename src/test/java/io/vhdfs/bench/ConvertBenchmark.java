@@ -22,14 +22,22 @@ import java.util.Random;
  * {@code vhd convert} ({@link VhdImages#convert}, in this JVM) against {@code qemu-img convert} on
  * the same files: a fully allocated 1 GiB dynamic image to raw, the raw back to dynamic, and a
  * 10%-allocated 1 GiB dynamic image to raw, which should take a fraction of the full one's time.
+ * Then VHDX, as a whole process each: {@code java -jar target/vhd.jar convert --to vhdx} of the
+ * raw 1 GiB (32 MiB blocks, our default) and {@code --to raw} of that VHDX, against
+ * {@code qemu-img convert -O vhdx -o block_size=33554432} (the same block size) and
+ * {@code -f vhdx -O raw}; the same conversions in this JVM are shown beside them, so the JVM's
+ * start is seen apart from the work.
  *
- * <p>Run from the project directory (not part of the test suite):
+ * <p>Run from the project directory (not part of the test suite); the VHDX part needs the tool's
+ * jar, {@code target/vhd.jar}, and is skipped with a message without it:
  *
  * <pre>
- * mvn -q -DskipTests test-compile &amp;&amp; java -cp target/classes:target/test-classes io.vhdfs.bench.ConvertBenchmark [dir]
+ * mvn -q -DskipTests package &amp;&amp; java -cp target/classes:target/test-classes io.vhdfs.bench.ConvertBenchmark [--format=vhd|vhdx] [dir]
  * </pre>
  *
- * <p>{@code dir} (default: a new temporary directory) needs about 4 GiB free. Inputs are read once
+ * <p>{@code --format=vhd} runs only the VHD conversions, {@code --format=vhdx} only the VHDX ones;
+ * without it both run. {@code dir} (default: a new temporary directory) needs about 5 GiB free.
+ * Inputs are read once
  * before timing, so every run reads from the page cache; {@code sync} runs before every timed run,
  * so none pays for the dirty pages of the one before. Rounds alternate which tool goes first;
  * medians are reported after a warm-up round.
@@ -46,45 +54,81 @@ public final class ConvertBenchmark {
   private static final int BLOCK_SIZE = 2 * MIB;
   private static final int WARMUP_ROUNDS = 1;
   private static final int MEASURED_ROUNDS = 5;
+  private static final int VHDX_BLOCK_SIZE = 32 * MIB;
+  /** The tool's jar, as {@code ./vhd} runs it; the benchmark runs from the project directory. */
+  private static final Path CLI_JAR = Path.of("target", "vhd.jar");
 
   private ConvertBenchmark() {}
 
   public static void main(String[] args) throws Exception {
-    boolean ownDir = args.length == 0;
-    Path dir = ownDir ? Files.createTempDirectory("vhdfs-bench") : Path.of(args[0]);
+    List<String> rest = new ArrayList<>(List.of(args));
+    String only = !rest.isEmpty() && rest.get(0).startsWith("--format=")
+        ? rest.remove(0).substring("--format=".length()) : "";
+    if (!List.of("", "vhd", "vhdx").contains(only)) {
+      throw new IllegalArgumentException("--format=vhd or --format=vhdx, not " + only);
+    }
+    boolean ownDir = rest.isEmpty();
+    Path dir = ownDir ? Files.createTempDirectory("vhdfs-bench") : Path.of(rest.get(0));
     Files.createDirectories(dir);
     Path full = dir.resolve("full-1g.vhd");
     Path tenth = dir.resolve("tenth-1g.vhd");
     Path raw = dir.resolve("full-1g.raw");
+    Path vhdx = dir.resolve("full-1g.vhdx");
     Path out = dir.resolve("out");
     try {
-      System.out.printf(Locale.ROOT, "java %s, %d cores, files in %s%n",
-          System.getProperty("java.version"), Runtime.getRuntime().availableProcessors(), dir);
+      System.out.printf(Locale.ROOT, "java %s, %d cores, files in %s; load average %s%n",
+          System.getProperty("java.version"), Runtime.getRuntime().availableProcessors(), dir,
+          loadAverage());
       if (!run(List.of("qemu-img", "--version"))) {
         System.out.println("qemu-img not installed (Debian package qemu-utils): nothing to "
             + "compare with");
         return;
       }
-      writeImage(full, 1);
-      writeImage(tenth, 10);
-      convert(full, raw, Format.RAW);
-      for (Path p : List.of(full, tenth, raw)) {
-        warmPageCache(p);
+      boolean vhdPart = !only.equals("vhdx");
+      boolean vhdxPart = !only.equals("vhd");
+      if (vhdxPart && !Files.isRegularFile(CLI_JAR)) {
+        System.out.println(CLI_JAR.toAbsolutePath() + " missing (build it with mvn -B -q"
+            + " -DskipTests package): VHDX part skipped");
+        vhdxPart = false;
       }
-      checkSameResults(full, raw, out);
-
-      List<Workload> workloads = List.of(
-          new Workload("full 1 GiB dynamic -> raw", full, Format.RAW, "vpc", "raw", ""),
-          new Workload("raw 1 GiB -> dynamic", raw, Format.DYNAMIC, "raw", "vpc",
-              "subformat=dynamic,force_size=on"),
-          new Workload("10% of 1 GiB dynamic -> raw", tenth, Format.RAW, "vpc", "raw", ""));
+      writeImage(full, 1);
+      if (vhdPart) {
+        writeImage(tenth, 10);
+      }
+      convert(full, raw, Format.RAW);
+      if (vhdxPart) {
+        convert(raw, vhdx, Format.VHDX);
+      }
+      for (Path p : List.of(full, tenth, raw, vhdx)) {
+        if (Files.exists(p)) {
+          warmPageCache(p);
+        }
+      }
+      List<Workload> workloads = new ArrayList<>();
+      if (vhdPart) {
+        checkSameResults(full, raw, out);
+        workloads.add(new Workload("full 1 GiB dynamic -> raw", full, Format.RAW, "vpc", "raw",
+            ""));
+        workloads.add(new Workload("raw 1 GiB -> dynamic", raw, Format.DYNAMIC, "raw", "vpc",
+            "subformat=dynamic,force_size=on"));
+        workloads.add(new Workload("10% of 1 GiB dynamic -> raw", tenth, Format.RAW, "vpc", "raw",
+            ""));
+      }
+      if (vhdxPart) {
+        checkSameVhdxResults(raw, vhdx, out);
+        workloads.add(new Workload("raw 1 GiB -> vhdx (jar)", raw, Format.VHDX, "raw", "vhdx",
+            "block_size=" + VHDX_BLOCK_SIZE).inProcess());
+        workloads.add(new Workload("1 GiB vhdx -> raw (jar)", vhdx, Format.RAW, "vhdx", "raw", "")
+            .inProcess());
+      }
       for (int round = 0; round < WARMUP_ROUNDS + MEASURED_ROUNDS; round++) {
         boolean measured = round >= WARMUP_ROUNDS;
         StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "round %d%-10s",
             round + 1, measured ? "" : " (warm-up)"));
         for (Workload w : workloads) {
-          for (int k = 0; k < 3; k++) {
-            String tool = List.of("vhdfs", "qemu", "qemu-wb").get((round + k) % 3);
+          List<String> tools = w.tools();
+          for (int k = 0; k < tools.size(); k++) {
+            String tool = tools.get((round + k) % tools.size());
             long t = time(w, tool, out);
             if (measured) {
               w.times.computeIfAbsent(tool, x -> new ArrayList<>()).add(t);
@@ -96,24 +140,33 @@ public final class ConvertBenchmark {
         System.out.println(line);
       }
       System.out.println();
-      System.out.printf(Locale.ROOT, "%-30s %9s %9s %9s %11s %11s%n",
+      System.out.printf(Locale.ROOT, "%-30s %9s %9s %9s %11s %11s %9s%n",
           "median of " + MEASURED_ROUNDS + " (ms)", "vhdfs", "qemu-img", "qemu -t wb",
-          "vhdfs/qemu", "vhdfs/q-wb");
+          "vhdfs/qemu", "vhdfs/q-wb", "in JVM");
       for (Workload w : workloads) {
         double v = median(w.times.get("vhdfs")) / 1e6;
         double q = median(w.times.get("qemu")) / 1e6;
         double b = median(w.times.get("qemu-wb")) / 1e6;
-        System.out.printf(Locale.ROOT, "%-30s %9.0f %9.0f %9.0f %11.2f %11.2f%n", w.name, v, q,
-            b, v / q, v / b);
+        String inJvm = w.process
+            ? String.format(Locale.ROOT, "%9.0f", median(w.times.get("vhdfs-jvm")) / 1e6)
+            : String.format(Locale.ROOT, "%9s", "-");
+        System.out.printf(Locale.ROOT, "%-30s %9.0f %9.0f %9.0f %11.2f %11.2f %s%n", w.name, v,
+            q, b, v / q, v / b, inJvm);
       }
-      double fullTime = median(workloads.get(0).times.get("vhdfs"));
-      double tenthTime = median(workloads.get(2).times.get("vhdfs"));
-      System.out.printf(Locale.ROOT, "10%%-allocated / full, to raw, vhdfs: %.2f%n",
-          tenthTime / fullTime);
+      if (vhdPart) {
+        double fullTime = median(workloads.get(0).times.get("vhdfs"));
+        double tenthTime = median(workloads.get(2).times.get("vhdfs"));
+        System.out.printf(Locale.ROOT, "10%%-allocated / full, to raw, vhdfs: %.2f%n",
+            tenthTime / fullTime);
+      }
       System.out.println("qemu-img: default cache (unsafe, no flush); qemu -t wb: -t writeback "
-          + "(one flush at the end, as vhdfs does before its rename).");
+          + "(flushes at the end, as vhdfs does before its rename; for a vhdx target also at"
+          + " every block's log entry). (jar) rows: vhdfs is the whole java -jar " + CLI_JAR
+          + " process; 'in JVM' is VhdImages.convert in this JVM (no JVM start). Target for the"
+          + " jar rows: vhdfs/q-wb <= 1.0.");
+      System.out.println("load average at end: " + loadAverage());
     } finally {
-      for (Path p : List.of(full, tenth, raw, out)) {
+      for (Path p : List.of(full, tenth, raw, vhdx, out)) {
         Files.deleteIfExists(p);
       }
       if (ownDir) {
@@ -131,6 +184,8 @@ public final class ConvertBenchmark {
     final String qemuOut;
     final String qemuOptions;
     final Map<String, List<Long>> times = new LinkedHashMap<>();
+    /** vhdfs runs as {@code java -jar} of the tool, timed as a whole process. */
+    boolean process;
 
     Workload(String name, Path src, Format to, String qemuIn, String qemuOut,
         String qemuOptions) {
@@ -142,8 +197,30 @@ public final class ConvertBenchmark {
       this.qemuOptions = qemuOptions;
     }
 
+    Workload inProcess() {
+      process = true;
+      return this;
+    }
+
+    /** What runs it, in turn: in-JVM beside the jar for a process workload. */
+    List<String> tools() {
+      return process ? List.of("vhdfs", "qemu", "qemu-wb", "vhdfs-jvm")
+          : List.of("vhdfs", "qemu", "qemu-wb");
+    }
+
     String shortName() {
+      if (process) {
+        return to == Format.RAW ? "vhdx>raw" : "raw>vhdx";
+      }
       return name.startsWith("full") ? "full" : name.startsWith("raw") ? "back" : "tenth";
+    }
+
+    List<String> jarCommand(Path out) {
+      String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+      List<String> c = new ArrayList<>(List.of(java, "-jar", CLI_JAR.toString(), "convert",
+          "--to", to == Format.RAW ? "raw" : "vhdx"));
+      c.addAll(List.of(src.toString(), out.toString()));
+      return c;
     }
 
     List<String> qemuCommand(Path out, boolean writeback) {
@@ -167,7 +244,11 @@ public final class ConvertBenchmark {
       throw new IOException("sync failed");
     }
     long t = System.nanoTime();
-    if (tool.equals("vhdfs")) {
+    if (tool.equals("vhdfs") && w.process) {
+      if (!run(w.jarCommand(out))) {
+        throw new IOException("vhd convert failed: " + w.jarCommand(out));
+      }
+    } else if (tool.startsWith("vhdfs")) {
       convert(w.src, out, w.to);
     } else if (!run(w.qemuCommand(out, tool.equals("qemu-wb")))) {
       throw new IOException("qemu-img failed: " + w.qemuCommand(out, tool.equals("qemu-wb")));
@@ -198,6 +279,41 @@ public final class ConvertBenchmark {
     } finally {
       Files.deleteIfExists(theirs);
       Files.deleteIfExists(out);
+    }
+  }
+
+  /**
+   * Both tools must make the same disks from VHDX and into it: the jar's VHDX of the raw reads
+   * as the raw in qemu-img, and qemu-img reads our VHDX input as the raw.
+   */
+  private static void checkSameVhdxResults(Path raw, Path vhdx, Path out) throws Exception {
+    Path theirs = out.resolveSibling("theirs.raw");
+    Workload toVhdx = new Workload("check", raw, Format.VHDX, "raw", "vhdx", "").inProcess();
+    Workload toRaw = new Workload("check", vhdx, Format.RAW, "vhdx", "raw", "").inProcess();
+    try {
+      if (!run(List.of("qemu-img", "convert", "-f", "vhdx", "-O", "raw", vhdx.toString(),
+          theirs.toString())) || Files.mismatch(theirs, raw) != -1) {
+        throw new IllegalStateException("qemu-img reads " + vhdx + " differently from " + raw);
+      }
+      if (!run(toVhdx.jarCommand(out)) || !run(List.of("qemu-img", "compare", "-q", "-f", "vhdx",
+          "-F", "raw", out.toString(), raw.toString()))) {
+        throw new IllegalStateException("qemu-img reads the jar's vhdx differently");
+      }
+      Files.delete(out);
+      if (!run(toRaw.jarCommand(out)) || Files.mismatch(out, raw) != -1) {
+        throw new IllegalStateException("the jar converts " + vhdx + " to raw differently");
+      }
+    } finally {
+      Files.deleteIfExists(theirs);
+      Files.deleteIfExists(out);
+    }
+  }
+
+  private static String loadAverage() {
+    try {
+      return Files.readString(Path.of("/proc/loadavg")).trim();
+    } catch (IOException | RuntimeException e) {
+      return "unknown";
     }
   }
 

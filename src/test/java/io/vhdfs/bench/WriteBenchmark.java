@@ -26,8 +26,15 @@ import java.util.Random;
  * <p>Run from the project directory (not part of the test suite):
  *
  * <pre>
- * mvn -q -DskipTests test-compile &amp;&amp; java -cp target/classes:target/test-classes io.vhdfs.bench.WriteBenchmark [dir]
+ * mvn -q -DskipTests test-compile &amp;&amp; java -cp target/classes:target/test-classes io.vhdfs.bench.WriteBenchmark [--format=vhdx] [dir]
  * </pre>
+ *
+ * <p>{@code --format=vhdx} runs the same three parts on VHDX instead of VHD: (a) creates the image
+ * with {@code format=vhdx} (default block size 32 MiB) and adds a run with {@code blockSize=1M}
+ * and {@code force(true)}, timed against the same raw runs; (c) runs {@code qemu-img convert
+ * -O vhdx} (its default block size, 8 MiB for 1 GiB, with its default cache {@code unsafe} and
+ * with {@code -t writeback}, and with {@code block_size} 32 MiB and {@code -t writeback}), and
+ * the images are compared with {@code qemu-img compare -f vhdx}.
  *
  * <p>Three parts, all in {@code dir} (default: a new temporary directory), which needs about
  * 5 GiB free (at most four 1 GiB files exist at once; each is deleted as soon as it is done):
@@ -55,7 +62,10 @@ import java.util.Random;
  * ext4) the page cache handles a file whose data starts at offset 0 very differently (e.g. large
  * folios), which makes raw at 0 up to several times slower for appends and random 4 KiB writes;
  * {@code vhd/raw+4096} leaves that out and shows the writer's own overhead, as {@code raw+2560}
- * does in {@link ReadBenchmark}.
+ * does in {@link ReadBenchmark}. A VHDX's blocks start on 1 MiB boundaries of its file (the
+ * first at 4 MiB), as raw's data does, so for VHDX {@code vhdx/raw} is the like-for-like ratio
+ * and {@code raw+4096} shows how much the host's page cache alone makes of the offset: random
+ * 4 KiB overwrites of 1 MiB-aligned data took 2-3 times as long as at 4096 on Linux 6.18, ext4.
  *
  * <p>The data is 64 MiB of seeded random bytes in page-aligned direct buffers, used in turn, so no
  * sector is zero (qemu-img would skip zero areas) and generating data costs nothing while timing.
@@ -82,8 +92,37 @@ public final class WriteBenchmark {
   /** Where the second raw twin keeps its data, like the vhd's first block. */
   private static final long SHIFT = 4096;
   private static final String[] SIDES = {"vhd", "raw", "raw+4096"};
-  private static final Map<String, String> CREATE_ENV =
-      Map.of("create", "true", "size", "1G", "type", "dynamic");
+
+  /**
+   * The image format measured: what the provider is told to create and how qemu-img names and
+   * makes it. {@code smallBlockEnv}, where not null, makes the extra (a) run with 1 MiB blocks.
+   */
+  private record Kind(String label, String extension, String qemuFormat,
+      Map<String, String> createEnv, Map<String, String> smallBlockEnv, String[][] qemuVariants,
+      String[] qemuShortLabels) {
+    static final Kind VHD = new Kind("vhd", ".vhd", "vpc",
+        Map.of("create", "true", "size", "1G", "type", "dynamic"), null,
+        new String[][] {
+            {"-O", "vpc"},
+            {"-O", "vpc", "-t", "writeback"},
+            {"-O", "vpc", "-o", "subformat=fixed"},
+            {"-O", "raw"}},
+        new String[] {"vpc", "vpc wb", "vpc fixed", "raw"});
+    static final Kind VHDX = new Kind("vhdx", ".vhdx", "vhdx",
+        Map.of("create", "true", "size", "1G", "type", "dynamic", "format", "vhdx"),
+        Map.of("create", "true", "size", "1G", "type", "dynamic", "format", "vhdx",
+            "blockSize", "1M"),
+        new String[][] {
+            {"-O", "vhdx"},
+            {"-O", "vhdx", "-t", "writeback"},
+            {"-O", "vhdx", "-t", "writeback", "-o", "block_size=33554432"},
+            {"-O", "raw"}},
+        new String[] {"vhdx", "vhdx wb", "vhdx 32M wb", "raw"});
+
+    String qemuLabel(int variant) {
+      return "qemu-img convert " + String.join(" ", qemuVariants[variant]);
+    }
+  }
 
   /** Page-aligned 1 MiB chunks of seeded random data; chunk {@code i} of the data is {@code i % POOL}. */
   private static final ByteBuffer[] CHUNK_POOL = new ByteBuffer[POOL];
@@ -93,10 +132,20 @@ public final class WriteBenchmark {
   private WriteBenchmark() {}
 
   public static void main(String[] args) throws Exception {
-    boolean ownDir = args.length == 0;
-    Path dir = ownDir ? Files.createTempDirectory("vhdfs-wbench") : Path.of(args[0]);
+    Kind kind = Kind.VHD;
+    List<String> rest = new ArrayList<>(List.of(args));
+    if (!rest.isEmpty() && rest.get(0).startsWith("--format=")) {
+      String f = rest.remove(0).substring("--format=".length());
+      kind = switch (f) {
+        case "vhd" -> Kind.VHD;
+        case "vhdx" -> Kind.VHDX;
+        default -> throw new IllegalArgumentException("--format=vhd or --format=vhdx, not " + f);
+      };
+    }
+    boolean ownDir = rest.isEmpty();
+    Path dir = ownDir ? Files.createTempDirectory("vhdfs-wbench") : Path.of(rest.get(0));
     Files.createDirectories(dir);
-    Path image = dir.resolve("wbench-1g.vhd");
+    Path image = dir.resolve("wbench-1g" + kind.extension());
     Path raw = dir.resolve("wbench-1g.raw");
     Path shifted = dir.resolve("wbench-1g-at-4096.raw");
     try {
@@ -107,6 +156,7 @@ public final class WriteBenchmark {
           System.getProperty("os.version"), System.getProperty("os.arch"),
           Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() / MIB, dir,
           free / (double) GIB);
+      System.out.println("format: " + kind.label() + ", created with " + kind.createEnv());
       System.out.println("load average at start: " + loadAverage());
       if (free < NEEDED_SPACE) {
         System.out.printf(Locale.ROOT, "not enough free space in %s: %.1f GiB, need %.1f GiB;"
@@ -115,11 +165,11 @@ public final class WriteBenchmark {
         return;
       }
       fillPools();
-      Results allocating = allocatingWrites(dir);
-      long[] setup = makeAllocatedPair(image, raw, shifted);
-      Qemu qemu = qemuPeer(raw, dir);
-      Results overwrites = overwrites(image, raw, shifted);
-      report(allocating, setup, qemu, overwrites, image, raw);
+      Results allocating = allocatingWrites(kind, dir);
+      long[] setup = makeAllocatedPair(kind, image, raw, shifted);
+      Qemu qemu = qemuPeer(kind, raw, dir);
+      Results overwrites = overwrites(kind, image, raw, shifted);
+      report(kind, allocating, setup, qemu, overwrites, image, raw);
       System.out.println("load average at end: " + loadAverage());
     } finally {
       Files.deleteIfExists(image);
@@ -162,8 +212,15 @@ public final class WriteBenchmark {
   private static final class Results {
     final List<String> names = new ArrayList<>();
     final List<List<List<Long>>> times = new ArrayList<>();
+    /** The workload whose raw sides each workload is compared with: itself, or one before. */
+    final List<Integer> rawOf = new ArrayList<>();
 
     int add(String name) {
+      return add(name, names.size());
+    }
+
+    int add(String name, int rawWorkload) {
+      rawOf.add(rawWorkload);
       names.add(name);
       List<List<Long>> perSide = new ArrayList<>();
       for (int i = 0; i < SIDES.length; i++) {
@@ -178,18 +235,27 @@ public final class WriteBenchmark {
     }
 
     double medianMs(int workload, int side) {
-      return median(of(workload, side)) / 1e6;
+      return median(of(side == 0 ? workload : rawOf.get(workload), side)) / 1e6;
     }
   }
 
-  private static Results allocatingWrites(Path dir) throws IOException, InterruptedException {
+  private static Results allocatingWrites(Kind kind, Path dir)
+      throws IOException, InterruptedException {
     System.out.println();
     System.out.println("(a) allocating sequential 1 MiB writes of 1 GiB into a new file, closed");
     Results results = new Results();
     int plain = results.add("(a) new image, 1 MiB writes, close");
     int forced = results.add("(a) same + force(true) before close");
+    // The 1 MiB-block image is timed against the raw runs of the row above.
+    int small = kind.smallBlockEnv() == null ? -1
+        : results.add("(a) 1 MiB blocks + force(true)", forced);
     // Each side without and with force; the start rotates each round.
-    String[] runs = {"vhd", "raw", "raw+4096", "vhd+force", "raw+force", "raw+4096+force"};
+    List<String> runList = new ArrayList<>(List.of("vhd", "raw", "raw+4096", "vhd+force",
+        "raw+force", "raw+4096+force"));
+    if (small >= 0) {
+      runList.add("vhd-1M+force");
+    }
+    String[] runs = runList.toArray(new String[0]);
     for (int round = 0; round < WARMUP_ROUNDS + MEASURED_ROUNDS; round++) {
       boolean measured = round >= WARMUP_ROUNDS;
       StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "round %2d%-10s",
@@ -198,17 +264,19 @@ public final class WriteBenchmark {
         String run = runs[(round + k) % runs.length];
         boolean vhd = run.startsWith("vhd");
         boolean force = run.endsWith("force");
+        boolean smallBlocks = run.startsWith("vhd-1M");
         int side = vhd ? 0 : run.startsWith("raw+4096") ? 2 : 1;
-        Path file = dir.resolve("new-" + round + "-" + run + (vhd ? ".vhd" : ".raw"));
+        Path file = dir.resolve("new-" + round + "-" + run + (vhd ? kind.extension() : ".raw"));
         sync();
-        long t = vhd ? newImage(file, force, round)
-            : newRaw(file, side == 2 ? SHIFT : 0, force, round);
+        long t = vhd ? newImage(file, smallBlocks ? kind.smallBlockEnv() : kind.createEnv(),
+            force, round) : newRaw(file, side == 2 ? SHIFT : 0, force, round);
         long hostSize = Files.size(file);
         Files.delete(file);
         if (measured) {
-          results.of(force ? forced : plain, side).add(t);
+          results.of(smallBlocks ? small : force ? forced : plain, side).add(t);
         }
-        line.append(String.format(Locale.ROOT, "  %s %6.0f ms", run, t / 1e6));
+        line.append(String.format(Locale.ROOT, "  %s %6.0f ms",
+            run.replace("vhd", kind.label()), t / 1e6));
         if (round == 0 && vhd && !force) {
           System.out.printf(Locale.ROOT, "new image: host file %d bytes%n", hostSize);
         }
@@ -219,10 +287,11 @@ public final class WriteBenchmark {
   }
 
   /** Creates the image, writes 1 GiB, closes channel and file system; returns nanoseconds. */
-  private static long newImage(Path image, boolean force, int shift) throws IOException {
+  private static long newImage(Path image, Map<String, String> env, boolean force, int shift)
+      throws IOException {
     URI uri = URI.create("vhd:" + image.toUri().getRawPath());
     long t = System.nanoTime();
-    try (FileSystem fs = FileSystems.newFileSystem(uri, CREATE_ENV)) {
+    try (FileSystem fs = FileSystems.newFileSystem(uri, env)) {
       try (FileChannel ch = FileChannel.open(fs.getPath("/disk"), StandardOpenOption.WRITE)) {
         if (ch.size() < DATA_SIZE) {
           throw new IllegalStateException("created disk has " + ch.size() + " bytes");
@@ -265,10 +334,10 @@ public final class WriteBenchmark {
    * A fully allocated image made by the provider exactly as in (a) (round 0's data) and its raw
    * twins, checked against each other; returns their times in nanoseconds.
    */
-  private static long[] makeAllocatedPair(Path image, Path raw, Path shifted)
+  private static long[] makeAllocatedPair(Kind kind, Path image, Path raw, Path shifted)
       throws IOException, InterruptedException {
     sync();
-    long v = newImage(image, false, 0);
+    long v = newImage(image, kind.createEnv(), false, 0);
     sync();
     long r = newRaw(raw, 0, false, 0);
     sync();
@@ -282,7 +351,7 @@ public final class WriteBenchmark {
         + " bytes, vhd:allocatedBlocks %s, vhd:blockSize %s; %s %d bytes%n",
         image.getFileName(), Files.size(image), Files.size(disk), blocks, blockSize,
         raw.getFileName(), Files.size(raw));
-    verify(image, raw, shifted, "after the allocating pass");
+    verify(kind, image, raw, shifted, "after the allocating pass");
     return new long[] {v, r};
   }
 
@@ -290,7 +359,7 @@ public final class WriteBenchmark {
    * Our reader and qemu-img (where installed) must see the raw twin's bytes in the image, and the
    * shifted twin must hold them too.
    */
-  private static void verify(Path image, Path raw, Path shifted, String when)
+  private static void verify(Kind kind, Path image, Path raw, Path shifted, String when)
       throws IOException, InterruptedException {
     Path disk = Path.of(URI.create("vhd:" + image.toUri().getRawPath()));
     ByteBuffer a = ByteBuffer.allocateDirect(CHUNK);
@@ -320,8 +389,8 @@ public final class WriteBenchmark {
     String qemu = "";
     if (commandSucceeds("qemu-img", "--version")) {
       // Sizes differ (the disk is rounded up to a CHS geometry): qemu-img checks the tail is zero.
-      if (!commandSucceeds("qemu-img", "compare", "-f", "vpc", "-F", "raw", image.toString(),
-          raw.toString())) {
+      if (!commandSucceeds("qemu-img", "compare", "-f", kind.qemuFormat(), "-F", "raw",
+          image.toString(), raw.toString())) {
         throw new IllegalStateException("qemu-img compare: " + image + " and " + raw
             + " differ " + when);
       }
@@ -332,7 +401,8 @@ public final class WriteBenchmark {
 
   // ---------------------------------------------------------------- (b) overwrites
 
-  private static Results overwrites(Path image, Path raw, Path shifted) throws IOException {
+  private static Results overwrites(Kind kind, Path image, Path raw, Path shifted)
+      throws IOException {
     System.out.println();
     System.out.println("(b) overwrites of allocated blocks (positional, into the page cache;"
         + " '+f' adds force(true))");
@@ -386,7 +456,7 @@ public final class WriteBenchmark {
             results.of(rndForce, side).add(rf);
           }
           line.append(String.format(Locale.ROOT, "  %s seq %4.0f +f %4.0f rnd %4.0f +f %4.0f",
-              SIDES[side], s / 1e6, sf / 1e6, r / 1e6, rf / 1e6));
+              side == 0 ? kind.label() : SIDES[side], s / 1e6, sf / 1e6, r / 1e6, rf / 1e6));
         }
         System.out.println(line);
       }
@@ -395,7 +465,7 @@ public final class WriteBenchmark {
     System.out.printf(Locale.ROOT, "after the overwrites: host file %d bytes, "
         + "vhd:allocatedBlocks %s%n", Files.size(image), blocks);
     try {
-      verify(image, raw, shifted, "after the overwrites");
+      verify(kind, image, raw, shifted, "after the overwrites");
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IOException(e);
@@ -412,7 +482,8 @@ public final class WriteBenchmark {
     String skipped;
   }
 
-  private static Qemu qemuPeer(Path raw, Path dir) throws IOException, InterruptedException {
+  private static Qemu qemuPeer(Kind kind, Path raw, Path dir)
+      throws IOException, InterruptedException {
     System.out.println();
     Qemu qemu = new Qemu();
     if (!commandSucceeds("qemu-img", "--version")) {
@@ -421,18 +492,9 @@ public final class WriteBenchmark {
       return qemu;
     }
     System.out.println("(c) qemu-img convert of the same raw 1 GiB, timed as a process");
-    String[][] variants = {
-        {"-O", "vpc"},
-        {"-O", "vpc", "-t", "writeback"},
-        {"-O", "vpc", "-o", "subformat=fixed"},
-        {"-O", "raw"}};
-    String[] labels = {
-        "qemu-img convert -O vpc",
-        "qemu-img convert -O vpc -t writeback",
-        "qemu-img convert -O vpc -o subformat=fixed",
-        "qemu-img convert -O raw"};
-    for (String label : labels) {
-      qemu.names.add(label);
+    String[][] variants = kind.qemuVariants();
+    for (int v = 0; v < variants.length; v++) {
+      qemu.names.add(kind.qemuLabel(v));
       qemu.times.add(new ArrayList<>());
       qemu.sizes.add(0L);
     }
@@ -457,8 +519,7 @@ public final class WriteBenchmark {
         if (round > 0) {
           qemu.times.get(v).add(t);
         }
-        line.append(String.format(Locale.ROOT, "  %s %6.0f ms",
-            String.join(" ", variants[v]).replace("-o subformat=", "").replace("-t ", ""),
+        line.append(String.format(Locale.ROOT, "  %s %6.0f ms", kind.qemuShortLabels()[v],
             t / 1e6));
       }
       System.out.println(line);
@@ -468,38 +529,54 @@ public final class WriteBenchmark {
 
   // ---------------------------------------------------------------- report
 
-  private static void report(Results a, long[] setup, Qemu qemu, Results b, Path image, Path raw) {
+  private static void report(Kind kind, Results a, long[] setup, Qemu qemu, Results b,
+      Path image, Path raw) {
+    String v = kind.label();
     System.out.println();
     System.out.printf(Locale.ROOT, "%-40s %8s %8s %8s %8s %9s %7s%n",
-        "workload (median of " + MEASURED_ROUNDS + ", ms)", "vhd", "raw", "raw+4096", "vhd/raw",
-        "vhd/+4096", "target");
+        "workload (median of " + MEASURED_ROUNDS + ", ms)", v, "raw", "raw+4096", v + "/raw",
+        v + "/+4096", "target");
     for (Results r : List.of(a, b)) {
       for (int i = 0; i < r.names.size(); i++) {
-        double v = r.medianMs(i, 0);
+        double m0 = r.medianMs(i, 0);
         double w = r.medianMs(i, 1);
         double m = r.medianMs(i, 2);
         String target = r.names.get(i).startsWith("(a)") ? "1.30" : "1.10";
         System.out.printf(Locale.ROOT, "%-40s %8.1f %8.1f %8.1f %8.2f %9.2f %7s%n",
-            r.names.get(i), v, w, m, v / w, v / m, "<= " + target);
+            r.names.get(i), m0, w, m, m0 / w, m0 / m, "<= " + target);
       }
     }
-    System.out.println("raw+4096: the raw file with its data 4096 bytes in, as the vhd's blocks are"
-        + " (4 KiB- but not 2 MiB-aligned); vhd/+4096 leaves out how the host page cache treats"
-        + " offset-0 files.");
+    if (kind == Kind.VHD) {
+      System.out.println("raw+4096: the raw file with its data 4096 bytes in (a vhd's blocks are"
+          + " 4 KiB- but not 2 MiB-aligned); vhd/+4096 leaves out how the host page cache treats"
+          + " offset-0 files.");
+    } else {
+      System.out.println("raw+4096: the raw file with its data 4096 bytes in, for reference: a"
+          + " vhdx's blocks are 1 MiB-aligned in its file, as raw's data is, so vhdx/raw compares"
+          + " like with like.");
+    }
     System.out.println("(a) without force: before it writes new BAT entries (at close) the writer"
-        + " forces the data they point at, so the vhd time includes a flush the raw sides skip;"
-        + " the force row compares like with like.");
+        + " forces the data they point at, so the " + v + " time includes a flush the raw sides"
+        + " skip; the force row compares like with like.");
+    if (a.names.size() > 2) {
+      System.out.println("(a) 1 MiB blocks: compared with the raw runs of the force row.");
+    }
     double aPlain = a.medianMs(0, 0) / 1e3;
     double aForce = a.medianMs(1, 0) / 1e3;
     System.out.println();
-    System.out.println("making a 1 GiB dynamic vpc image from 1 GiB of non-zero data (median, s):");
-    System.out.printf(Locale.ROOT, "  %-44s %6.2f s  (%.0f MiB/s; raw %.2f s, raw+4096 %.2f s)%n",
+    System.out.println("making a 1 GiB dynamic " + kind.qemuFormat() + " image from 1 GiB of"
+        + " non-zero data (median, s):");
+    System.out.printf(Locale.ROOT, "  %-52s %6.2f s  (%.0f MiB/s; raw %.2f s, raw+4096 %.2f s)%n",
         "vhdfs (a), closed, no force", aPlain, DATA_SIZE / (double) MIB / aPlain,
         a.medianMs(0, 1) / 1e3, a.medianMs(0, 2) / 1e3);
-    System.out.printf(Locale.ROOT, "  %-44s %6.2f s  (raw %.2f s, raw+4096 %.2f s)%n",
+    System.out.printf(Locale.ROOT, "  %-52s %6.2f s  (raw %.2f s, raw+4096 %.2f s)%n",
         "vhdfs (a), force(true) + closed", aForce, a.medianMs(1, 1) / 1e3,
         a.medianMs(1, 2) / 1e3);
-    System.out.printf(Locale.ROOT, "  %-44s %6.2f s  (raw %.2f s; host file %d bytes)%n",
+    if (a.names.size() > 2) {
+      System.out.printf(Locale.ROOT, "  %-52s %6.2f s%n", "vhdfs (a), 1 MiB blocks, force(true)"
+          + " + closed", a.medianMs(2, 0) / 1e3);
+    }
+    System.out.printf(Locale.ROOT, "  %-52s %6.2f s  (raw %.2f s; host file %d bytes)%n",
         "vhdfs, the one pass making (b)'s image", setup[0] / 1e9, setup[1] / 1e9,
         sizeOrZero(image));
     if (qemu.skipped != null) {
@@ -507,13 +584,14 @@ public final class WriteBenchmark {
     } else {
       for (int i = 0; i < qemu.names.size(); i++) {
         double q = median(qemu.times.get(i)) / 1e9;
-        String note = switch (i) {
-          case 0 -> String.format(Locale.ROOT, "(target cache=unsafe, no flush; vhdfs/qemu %.2f)",
-              aPlain / q);
-          case 1 -> String.format(Locale.ROOT, "(flushes; vhdfs force/qemu %.2f)", aForce / q);
-          default -> "(reference)";
-        };
-        System.out.printf(Locale.ROOT, "  %-44s %6.2f s  %s, file %d bytes%n", qemu.names.get(i),
+        boolean flushes = List.of(kind.qemuVariants()[i]).contains("writeback");
+        String note = i == 0
+            ? String.format(Locale.ROOT, "(target cache=unsafe, no flush; vhdfs/qemu %.2f)",
+                aPlain / q)
+            : flushes && !kind.qemuVariants()[i][1].equals("raw")
+                ? String.format(Locale.ROOT, "(flushes; vhdfs force/qemu %.2f)", aForce / q)
+                : "(reference)";
+        System.out.printf(Locale.ROOT, "  %-52s %6.2f s  %s, file %d bytes%n", qemu.names.get(i),
             q, note, qemu.sizes.get(i));
       }
       System.out.printf(Locale.ROOT, "  (qemu-img: median of %d, process start included)%n",
