@@ -26,8 +26,14 @@ import java.util.UUID;
  */
 final class LoggedMetadata {
   private static final long MIB = 1 << 20;
-  /** Most sectors an entry carries: 1 MiB of BAT and bitmap per entry at most. */
-  private static final int MAX_ENTRY_SECTORS = 256;
+  /**
+   * Most sectors an entry carries: as many as have their descriptors in the entry's first
+   * sector (126, after the 64-byte header). The spec allows more descriptor sectors, but QEMU 7.2
+   * reads each further one into the same 4 KiB of its buffer as the first, so it sees the wrong
+   * descriptors and zeros past them, and refuses the whole file with EINVAL, in {@code qemu-img
+   * check -r all} too: an image cut after such an entry could not be repaired or opened by QEMU.
+   */
+  private static final int MAX_ENTRY_SECTORS = 126;
   /** Room left for one block's changes before a flush is due: BAT, bitmap entry and slice. */
   private static final int STEP_SECTORS = 2 + BatGeometry.BITMAP_BLOCK_SIZE / 16 / LogEntry.SECTOR;
 
