@@ -21,8 +21,10 @@ import java.util.UUID;
  * payload data and the grown file are forced, the sectors go into one log entry, which is
  * forced, then in place, forced again. A cut before the entry is durable leaves the old
  * metadata, which points at none of the new space; a cut after it leaves an entry that every
- * later open replays. At {@link #close}, once everything is in place, the header pair clears
- * the LogGuid, so readers that do not replay (libvhdi) see consistent metadata.
+ * later open replays. An entry that does not fit before the ring's end starts a new log, under a
+ * new LogGuid, at the ring's start ({@link #restartLog}). At {@link #close}, once everything is
+ * in place, the header pair clears the LogGuid, so readers that do not replay (libvhdi) see
+ * consistent metadata.
  */
 final class LoggedMetadata {
   private static final long MIB = 1 << 20;
@@ -99,9 +101,30 @@ final class LoggedMetadata {
     host.force(false);
     long size = host.size();
     SortedMap<Long, byte[]> sectors = pending.snapshot();
-    log.append(sectors, floorMib(size), ceilMib(size));
+    if (log.fits(sectors.size())) {
+      log.append(sectors, floorMib(size), ceilMib(size));
+    } else {
+      restartLog(sectors, size);
+    }
     pending.writeBack(host);
     host.force(false);
+  }
+
+  /**
+   * Writes {@code sectors} as the first entry of a new log at the ring's start instead of after
+   * the last entry, where it does not fit. Every earlier entry is applied, so the headers may
+   * name no log for a moment; they name the new one only once its entry is durable. Reusing the
+   * old LogGuid would be valid, but would leave the new entry followed by older entries of the
+   * same LogGuid, which QEMU 7.2 (it does not follow the Tail) chains into one sequence with it:
+   * images cut there were refused by {@code qemu-img check -r all} with EINVAL.
+   */
+  private void restartLog(SortedMap<Long, byte[]> sectors, long size) throws IOException {
+    headers.write(fileWriteGuid, headers.dataWriteGuid(), MsGuid.ZERO);
+    UUID logGuid = UUID.randomUUID();
+    LogWriter w = new LogWriter(host, header.logOffset(), header.logLength(), logGuid);
+    w.append(sectors, floorMib(size), ceilMib(size));
+    headers.write(fileWriteGuid, headers.dataWriteGuid(), logGuid);
+    log = w;
   }
 
   /**
