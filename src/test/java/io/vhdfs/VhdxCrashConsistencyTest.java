@@ -3,6 +3,7 @@ package io.vhdfs;
 import static io.vhdfs.CrashModel.SECTOR;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -36,6 +37,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -60,8 +62,9 @@ import org.junit.jupiter.params.provider.EnumSource;
  * without metadata, close and reopen the channel (which ends the write session: LogGuid cleared,
  * a new one at the next write), and in one layout allocate blocks under so many BAT sectors
  * between two forces that the batching bound of {@code LoggedMetadata} flushes in the middle of a
- * guest write. That layout's disk is 68 GiB, so it is read and checked in windows around the
- * writes (and at both ends) rather than whole.
+ * guest write, then force so often in one session that its entries fill the 1 MiB log ring and
+ * the log starts again (under a new LogGuid, which QEMU needs). That layout's disk is 68 GiB, so
+ * it is read and checked in windows around the writes (and at both ends) rather than whole.
  *
  * <p>For a sample of cuts per layout, among them the cut just after the first header write of a
  * session and cuts just after log entries, the cut image goes to the default file system and real
@@ -95,21 +98,21 @@ final class VhdxCrashConsistencyTest {
   /** Descriptors in an entry's first sector, after its 64-byte header: all QEMU 7.2 reads. */
   private static final int MAX_DESCRIPTORS_QEMU_REPLAYS = 126;
   /** Cuts per layout that go to the peers, besides the chosen ones. */
-  private static final int PEER_SAMPLE = 10;
+  private static final int PEER_SAMPLE = 8;
 
   /** Who makes the image and how it is read. */
   enum Kind { DYNAMIC, FIXED, SPREAD, CHILD }
 
   /** The images the workload runs on. */
   enum Layout {
-    DYNAMIC_1M(Kind.DYNAMIC, 16L * MIB, MIB, 512, 70),
+    DYNAMIC_1M(Kind.DYNAMIC, 16L * MIB, MIB, 512, 60),
     DYNAMIC_32M(Kind.DYNAMIC, 64L * MIB, 32 * MIB, 512, 24),
     /** 4096-byte logical sectors: qemu-img refuses them, libvhdi reads them. */
-    DYNAMIC_1M_4K_SECTORS(Kind.DYNAMIC, 16L * MIB, MIB, 4096, 50),
-    FIXED(Kind.FIXED, 16L * MIB, MIB, 512, 70),
+    DYNAMIC_1M_4K_SECTORS(Kind.DYNAMIC, 16L * MIB, MIB, 4096, 40),
+    FIXED(Kind.FIXED, 16L * MIB, MIB, 512, 50),
     /** 1 MiB blocks under 136 BAT sectors, about 68 GiB: the bound is reached. */
     SPREAD_1M(Kind.SPREAD, 0, MIB, 512, 0),
-    CHILD_1M(Kind.CHILD, 16L * MIB, MIB, 512, 70),
+    CHILD_1M(Kind.CHILD, 16L * MIB, MIB, 512, 60),
     CHILD_32M(Kind.CHILD, 64L * MIB, 32 * MIB, 512, 24);
 
     final Kind kind;
@@ -156,6 +159,7 @@ final class VhdxCrashConsistencyTest {
       checkRecording(run);
       if (layout.kind == Kind.SPREAD) {
         assertBoundReachedInAGuestWrite(run);
+        assertLogRestartsUnderANewGuid(run);
       }
       if (layout.kind == Kind.CHILD) {
         Files.write(tempDir.resolve("parent.vhdx"), run.parentBytes);
@@ -277,16 +281,61 @@ final class VhdxCrashConsistencyTest {
   }
 
   /**
+   * Host writes of the first entry of a log that starts again at the ring's start within a
+   * session, its ring full (an entry with descriptors there, where a session's first is empty):
+   * the first such write's index, or -1.
+   */
+  private static int logRestart(Run run) {
+    List<Mutation> all = run.log.mutations();
+    long ringStart = -1;
+    for (int i = 0; i < all.size(); i++) {
+      if (isLogEntry(all.get(i))) {
+        Write w = (Write) all.get(i);
+        ringStart = ringStart < 0 ? w.position() : ringStart;
+        if (w.position() == ringStart && descriptors(w) > 0) {
+          return i;
+        }
+      }
+    }
+    return -1;
+  }
+
+  /**
+   * The log ring filled within a session, and the log started again under a new LogGuid: with
+   * the old one, the entries after the new first one would still be valid, and QEMU 7.2, which
+   * ignores the Tail, would take them for one sequence with it (and refuse the file).
+   */
+  private static void assertLogRestartsUnderANewGuid(Run run) {
+    int restart = logRestart(run);
+    assertTrue(restart > 0, "the log ring never filled within a session; " + run.seed);
+    List<Mutation> all = run.log.mutations();
+    int before = restart - 1;
+    while (!isLogEntry(all.get(before))) {
+      before--;
+    }
+    assertNotEquals(logGuid((Write) all.get(before)), logGuid((Write) all.get(restart)),
+        "the log started again at the ring's start (host write #" + restart + ") under the"
+            + " LogGuid of the entries before it; " + run.seed);
+  }
+
+  private static String logGuid(Write entry) {
+    return HexFormat.of().formatHex(entry.bytes(), 32, 48);
+  }
+
+  private static int descriptors(Write entry) {
+    return ByteBuffer.wrap(entry.bytes(), 24, 4).order(ByteOrder.LITTLE_ENDIAN).getInt();
+  }
+
+  /**
    * Every log entry has its descriptors in its first sector: QEMU 7.2 misreads further descriptor
    * sectors and refuses the file, even to repair it.
    */
   private static void assertEntriesQemuCanReplay(Run run) {
     for (Mutation m : run.log.mutations()) {
       if (isLogEntry(m)) {
-        int descriptors = ByteBuffer.wrap(((Write) m).bytes(), 24, 4)
-            .order(ByteOrder.LITTLE_ENDIAN).getInt();
-        assertTrue(descriptors <= MAX_DESCRIPTORS_QEMU_REPLAYS, m + ": an entry of "
-            + descriptors + " descriptors, more than one descriptor sector holds; " + run.seed);
+        int count = descriptors((Write) m);
+        assertTrue(count <= MAX_DESCRIPTORS_QEMU_REPLAYS, m + ": an entry of " + count
+            + " descriptors, more than one descriptor sector holds; " + run.seed);
       }
     }
   }
@@ -306,7 +355,8 @@ final class VhdxCrashConsistencyTest {
    * The cuts the peers see: just after the first header write of the run and of the second
    * session, just after the first and the last log entries and one between, and enough cuts
    * spread over the run to make {@link #PEER_SAMPLE}; for the spread layout, whose disk takes
-   * qemu-img seconds to convert, only the cut just after the entry the bound wrote and the end.
+   * qemu-img seconds to convert, only the cuts just after the entry the bound wrote and just after
+   * the first header naming the log started again when the ring was full, and the end.
    */
   private static TreeSet<Integer> peerSample(Run run) {
     List<Mutation> all = run.log.mutations();
@@ -316,6 +366,16 @@ final class VhdxCrashConsistencyTest {
       for (int i = 0; i < total; i++) {
         if (isLogEntry(all.get(i)) && ((Write) all.get(i)).bytes().length > 64 * 4096) {
           sample.add(i + 1);
+        }
+      }
+      int restart = logRestart(run);
+      for (int i = restart; restart >= 0 && i < total; i++) {
+        if (isHeader(all.get(i))) {
+          // The headers clear the LogGuid before the restart and name the new log after it.
+          if (i > restart) {
+            sample.add(i + 1);
+            break;
+          }
         }
       }
       sample.add(total);
@@ -636,9 +696,10 @@ final class VhdxCrashConsistencyTest {
     /**
      * The spread layout's workload: first one small write (unaligned, a partial sector or
      * straddling two blocks) under each of 130 BAT sectors in random order with no force between,
-     * so the pending sectors reach the bound; a force without metadata; the channel closed and
-     * reopened; 30 more steps (new blocks, overwrites of written blocks, straddling writes) with a
-     * force one time in 8; a force with metadata; 6 steps that may be lost.
+     * so the pending sectors reach the bound; a force without metadata; 100 steps (new blocks,
+     * overwrites of written blocks, straddling writes) each followed by a force, so the session's
+     * entries fill the 1 MiB log ring and it starts again; the channel closed and reopened; 8
+     * steps with a force one time in 4; a force with metadata; 6 steps that may be lost.
      */
     private void driveSpread(Path disk, Random random) throws IOException {
       List<Integer> order = new ArrayList<>();
@@ -653,11 +714,15 @@ final class VhdxCrashConsistencyTest {
           spreadStep(ch, order.get(next), random, false);
         }
         force(ch, false);
+        for (int i = 0; i < 100; i++) {
+          spreadStep(ch, order.get(next++ % order.size()), random, true);
+          force(ch, random.nextBoolean());
+        }
         ch.close();
         ch = FileChannel.open(disk, StandardOpenOption.READ, StandardOpenOption.WRITE);
-        for (int i = 0; i < 30; i++) {
+        for (int i = 0; i < 8; i++) {
           spreadStep(ch, order.get(next++ % order.size()), random, true);
-          if (random.nextInt(8) == 0) {
+          if (random.nextInt(4) == 0) {
             force(ch, random.nextBoolean());
           }
         }
