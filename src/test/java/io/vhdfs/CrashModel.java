@@ -22,9 +22,10 @@ import java.util.Random;
 import java.util.TreeSet;
 
 /**
- * The crash-consistency model of {@link CrashConsistencyTest} (a dynamic or fixed image) and
- * {@link ChildCrashConsistencyTest} (a differencing child): what a disk read from an image cut
- * after N host writes may hold.
+ * The crash-consistency model of {@link CrashConsistencyTest} (a dynamic or fixed image),
+ * {@link ChildCrashConsistencyTest} (a differencing child) and {@link VhdxCrashConsistencyTest}
+ * (VHDX, some disks checked in windows): what a disk read from an image cut after N host writes
+ * may hold.
  *
  * <p>A workload ({@link Recording}) writes stamped guest data through the provider while a
  * {@link ForwardingHostFileSystem} records every host write in order; a crash after N host writes
@@ -87,11 +88,16 @@ final class CrashModel {
       return new OldContent(before);
     }
 
-    /** Where in {@code [start, start + length)} the disk differs from this, relative, or -1. */
-    int mismatch(byte[] disk, int start, int length) {
-      return before == null
-          ? Arrays.mismatch(disk, start, start + length, ZEROS, 0, length)
-          : Arrays.mismatch(disk, start, start + length, before, start, start + length);
+    /**
+     * Where the {@code length} bytes of {@code disk} from index {@code at}, the disk's bytes from
+     * virtual offset {@code virtual}, differ from this, relative, or -1.
+     */
+    int mismatch(byte[] disk, int at, long virtual, int length) {
+      if (before == null) {
+        return Arrays.mismatch(disk, at, at + length, ZEROS, 0, length);
+      }
+      int v = Math.toIntExact(virtual);
+      return Arrays.mismatch(disk, at, at + length, before, v, v + length);
     }
 
     /** What the disk should read at {@code from} instead, for messages. */
@@ -330,6 +336,18 @@ final class CrashModel {
    * cut is the whole run (channels and file system closed), so every write must read back.
    */
   void check(byte[] disk, int cut, boolean complete) {
+    check(disk, 0, cut, complete);
+  }
+
+  /**
+   * Checks a window of the disk read from the image cut after {@code cut} host writes:
+   * {@code window} holds the virtual bytes from {@code windowStart}, a multiple of
+   * {@link #SECTOR}, as is the window's end unless it is the disk's end. Only pieces and untouched
+   * bytes inside the window are checked: for disks too large to read whole, read around the
+   * writes.
+   */
+  void check(byte[] window, long windowStart, int cut, boolean complete) {
+    long windowEnd = windowStart + window.length;
     int durable = 0;
     GuestForce lastForce = null;
     for (GuestForce f : run.forces) {
@@ -346,20 +364,29 @@ final class CrashModel {
       started++;
     }
     List<String> problems = new ArrayList<>();
-    for (long[] u : untouched) {
-      for (long s = u[0]; s < u[1] && problems.size() < MAX_PROBLEMS; s += MIB) {
-        int len = (int) Math.min(MIB, u[1] - s);
-        int at = old.mismatch(disk, (int) s, len);
+    for (int k = firstEndingAfter(untouched, windowStart); k < untouched.size()
+        && untouched.get(k)[0] < windowEnd; k++) {
+      long[] u = untouched.get(k);
+      long uEnd = Math.min(u[1], windowEnd);
+      for (long s = Math.max(u[0], windowStart); s < uEnd && problems.size() < MAX_PROBLEMS;
+          s += MIB) {
+        int len = (int) Math.min(MIB, uEnd - s);
+        int at = old.mismatch(window, (int) (s - windowStart), s, len);
         if (at >= 0) {
           long bad = s + at;
+          long row = Math.max(windowStart, bad & ~15);
           problems.add("virtual offset " + bad + ", written by no guest write, reads "
-              + hex(disk, bad & ~15, 16) + decode(disk, bad & ~7) + " instead of "
-              + old.instead(bad & ~15, 16));
+              + hex(window, row - windowStart, (int) Math.min(16, windowEnd - row))
+              + decode(window, windowStart, bad & ~7) + " instead of " + old.instead(row, 16));
         }
       }
     }
-    for (int i = 0; i < pieces.size() && problems.size() < MAX_PROBLEMS; i++) {
+    for (int i = firstEndingAfter(pieces, windowStart); i < pieces.size()
+        && pieces.get(i)[0] < windowEnd && problems.size() < MAX_PROBLEMS; i++) {
       long[] p = pieces.get(i);
+      if (p[0] < windowStart || p[1] > windowEnd) {
+        continue;
+      }
       int[] cover = covers.get(i);
       int base = -1;
       for (int id : cover) {
@@ -379,15 +406,16 @@ final class CrashModel {
       }
       boolean ok = false;
       for (int id : allowed) {
-        if (matches(disk, p[0], p[1], id)) {
+        if (matches(window, windowStart, p[0], p[1], id)) {
           ok = true;
           break;
         }
       }
       if (!ok) {
         int shown = (int) Math.min(16, p[1] - p[0]);
-        problems.add("virtual bytes [" + p[0] + ", " + p[1] + ") read " + hex(disk, p[0], shown)
-            + decode(disk, (p[0] + 7) & ~7L) + "; allowed: " + describe(allowed) + " ("
+        problems.add("virtual bytes [" + p[0] + ", " + p[1] + ") read "
+            + hex(window, p[0] - windowStart, shown) + decode(window, windowStart, (p[0] + 7) & ~7L)
+            + "; allowed: " + describe(allowed) + " ("
             + old.note(p[0], shown) + "covered by writes " + Arrays.toString(cover) + ")");
       }
     }
@@ -402,14 +430,30 @@ final class CrashModel {
     }
   }
 
-  private boolean matches(byte[] disk, long start, long end, int id) {
+  /** The first of {@code ranges} ({start, end}, ascending, disjoint) that ends after {@code at}. */
+  private static int firstEndingAfter(List<long[]> ranges, long at) {
+    int lo = 0;
+    int hi = ranges.size();
+    while (lo < hi) {
+      int mid = (lo + hi) >>> 1;
+      if (ranges.get(mid)[1] <= at) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    return lo;
+  }
+
+  private boolean matches(byte[] window, long base, long start, long end, int id) {
     int len = (int) (end - start);
+    int at = (int) (start - base);
     if (id < 0) {
-      return old.mismatch(disk, (int) start, len) < 0;
+      return old.mismatch(window, at, start, len) < 0;
     }
     GuestWrite w = run.writes.get(id);
     int from = (int) (start - w.offset);
-    return Arrays.equals(disk, (int) start, (int) end, w.data, from, from + len);
+    return Arrays.equals(window, at, at + len, w.data, from, from + len);
   }
 
   private String describe(List<Integer> ids) {
@@ -444,10 +488,16 @@ final class CrashModel {
 
   /** What the stamped word at {@code q} of {@code disk} says, for messages. */
   static String decode(byte[] disk, long q) {
-    if (q + 8 > disk.length) {
+    return decode(disk, 0, q);
+  }
+
+  /** What the stamped word at virtual offset {@code q} says, in a window read from {@code base}. */
+  static String decode(byte[] window, long base, long q) {
+    long i = q - base;
+    if (i < 0 || i + 8 > window.length) {
       return "";
     }
-    long w = ByteBuffer.wrap(disk, (int) q, 8).getLong();
+    long w = ByteBuffer.wrap(window, (int) i, 8).getLong();
     if (w == 0) {
       return " (zeros)";
     }

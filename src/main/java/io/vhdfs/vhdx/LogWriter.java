@@ -63,6 +63,11 @@ final class LogWriter {
     }
   }
 
+  /** Whether an entry of {@code sectors} sectors fits between the last entry and the ring's end. */
+  boolean fits(int sectors) {
+    return position + (long) (descriptorSectors(sectors) + sectors) * SECTOR <= logLength;
+  }
+
   /** The most sectors one entry can carry in this log. */
   int maxSectors() {
     return maxSectors(logLength);
@@ -98,7 +103,8 @@ final class LogWriter {
     host.write(entry, logOffset + position);
     host.force(false);
     sequence++;
-    position = (position + length) % logLength;
+    // Up to logLength: an entry ending at the ring's end leaves no room, rather than room at 0.
+    position += length;
   }
 
   private byte[] encode(SortedMap<Long, byte[]> sectors, long seq, long tail, long flushed,

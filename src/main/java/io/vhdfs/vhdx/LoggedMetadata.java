@@ -21,13 +21,21 @@ import java.util.UUID;
  * payload data and the grown file are forced, the sectors go into one log entry, which is
  * forced, then in place, forced again. A cut before the entry is durable leaves the old
  * metadata, which points at none of the new space; a cut after it leaves an entry that every
- * later open replays. At {@link #close}, once everything is in place, the header pair clears
- * the LogGuid, so readers that do not replay (libvhdi) see consistent metadata.
+ * later open replays. An entry that does not fit before the ring's end starts a new log, under a
+ * new LogGuid, at the ring's start ({@link #restartLog}). At {@link #close}, once everything is
+ * in place, the header pair clears the LogGuid, so readers that do not replay (libvhdi) see
+ * consistent metadata.
  */
 final class LoggedMetadata {
   private static final long MIB = 1 << 20;
-  /** Most sectors an entry carries: 1 MiB of BAT and bitmap per entry at most. */
-  private static final int MAX_ENTRY_SECTORS = 256;
+  /**
+   * Most sectors an entry carries: as many as have their descriptors in the entry's first
+   * sector (126, after the 64-byte header). The spec allows more descriptor sectors, but QEMU 7.2
+   * reads each further one into the same 4 KiB of its buffer as the first, so it sees the wrong
+   * descriptors and zeros past them, and refuses the whole file with EINVAL, in {@code qemu-img
+   * check -r all} too: an image cut after such an entry could not be repaired or opened by QEMU.
+   */
+  private static final int MAX_ENTRY_SECTORS = 126;
   /** Room left for one block's changes before a flush is due: BAT, bitmap entry and slice. */
   private static final int STEP_SECTORS = 2 + BatGeometry.BITMAP_BLOCK_SIZE / 16 / LogEntry.SECTOR;
 
@@ -107,9 +115,30 @@ final class LoggedMetadata {
     host.force(false);
     long size = host.size();
     SortedMap<Long, byte[]> sectors = pending.snapshot();
-    log.append(sectors, floorMib(size), ceilMib(size));
+    if (log.fits(sectors.size())) {
+      log.append(sectors, floorMib(size), ceilMib(size));
+    } else {
+      restartLog(sectors, size);
+    }
     pending.writeBack(host);
     host.force(false);
+  }
+
+  /**
+   * Writes {@code sectors} as the first entry of a new log at the ring's start instead of after
+   * the last entry, where it does not fit. Every earlier entry is applied, so the headers may
+   * name no log for a moment; they name the new one only once its entry is durable. Reusing the
+   * old LogGuid would be valid, but would leave the new entry followed by older entries of the
+   * same LogGuid, which QEMU 7.2 (it does not follow the Tail) chains into one sequence with it:
+   * images cut there were refused by {@code qemu-img check -r all} with EINVAL.
+   */
+  private void restartLog(SortedMap<Long, byte[]> sectors, long size) throws IOException {
+    headers.write(fileWriteGuid, headers.dataWriteGuid(), MsGuid.ZERO);
+    UUID logGuid = UUID.randomUUID();
+    LogWriter w = new LogWriter(host, header.logOffset(), header.logLength(), logGuid);
+    w.append(sectors, floorMib(size), ceilMib(size));
+    headers.write(fileWriteGuid, headers.dataWriteGuid(), logGuid);
+    log = w;
   }
 
   /**
