@@ -3,6 +3,7 @@ package io.vhdfs.image;
 import io.vhdfs.disk.DiskType;
 import io.vhdfs.disk.SizeRule;
 import io.vhdfs.disk.VirtualDisk;
+import io.vhdfs.disk.WriteBehind;
 import io.vhdfs.vhd.Footer;
 import io.vhdfs.vhd.VhdCreator;
 import io.vhdfs.vhdx.NewVhdxWriter;
@@ -93,11 +94,13 @@ abstract class ImageSink implements Closeable {
   private static final class Raw extends ImageSink {
     private final Path file;
     private final SeekableByteChannel channel;
+    private final WriteBehind writeBehind;
     private long end;
 
     Raw(Path file, SeekableByteChannel channel) {
       this.file = file;
       this.channel = channel;
+      this.writeBehind = channel instanceof FileChannel fc ? new WriteBehind(fc) : null;
     }
 
     @Override
@@ -107,6 +110,7 @@ abstract class ImageSink implements Closeable {
         while (src.hasRemaining()) {
           at += fc.write(src, at);
         }
+        writeBehind.wrote(at - position);
       } else {
         channel.position(at);
         while (src.hasRemaining()) {
@@ -122,6 +126,7 @@ abstract class ImageSink implements Closeable {
         extend(size);
       }
       if (channel instanceof FileChannel fc) {
+        writeBehind.await();
         fc.force(true);
       }
     }
@@ -143,7 +148,11 @@ abstract class ImageSink implements Closeable {
 
     @Override
     public void close() throws IOException {
-      channel.close();
+      try (SeekableByteChannel c = channel) {
+        if (writeBehind != null) {
+          writeBehind.close();
+        }
+      }
     }
   }
 

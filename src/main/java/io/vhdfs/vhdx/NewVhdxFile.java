@@ -2,6 +2,7 @@ package io.vhdfs.vhdx;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import io.vhdfs.disk.WriteBehind;
 import java.nio.channels.FileChannel;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.file.Files;
@@ -18,6 +19,8 @@ final class NewVhdxFile implements NewVhdxWriter {
   private static final int LOGICAL_SECTOR_SIZE = 512;
   private final Path file;
   private final SeekableByteChannel channel;
+  /** Starts the host's write-back as blocks go in; null where the host has no force. */
+  private final WriteBehind writeBehind;
   private final BatGeometry geometry;
   private final boolean fixed;
   private final long firstBlock;
@@ -31,6 +34,7 @@ final class NewVhdxFile implements NewVhdxWriter {
       boolean fixed) {
     this.file = file;
     this.channel = channel;
+    this.writeBehind = channel instanceof FileChannel fc ? new WriteBehind(fc) : null;
     this.geometry = geometry;
     this.fixed = fixed;
     this.firstBlock = VhdxCreator.firstBlockOffset(geometry);
@@ -74,6 +78,7 @@ final class NewVhdxFile implements NewVhdxWriter {
     int blockSize = geometry.blockSize();
     long at = position;
     int limit = src.limit();
+    int total = src.remaining();
     try {
       while (src.hasRemaining()) {
         long block = at / blockSize;
@@ -86,6 +91,9 @@ final class NewVhdxFile implements NewVhdxWriter {
       }
     } finally {
       src.limit(limit);
+    }
+    if (writeBehind != null) {
+      writeBehind.wrote(total);
     }
   }
 
@@ -127,6 +135,7 @@ final class NewVhdxFile implements NewVhdxWriter {
       writeFully(ByteBuffer.allocate(1), end - 1);
     }
     if (channel instanceof FileChannel fc) {
+      writeBehind.await();
       fc.force(true);
     }
   }
@@ -140,6 +149,10 @@ final class NewVhdxFile implements NewVhdxWriter {
 
   @Override
   public void close() throws IOException {
-    channel.close();
+    try (SeekableByteChannel c = channel) {
+      if (writeBehind != null) {
+        writeBehind.close();
+      }
+    }
   }
 }
