@@ -3,6 +3,7 @@ package io.vhdfs.bench;
 import static io.vhdfs.bench.BenchSupport.median;
 import static io.vhdfs.bench.BenchSupport.readFully;
 
+import io.vhdfs.nio.VhdImages;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.ByteBuffer;
@@ -170,6 +171,7 @@ public final class WriteBenchmark {
       Qemu qemu = qemuPeer(kind, raw, dir);
       Results overwrites = overwrites(kind, image, raw, shifted);
       report(kind, allocating, setup, qemu, overwrites, image, raw);
+      writerOverhead(kind, image);
       System.out.println("load average at end: " + loadAverage());
     } finally {
       Files.deleteIfExists(image);
@@ -471,6 +473,81 @@ public final class WriteBenchmark {
       throw new IOException(e);
     }
     return results;
+  }
+
+  // ---------------------------------------------------------------- (b') the writer's own cost
+
+  /**
+   * The random overwrites of (b) through the {@code vhd:} channel against the same bytes written
+   * straight into the image file, at the host offsets its blocks map them to, with a plain
+   * {@link FileChannel}: the same file, the same page-cache pages, so the ratio is the writer's
+   * own cost per write, whatever the host's page cache makes of the file (which the raw sides of
+   * (b) show can be a factor of two between two files of the same size).
+   */
+  private static void writerOverhead(Kind kind, Path image) throws IOException {
+    long[] offsets = new long[RANDOM_WRITES];
+    Random random = new Random(43);
+    long slots = DATA_SIZE / RANDOM_WRITE_SIZE;
+    for (int i = 0; i < offsets.length; i++) {
+      offsets[i] = (long) (random.nextDouble() * slots) * RANDOM_WRITE_SIZE;
+    }
+    List<VhdImages.Extent> extents = VhdImages.extents(image, Map.of());
+    long[] hostOffsets = new long[offsets.length];
+    for (int i = 0; i < offsets.length; i++) {
+      long at = offsets[i];
+      int lo = 0;
+      int hi = extents.size() - 1;
+      while (lo < hi) {
+        int mid = (lo + hi + 1) >>> 1;
+        if (extents.get(mid).offset() <= at) {
+          lo = mid;
+        } else {
+          hi = mid - 1;
+        }
+      }
+      VhdImages.Extent e = extents.get(lo);
+      if (!e.data() || at + RANDOM_WRITE_SIZE > e.offset() + e.length()) {
+        throw new IllegalStateException("offset " + at + " is not inside one stored extent: " + e);
+      }
+      hostOffsets[i] = e.hostOffset() + (at - e.offset());
+    }
+    System.out.println();
+    System.out.println("(b') the random 4 KiB overwrites through the vhd channel against the same"
+        + " bytes written straight into the image file at their host offsets (ms)");
+    List<Long> viaDisk = new ArrayList<>();
+    List<Long> straight = new ArrayList<>();
+    Path disk = Path.of(URI.create("vhd:" + image.toUri().getRawPath()));
+    try (FileChannel vhd = FileChannel.open(disk, StandardOpenOption.READ,
+        StandardOpenOption.WRITE);
+        FileChannel file = FileChannel.open(image, StandardOpenOption.READ,
+            StandardOpenOption.WRITE)) {
+      for (int round = 0; round < WARMUP_ROUNDS + MEASURED_ROUNDS; round++) {
+        StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "round %2d%-10s",
+            round + 1, round < WARMUP_ROUNDS ? " (warm-up)" : ""));
+        for (int k = 0; k < 2; k++) {
+          boolean throughDisk = (round + k) % 2 == 0;
+          FileChannel ch = throughDisk ? vhd : file;
+          long[] at = throughDisk ? offsets : hostOffsets;
+          int shift = round + 7;
+          long t = System.nanoTime();
+          for (int i = 0; i < at.length; i++) {
+            writeFully(ch, SMALL[(i + shift) % SMALL_POOL].clear(), at[i]);
+          }
+          long r = System.nanoTime() - t;
+          ch.force(true);
+          if (round >= WARMUP_ROUNDS) {
+            (throughDisk ? viaDisk : straight).add(r);
+          }
+          line.append(String.format(Locale.ROOT, "  %s %5.0f", throughDisk ? kind.label()
+              : "file", r / 1e6));
+        }
+        System.out.println(line);
+      }
+    }
+    double d = median(viaDisk) / 1e6;
+    double f = median(straight) / 1e6;
+    System.out.printf(Locale.ROOT, "median: through the %s channel %.0f ms, straight into the "
+        + "file %.0f ms: %.2f (the writer's own cost per write)%n", kind.label(), d, f, d / f);
   }
 
   // ---------------------------------------------------------------- (c) qemu-img convert
