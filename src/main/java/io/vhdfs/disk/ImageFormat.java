@@ -27,7 +27,9 @@ public interface ImageFormat {
     /** Repair what a check finds. */
     REPAIR("repairing"),
     /** Commit a differencing image into its parent. */
-    COMMIT("committing");
+    COMMIT("committing"),
+    /** Change an image's virtual size in place. */
+    RESIZE("resizing");
 
     private final String doing;
 
@@ -125,4 +127,19 @@ public interface ImageFormat {
    */
   void createChild(Path image, Path parent, VirtualDisk parentDisk, int blockSize)
       throws IOException;
+
+  /**
+   * Changes the virtual size of the image in {@code host}, which the caller has opened for
+   * writing under the image's writer locks ({@link Capability#RESIZE}). A smaller size is taken
+   * only with {@code shrink}, and only when what is cut off holds no data.
+   *
+   * @param budget claimed before the block table is read
+   * @throws java.nio.file.FileSystemException if the size is smaller and {@code shrink} is not
+   *     set, or the range cut off holds data (the message names its first offset)
+   * @throws IllegalArgumentException if the size is out of the format's range
+   */
+  default Resized resize(HostFile host, long size, boolean shrink, TableBudget budget)
+      throws IOException {
+    throw new FileSystemException(host.name(), null, label() + " images cannot be resized yet");
+  }
 }

@@ -242,6 +242,42 @@ public final class VhdImages {
   }
 
   /**
+   * What {@link #resize} did.
+   *
+   * @param image the resized image
+   * @param oldSize its virtual size before
+   * @param newSize its virtual size now: the size asked for, rounded as a new image's size is
+   *     (a VHD's up to a whole CHS geometry, unless it records 65535/16/255)
+   * @param moved what had to move to make room for a larger block table, or {@code null} when
+   *     nothing moved
+   */
+  public record Resize(Path image, long oldSize, long newSize, String moved) {}
+
+  /**
+   * Changes the virtual size of {@code image} in place, as Hyper-V's Resize-VHD does: a fixed,
+   * dynamic or differencing image, on its own (a differencing image's parent is not looked for;
+   * past the parent's end a child reads zeros). Growing makes room for the larger block table,
+   * moving the table past the last block where it has none. A smaller size is taken only with
+   * {@code shrink}, and only when the range cut off holds no data (as
+   * {@code Resize-VHD -ToMinimumSize} allows). Interrupted at any point, the image opens with its
+   * old or its new size and every byte it held. The image must not be open in this JVM or in use
+   * by another process.
+   *
+   * @param newSize the new virtual size in bytes
+   * @throws IllegalArgumentException if {@code newSize} is out of the format's range
+   * @throws io.vhdfs.VhdFormatException if the image is malformed
+   * @throws java.nio.file.FileSystemException if the image is open, in use, of a format that
+   *     cannot be resized, smaller without {@code shrink}, or holds data in the range a shrink
+   *     would cut off (the message names its first offset)
+   * @throws java.nio.file.AccessDeniedException if the image is not writable
+   */
+  public static Resize resize(Path image, long newSize, boolean shrink) throws IOException {
+    io.vhdfs.disk.Resized r = io.vhdfs.image.Resize.resize(image, newSize, shrink,
+        io.vhdfs.disk.Locking.AUTO);
+    return new Resize(image, r.oldSize(), r.newSize(), r.moved());
+  }
+
+  /**
    * What {@link #restore} did.
    *
    * @param source the file or disk restored from

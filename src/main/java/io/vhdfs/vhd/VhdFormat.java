@@ -9,6 +9,7 @@ import io.vhdfs.disk.ImageFormat;
 import io.vhdfs.disk.NewImage;
 import io.vhdfs.disk.ParentChain;
 import io.vhdfs.disk.ProgressListener;
+import io.vhdfs.disk.Resized;
 import io.vhdfs.disk.SizeRule;
 import io.vhdfs.disk.TableBudget;
 import io.vhdfs.disk.VirtualDisk;
@@ -72,6 +73,12 @@ public final class VhdFormat implements ImageFormat {
   public List<Finding> check(Path image, boolean repair, SizeRule sizeRule, ParentChain chain,
       ProgressListener progress) throws IOException {
     return VhdChecker.check(image, repair, sizeRule, chain, progress);
+  }
+
+  @Override
+  public Resized resize(HostFile host, long size, boolean shrink, TableBudget budget)
+      throws IOException {
+    return VhdResize.resize(host, size, shrink, budget);
   }
 
   /**

@@ -173,12 +173,6 @@ final class VhdLayer implements DiskLayer {
     }
     // Some writers round the table up or add one entry too many (old qemu-img); anything beyond a
     // sector of slack over the largest size the footer names is not a table but a crafted number.
-    long largest = Math.max(size, Math.min(footer.currentSize(), MAX_SIZE));
-    long allowed = roundUp(ceilDiv(largest, blockSize) + 1, 128);
-    if (entries > allowed) {
-      throw new VhdFormatException(name, headerAt + 28, "max table entries " + entries
-          + " far exceed the " + needed + " blocks a virtual size of " + size + " bytes needs");
-    }
     long tableAt = header.tableOffset();
     // Compared without adding to tableAt, which a crafted header may set near Long.MAX_VALUE.
     boolean pastEnd = tableAt > dataLimit - entries * 4;
@@ -193,7 +187,18 @@ final class VhdLayer implements DiskLayer {
           "table offset " + tableAt + " makes the BAT overlap the dynamic header at " + headerAt);
     }
     byte[] raw = host.readBytes(tableAt, (int) (entries * 4));
-    return Bat.decode(raw, (int) entries);
+    Bat bat = Bat.decode(raw, (int) entries);
+    long largest = Math.max(size, Math.min(footer.currentSize(), MAX_SIZE));
+    long allowed = slackEntries(largest, blockSize);
+    // More entries than any size the footer names are a crafted number, unless every one past
+    // them is unallocated: a resize cut between its header and its footer leaves exactly that.
+    int stray = firstAllocated(bat, allowed);
+    if (stray >= 0) {
+      throw new VhdFormatException(name, headerAt + 28, "max table entries " + entries
+          + " far exceed the " + needed + " blocks a virtual size of " + size + " bytes needs"
+          + " (entry " + stray + " past them is allocated)");
+    }
+    return bat;
   }
 
   /** Byte ranges no block may touch: footer copy, header, BAT and, for children, locator data. */
@@ -274,6 +279,34 @@ final class VhdLayer implements DiskLayer {
       }
     }
     return allocated;
+  }
+
+  /**
+   * The most table entries a virtual size of {@code size} bytes is allowed to come with: some
+   * writers round the table up or add one entry too many (old qemu-img).
+   */
+  static long slackEntries(long size, long blockSize) {
+    return roundUp(ceilDiv(size, blockSize) + 1, 128);
+  }
+
+  /** The first allocated entry at or after {@code from}, or -1. */
+  static int firstAllocated(Bat bat, long from) {
+    for (long i = from; i < bat.size(); i++) {
+      if (bat.isAllocated((int) i)) {
+        return (int) i;
+      }
+    }
+    return -1;
+  }
+
+  /** The footer this layer was opened with. */
+  LocatedFooter located() {
+    return located;
+  }
+
+  /** The dynamic header, or null for a fixed image. */
+  DynamicHeader header() {
+    return header;
   }
 
   /** A stretch of the file that holds metadata, named for messages. */

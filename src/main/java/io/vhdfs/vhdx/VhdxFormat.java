@@ -55,7 +55,7 @@ public final class VhdxFormat implements ImageFormat {
   /** Everything: writing, creating, repairing, committing. */
   @Override
   public Set<Capability> capabilities() {
-    return EnumSet.allOf(Capability.class);
+    return EnumSet.complementOf(EnumSet.of(Capability.RESIZE));
   }
 
   /** Hyper-V's: 32 MiB. */
