@@ -310,7 +310,7 @@ final class VhdChecker {
     return true;
   }
 
-  private void checkTable(Footer footer) throws IOException {
+  private void checkTable(Footer footer) {
     long headerAt = footer.dataOffset();
     long entries = header.maxTableEntries();
     long blockSize = header.blockSize();
@@ -326,7 +326,7 @@ final class VhdChecker {
       findings.add(Finding.TABLE_ENTRIES, headerAt + 28, "max table entries " + entries
           + " too few: a virtual size of " + size + " bytes needs " + needed + " blocks of "
           + blockSize + " bytes");
-    } else if (entries > allowed && strayEntry(header.tableOffset(), allowed, entries) >= 0) {
+    } else if (entries > allowed) {
       findings.add(Finding.TABLE_ENTRIES, headerAt + 28, "max table entries " + entries
           + " far exceed the " + needed + " blocks a virtual size of " + size + " bytes needs");
     } else if (entries > VhdLayer.MAX_TABLE_ENTRIES) {
@@ -354,21 +354,6 @@ final class VhdChecker {
     tableSound = true;
     metadata.add(new BatScan.Range("BAT", tableAt,
         Math.min(tableAt + header.tableBytes(), dataLimit)));
-  }
-
-  /**
-   * The first allocated entry from {@code from} up to {@code entries} of the table at
-   * {@code tableAt}, or -1 (also where the table is too large to hold or lies outside the file:
-   * other findings say so).
-   */
-  private long strayEntry(long tableAt, long from, long entries) throws IOException {
-    if (entries > VhdLayer.MAX_TABLE_ENTRIES || tableAt < Footer.SIZE || tableAt > dataLimit
-        || entries * 4 > dataLimit - tableAt) {
-      return -1;
-    }
-    byte[] raw = host.readBytes(tableAt + from * 4, (int) ((entries - from) * 4));
-    int i = VhdLayer.firstAllocated(Bat.decode(raw, (int) (entries - from)), 0);
-    return i < 0 ? -1 : from + i;
   }
 
   private void checkLocators(long headerAt) {

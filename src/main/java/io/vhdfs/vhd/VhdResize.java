@@ -28,7 +28,8 @@ import java.util.Arrays;
  * free, else in a new copy of the whole table written past the last block (the end footer moved
  * past it first, as a new block moves it); then the header, which names the table and its entry
  * count; then the footers. Between the header and the footers the table has entries to spare for
- * the old size, all unallocated, which every reader accepts. A shrink writes the footers first
+ * the old size, all unallocated, which every reader accepts ({@code vhd check} reports the
+ * count until a resize is run again). A shrink writes the footers first
  * and the header's smaller count last.
  */
 final class VhdResize {
