@@ -10,6 +10,7 @@ import io.vhdfs.disk.ImageFormat;
 import io.vhdfs.disk.NewImage;
 import io.vhdfs.disk.ParentChain;
 import io.vhdfs.disk.ProgressListener;
+import io.vhdfs.disk.Resized;
 import io.vhdfs.disk.SizeRule;
 import io.vhdfs.disk.TableBudget;
 import io.vhdfs.disk.VirtualDisk;
@@ -55,7 +56,7 @@ public final class VhdxFormat implements ImageFormat {
   /** Everything: writing, creating, repairing, committing. */
   @Override
   public Set<Capability> capabilities() {
-    return EnumSet.complementOf(EnumSet.of(Capability.RESIZE));
+    return EnumSet.allOf(Capability.class);
   }
 
   /** Hyper-V's: 32 MiB. */
@@ -195,5 +196,11 @@ public final class VhdxFormat implements ImageFormat {
 
   private static int logicalSectorSize(NewImage spec) {
     return spec.logicalSectorSize() == 0 ? DEFAULT_LOGICAL_SECTOR_SIZE : spec.logicalSectorSize();
+  }
+
+  @Override
+  public Resized resize(HostFile host, long size, boolean shrink, TableBudget budget)
+      throws IOException {
+    return VhdxResize.resize(host, size, shrink, budget);
   }
 }
