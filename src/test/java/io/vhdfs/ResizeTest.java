@@ -226,6 +226,32 @@ final class ResizeTest {
   }
 
   @Test
+  void growShowsZerosWhereTheLastBlockHeldBytesPastTheOldEnd() throws IOException {
+    Path image = dir.resolve("disk.vhd");
+    Chains.createDynamic(image, 3 * MIB, 2 * MIB);
+    byte[] data = Chains.randomBytes(MIB, 4);
+    Chains.write(image, 2 * MIB, data);
+    // The last block is the last thing before the footer: its bitmap says it holds every sector,
+    // and past the disk's end its data is 0xAB, as another writer may leave it.
+    try (FileChannel f = FileChannel.open(image, StandardOpenOption.READ,
+        StandardOpenOption.WRITE)) {
+      long dataAt = f.size() - 512 - 2 * MIB;
+      byte[] bitmap = new byte[512];
+      java.util.Arrays.fill(bitmap, (byte) 0xFF);
+      Chains.writeFully(f, dataAt - 512, bitmap);
+      byte[] junk = new byte[MIB];
+      java.util.Arrays.fill(junk, (byte) 0xAB);
+      Chains.writeFully(f, dataAt + MIB, junk);
+    }
+    byte[] before = Chains.readDisk(image);
+
+    VhdImages.resize(image, 8 * MIB, false);
+
+    assertReadsAs(image, before, 8 * MIB);
+    assertPeersRead(Kind.VHDFS_DYNAMIC_EXACT, image, before, 8 * MIB);
+  }
+
+  @Test
   void resizingAnOpenImageIsRefused() throws IOException {
     Path image = dir.resolve("disk.vhd");
     Chains.createDynamic(image, 4 * MIB, 2 * MIB);

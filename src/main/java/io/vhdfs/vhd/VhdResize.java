@@ -98,6 +98,11 @@ final class VhdResize {
     if (newSize < oldSize) {
       requireZeros(newSize, oldSize);
     }
+    if (newSize > oldSize && footerAt > oldSize) {
+      // Bytes in front of the footer past the old size (a CHS size below the data area) come
+      // into view: they read as zeros, whatever they held.
+      zero(oldSize, Math.min(footerAt, newSize) - oldSize);
+    }
     if (newSize > footerAt) {
       host.write(f, newSize);
       host.force(false);
@@ -135,6 +140,7 @@ final class VhdResize {
       }
       return new Resized(oldSize, newSize, null);
     }
+    zeroTail(oldSize, Math.min(newSize, oldEntries * blockSize));
     if (newEntries <= oldEntries) {
       writeFooters(end, footerAt);
       return new Resized(oldSize, newSize, null);
@@ -173,6 +179,35 @@ final class VhdResize {
     writeHeader(header, tableAt, newEntries);
     writeFooters(end, newFooterAt);
     return new Resized(oldSize, newSize, moved);
+  }
+
+  /**
+   * Zeros what the blocks hold from the old end to {@code end}, which comes into view: a writer
+   * may have left anything there. Nothing reads those bytes before the size changes.
+   */
+  private void zeroTail(long oldSize, long end) throws IOException {
+    long at = oldSize;
+    while (at < end) {
+      long blockSize = layer.header().blockSize();
+      int n = (int) Math.min(end - at, blockSize - at % blockSize);
+      for (Run run : new SectorMapper(layer.blockMap()).map(at, n)) {
+        if (run.kind() == Run.Kind.DATA) {
+          zero(run.hostOffset(), run.length());
+        }
+      }
+      at += n;
+    }
+  }
+
+  /** Writes {@code length} zeros at {@code at} of the file, forced. */
+  private void zero(long at, long length) throws IOException {
+    if (length <= 0) {
+      return;
+    }
+    for (long done = 0; done < length; done += CHUNK) {
+      host.write(new byte[(int) Math.min(CHUNK, length - done)], at + done);
+    }
+    host.force(false);
   }
 
   /**
