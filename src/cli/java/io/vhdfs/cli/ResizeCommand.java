@@ -17,7 +17,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "resize", mixinStandardHelpOptions = true,
     description = "Change the virtual size of an image in place (Resize-VHD). A differencing "
         + "image is resized on its own. VHD sizes round up to a CHS geometry as for create, "
-        + "unless the image was made with an exact size. Interrupted, the image keeps its old "
+        + "unless the image was made with an exact size; VHDX sizes to the logical sector. Interrupted, the image keeps its old "
         + "or its new size and every byte.")
 final class ResizeCommand implements Callable<Integer> {
   @Mixin CommonOptions options;

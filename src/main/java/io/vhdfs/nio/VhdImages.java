@@ -247,17 +247,19 @@ public final class VhdImages {
    * @param image the resized image
    * @param oldSize its virtual size before
    * @param newSize its virtual size now: the size asked for, rounded as a new image's size is
-   *     (a VHD's up to a whole CHS geometry, unless it records 65535/16/255)
+   *     (a VHD's up to a whole CHS geometry, unless it records 65535/16/255; a VHDX's up to its
+   *     logical sector)
    * @param moved what had to move to make room for a larger block table, or {@code null} when
    *     nothing moved
    */
   public record Resize(Path image, long oldSize, long newSize, String moved) {}
 
   /**
-   * Changes the virtual size of {@code image} in place, as Hyper-V's Resize-VHD does: a fixed,
-   * dynamic or differencing image, on its own (a differencing image's parent is not looked for;
-   * past the parent's end a child reads zeros). Growing makes room for the larger block table,
-   * moving the table past the last block where it has none. A smaller size is taken only with
+   * Changes the virtual size of the VHD or VHDX {@code image} in place, as Hyper-V's Resize-VHD
+   * does: a fixed, dynamic or differencing image, on its own (a differencing image's parent is
+   * not looked for; past the parent's end a child reads zeros). Growing makes room for the larger
+   * block table, moving the table past the last block where it has none. A VHDX changes through
+   * its log, so its DataWriteGuid changes as with any write (children of it no longer link). A smaller size is taken only with
    * {@code shrink}, and only when the range cut off holds no data (as
    * {@code Resize-VHD -ToMinimumSize} allows). Interrupted at any point, the image opens with its
    * old or its new size and every byte it held. The image must not be open in this JVM or in use

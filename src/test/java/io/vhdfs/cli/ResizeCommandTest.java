@@ -85,6 +85,24 @@ final class ResizeCommandTest {
   }
 
   @Test
+  void aVhdxGrowsAndShrinks() throws IOException {
+    Path image = dir.resolve("disk.vhdx");
+    ok("create", image.toString(), "4M");
+    byte[] data = Chains.randomBytes(MIB, 2);
+    Chains.write(image, MIB, data);
+
+    Map<String, Object> r = JsonReader.object(ok("resize", "--json", image.toString(), "2G"));
+    assertEquals(2L << 30, ((Number) r.get("newSize")).longValue());
+    ok("resize", "--shrink", image.toString(), "3M");
+
+    try (var fs = Chains.open(image)) {
+      assertEquals(3L * MIB, Files.size(fs.getPath("/disk")));
+    }
+    assertArrayEquals(data, Arrays.copyOfRange(Chains.readDisk(image), MIB, 2 * MIB));
+    ok("check", image.toString());
+  }
+
+  @Test
   void badSizesAndMissingImagesAreOneLineErrors() throws IOException {
     Path image = dir.resolve("disk.vhd");
     Chains.createDynamic(image, 4 * MIB, 512 << 10);
