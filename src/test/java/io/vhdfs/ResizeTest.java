@@ -324,9 +324,17 @@ final class ResizeTest {
       int total = log.mutationCount();
       assertTrue(total >= 2, "a resize writes more than once: " + total);
       long kept = Math.min(cut.from, cut.to);
+      java.util.Optional<QemuTools> qemu = QemuTools.find();
       for (int n = 0; n <= total; n++) {
         String at = "cut after " + n + " of " + total + " host writes";
-        Files.write(image, log.replay(file, n, image.toString()));
+        byte[] cutBytes = log.replay(file, n, image.toString());
+        Files.write(image, cutBytes);
+        if (qemu.isPresent() && !cut.type.equals("differencing")) {
+          Path local = Files.write(dir.resolve("cut-" + n + ".vhd"), cutBytes);
+          long seen = qemu.get().virtualSize(local);
+          assertTrue(seen == cut.from || seen == cut.to, at + ": qemu-img info: " + seen);
+          Files.delete(local);
+        }
         long size;
         try {
           size = diskSize(image);
@@ -339,6 +347,11 @@ final class ResizeTest {
         } catch (IOException e) {
           throw new AssertionError(at + ": does not open: " + e, e);
         }
+        // Run again on what the cut left, the resize finishes.
+        VhdImages.resize(image, cut.to, true);
+        assertEquals(cut.to, diskSize(image), at + ": size after running the resize again");
+        assertSameBytes(java.util.Arrays.copyOf(disk, (int) kept), readRange(image, 0, kept), 0,
+            at + ", resized again");
       }
       assertZeros(image, cut.from, Math.max(cut.from, cut.to), "after the resize");
     }

@@ -31,6 +31,12 @@ import java.util.Arrays;
  * the old size, all unallocated, which every reader accepts ({@code vhd check} reports the
  * count until a resize is run again). A shrink writes the footers first
  * and the header's smaller count last.
+ *
+ * <p>One trace a cut can leave shows: a fixed image cut between its new footer and the zeroing
+ * of the old one has its new size, with the old footer's 512 bytes at the old end instead of
+ * zeros (every byte it held is kept; the file must end in a footer at every moment, so there is
+ * no order without this). A fixed shrink cut before the file is cut leaves the new footer past
+ * the new end, which a second run of the same shrink recognises and finishes.
  */
 final class VhdResize {
   private static final int CHUNK = 1 << 20;
@@ -96,7 +102,12 @@ final class VhdResize {
   private Resized resizeFixed(long oldSize, long newSize, Footer resized) throws IOException {
     byte[] f = resized.encode();
     if (newSize < oldSize) {
-      requireZeros(newSize, oldSize);
+      long from = newSize;
+      if (isFooterOf(resized, newSize)) {
+        // A shrink to this size cut short left its footer there, inside the old disk.
+        from += Footer.SIZE;
+      }
+      requireZeros(newSize, from, from, oldSize - from);
     }
     if (newSize > oldSize && footerAt > oldSize) {
       // Bytes in front of the footer past the old size (a CHS size below the data area) come
@@ -253,8 +264,19 @@ final class VhdResize {
   }
 
   /** Refuses a fixed image's shrink when a byte from {@code from} to {@code to} is not zero. */
-  private void requireZeros(long from, long to) throws IOException {
-    requireZeros(from, from, from, to - from);
+  /** Whether the file holds {@code f}'s footer, bar its time, at {@code at}. */
+  private boolean isFooterOf(Footer f, long at) throws IOException {
+    byte[] b = host.readBytes(at, Footer.SIZE);
+    if (!Footer.hasCookie(b, 0)) {
+      return false;
+    }
+    try {
+      Footer there = Footer.decode(b, 0, host.name(), at);
+      return there.uniqueId().equals(f.uniqueId()) && there.currentSize() == f.currentSize()
+          && there.diskType() == f.diskType();
+    } catch (VhdFormatException e) {
+      return false;
+    }
   }
 
   /**
