@@ -16,6 +16,8 @@ import io.vhdfs.disk.SizeRule;
 import io.vhdfs.disk.VirtualDisk;
 import io.vhdfs.vhd.VhdCompactor;
 import io.vhdfs.vhd.VhdFormat;
+import io.vhdfs.vhdx.VhdxCompactor;
+import io.vhdfs.vhdx.VhdxFormat;
 import java.io.IOException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Path;
@@ -24,7 +26,7 @@ import java.nio.file.Path;
  * Compacts an image in place (what Hyper-V calls optimizing): blocks the disk reads the same
  * without are given back, later blocks move down into the room they leave, and the file is cut
  * after the last one. Which blocks those are, and the order of writes that keeps the image whole
- * if cut anywhere, are the format's ({@link VhdCompactor}); this finds the
+ * if cut anywhere, are the format's ({@link VhdCompactor}, {@link VhdxCompactor}); this finds the
  * format, keeps everyone else out of the image, and opens a differencing image's parent chain,
  * read only, to compare against.
  */
@@ -100,6 +102,9 @@ public final class Compact {
       VirtualDisk parent, boolean againstParent, ProgressListener progress) throws IOException {
     if (format == VhdFormat.INSTANCE) {
       return VhdCompactor.compact(host, layer, parent, againstParent, progress);
+    }
+    if (format == VhdxFormat.INSTANCE) {
+      return VhdxCompactor.compact(host, layer, parent, againstParent, progress);
     }
     throw new FileSystemException(host.name(), null,
         format.label() + " compacting is not supported");

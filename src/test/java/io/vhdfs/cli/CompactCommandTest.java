@@ -72,6 +72,23 @@ final class CompactCommandTest {
   }
 
   @Test
+  void vhdxImageCompactsAndReadsTheSame() throws IOException {
+    Path image = dir.resolve("image.vhdx");
+    ok("create", "--block-size", "1M", image.toString(), "8M");
+    Chains.write(image, 0, Chains.randomBytes(4 << 20, 1));
+    Chains.write(image, 1 << 20, new byte[2 << 20]);
+    Path before = CliFixtures.rawCopy(image, dir.resolve("before.raw"));
+
+    Map<String, Object> c = JsonReader.object(ok("compact", "--json", image.toString()));
+
+    assertEquals(2L, c.get("blocksUnmapped"));
+    assertEquals(1L, c.get("blocksMoved"));
+    assertEquals(2L << 20, c.get("bytesReclaimed"));
+    assertEquals("identical" + System.lineSeparator(),
+        ok("compare", image.toString(), before.toString()));
+  }
+
+  @Test
   void helpNamesTheOption() {
     String help = ok("compact", "--help");
 
