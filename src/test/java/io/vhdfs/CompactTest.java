@@ -23,6 +23,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -117,7 +118,7 @@ final class CompactTest {
     Chains.write(parent, 0, parentData);
     Chains.createChild(child, "parent.vhd", BLOCK);
     Chains.write(child, 0, new byte[BLOCK]); // hides parent data: must stay
-    Chains.write(child, BLOCK, java.util.Arrays.copyOfRange(parentData, BLOCK, BLOCK + 4096));
+    Chains.write(child, BLOCK, Arrays.copyOfRange(parentData, BLOCK, BLOCK + 4096));
     Chains.write(child, 4L * BLOCK, new byte[BLOCK]); // over parent zeros: goes
     Chains.write(child, 6L * BLOCK, Chains.randomBytes(8 * KIB, 8)); // own data: stays
     byte[] before = Chains.readDisk(child);
@@ -201,7 +202,7 @@ final class CompactTest {
       byte[] parentData = Chains.randomBytes(3 * BLOCK, 9);
       Chains.write(parent, 0, parentData);
       Chains.createChild(child, "parent.vhd", BLOCK);
-      Chains.write(child, 0, java.util.Arrays.copyOf(parentData, BLOCK));
+      Chains.write(child, 0, Arrays.copyOf(parentData, BLOCK));
       Chains.write(child, 2L * BLOCK, Chains.randomBytes(4 * KIB, 10));
       Chains.write(child, 5L * BLOCK, new byte[BLOCK]);
       Chains.write(child, 7L * BLOCK, Chains.randomBytes(BLOCK, 11));

@@ -25,6 +25,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -186,8 +187,7 @@ final class VhdxCompactTest {
 
   private void assertCutsReadTheSame(FileSystem jimfs, Path image, boolean againstParent)
       throws IOException {
-    java.util.Optional<QemuTools> qemu = againstParent ? java.util.Optional.empty()
-        : QemuTools.find();
+    Optional<QemuTools> qemu = againstParent ? Optional.empty() : QemuTools.find();
     byte[] disk = Chains.readDisk(image);
     byte[] fileBefore = Files.readAllBytes(image);
     ForwardingHostFileSystem host = ForwardingHostFileSystem.over(jimfs);

@@ -140,7 +140,8 @@ public final class VhdCompactor {
       int end = Math.min(n, Math.max(0, visible - off));
       for (int s = 0; s < end; ) {
         int sector = (off + s) / SECTOR;
-        int runEnd = Math.min(bits.runEnd(sector, (off + end + SECTOR - 1) / SECTOR) * SECTOR - off, end);
+        int lastSector = (off + end + SECTOR - 1) / SECTOR;
+        int runEnd = Math.min(bits.runEnd(sector, lastSector) * SECTOR - off, end);
         if (bits.isSet(sector) && !match.matches(data, s, runEnd - s, start + off + s)) {
           return false;
         }

@@ -2,6 +2,7 @@ package io.vhdfs.vhdx;
 
 import io.vhdfs.disk.Compaction;
 import io.vhdfs.disk.DiskLayer;
+import io.vhdfs.disk.DiskType;
 import io.vhdfs.disk.HostFile;
 import io.vhdfs.disk.ParentMatch;
 import io.vhdfs.disk.ProgressListener;
@@ -11,6 +12,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 
 /**
@@ -69,7 +71,7 @@ public final class VhdxCompactor {
       boolean againstParent, ProgressListener progress) throws IOException {
     VhdxLayer vhdx = (VhdxLayer) layer;
     long oldSize = host.size();
-    if (vhdx.info().type() == io.vhdfs.disk.DiskType.FIXED) {
+    if (vhdx.info().type() == DiskType.FIXED) {
       return new Compaction(0, 0, oldSize, oldSize); // every block has its place for good
     }
     if ((parent == null) == vhdx.bat().geometry().differencing()) {
@@ -301,7 +303,7 @@ public final class VhdxCompactor {
   private long place(long cursor, Held h) {
     long c = ceilMib(cursor);
     while (c + h.bytes() <= h.offset()) {
-      var hit = areas.overlapping(c, h.bytes());
+      Optional<StructureAreas.Area> hit = areas.overlapping(c, h.bytes());
       if (hit.isEmpty()) {
         return c;
       }
