@@ -242,6 +242,47 @@ public final class VhdImages {
   }
 
   /**
+   * What {@link #compact} did.
+   *
+   * @param image the compacted image
+   * @param bytesReclaimed bytes the file shrank by
+   * @param blocksUnmapped blocks given back: their table entries no longer point into the file
+   * @param blocksMoved blocks moved down into the room given back
+   * @param oldSize the file's length before, in bytes
+   * @param newSize the file's length after, in bytes
+   */
+  public record Compaction(Path image, long bytesReclaimed, long blocksUnmapped,
+      long blocksMoved, long oldSize, long newSize) {}
+
+  /**
+   * Compacts a dynamic or differencing image in place, as Hyper-V's Optimize-VHD does: blocks
+   * that hold only zeros (in a differencing image, only zeros its parent also reads as zeros)
+   * are given back, later blocks move down into the room they leave, and the file is cut right
+   * after the last block (and, for VHD, its footer). With {@code againstParent}, blocks of a
+   * differencing image whose every sector equals what the parent chain reads there go too. The
+   * disk reads the same before and after; a fixed image is left as it is.
+   *
+   * <p>Cut at any host write (a crash, a power loss), the image opens and reads the same disk:
+   * blocks are copied and forced before the table points at their new place, and the file is cut
+   * last. The image is refused while open in this JVM, and locked against QEMU and other JVMs.
+   *
+   * @param env {@value VhdEnv#PARENT_ROOT} and {@value VhdEnv#IGNORE_PARENT_ID}, as for opening
+   * @throws io.vhdfs.VhdFormatException if the image or its chain is malformed, or its parent
+   *     cannot be found
+   * @throws java.nio.file.FileSystemException if the image is open, or {@code againstParent} is
+   *     asked of an image with no parent
+   * @throws java.nio.file.AccessDeniedException if the image is not writable
+   */
+  public static Compaction compact(Path image, boolean againstParent, Map<String, ?> env,
+      Progress progress) throws IOException {
+    FileSystemConfig config = FileSystemConfig.parse(env);
+    io.vhdfs.disk.Compaction r = io.vhdfs.image.Compact.compact(image, againstParent,
+        config.chainOptions(), progress::advanced);
+    return new Compaction(image, r.bytesReclaimed(), r.blocksUnmapped(), r.blocksMoved(),
+        r.oldSize(), r.newSize());
+  }
+
+  /**
    * What {@link #restore} did.
    *
    * @param source the file or disk restored from

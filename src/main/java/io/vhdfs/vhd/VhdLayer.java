@@ -106,6 +106,21 @@ final class VhdLayer implements DiskLayer {
     return info;
   }
 
+  /** The footer the image was opened with, and where it is. */
+  LocatedFooter located() {
+    return located;
+  }
+
+  /** The dynamic header, or null for a fixed image. */
+  DynamicHeader header() {
+    return header;
+  }
+
+  /** The blocks, or null for a fixed image. */
+  VhdBlockMap vhdBlockMap() {
+    return blockMap;
+  }
+
   @Override
   public BlockMap blockMap() {
     return blockMap;
