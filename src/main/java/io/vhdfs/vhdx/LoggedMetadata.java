@@ -45,6 +45,7 @@ final class LoggedMetadata {
   private final VhdxHeader header;
   private final UUID fileWriteGuid;
   private final boolean keepDataWriteGuid;
+  private final boolean renewAtClose;
   private final int bound;
   private volatile LogWriter log;
   /** The session's log while it starts; kept if a start fails, for the next attempt. */
@@ -61,6 +62,17 @@ final class LoggedMetadata {
    */
   LoggedMetadata(HostFile host, PendingSectors pending, HeaderPairWriter headers,
       VhdxHeader header, UUID fileWriteGuid, boolean keepDataWriteGuid) {
+    this(host, pending, headers, header, fileWriteGuid, keepDataWriteGuid, keepDataWriteGuid);
+  }
+
+  /**
+   * @param renewAtClose with {@code keepDataWriteGuid}, whether the DataWriteGuid changes when
+   *     the session ends; a session that changes nothing the disk reads (a new parent locator)
+   *     keeps it for good, so the image's own children stay linked
+   */
+  LoggedMetadata(HostFile host, PendingSectors pending, HeaderPairWriter headers,
+      VhdxHeader header, UUID fileWriteGuid, boolean keepDataWriteGuid, boolean renewAtClose) {
+    this.renewAtClose = keepDataWriteGuid && renewAtClose;
     this.host = host;
     this.fileWriteGuid = fileWriteGuid;
     this.pending = pending;
@@ -149,7 +161,7 @@ final class LoggedMetadata {
     flush();
     if (log != null) {
       headers.write(fileWriteGuid,
-          keepDataWriteGuid ? UUID.randomUUID() : headers.dataWriteGuid(), MsGuid.ZERO);
+          renewAtClose ? UUID.randomUUID() : headers.dataWriteGuid(), MsGuid.ZERO);
     }
   }
 
