@@ -29,13 +29,12 @@ import java.util.List;
  * ancestor is forced, and only then are the merged images deleted, child first.
  *
  * <p>The run is only read, so cut anywhere before the deletions the chain reads as before: every
- * byte written into the ancestor is one the run hides (VHDX ancestors keep their DataWriteGuid,
- * which the run's bottom image links by, until the write session ends:
- * {@link VirtualDisk#enableWritesForCommit}), and the merge can run again. After the ancestor's
- * session ends it reads alone as the chain did; a VHDX ancestor then has a new DataWriteGuid, so a
- * cut between that and the deletions leaves merged images that no longer link, redundant. Deleting
- * the child first means that no image is ever left whose parent is gone while the child still
- * names it.
+ * byte written into the ancestor is one the run hides, and a VHDX ancestor keeps the
+ * DataWriteGuid the run's bottom image links by until its write session ends
+ * ({@link VirtualDisk#enableWritesForCommit}); the merge can simply run again. The run is deleted
+ * once the ancestor is forced and before that session ends, so no merged image is ever left
+ * unlinked. Deleting the child first means that no image is left whose parent is gone while the
+ * child still names it.
  */
 public final class Merge {
   private static final int CHUNK = 1 << 20;
@@ -105,14 +104,15 @@ public final class Merge {
         layers.add(format.openLayer(host, SizeRule.AUTO,
             ParentChain.detached(Formats.ALL)::checkTable));
       }
-      long bytes = write(run, hosts, layers, into, options, progress);
-      for (HostFile h : hosts) {
-        h.close();
-      }
-      hosts.clear();
-      for (Path p : run) {
-        Files.delete(p);
-      }
+      long bytes = write(run, hosts, layers, into, options, progress, () -> {
+        for (HostFile h : hosts) {
+          h.close();
+        }
+        hosts.clear();
+        for (Path p : run) {
+          Files.delete(p);
+        }
+      });
       return new Result(into, List.copyOf(run), bytes);
     } finally {
       for (HostFile h : hosts) {
@@ -124,8 +124,15 @@ public final class Merge {
     }
   }
 
+  /** What is done once the ancestor is durable, before its write session ends. */
+  @FunctionalInterface
+  private interface Durable {
+    void run() throws IOException;
+  }
+
   private static long write(List<Path> run, List<HostFile> hosts, List<DiskLayer> layers,
-      Path into, ChainOptions options, ProgressListener progress) throws IOException {
+      Path into, ChainOptions options, ProgressListener progress, Durable then)
+      throws IOException {
     VirtualDisk target = OpenDisks.acquire(into, SizeRule.AUTO, options,
         () -> DiskOpener.open(into, SizeRule.AUTO, Formats.chain(into, options)));
     try {
@@ -140,6 +147,7 @@ public final class Merge {
         target.enableWritesForCommit();
         long bytes = copy(hosts, layers, target, size, progress);
         target.force();
+        then.run();
         return bytes;
       } finally {
         OpenDisks.stopWriting(into, SizeRule.AUTO);
