@@ -22,7 +22,7 @@ import picocli.CommandLine.Command;
         + "images.",
     subcommands = {InfoCommand.class, CreateCommand.class, MapCommand.class,
         CompareCommand.class, CommitCommand.class, ConvertCommand.class, CheckCommand.class,
-        RestoreCommand.class, DemoCommand.class})
+        RestoreCommand.class, SetParentCommand.class, MergeCommand.class, DemoCommand.class})
 public final class VhdCli {
   /** Success. */
   public static final int OK = 0;
