@@ -195,7 +195,8 @@ final class SetParentTest {
     assertSoundAlone(f.child());
 
     // And back: the data it held was never touched.
-    assertThrows(FileSystemException.class, () -> VhdImages.setParent(f.child(), f.base(), false));
+    assertThrows(FileSystemException.class,
+        () -> VhdImages.setParent(f.child(), f.base(), false));
     VhdImages.setParent(f.child(), f.base(), true);
     VhdxWriteTest.assertSameAsMirror(f.child(), f.mirror(), "the child back over its parent");
   }
@@ -225,6 +226,38 @@ final class SetParentTest {
     VhdxWriteTest.assertSameAsMirror(f.child(), f.mirror(), "the child written after");
     assertSoundAlone(f.child());
     assertLibvhdiReads(List.of(f.child(), moved), f.mirror());
+  }
+
+  /**
+   * A child made over a parent whose directory has a backslash in its name has a {@code MacX}
+   * file URL too; pointed at a parent elsewhere it keeps one, naming the new place.
+   */
+  @org.junit.jupiter.api.Test
+  void aChildWithAFileUrlLocatorKeepsOneNamingTheNewParent(SeededRandom random)
+      throws IOException {
+    Path odd = Files.createDirectories(dir.resolve("odd\\name"));
+    Path base = odd.resolve("base.vhd");
+    Chains.createDynamic(base, 4 * MIB, 512 * KIB);
+    Path mirror = Files.write(dir.resolve("mirror.raw"), new byte[4 * MIB]);
+    writeAligned(base, mirror, random, 4);
+    Path child = odd.resolve("child.vhd");
+    VhdImages.create(child, Map.of("type", "differencing", "parent", "base.vhd"));
+    writeAligned(child, mirror, random, 6);
+    assertTrue(platforms(child).contains("MacX"), "fixture: " + platforms(child));
+    Path moved = Files.move(base, Files.createDirectories(dir.resolve("plain"))
+        .resolve("base.vhd"));
+
+    VhdImages.setParent(child, moved, false);
+
+    assertEquals(List.of("W2ku", "W2ru", "MacX"), platforms(child));
+    VhdxWriteTest.assertSameAsMirror(child, mirror, "the child over the moved parent");
+    assertSoundAlone(child);
+  }
+
+  private static List<Object> platforms(Path image) throws IOException {
+    List<?> locators = (List<?>) VhdImages.describe(image, Map.of()).get("parentLocators");
+    return locators.stream().map(l -> ((Map<?, ?>) l).get("platform")).map(Object.class::cast)
+        .toList();
   }
 
   /** Where the parent goes in the crash test: beside its old place, or far away (long paths). */

@@ -12,7 +12,8 @@ import java.util.UUID;
 
 /**
  * Points a differencing VHD at a parent that moved or was copied: its parent locators become the
- * ones {@link VhdCreator} writes for a new child of that parent, the header's parent name its
+ * ones {@link VhdCreator} writes for a new child of that parent (and a {@code MacX} file URL
+ * where the child had one), the header's parent name its
  * file name and the recorded parent time the parent footer's time stamp; with {@code replaceId},
  * the recorded parent unique id becomes the new parent's too.
  *
@@ -54,7 +55,14 @@ final class VhdReparent {
           + "256 UTF-16 units the header holds");
     }
     Footer parentFooter = VhdFields.of(parentInfo).footer();
-    List<VhdCreator.LocatorData> data = VhdCreator.parentLocators(child, parent);
+    List<VhdCreator.LocatorData> data = new ArrayList<>(VhdCreator.parentLocators(child, parent));
+    boolean hadMacX = header.locators().stream()
+        .anyMatch(l -> l.platformCode() == ParentLocator.MACX);
+    if (hadMacX && data.stream().noneMatch(d -> d.code() == ParentLocator.MACX)) {
+      // Whoever wrote the child wanted a file URL too (blktap reads only that): keep one.
+      data.add(new VhdCreator.LocatorData(ParentLocator.MACX,
+          ParentLocator.fileUrlData(parent.toAbsolutePath().toString())));
+    }
 
     // Space the old locators reserved, inside the file and before the footer, is reused.
     List<ParentLocator> old = header.locators();
