@@ -190,8 +190,8 @@ final class SetParentTest {
     VhdImages.SetParent r = VhdImages.setParent(f.child(), other, true);
     assertTrue(r.idReplaced(), "the child records the other parent's id now");
     assertNotEquals(r.oldParentId(), r.newParentId());
-    assertEquals(Files.size(f.mirror()), Chains.readDisk(f.child()).length, "the child opens over the other "
-        + "parent, without ignoring ids");
+    assertEquals(Files.size(f.mirror()), Chains.readDisk(f.child()).length,
+        "the child opens over the other parent, without ignoring ids");
     assertSoundAlone(f.child());
 
     // And back: the data it held was never touched.
