@@ -22,7 +22,8 @@ import picocli.CommandLine.Command;
         + "images.",
     subcommands = {InfoCommand.class, CreateCommand.class, MapCommand.class,
         CompareCommand.class, CommitCommand.class, CompactCommand.class, ConvertCommand.class,
-        CheckCommand.class, RestoreCommand.class, DemoCommand.class})
+        CheckCommand.class, RestoreCommand.class, SetParentCommand.class, MergeCommand.class,
+        DemoCommand.class})
 public final class VhdCli {
   /** Success. */
   public static final int OK = 0;

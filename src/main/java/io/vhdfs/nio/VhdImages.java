@@ -283,6 +283,75 @@ public final class VhdImages {
   }
 
   /**
+   * What {@link #setParent} did.
+   *
+   * @param child the image whose parent changed
+   * @param parent the real path of its new parent
+   * @param oldParentId the parent id the child recorded (VHD: unique id; VHDX: parent_linkage)
+   * @param newParentId the new parent's id (VHD: unique id; VHDX: current DataWriteGuid)
+   * @param idReplaced whether the child now records {@code newParentId}, the ids having differed
+   */
+  public record SetParent(Path child, Path parent, java.util.UUID oldParentId,
+      java.util.UUID newParentId, boolean idReplaced) {}
+
+  /**
+   * Points the differencing image {@code child} at {@code newParent}, a moved or copied parent,
+   * what {@code Set-VHD -ParentPath} does. A VHD's {@code W2ku} and {@code W2ru} locators (and
+   * {@code MacX}, where written) become the ones a new child of {@code newParent} would have,
+   * with the parent's file name and its footer's time stamp in the header; a VHDX's locator item
+   * gets the new {@code relative_path} and {@code absolute_win32_path} ({@code volume_path}
+   * dropped), through the log. The disk's data is not touched. Cut at any host write, the child
+   * opens with its old or its new locators, and reads the same disk whenever a parent is found.
+   *
+   * @param ignoreParentId take a parent whose id (VHD: unique id; VHDX: DataWriteGuid) differs
+   *     from the one the child records, and record its id from now on; without it such a parent
+   *     is refused
+   * @throws java.nio.file.FileSystemException if the child is open in this JVM or in use
+   *     elsewhere, is not a differencing image, or {@code newParent} is of another format or size,
+   *     or has another id than the child records and {@code ignoreParentId} is false
+   * @throws io.vhdfs.VhdFormatException if either image is malformed
+   */
+  public static SetParent setParent(Path child, Path newParent, boolean ignoreParentId)
+      throws IOException {
+    io.vhdfs.image.Reparent.Result r = io.vhdfs.image.Reparent.setParent(child, newParent,
+        ignoreParentId, FileSystemConfig.parse(Map.of()).chainOptions());
+    return new SetParent(child, r.parent(), r.oldId(), r.newId(), r.idReplaced());
+  }
+
+  /**
+   * What {@link #merge} did.
+   *
+   * @param child the image merged from
+   * @param ancestor the real path of the image merged into
+   * @param deleted the real paths of the images merged and then deleted, child first
+   * @param bytesWritten bytes written into the ancestor as data
+   */
+  public record Merge(Path child, Path ancestor, List<Path> deleted, long bytesWritten) {}
+
+  /**
+   * Merges the differencing image {@code child}, and every image between it and
+   * {@code intoAncestor}, into {@code intoAncestor}, what {@code Merge-VHD} does: the run is
+   * read as one disk and what it holds is written into the ancestor, which is forced; only then
+   * are the merged images deleted, the child first. Afterwards the ancestor reads as the chain
+   * did. Interrupted before the ancestor is durable, the chain still reads the same and the
+   * merge can run again. Other children of the ancestor or of the run would see their parent
+   * change: merge only a run no other image reads through.
+   *
+   * @param intoAncestor an image of the child's chain, {@code null} for its direct parent
+   * @param env {@value VhdEnv#PARENT_ROOT} and {@value VhdEnv#IGNORE_PARENT_ID}, as for opening
+   * @throws java.nio.file.FileSystemException if the child is not a differencing image,
+   *     {@code intoAncestor} is not in its chain, an image of the run is open in this JVM or in
+   *     use elsewhere, or the ancestor is not writable
+   */
+  public static Merge merge(Path child, Path intoAncestor, Map<String, ?> env, Progress progress)
+      throws IOException {
+    FileSystemConfig config = FileSystemConfig.parse(env);
+    io.vhdfs.image.Merge.Result r = io.vhdfs.image.Merge.merge(child, intoAncestor,
+        config.chainOptions(), progress::advanced);
+    return new Merge(child, r.ancestor(), r.merged(), r.bytes());
+  }
+
+  /**
    * What {@link #restore} did.
    *
    * @param source the file or disk restored from

@@ -75,9 +75,14 @@ final class LoggedMetadata {
     return new LoggedMetadata(host, pending, headers, header, fileWriteGuid, true, false);
   }
 
-  private LoggedMetadata(HostFile host, PendingSectors pending, HeaderPairWriter headers,
+  /**
+   * @param renewAtClose with {@code keepDataWriteGuid}, whether the DataWriteGuid changes when
+   *     the session ends; a session that changes nothing the disk reads (a new parent locator)
+   *     keeps it for good, so the image's own children stay linked
+   */
+  LoggedMetadata(HostFile host, PendingSectors pending, HeaderPairWriter headers,
       VhdxHeader header, UUID fileWriteGuid, boolean keepDataWriteGuid, boolean renewAtClose) {
-    this.renewAtClose = renewAtClose;
+    this.renewAtClose = keepDataWriteGuid && renewAtClose;
     this.host = host;
     this.fileWriteGuid = fileWriteGuid;
     this.pending = pending;
