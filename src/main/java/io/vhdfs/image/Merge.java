@@ -188,7 +188,7 @@ public final class Merge {
           long pos = range[0];
           for (Run r : mappers.get(i).map(range[0], (int) (range[1] - range[0]))) {
             switch (r.kind()) {
-              case DATA -> bytes += copyRun(hosts.get(i), r, pos, target, buf);
+              case DATA -> bytes += Commit.copyRun(hosts.get(i), r, pos, target, buf);
               case ZERO -> target.writeZeros(pos,
                   Math.min(r.length(), Math.max(0, target.size() - pos)));
               case BACKING -> still.add(new long[] {pos, pos + r.length()});
@@ -201,18 +201,5 @@ public final class Merge {
       progress.advanced(start + length, size);
     }
     return bytes;
-  }
-
-  private static long copyRun(HostFile host, Run run, long position, VirtualDisk target,
-      ByteBuffer buf) throws IOException {
-    for (int done = 0; done < run.length(); ) {
-      int n = Math.min(buf.capacity(), run.length() - done);
-      buf.clear().limit(n);
-      host.readFully(buf, run.hostOffset() + done);
-      buf.flip();
-      target.write(buf, position + done);
-      done += n;
-    }
-    return run.length();
   }
 }
