@@ -14,15 +14,14 @@ import io.vhdfs.testing.PeerRequirement;
 import io.vhdfs.testing.QemuTools;
 import io.vhdfs.testing.SeedExtension;
 import io.vhdfs.testing.SeedExtension.SeededRandom;
+import io.vhdfs.testing.NewerJdk;
 import io.vhdfs.testing.SparseCopyMain;
 import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.IOException;
-import java.net.URISyntaxException;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
-import java.nio.file.DirectoryStream;
 import java.nio.file.FileSystem;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,7 +29,6 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Optional;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -224,7 +222,7 @@ final class SparseTransferTest {
   @Test
   void filesCopyAndInputStreamTransferToAreSparseOnJdk21AndLater(SeededRandom random)
       throws Exception {
-    Path java = newerJava().orElse(null);
+    Path java = NewerJdk.java(21).orElse(null);
     PeerRequirement.assumePresent(java != null, "no JDK 21 or later found (looked at this JVM "
         + "and /usr/lib/jvm/*): install one, e.g. Temurin 25, to check Files.copy on it");
     Path image = dir.resolve("new.vhd");
@@ -235,8 +233,8 @@ final class SparseTransferTest {
     }
     Path viaCopy = dir.resolve("files-copy.raw");
     Path viaStream = dir.resolve("stream.raw");
-    String classPath = codeSource(DiskExtents.class) + File.pathSeparator
-        + codeSource(SparseCopyMain.class);
+    String classPath = NewerJdk.codeSource(DiskExtents.class) + File.pathSeparator
+        + NewerJdk.codeSource(SparseCopyMain.class);
     QemuTools.run(Duration.ofMinutes(2), List.of(java.toString(), "-cp", classPath,
         SparseCopyMain.class.getName(), image.toString(), viaCopy.toString(),
         viaStream.toString()));
@@ -245,43 +243,4 @@ final class SparseTransferTest {
     assertSparseCopy(disk, viaStream, "InputStream.transferTo on " + java);
   }
 
-  private static String codeSource(Class<?> c) throws URISyntaxException {
-    return Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
-  }
-
-  /** This JVM's java if it is 21 or later, else one under /usr/lib/jvm that is. */
-  private static Optional<Path> newerJava() throws IOException {
-    if (Runtime.version().feature() >= 21) {
-      return Optional.of(Path.of(System.getProperty("java.home"), "bin", "java"));
-    }
-    Path jvms = Path.of("/usr/lib/jvm");
-    if (!Files.isDirectory(jvms)) {
-      return Optional.empty();
-    }
-    try (DirectoryStream<Path> homes = Files.newDirectoryStream(jvms)) {
-      for (Path home : homes) {
-        Path release = home.resolve("release");
-        Path java = home.resolve("bin/java");
-        if (Files.isRegularFile(release) && Files.isExecutable(java)
-            && featureOf(Files.readAllLines(release)) >= 21) {
-          return Optional.of(java);
-        }
-      }
-    }
-    return Optional.empty();
-  }
-
-  private static int featureOf(List<String> release) {
-    for (String line : release) {
-      if (line.startsWith("JAVA_VERSION=")) {
-        String v = line.substring("JAVA_VERSION=".length()).replace("\"", "");
-        try {
-          return Runtime.Version.parse(v).feature();
-        } catch (IllegalArgumentException e) {
-          return 0;
-        }
-      }
-    }
-    return 0;
-  }
 }

@@ -21,8 +21,9 @@ import picocli.CommandLine.Command;
     description = "Inspect, create, convert, check, compare, merge and restore Microsoft VHD disk "
         + "images.",
     subcommands = {InfoCommand.class, CreateCommand.class, MapCommand.class,
-        CompareCommand.class, CommitCommand.class, ConvertCommand.class, CheckCommand.class,
-        RestoreCommand.class, ResizeCommand.class, DemoCommand.class})
+        CompareCommand.class, CommitCommand.class, CompactCommand.class, ConvertCommand.class,
+        CheckCommand.class, RestoreCommand.class, SetParentCommand.class, MergeCommand.class,
+        ResizeCommand.class, DemoCommand.class})
 public final class VhdCli {
   /** Success. */
   public static final int OK = 0;

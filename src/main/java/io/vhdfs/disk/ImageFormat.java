@@ -142,4 +142,19 @@ public interface ImageFormat {
       throws IOException {
     throw new FileSystemException(host.name(), null, label() + " images cannot be resized yet");
   }
+
+  /**
+   * Points the differencing image in {@code host}, open for writing, at the image at real path
+   * {@code parent}, open as {@code parentDisk}, which the caller has checked is one it may link
+   * to: its locators name the parent where it now is, found from the child's own path
+   * {@code child}; with {@code replaceId} the id it records becomes the parent's
+   * {@link DiskInfo#linkId}. Written so that a cut at any host write leaves the child opening with
+   * its old link or its new one.
+   *
+   * @throws FileSystemException if the format cannot do it
+   */
+  default void setParent(HostFile host, Path child, Path parent, VirtualDisk parentDisk,
+      boolean replaceId) throws IOException {
+    throw new FileSystemException(host.name(), null, label() + " reparenting is not supported");
+  }
 }

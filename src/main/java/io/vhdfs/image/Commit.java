@@ -148,14 +148,18 @@ public final class Commit {
     }
   }
 
-  private static long copyRun(HostFile host, Run run, long position, VirtualDisk parent,
+  /**
+   * Copies a run of stored bytes of an image in {@code host} to {@code target} at
+   * {@code position}, through {@code buf}; also {@link Merge}'s.
+   */
+  static long copyRun(HostFile host, Run run, long position, VirtualDisk target,
       ByteBuffer buf) throws IOException {
     for (int done = 0; done < run.length(); ) {
       int n = Math.min(buf.capacity(), run.length() - done);
       buf.clear().limit(n);
       host.readFully(buf, run.hostOffset() + done);
       buf.flip();
-      parent.write(buf, position + done);
+      target.write(buf, position + done);
       done += n;
     }
     return run.length();

@@ -1,5 +1,6 @@
 package io.vhdfs.image;
 
+import io.vhdfs.disk.HostDataRanges;
 import io.vhdfs.disk.ChainOptions;
 import io.vhdfs.disk.DiskType;
 import io.vhdfs.disk.DiskView;
@@ -21,6 +22,7 @@ import java.nio.file.FileSystemException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Locale;
 
 /**
@@ -304,11 +306,17 @@ public final class Convert {
 
   /**
    * The ranges of the source disk that are stored anywhere, as {start, end} pairs in order and
-   * merged: a VHD's data extents, its parents' included; all of a raw file.
+   * merged: a VHD's data extents, its parents' included; a raw file's data ranges where its
+   * host tells them ({@link HostDataRanges}), else all of it.
    */
   private static List<long[]> storedRanges(ImageSource source, Path src) throws IOException {
     List<long[]> ranges = new ArrayList<>();
     if (!source.isImage()) {
+      // Where the host says where a raw file's holes are, they are zeros and are not read.
+      Optional<List<long[]>> data = HostDataRanges.of(src);
+      if (data.isPresent()) {
+        return data.get();
+      }
       if (source.size() > 0) {
         ranges.add(new long[] {0, source.size()});
       }

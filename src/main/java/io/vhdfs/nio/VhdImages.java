@@ -280,6 +280,116 @@ public final class VhdImages {
   }
 
   /**
+   * What {@link #compact} did.
+   *
+   * @param image the compacted image
+   * @param bytesReclaimed bytes the file shrank by
+   * @param blocksUnmapped blocks given back: their table entries no longer point into the file
+   * @param blocksMoved blocks moved down into the room given back
+   * @param oldSize the file's length before, in bytes
+   * @param newSize the file's length after, in bytes
+   */
+  public record Compaction(Path image, long bytesReclaimed, long blocksUnmapped,
+      long blocksMoved, long oldSize, long newSize) {}
+
+  /**
+   * Compacts a dynamic or differencing image in place, as Hyper-V's Optimize-VHD does: blocks
+   * that hold only zeros (in a differencing image, only zeros its parent also reads as zeros)
+   * are given back, later blocks move down into the room they leave, and the file is cut right
+   * after the last block (and, for VHD, its footer). With {@code againstParent}, blocks of a
+   * differencing image whose every sector equals what the parent chain reads there go too. The
+   * disk reads the same before and after; a fixed image is left as it is.
+   *
+   * <p>Cut at any host write (a crash, a power loss), the image opens and reads the same disk:
+   * blocks are copied and forced before the table points at their new place, and the file is cut
+   * last. The image is refused while open in this JVM, and locked against QEMU and other JVMs.
+   *
+   * @param env {@value VhdEnv#PARENT_ROOT} and {@value VhdEnv#IGNORE_PARENT_ID}, as for opening
+   * @throws io.vhdfs.VhdFormatException if the image or its chain is malformed, or its parent
+   *     cannot be found
+   * @throws java.nio.file.FileSystemException if the image is open, or {@code againstParent} is
+   *     asked of an image with no parent
+   * @throws java.nio.file.AccessDeniedException if the image is not writable
+   */
+  public static Compaction compact(Path image, boolean againstParent, Map<String, ?> env,
+      Progress progress) throws IOException {
+    FileSystemConfig config = FileSystemConfig.parse(env);
+    io.vhdfs.disk.Compaction r = io.vhdfs.image.Compact.compact(image, againstParent,
+        config.chainOptions(), progress::advanced);
+    return new Compaction(image, r.bytesReclaimed(), r.blocksUnmapped(), r.blocksMoved(),
+        r.oldSize(), r.newSize());
+  }
+
+  /**
+   * What {@link #setParent} did.
+   *
+   * @param child the image whose parent changed
+   * @param parent the real path of its new parent
+   * @param oldParentId the parent id the child recorded (VHD: unique id; VHDX: parent_linkage)
+   * @param newParentId the new parent's id (VHD: unique id; VHDX: current DataWriteGuid)
+   * @param idReplaced whether the child now records {@code newParentId}, the ids having differed
+   */
+  public record SetParent(Path child, Path parent, java.util.UUID oldParentId,
+      java.util.UUID newParentId, boolean idReplaced) {}
+
+  /**
+   * Points the differencing image {@code child} at {@code newParent}, a moved or copied parent,
+   * what {@code Set-VHD -ParentPath} does. A VHD's {@code W2ku} and {@code W2ru} locators (and
+   * {@code MacX}, where written) become the ones a new child of {@code newParent} would have,
+   * with the parent's file name and its footer's time stamp in the header; a VHDX's locator item
+   * gets the new {@code relative_path} and {@code absolute_win32_path} ({@code volume_path}
+   * dropped), through the log. The disk's data is not touched. Cut at any host write, the child
+   * opens with its old or its new locators, and reads the same disk whenever a parent is found.
+   *
+   * @param ignoreParentId take a parent whose id (VHD: unique id; VHDX: DataWriteGuid) differs
+   *     from the one the child records, and record its id from now on; without it such a parent
+   *     is refused
+   * @throws java.nio.file.FileSystemException if the child is open in this JVM or in use
+   *     elsewhere, is not a differencing image, or {@code newParent} is of another format or size,
+   *     or has another id than the child records and {@code ignoreParentId} is false
+   * @throws io.vhdfs.VhdFormatException if either image is malformed
+   */
+  public static SetParent setParent(Path child, Path newParent, boolean ignoreParentId)
+      throws IOException {
+    io.vhdfs.image.Reparent.Result r = io.vhdfs.image.Reparent.setParent(child, newParent,
+        ignoreParentId, FileSystemConfig.parse(Map.of()).chainOptions());
+    return new SetParent(child, r.parent(), r.oldId(), r.newId(), r.idReplaced());
+  }
+
+  /**
+   * What {@link #merge} did.
+   *
+   * @param child the image merged from
+   * @param ancestor the real path of the image merged into
+   * @param deleted the real paths of the images merged and then deleted, child first
+   * @param bytesWritten bytes written into the ancestor as data
+   */
+  public record Merge(Path child, Path ancestor, List<Path> deleted, long bytesWritten) {}
+
+  /**
+   * Merges the differencing image {@code child}, and every image between it and
+   * {@code intoAncestor}, into {@code intoAncestor}, what {@code Merge-VHD} does: the run is
+   * read as one disk and what it holds is written into the ancestor, which is forced; only then
+   * are the merged images deleted, the child first. Afterwards the ancestor reads as the chain
+   * did. Interrupted before the ancestor is durable, the chain still reads the same and the
+   * merge can run again. Other children of the ancestor or of the run would see their parent
+   * change: merge only a run no other image reads through.
+   *
+   * @param intoAncestor an image of the child's chain, {@code null} for its direct parent
+   * @param env {@value VhdEnv#PARENT_ROOT} and {@value VhdEnv#IGNORE_PARENT_ID}, as for opening
+   * @throws java.nio.file.FileSystemException if the child is not a differencing image,
+   *     {@code intoAncestor} is not in its chain, an image of the run is open in this JVM or in
+   *     use elsewhere, or the ancestor is not writable
+   */
+  public static Merge merge(Path child, Path intoAncestor, Map<String, ?> env, Progress progress)
+      throws IOException {
+    FileSystemConfig config = FileSystemConfig.parse(env);
+    io.vhdfs.image.Merge.Result r = io.vhdfs.image.Merge.merge(child, intoAncestor,
+        config.chainOptions(), progress::advanced);
+    return new Merge(child, r.ancestor(), r.merged(), r.bytes());
+  }
+
+  /**
    * What {@link #restore} did.
    *
    * @param source the file or disk restored from

@@ -119,30 +119,17 @@ public final class VhdCreator {
       throw new IllegalArgumentException("parent file name longer than the 256 UTF-16 units the "
           + "header holds: " + name);
     }
-    List<byte[]> paths = new ArrayList<>();
-    List<Integer> codes = new ArrayList<>();
-    paths.add(ParentLocator.windowsPathData(WindowsPaths.absolute(parent)));
-    codes.add(ParentLocator.W2KU);
-    String relative = WindowsPaths.relative(image, parent);
-    if (relative != null) {
-      paths.add(ParentLocator.windowsPathData(relative));
-      codes.add(ParentLocator.W2RU);
-    }
-    String absolute = parent.toAbsolutePath().toString();
-    if (!parent.getFileSystem().getSeparator().equals("\\") && absolute.indexOf('\\') >= 0) {
-      // A backslash in a name here reads as a separator in the Windows forms; a file URL, as
-      // blktap also writes, names the parent unambiguously.
-      paths.add(ParentLocator.fileUrlData(absolute));
-      codes.add(ParentLocator.MACX);
-    }
+    List<LocatorData> data = parentLocators(image, parent);
     long entries = tableEntries(size, blockSize);
     // Locator data goes between the header and the BAT: QEMU, which knows no locators, puts its
     // first new block right after the BAT and would overwrite data placed there.
     long at = BAT_OFFSET;
     List<ParentLocator> locators = new ArrayList<>();
-    for (int i = 0; i < paths.size(); i++) {
-      long space = (paths.get(i).length + 511) / 512 * 512;
-      locators.add(new ParentLocator(codes.get(i), space, paths.get(i).length, at));
+    List<byte[]> paths = new ArrayList<>();
+    for (LocatorData d : data) {
+      long space = d.space();
+      locators.add(new ParentLocator(d.code(), space, d.bytes().length, at));
+      paths.add(d.bytes());
       at += space;
     }
     while (locators.size() < DynamicHeader.LOCATOR_COUNT) {
@@ -153,6 +140,42 @@ public final class VhdCreator {
         entries, blockSize, p.uniqueId(), parentTime, name, locators);
     byte[] layout = dynamicLayout(footer, header, paths);
     NewImageFile.write(image, ch -> writeAt(ch, layout, 0));
+  }
+
+  /**
+   * One parent locator's data as a new child records it: its platform code and bytes.
+   *
+   * @param code {@link ParentLocator#W2KU}, {@link ParentLocator#W2RU} or
+   *     {@link ParentLocator#MACX}
+   */
+  record LocatorData(int code, byte[] bytes) {
+    /** The whole sectors the data is given. */
+    long space() {
+      return (bytes.length + 511L) / 512 * 512;
+    }
+  }
+
+  /**
+   * The locators a child at {@code image} records for the parent at real path {@code parent}:
+   * {@code W2ku} with the absolute path, {@code W2ru} with the path from the child's directory
+   * where one leads there, and {@code MacX} where a backslash in the path would be misread in
+   * those.
+   */
+  static List<LocatorData> parentLocators(Path image, Path parent) throws IOException {
+    List<LocatorData> data = new ArrayList<>();
+    data.add(new LocatorData(ParentLocator.W2KU,
+        ParentLocator.windowsPathData(WindowsPaths.absolute(parent))));
+    String relative = WindowsPaths.relative(image, parent);
+    if (relative != null) {
+      data.add(new LocatorData(ParentLocator.W2RU, ParentLocator.windowsPathData(relative)));
+    }
+    String absolute = parent.toAbsolutePath().toString();
+    if (!parent.getFileSystem().getSeparator().equals("\\") && absolute.indexOf('\\') >= 0) {
+      // A backslash in a name here reads as a separator in the Windows forms; a file URL, as
+      // blktap also writes, names the parent unambiguously.
+      data.add(new LocatorData(ParentLocator.MACX, ParentLocator.fileUrlData(absolute)));
+    }
+    return data;
   }
 
   private static long tableEntries(long size, int blockSize) {

@@ -134,4 +134,14 @@ public final class VhdFormat implements ImageFormat {
     }
     VhdCreator.createChild(image, parent, parentDisk.info(), blockSize);
   }
+
+  @Override
+  public void setParent(HostFile host, Path child, Path parent, VirtualDisk parentDisk,
+      boolean replaceId) throws IOException {
+    if (parentDisk.info().format() != this) {
+      throw new FileSystemException(child.toString(), parent.toString(), "a differencing VHD "
+          + "needs a VHD parent, not a " + parentDisk.info().format().label() + " image");
+    }
+    VhdReparent.rewrite(host, child, parent, parentDisk.info(), replaceId);
+  }
 }

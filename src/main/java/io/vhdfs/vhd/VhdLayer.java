@@ -106,6 +106,21 @@ final class VhdLayer implements DiskLayer {
     return info;
   }
 
+  /** The footer the image was opened with, and where it is. */
+  LocatedFooter located() {
+    return located;
+  }
+
+  /** The dynamic header, or null for a fixed image. */
+  DynamicHeader header() {
+    return header;
+  }
+
+  /** The blocks, or null for a fixed image. */
+  VhdBlockMap vhdBlockMap() {
+    return blockMap;
+  }
+
   @Override
   public BlockMap blockMap() {
     return blockMap;
@@ -171,8 +186,6 @@ final class VhdLayer implements DiskLayer {
           + " exceed the " + MAX_TABLE_ENTRIES + " this reader holds in memory (block size "
           + blockSize + " is too small for a virtual size of " + size + " bytes)");
     }
-    // Some writers round the table up or add one entry too many (old qemu-img); anything beyond a
-    // sector of slack over the largest size the footer names is not a table but a crafted number.
     long tableAt = header.tableOffset();
     // Compared without adding to tableAt, which a crafted header may set near Long.MAX_VALUE.
     boolean pastEnd = tableAt > dataLimit - entries * 4;
@@ -297,16 +310,6 @@ final class VhdLayer implements DiskLayer {
       }
     }
     return -1;
-  }
-
-  /** The footer this layer was opened with. */
-  LocatedFooter located() {
-    return located;
-  }
-
-  /** The dynamic header, or null for a fixed image. */
-  DynamicHeader header() {
-    return header;
   }
 
   /** A stretch of the file that holds metadata, named for messages. */

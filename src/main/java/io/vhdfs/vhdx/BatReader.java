@@ -98,6 +98,11 @@ final class BatReader {
     return geometry;
   }
 
+  /** The file's structures, which no block may overlap. */
+  StructureAreas areas() {
+    return areas;
+  }
+
   /** The file offset of entry {@code index}. */
   public long entryOffset(long index) {
     return batOffset + index * BatGeometry.ENTRY_SIZE;

@@ -45,6 +45,8 @@ final class LoggedMetadata {
   private final VhdxHeader header;
   private final UUID fileWriteGuid;
   private final boolean keepDataWriteGuid;
+  /** Whether a kept DataWriteGuid changes at close: not when the disk reads as it did. */
+  private final boolean renewAtClose;
   private final int bound;
   private volatile LogWriter log;
   /** The session's log while it starts; kept if a start fails, for the next attempt. */
@@ -61,6 +63,26 @@ final class LoggedMetadata {
    */
   LoggedMetadata(HostFile host, PendingSectors pending, HeaderPairWriter headers,
       VhdxHeader header, UUID fileWriteGuid, boolean keepDataWriteGuid) {
+    this(host, pending, headers, header, fileWriteGuid, keepDataWriteGuid, keepDataWriteGuid);
+  }
+
+  /**
+   * A session that changes where blocks lie but not what the disk reads (a compaction): the
+   * DataWriteGuid is kept throughout and after, so children of the image stay linked.
+   */
+  static LoggedMetadata keepingContents(HostFile host, PendingSectors pending,
+      HeaderPairWriter headers, VhdxHeader header, UUID fileWriteGuid) {
+    return new LoggedMetadata(host, pending, headers, header, fileWriteGuid, true, false);
+  }
+
+  /**
+   * @param renewAtClose with {@code keepDataWriteGuid}, whether the DataWriteGuid changes when
+   *     the session ends; a session that changes nothing the disk reads (a new parent locator)
+   *     keeps it for good, so the image's own children stay linked
+   */
+  LoggedMetadata(HostFile host, PendingSectors pending, HeaderPairWriter headers,
+      VhdxHeader header, UUID fileWriteGuid, boolean keepDataWriteGuid, boolean renewAtClose) {
+    this.renewAtClose = keepDataWriteGuid && renewAtClose;
     this.host = host;
     this.fileWriteGuid = fileWriteGuid;
     this.pending = pending;
@@ -149,7 +171,7 @@ final class LoggedMetadata {
     flush();
     if (log != null) {
       headers.write(fileWriteGuid,
-          keepDataWriteGuid ? UUID.randomUUID() : headers.dataWriteGuid(), MsGuid.ZERO);
+          renewAtClose ? UUID.randomUUID() : headers.dataWriteGuid(), MsGuid.ZERO);
     }
   }
 

@@ -203,4 +203,14 @@ public final class VhdxFormat implements ImageFormat {
       throws IOException {
     return VhdxResize.resize(host, size, shrink, budget);
   }
+
+  @Override
+  public void setParent(HostFile host, Path child, Path parent, VirtualDisk parentDisk,
+      boolean replaceId) throws IOException {
+    if (!(parentDisk.info().fields() instanceof VhdxFields fields)) {
+      throw new FileSystemException(child.toString(), parent.toString(), "a differencing VHDX "
+          + "needs a VHDX parent, not a " + parentDisk.info().format().label() + " image");
+    }
+    VhdxReparent.rewrite(host, child, parent, fields.header().dataWriteGuid(), replaceId);
+  }
 }

@@ -132,6 +132,16 @@ final class VhdxLayer implements DiskLayer {
     return replayed;
   }
 
+  /** The BAT, read through {@link #pending}. */
+  BatReader bat() {
+    return bat;
+  }
+
+  /** Metadata sectors changed and not yet in the file, over the file's bytes. */
+  PendingSectors pending() {
+    return pending;
+  }
+
   @Override
   public DiskInfo info() {
     return info;

@@ -161,8 +161,9 @@ public final class ConvertBenchmark {
       }
       System.out.println("qemu-img: default cache (unsafe, no flush); qemu -t wb: -t writeback "
           + "(flushes at the end, as vhdfs does before its rename; for a vhdx target also at"
-          + " every block's log entry). (jar) rows: vhdfs is the whole java -jar " + CLI_JAR
-          + " process; 'in JVM' is VhdImages.convert in this JVM (no JVM start). Target for the"
+          + " every block's log entry). (jar) rows: vhdfs is the whole ./vhd process (java -jar "
+          + CLI_JAR + " with the build's CDS archive); 'in JVM' is VhdImages.convert in this JVM"
+          + " (no JVM start). Target for the"
           + " jar rows: vhdfs/q-wb <= 1.0.");
       System.out.println("load average at end: " + loadAverage());
     } finally {
@@ -215,9 +216,9 @@ public final class ConvertBenchmark {
       return name.startsWith("full") ? "full" : name.startsWith("raw") ? "back" : "tenth";
     }
 
+    /** The tool as users run it: {@code ./vhd}, with the build's class-data-sharing archive. */
     List<String> jarCommand(Path out) {
-      String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-      List<String> c = new ArrayList<>(List.of(java, "-jar", CLI_JAR.toString(), "convert",
+      List<String> c = new ArrayList<>(List.of("./vhd", "convert",
           "--to", to == Format.RAW ? "raw" : "vhdx"));
       c.addAll(List.of(src.toString(), out.toString()));
       return c;

@@ -1,0 +1,79 @@
+package io.vhdfs;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vhdfs.disk.HostDataRanges;
+import io.vhdfs.testing.ConvertMain;
+import io.vhdfs.testing.NewerJdk;
+import io.vhdfs.testing.PeerRequirement;
+import io.vhdfs.testing.QemuTools;
+import java.io.File;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A raw source that is mostly holes is read only where it holds data (issue 14 item 5): on Linux
+ * with Java 22 or later and native access enabled, {@link HostDataRanges} gives its data ranges
+ * from {@code lseek(SEEK_DATA/SEEK_HOLE)}; elsewhere the whole file is read, as before.
+ */
+final class RawHolesConvertTest {
+  private static final int MIB = 1 << 20;
+  private static final long SIZE = 256L * MIB;
+
+  @TempDir Path dir;
+
+  /** 256 MiB with data at 10 MiB (3 MiB), 100 MiB (64 KiB) and in the last 4 KiB. */
+  private Path sparseRaw() throws IOException {
+    Path raw = dir.resolve("sparse.raw");
+    Random random = new Random(5);
+    try (FileChannel ch = FileChannel.open(raw, StandardOpenOption.CREATE_NEW,
+        StandardOpenOption.WRITE)) {
+      for (long[] piece : new long[][] {{10L * MIB, 3 * MIB}, {100L * MIB, 64 << 10},
+          {SIZE - 4096, 4096}}) {
+        byte[] b = new byte[(int) piece[1]];
+        random.nextBytes(b);
+        ByteBuffer src = ByteBuffer.wrap(b);
+        while (src.hasRemaining()) {
+          ch.write(src, piece[0] + src.position());
+        }
+      }
+    }
+    return raw;
+  }
+
+  @Test
+  void withoutNativeAccessTheHostIsNotAskedAndEverythingIsRead() throws IOException {
+    // This JVM runs the tests without --enable-native-access (on Java 17 it has no such API).
+    assertTrue(HostDataRanges.of(sparseRaw()).isEmpty());
+  }
+
+  @Test
+  void onJava22WithNativeAccessOnlyTheDataRangesAreReadAndTheImageIsTheSame() throws Exception {
+    Path java = NewerJdk.java(22).orElse(null);
+    PeerRequirement.assumePresent(java != null, "no JDK 22 or later found (looked at this JVM "
+        + "and /usr/lib/jvm/*): install one, e.g. Temurin 25, to check sparse raw reads");
+    QemuTools.require();
+    Path raw = sparseRaw();
+    Path vhd = dir.resolve("out.vhd");
+    String classPath = NewerJdk.codeSource(HostDataRanges.class) + File.pathSeparator
+        + NewerJdk.codeSource(ConvertMain.class);
+    List<String> lines = QemuTools.run(Duration.ofMinutes(2), List.of(java.toString(),
+        "--enable-native-access=ALL-UNNAMED", "-cp", classPath, ConvertMain.class.getName(),
+        raw.toString(), vhd.toString())).stdout().strip().lines().toList();
+    assertEquals(List.of(10L * MIB + "-" + 13L * MIB + " " + 100L * MIB + "-" + (100L * MIB
+        + (64 << 10)) + " " + (SIZE - 4096) + "-" + SIZE, "read " + (3 * MIB + (64 << 10)
+        + 4096)), lines, "the data ranges, then the bytes read: only those");
+    QemuTools.Exit compare = QemuTools.runForExit(Duration.ofMinutes(2), List.of("qemu-img",
+        "compare", "-f", "vpc", "-F", "raw", vhd.toString(), raw.toString()));
+    assertEquals(0, compare.code(), compare.describe());
+  }
+}
