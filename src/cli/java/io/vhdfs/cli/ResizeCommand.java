@@ -36,7 +36,13 @@ final class ResizeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    VhdImages.Resize r = VhdImages.resize(image, ByteSize.parse("SIZE", size), shrink);
+    long bytes;
+    try {
+      bytes = VhdImages.parseSize(size);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("SIZE: '" + size + "' is not " + e.getMessage(), e);
+    }
+    VhdImages.Resize r = VhdImages.resize(image, bytes, shrink);
     PrintWriter out = spec.commandLine().getOut();
     if (options.json) {
       Map<String, Object> m = new LinkedHashMap<>();

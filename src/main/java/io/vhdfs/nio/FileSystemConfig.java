@@ -217,6 +217,43 @@ record FileSystemConfig(
   }
 
   /**
+   * Bytes as a string with an optional binary suffix K, M, G or T, before which a decimal
+   * fraction may stand, as qemu-img takes them ("1.5G": whole bytes, truncated).
+   *
+   * @throws IllegalArgumentException saying what is expected, if {@code text} is not that
+   */
+  static long parseSize(String text) {
+    String s = text.trim().toUpperCase(Locale.ROOT);
+    int shift = 0;
+    if (!s.isEmpty()) {
+      switch (s.charAt(s.length() - 1)) {
+        case 'K' -> shift = 10;
+        case 'M' -> shift = 20;
+        case 'G' -> shift = 30;
+        case 'T' -> shift = 40;
+        default -> shift = 0;
+      }
+    }
+    String digits = shift == 0 ? s : s.substring(0, s.length() - 1);
+    if (shift > 0 && digits.matches("\\d+\\.\\d+")) {
+      BigDecimal bytes = new BigDecimal(digits).multiply(BigDecimal.valueOf(1L << shift));
+      if (bytes.compareTo(BigDecimal.valueOf(Long.MAX_VALUE)) > 0) {
+        throw new IllegalArgumentException("a non-negative size that fits 63 bits");
+      }
+      return bytes.longValue();
+    }
+    try {
+      long n = Long.parseLong(digits);
+      if (n < 0 || n > (Long.MAX_VALUE >> shift)) {
+        throw new IllegalArgumentException("a non-negative size that fits 63 bits");
+      }
+      return n << shift;
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("bytes, optionally with suffix K, M, G or T (1.5G)");
+    }
+  }
+
+  /**
    * Bytes as a number, or a string with an optional binary suffix K, M, G or T, before which a
    * decimal fraction may stand.
    */
@@ -231,34 +268,10 @@ record FileSystemConfig(
     if (!(v instanceof String)) {
       throw bad(key, env, "bytes, optionally with suffix K, M, G or T");
     }
-    String s = ((String) v).trim().toUpperCase(Locale.ROOT);
-    int shift = 0;
-    if (!s.isEmpty()) {
-      switch (s.charAt(s.length() - 1)) {
-        case 'K' -> shift = 10;
-        case 'M' -> shift = 20;
-        case 'G' -> shift = 30;
-        case 'T' -> shift = 40;
-        default -> shift = 0;
-      }
-    }
-    String digits = shift == 0 ? s : s.substring(0, s.length() - 1);
-    if (shift > 0 && digits.matches("\\d+\\.\\d+")) {
-      // As qemu-img takes them: a fraction with a suffix, whole bytes truncated ("1.5G").
-      BigDecimal bytes = new BigDecimal(digits).multiply(BigDecimal.valueOf(1L << shift));
-      if (bytes.compareTo(BigDecimal.valueOf(Long.MAX_VALUE)) > 0) {
-        throw bad(key, env, "a non-negative size that fits 63 bits");
-      }
-      return bytes.longValue();
-    }
     try {
-      long n = Long.parseLong(digits);
-      if (n < 0 || n > (Long.MAX_VALUE >> shift)) {
-        throw bad(key, env, "a non-negative size that fits 63 bits");
-      }
-      return n << shift;
-    } catch (NumberFormatException e) {
-      throw bad(key, env, "bytes, optionally with suffix K, M, G or T (1.5G)");
+      return parseSize((String) v);
+    } catch (IllegalArgumentException e) {
+      throw bad(key, env, e.getMessage());
     }
   }
 

@@ -255,6 +255,19 @@ public final class VhdImages {
   public record Resize(Path image, long oldSize, long newSize, String moved) {}
 
   /**
+   * The bytes a size in the syntax of the {@value VhdEnv#SIZE} env key stands for: bytes, or a
+   * number with a binary suffix K, M, G or T, before which a decimal fraction may stand, as
+   * qemu-img takes them ({@code 1.5G}, whole bytes, truncated). For sizes given as text to
+   * {@link #resize}.
+   *
+   * @throws IllegalArgumentException saying what is expected, if {@code text} is not a
+   *     non-negative size that fits 63 bits
+   */
+  public static long parseSize(String text) {
+    return FileSystemConfig.parseSize(text);
+  }
+
+  /**
    * Changes the virtual size of the VHD or VHDX {@code image} in place, as Hyper-V's Resize-VHD
    * does: a fixed, dynamic or differencing image, on its own (a differencing image's parent is
    * not looked for; past the parent's end a child reads zeros). Growing makes room for the larger
