@@ -8,7 +8,7 @@ if [ ! -f "$jar" ]; then
   echo "vhd: $jar is missing; build it with: (cd $here && mvn -B -q -DskipTests package)" >&2
   exit 2
 fi
-# The class-data-sharing archive the build made (about 60 ms less start-up); a JVM that cannot
+# The class-data-sharing archive the build made (some 25 ms less start-up); a JVM that cannot
 # use it (another JDK) ignores it without a word, since the JVM's log would go to standard output.
 cds=()
 if [ -f "$here/target/vhd.jsa" ]; then
