@@ -17,8 +17,13 @@
  * from them, are in {@code docs/vhdx-format.md}; each class cites the section it follows.
  *
  * <p>The format plugs into the engine as {@link io.vhdfs.vhdx.VhdxFormat}: a layer
- * ({@code VhdxLayer}) opened read-only, with a dirty log replayed in memory and never written,
- * whose {@code VhdxBlockMap} feeds the shared read path; the parent link comes from the locator.
+ * ({@code VhdxLayer}) opened read-only, with a dirty log replayed in memory, whose
+ * {@code VhdxBlockMap} feeds the shared read path; the parent link comes from the locator.
+ * Made writable, the disk ({@code VhdxDisk}) first replays a dirty log onto the file, then
+ * writes through {@code VhdxBlockWriter}: payload straight to the file, BAT and bitmap sectors
+ * into {@code PendingSectors} (which the readers see at once) and from there through the log
+ * ({@code LoggedMetadata}, {@code LogWriter}; headers by {@code HeaderPairWriter}). Resize,
+ * compact and reparent change the file through the same log.
  * {@code VhdxChecker} reports what opening passes over (a bad header or region table copy, a log
  * still to apply) and what reading checks only lazily (every BAT entry); with a repair,
  * {@code VhdxRepair} writes the log's replay and the good copies to the file, headers by the
