@@ -103,9 +103,10 @@ public final class Convert {
    * @param replace whether an existing destination is replaced
    * @param chain how a differencing source's parents are found and checked
    * @param view the part of a VHD source's disk to convert (a partition), or null for all of it
+   * @param sync whether the result is forced to the disk before it takes the destination's name
    */
   public record Request(Output output, int blockSize, boolean azure, boolean replace,
-      ChainOptions chain, DiskView view) {
+      ChainOptions chain, DiskView view, boolean sync) {
     /** Checks the combination. */
     public Request {
       if (view == null) {
@@ -174,7 +175,7 @@ public final class Convert {
         long[] counts;
         try (ImageSink sink = openSink(staged.temp(), output, size, blockSize, request)) {
           counts = copy(source, ranges, sink, output, size, blockSize, progress);
-          sink.finish(size);
+          sink.finish(size, request.sync());
         }
         staged.commit();
         return new Result(sourceType(source), output, size, counts[0], counts[1]);
@@ -224,7 +225,9 @@ public final class Convert {
       try (SeekableByteChannel channel = dst.openForWriting()) {
         dst.checkRoom(channel, size + (output == Output.FIXED ? Footer.SIZE : 0));
         Result r = writeInOrder(source, src, channel, output, request, progress);
-        dst.force(channel);
+        if (request.sync()) {
+          dst.force(channel);
+        }
         return r;
       }
     }
@@ -244,7 +247,7 @@ public final class Convert {
     try (ImageSink sink = ImageSink.inOrder(out, footer)) {
       long[] counts = copy(source, ranges, sink, output, size, blockSize(output, request),
           progress);
-      sink.finish(size);
+      sink.finish(size, request.sync());
       return new Result(sourceType(source), output, size, counts[0], counts[1]);
     }
   }
@@ -290,10 +293,11 @@ public final class Convert {
   private static ImageSink openSink(Path file, Output output, long size, int blockSize,
       Request request) throws IOException {
     if (output == Output.RAW) {
-      return ImageSink.raw(file);
+      return ImageSink.raw(file, request.sync());
     }
     if (output.vhdx()) {
-      return ImageSink.vhdx(file, output == Output.VHDX_FIXED, size, blockSize);
+      return ImageSink.vhdx(file, output == Output.VHDX_FIXED, size, blockSize,
+          request.sync());
     }
     DiskType type = output == Output.FIXED ? DiskType.FIXED : DiskType.DYNAMIC;
     return ImageSink.vhd(file, type, size, blockSize, exactSize(size, request));

@@ -30,8 +30,11 @@ abstract class ImageSink implements Closeable {
   /** Writes all of {@code src} at disk offset {@code position}. */
   abstract void write(ByteBuffer src, long position) throws IOException;
 
-  /** Completes the disk at {@code size} bytes and makes it durable. */
-  abstract void finish(long size) throws IOException;
+  /**
+   * Completes the disk at {@code size} bytes and, with {@code sync}, makes it durable; without,
+   * what it holds in memory still goes to the file, but nothing is forced that need not be.
+   */
+  abstract void finish(long size, boolean sync) throws IOException;
 
   /**
    * Whether bytes must be handed over in disk order; such a sink takes whole chunks, zeros and
@@ -41,10 +44,13 @@ abstract class ImageSink implements Closeable {
     return false;
   }
 
-  /** A new raw file, {@code file}, which must not exist. */
-  static ImageSink raw(Path file) throws IOException {
+  /**
+   * A new raw file, {@code file}, which must not exist; forced in the background as it fills
+   * only if it is to be made durable ({@code sync}).
+   */
+  static ImageSink raw(Path file, boolean sync) throws IOException {
     return new Raw(file, Files.newByteChannel(file, StandardOpenOption.CREATE_NEW,
-        StandardOpenOption.WRITE));
+        StandardOpenOption.WRITE), sync);
   }
 
   /**
@@ -74,8 +80,9 @@ abstract class ImageSink implements Closeable {
    * A new VHDX, {@code file}, which must not exist, written without its log as only a file no one
    * else sees yet may be ({@link NewVhdxWriter}).
    */
-  static ImageSink vhdx(Path file, boolean fixed, long size, int blockSize) throws IOException {
-    return new Vhdx(NewVhdxWriter.create(file, fixed, size, blockSize));
+  static ImageSink vhdx(Path file, boolean fixed, long size, int blockSize, boolean sync)
+      throws IOException {
+    return new Vhdx(NewVhdxWriter.create(file, fixed, size, blockSize, sync));
   }
 
   /**
@@ -97,10 +104,10 @@ abstract class ImageSink implements Closeable {
     private final WriteBehind writeBehind;
     private long end;
 
-    Raw(Path file, SeekableByteChannel channel) {
+    Raw(Path file, SeekableByteChannel channel, boolean sync) {
       this.file = file;
       this.channel = channel;
-      this.writeBehind = channel instanceof FileChannel fc ? new WriteBehind(fc) : null;
+      this.writeBehind = sync && channel instanceof FileChannel fc ? new WriteBehind(fc) : null;
     }
 
     @Override
@@ -110,7 +117,9 @@ abstract class ImageSink implements Closeable {
         while (src.hasRemaining()) {
           at += fc.write(src, at);
         }
-        writeBehind.wrote(at - position);
+        if (writeBehind != null) {
+          writeBehind.wrote(at - position);
+        }
       } else {
         channel.position(at);
         while (src.hasRemaining()) {
@@ -121,11 +130,11 @@ abstract class ImageSink implements Closeable {
     }
 
     @Override
-    void finish(long size) throws IOException {
+    void finish(long size, boolean sync) throws IOException {
       if (end < size) {
         extend(size);
       }
-      if (channel instanceof FileChannel fc) {
+      if (sync && channel instanceof FileChannel fc) {
         writeBehind.await();
         fc.force(true);
       }
@@ -185,7 +194,7 @@ abstract class ImageSink implements Closeable {
     }
 
     @Override
-    void finish(long size) throws IOException {
+    void finish(long size, boolean sync) throws IOException {
       zerosUpTo(size);
       if (footer != null) {
         if (footer.currentSize() != size) {
@@ -238,8 +247,12 @@ abstract class ImageSink implements Closeable {
     }
 
     @Override
-    void finish(long size) throws IOException {
-      disk.force();
+    void finish(long size, boolean sync) throws IOException {
+      if (sync) {
+        disk.force();
+      } else {
+        disk.flush();
+      }
     }
 
     @Override
@@ -262,8 +275,8 @@ abstract class ImageSink implements Closeable {
     }
 
     @Override
-    void finish(long size) throws IOException {
-      writer.finish();
+    void finish(long size, boolean sync) throws IOException {
+      writer.finish(sync);
     }
 
     @Override

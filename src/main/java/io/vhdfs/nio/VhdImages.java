@@ -478,18 +478,29 @@ public final class VhdImages {
    *     (geometry 65535/16/255), so size % 1 MiB == 0 and the file is size + 512 bytes
    * @param replace replace an existing destination instead of refusing it (a FIFO or device
    *     is written where it is without it)
+   * @param partition the partition of the source's disk to convert, 0 for the whole disk
+   * @param sync make the result durable before it takes the destination's name (the default);
+   *     without it the final force is skipped, as plain {@code qemu-img convert} skips it, and a
+   *     crash soon after may leave the destination with bytes the host had not written yet
    */
   public record ConvertOptions(Format to, int blockSize, boolean azure, boolean replace,
-      int partition) {
+      int partition, boolean sync) {
     /**
      * The other kind than the source's, default block size, no Azure sizing, no replacing, the
      * whole disk.
      */
-    public static final ConvertOptions DEFAULT = new ConvertOptions(null, 0, false, false, 0);
+    public static final ConvertOptions DEFAULT =
+        new ConvertOptions(null, 0, false, false, 0, true);
 
     /** These options for the source's whole disk. */
     public ConvertOptions(Format to, int blockSize, boolean azure, boolean replace) {
-      this(to, blockSize, azure, replace, 0);
+      this(to, blockSize, azure, replace, 0, true);
+    }
+
+    /** These options, the result made durable. */
+    public ConvertOptions(Format to, int blockSize, boolean azure, boolean replace,
+        int partition) {
+      this(to, blockSize, azure, replace, partition, true);
     }
 
     /** Kinds of result. */
@@ -530,7 +541,12 @@ public final class VhdImages {
 
     /** These options with the result {@code format}. */
     public ConvertOptions to(Format format) {
-      return new ConvertOptions(format, blockSize, azure, replace, partition);
+      return new ConvertOptions(format, blockSize, azure, replace, partition, sync);
+    }
+
+    /** These options with the final force made ({@code true}) or skipped. */
+    public ConvertOptions sync(boolean durable) {
+      return new ConvertOptions(to, blockSize, azure, replace, partition, durable);
     }
 
     /**
@@ -538,7 +554,7 @@ public final class VhdImages {
      * file system), 0 for the whole disk; a raw source has no partitions.
      */
     public ConvertOptions partition(int number) {
-      return new ConvertOptions(to, blockSize, azure, replace, number);
+      return new ConvertOptions(to, blockSize, azure, replace, number, sync);
     }
   }
 
@@ -644,7 +660,7 @@ public final class VhdImages {
     // 0 stays 0: the result's format has the default, and a *.vhdx name may choose the format.
     return new Convert.Request(output, options.blockSize(),
         options.azure(), options.replace(), config.chainOptions(),
-        PartitionView.of(options.partition()));
+        PartitionView.of(options.partition()), options.sync());
   }
 
   /** {@code view}, or the whole disk where {@code image} is a raw image, which has no parts. */

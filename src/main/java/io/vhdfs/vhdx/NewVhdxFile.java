@@ -31,10 +31,10 @@ final class NewVhdxFile implements NewVhdxWriter {
   private long lastOffset;
 
   private NewVhdxFile(Path file, SeekableByteChannel channel, BatGeometry geometry,
-      boolean fixed) {
+      boolean fixed, boolean sync) {
     this.file = file;
     this.channel = channel;
-    this.writeBehind = channel instanceof FileChannel fc ? new WriteBehind(fc) : null;
+    this.writeBehind = sync && channel instanceof FileChannel fc ? new WriteBehind(fc) : null;
     this.geometry = geometry;
     this.fixed = fixed;
     this.firstBlock = VhdxCreator.firstBlockOffset(geometry);
@@ -54,7 +54,7 @@ final class NewVhdxFile implements NewVhdxWriter {
     return new BatGeometry(size, blockSize, LOGICAL_SECTOR_SIZE, false);
   }
 
-  static NewVhdxFile create(Path file, boolean fixed, long size, int blockSize)
+  static NewVhdxFile create(Path file, boolean fixed, long size, int blockSize, boolean sync)
       throws IOException {
     BatGeometry geometry = geometry(size, blockSize);
     VhdxCreator.create(file, fixed, size, blockSize, LOGICAL_SECTOR_SIZE,
@@ -66,7 +66,7 @@ final class NewVhdxFile implements NewVhdxWriter {
       Files.deleteIfExists(file);
       throw e;
     }
-    return new NewVhdxFile(file, channel, geometry, fixed);
+    return new NewVhdxFile(file, channel, geometry, fixed, sync);
   }
 
   @Override
@@ -129,13 +129,15 @@ final class NewVhdxFile implements NewVhdxWriter {
   }
 
   @Override
-  public void finish() throws IOException {
+  public void finish(boolean sync) throws IOException {
     // A block's unwritten tail is a hole, but the file must reach the end of its last block.
     if (channel.size() < end) {
       writeFully(ByteBuffer.allocate(1), end - 1);
     }
-    if (channel instanceof FileChannel fc) {
-      writeBehind.await();
+    if (sync && channel instanceof FileChannel fc) {
+      if (writeBehind != null) {
+        writeBehind.await();
+      }
       fc.force(true);
     }
   }

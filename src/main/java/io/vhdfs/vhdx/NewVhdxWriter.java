@@ -26,7 +26,16 @@ public interface NewVhdxWriter extends Closeable {
    */
   static NewVhdxWriter create(Path file, boolean fixed, long size, int blockSize)
       throws IOException {
-    return NewVhdxFile.create(file, fixed, size, blockSize);
+    return NewVhdxFile.create(file, fixed, size, blockSize, true);
+  }
+
+  /**
+   * As {@link #create(Path, boolean, long, int)}; with {@code sync} false the file is not forced
+   * as it fills, for a result that {@link #finish(boolean)} will not make durable either.
+   */
+  static NewVhdxWriter create(Path file, boolean fixed, long size, int blockSize, boolean sync)
+      throws IOException {
+    return NewVhdxFile.create(file, fixed, size, blockSize, sync);
   }
 
   /** Checks {@code size} and {@code blockSize} as {@link #create} does, creating nothing. */
@@ -43,5 +52,10 @@ public interface NewVhdxWriter extends Closeable {
   void write(ByteBuffer src, long position) throws IOException;
 
   /** Writes the file's last bytes and makes all of it durable. */
-  void finish() throws IOException;
+  default void finish() throws IOException {
+    finish(true);
+  }
+
+  /** Writes the file's last bytes, and with {@code sync} makes all of it durable. */
+  void finish(boolean sync) throws IOException;
 }

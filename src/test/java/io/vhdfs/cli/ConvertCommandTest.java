@@ -83,6 +83,19 @@ final class ConvertCommandTest {
   }
 
   @Test
+  void noSyncMakesTheSameResult(SeededRandom random) throws IOException {
+    Path vhd = dir.resolve("disk.vhd");
+    Chains.createDynamic(vhd, 4 * MIB, 2 * MIB);
+    Chains.write(vhd, MIB, Chains.randomBytes(70000, random.nextLong()));
+    for (String to : new String[] {"raw", "vhdx", "dynamic"}) {
+      Path out = dir.resolve("no-sync-" + to);
+      Cli.Result r = Cli.run("convert", "--no-sync", "--to", to, vhd.toString(), out.toString());
+      assertEquals(0, r.exitCode(), r.err());
+      assertEquals(-1, VhdImages.compare(vhd, out, Map.of(), VhdImages.Progress.NONE), to);
+    }
+  }
+
+  @Test
   void toAndBlockSizeChooseTheResult(SeededRandom random) throws IOException {
     Path raw = dir.resolve("disk.raw");
     Files.write(raw, Chains.randomBytes(MIB, random.nextLong()));
