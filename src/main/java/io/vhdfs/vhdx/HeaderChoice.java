@@ -59,6 +59,14 @@ record HeaderChoice(
     return choice;
   }
 
+  /** Chooses between the two headers as {@code source} holds them now. */
+  public static HeaderChoice read(ByteSource source) throws java.io.IOException {
+    return choose(
+        source.readStructure(VhdxHeader.HEADER1_OFFSET, VhdxHeader.SIZE, "header 1"),
+        source.readStructure(VhdxHeader.HEADER2_OFFSET, VhdxHeader.SIZE, "header 2"),
+        source.name());
+  }
+
   /** The file offset of the current header. */
   public long currentOffset() {
     return offsetOf(slot);

@@ -17,6 +17,14 @@ import java.util.Optional;
  */
 record RegionTableChoice(RegionTable table, int copy, Optional<String> otherProblem) {
 
+  /** Chooses between the two region table copies as {@code source} holds them now. */
+  public static RegionTableChoice read(ByteSource source) throws java.io.IOException {
+    return choose(
+        source.readStructure(RegionTable.COPY1_OFFSET, RegionTable.SIZE, "region table 1"),
+        source.readStructure(RegionTable.COPY2_OFFSET, RegionTable.SIZE, "region table 2"),
+        source.name());
+  }
+
   /**
    * Chooses between the 64 KiB at {@link RegionTable#COPY1_OFFSET} and at
    * {@link RegionTable#COPY2_OFFSET}.

@@ -68,15 +68,10 @@ final class VhdxChecker {
       ReplayedLog log;
       RegionTableChoice regions;
       try {
-        headers = HeaderChoice.choose(
-            raw.readStructure(VhdxHeader.HEADER1_OFFSET, VhdxHeader.SIZE, "header 1"),
-            raw.readStructure(VhdxHeader.HEADER2_OFFSET, VhdxHeader.SIZE, "header 2"), name);
+        headers = HeaderChoice.read(raw);
         log = LogReplay.replay(raw, headers.current());
         ByteSource source = log.overlay().over(raw);
-        regions = RegionTableChoice.choose(
-            source.readStructure(RegionTable.COPY1_OFFSET, RegionTable.SIZE, "region table 1"),
-            source.readStructure(RegionTable.COPY2_OFFSET, RegionTable.SIZE, "region table 2"),
-            name);
+        regions = RegionTableChoice.read(source);
       } catch (VhdFormatException e) {
         findings.add(finding(UNREADABLE, e.offset(), e.problem()));
         return findings;

@@ -85,7 +85,7 @@ public final class VhdxCompactor {
     c.bat.checkAll();
     ParentMatch match = parent == null ? null : new ParentMatch(parent, !againstParent);
     List<Long> redundant = c.findRedundant(match, progress);
-    HeaderChoice headers = currentHeaders(host);
+    HeaderChoice headers = HeaderChoice.read(new HostSource(host));
     // Begun at the first change only, so an image with nothing to compact is left as it was.
     LoggedMetadata session = LoggedMetadata.keepingContents(host, c.pending,
         HeaderPairWriter.of(host, headers), headers.current(), UUID.randomUUID());
@@ -108,19 +108,10 @@ public final class VhdxCompactor {
    * sectors, headers), and reads the file afresh.
    */
   private static VhdxLayer replayLog(HostFile host) throws IOException {
-    HeaderChoice headers = currentHeaders(host);
-    VhdxRepair repair = new VhdxRepair(host,
-        host.readBytes(headers.currentOffset(), VhdxHeader.SIZE), headers.slot());
-    repair.writeHeaderPair(headers.current().logGuid());
-    repair.replay(LogReplay.replay(new HostSource(host), headers.current()).overlay());
-    repair.writeHeaderPair(MsGuid.ZERO);
+    HeaderChoice headers = HeaderChoice.read(new HostSource(host));
+    VhdxRepair.replayOnto(host, headers, UUID.randomUUID());
     // Its table was claimed against the budget when the layer was first opened.
     return VhdxLayer.open(host, (image, at, entries) -> { });
-  }
-
-  private static HeaderChoice currentHeaders(HostFile host) throws IOException {
-    return HeaderChoice.choose(host.readBytes(VhdxHeader.HEADER1_OFFSET, VhdxHeader.SIZE),
-        host.readBytes(VhdxHeader.HEADER2_OFFSET, VhdxHeader.SIZE), host.name());
   }
 
   /** The payload blocks holding data that the disk reads the same without. */

@@ -93,19 +93,14 @@ final class VhdxDisk implements VirtualDisk {
       return;
     }
     host.enableWrites();
-    HeaderChoice headers = currentHeaders();
+    HeaderChoice headers = HeaderChoice.read(new HostSource(host));
     UUID fileWriteGuid = UUID.randomUUID();
     if (replayedSource != null) {
-      VhdxRepair repair = new VhdxRepair(host,
-          host.readBytes(headers.currentOffset(), VhdxHeader.SIZE), headers.slot(),
-          fileWriteGuid);
-      repair.writeHeaderPair(headers.current().logGuid());
-      repair.replay(LogReplay.replay(new HostSource(host), headers.current()).overlay());
-      repair.writeHeaderPair(MsGuid.ZERO);
+      VhdxRepair.replayOnto(host, headers, fileWriteGuid);
       pending.rebase(new HostSource(host));
       reader = new SparseReader(host, map, backing, info.size());
       replayedSource = null;
-      headers = currentHeaders();
+      headers = HeaderChoice.read(new HostSource(host));
     }
     pending.reserveOn(host);
     writer = new VhdxBlockWriter(host, bat, map, pending,
@@ -125,11 +120,6 @@ final class VhdxDisk implements VirtualDisk {
       keepDataWriteGuid = true;
     }
     enableWrites();
-  }
-
-  private HeaderChoice currentHeaders() throws IOException {
-    return HeaderChoice.choose(host.readBytes(VhdxHeader.HEADER1_OFFSET, VhdxHeader.SIZE),
-        host.readBytes(VhdxHeader.HEADER2_OFFSET, VhdxHeader.SIZE), host.name());
   }
 
   @Override

@@ -84,10 +84,7 @@ public final class VhdxFormat implements ImageFormat {
       throw new VhdFormatException(host.name(), 0, "not a VHDX image: no 'vhdxfile' "
           + "signature at offset 0");
     }
-    return HeaderChoice.choose(
-        raw.readStructure(VhdxHeader.HEADER1_OFFSET, VhdxHeader.SIZE, "header 1"),
-        raw.readStructure(VhdxHeader.HEADER2_OFFSET, VhdxHeader.SIZE, "header 2"),
-        host.name()).current().dataWriteGuid();
+    return HeaderChoice.read(raw).current().dataWriteGuid();
   }
 
   @Override

@@ -74,16 +74,11 @@ final class VhdxLayer implements DiskLayer {
     }
     FileIdentifier identifier = FileIdentifier.decode(
         raw.readStructure(0, FileIdentifier.DECODED_BYTES, "file identifier"), name);
-    HeaderChoice headers = HeaderChoice.choose(
-        raw.readStructure(VhdxHeader.HEADER1_OFFSET, VhdxHeader.SIZE, "header 1"),
-        raw.readStructure(VhdxHeader.HEADER2_OFFSET, VhdxHeader.SIZE, "header 2"), name);
+    HeaderChoice headers = HeaderChoice.read(raw);
     VhdxHeader header = headers.current();
     ReplayedLog log = LogReplay.replay(raw, header);
     ByteSource source = log.overlay().over(raw);
-    RegionTableChoice regions = RegionTableChoice.choose(
-        source.readStructure(RegionTable.COPY1_OFFSET, RegionTable.SIZE, "region table 1"),
-        source.readStructure(RegionTable.COPY2_OFFSET, RegionTable.SIZE, "region table 2"),
-        name);
+    RegionTableChoice regions = RegionTableChoice.read(source);
     StructureAreas areas = StructureAreas.of(header, regions.table(), source.size(), name);
     RegionEntry metadataRegion = regions.table().metadata();
     VhdxMetadata metadata = VhdxMetadata.read(source, metadataRegion);

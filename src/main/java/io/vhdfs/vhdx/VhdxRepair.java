@@ -41,6 +41,21 @@ final class VhdxRepair {
   }
 
   /**
+   * Replays the log the current header names onto the file, as a writable open must before it
+   * changes anything ({@code docs/vhdx-format.md} section 4.4): the header pair with
+   * {@code fileWriteGuid} and the LogGuid kept, the replay, then the pair clearing the LogGuid.
+   * The DataWriteGuid is kept, so children stay linked.
+   */
+  static void replayOnto(HostFile host, HeaderChoice headers, UUID fileWriteGuid)
+      throws IOException {
+    VhdxRepair repair = new VhdxRepair(host,
+        host.readBytes(headers.currentOffset(), VhdxHeader.SIZE), headers.slot(), fileWriteGuid);
+    repair.writeHeaderPair(headers.current().logGuid());
+    repair.replay(LogReplay.replay(new HostSource(host), headers.current()).overlay());
+    repair.writeHeaderPair(MsGuid.ZERO);
+  }
+
+  /**
    * Writes the current header, with this session's FileWriteGuid, its own DataWriteGuid, the next
    * sequence number and {@code logGuid}, over the non-current slot, forces it, then does the
    * same over the other.

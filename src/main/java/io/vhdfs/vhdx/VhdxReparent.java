@@ -35,20 +35,13 @@ final class VhdxReparent {
   static void rewrite(HostFile host, Path child, Path parent, UUID parentDataWriteGuid,
       boolean replaceId) throws IOException {
     String name = host.name();
-    HeaderChoice headers = currentHeaders(host);
+    HeaderChoice headers = HeaderChoice.read(new HostSource(host));
     if (headers.current().hasLog()) {
-      VhdxRepair repair = new VhdxRepair(host,
-          host.readBytes(headers.currentOffset(), VhdxHeader.SIZE), headers.slot());
-      repair.writeHeaderPair(headers.current().logGuid());
-      repair.replay(LogReplay.replay(new HostSource(host), headers.current()).overlay());
-      repair.writeHeaderPair(MsGuid.ZERO);
-      headers = currentHeaders(host);
+      VhdxRepair.replayOnto(host, headers, UUID.randomUUID());
+      headers = HeaderChoice.read(new HostSource(host));
     }
     ByteSource source = new HostSource(host);
-    RegionTable regions = RegionTableChoice.choose(
-        source.readStructure(RegionTable.COPY1_OFFSET, RegionTable.SIZE, "region table 1"),
-        source.readStructure(RegionTable.COPY2_OFFSET, RegionTable.SIZE, "region table 2"),
-        name).table();
+    RegionTable regions = RegionTableChoice.read(source).table();
     RegionEntry region = regions.metadata();
     VhdxMetadata metadata = VhdxMetadata.read(source, region);
     ParentLocator locator = metadata.parentLocator().orElseThrow(() ->
@@ -107,10 +100,5 @@ final class VhdxReparent {
     }
     entries.put(ParentLocator.ABSOLUTE_WIN32_PATH, WindowsPaths.absolute(parent));
     return new ParentLocator(old.locatorType(), entries);
-  }
-
-  private static HeaderChoice currentHeaders(HostFile host) throws IOException {
-    return HeaderChoice.choose(host.readBytes(VhdxHeader.HEADER1_OFFSET, VhdxHeader.SIZE),
-        host.readBytes(VhdxHeader.HEADER2_OFFSET, VhdxHeader.SIZE), host.name());
   }
 }

@@ -53,26 +53,14 @@ final class VhdxResize {
     }
     VhdxLayer layer = VhdxLayer.open(host, budget);
     if (layer.replayed()) {
-      HeaderChoice headers = headers(host);
-      VhdxRepair repair = new VhdxRepair(host,
-          host.readBytes(headers.currentOffset(), VhdxHeader.SIZE), headers.slot());
-      repair.writeHeaderPair(headers.current().logGuid());
-      repair.replay(LogReplay.replay(new HostSource(host), headers.current()).overlay());
-      repair.writeHeaderPair(MsGuid.ZERO);
+      HeaderChoice headers = HeaderChoice.read(new HostSource(host));
+      VhdxRepair.replayOnto(host, headers, UUID.randomUUID());
       layer = VhdxLayer.open(host, budget);
     }
     ByteSource file = new HostSource(host);
-    RegionTable regions = RegionTableChoice.choose(
-        file.readStructure(RegionTable.COPY1_OFFSET, RegionTable.SIZE, "region table 1"),
-        file.readStructure(RegionTable.COPY2_OFFSET, RegionTable.SIZE, "region table 2"),
-        host.name()).table();
+    RegionTable regions = RegionTableChoice.read(file).table();
     VhdxMetadata metadata = VhdxMetadata.read(file, regions.metadata());
     return new VhdxResize(host, layer, metadata, regions).resize(requested, shrink);
-  }
-
-  private static HeaderChoice headers(HostFile host) throws IOException {
-    return HeaderChoice.choose(host.readBytes(VhdxHeader.HEADER1_OFFSET, VhdxHeader.SIZE),
-        host.readBytes(VhdxHeader.HEADER2_OFFSET, VhdxHeader.SIZE), host.name());
   }
 
   private Resized resize(long requested, boolean shrink) throws IOException {
@@ -98,7 +86,7 @@ final class VhdxResize {
       zeroTail(oldSize, Math.min(newSize, old.payloadBlocks() * old.blockSize()));
     }
     PendingSectors pending = new PendingSectors(new HostSource(host));
-    HeaderChoice headers = headers(host);
+    HeaderChoice headers = HeaderChoice.read(new HostSource(host));
     LoggedMetadata log = new LoggedMetadata(host, pending, HeaderPairWriter.of(host, headers),
         headers.current(), UUID.randomUUID(), false);
     log.start();
