@@ -297,6 +297,15 @@ public final class HostFile implements Closeable {
     }
   }
 
+  /** Writes {@code length} zeros at {@code position}, a MiB at a time. */
+  public void writeZeros(long position, long length) throws IOException {
+    byte[] zeros = new byte[(int) Math.min(length, 1 << 20)];
+    for (long done = 0; done < length; done += zeros.length) {
+      write(ByteBuffer.wrap(zeros, 0, (int) Math.min(zeros.length, length - done)),
+          position + done);
+    }
+  }
+
   /** Writes {@code b} at {@code position}. */
   public void write(byte[] b, long position) throws IOException {
     write(ByteBuffer.wrap(b), position);

@@ -3,6 +3,7 @@ package io.vhdfs.vhd;
 import io.vhdfs.VhdFormatException;
 import io.vhdfs.disk.DiskType;
 import io.vhdfs.disk.HostFile;
+import io.vhdfs.disk.ResizeTail;
 import io.vhdfs.disk.Resized;
 import io.vhdfs.disk.Run;
 import io.vhdfs.disk.SectorMapper;
@@ -107,7 +108,7 @@ final class VhdResize {
         // A shrink to this size cut short left its footer there, inside the old disk.
         from += Footer.SIZE;
       }
-      requireZeros(newSize, from, from, oldSize - from);
+      ResizeTail.requireZeros(host, newSize, from, from, oldSize - from);
     }
     if (newSize > oldSize && footerAt > oldSize) {
       // Bytes in front of the footer past the old size (a CHS size below the data area) come
@@ -151,7 +152,8 @@ final class VhdResize {
       }
       return new Resized(oldSize, newSize, null);
     }
-    zeroTail(oldSize, Math.min(newSize, oldEntries * blockSize));
+    ResizeTail.zeroStored(host, layer.blockMap(), oldSize,
+        Math.min(newSize, oldEntries * blockSize));
     if (newEntries <= oldEntries) {
       writeFooters(end, footerAt);
       return new Resized(oldSize, newSize, null);
@@ -192,33 +194,12 @@ final class VhdResize {
     return new Resized(oldSize, newSize, moved);
   }
 
-  /**
-   * Zeros what the blocks hold from the old end to {@code end}, which comes into view: a writer
-   * may have left anything there. Nothing reads those bytes before the size changes.
-   */
-  private void zeroTail(long oldSize, long end) throws IOException {
-    long at = oldSize;
-    while (at < end) {
-      long blockSize = layer.header().blockSize();
-      int n = (int) Math.min(end - at, blockSize - at % blockSize);
-      for (Run run : new SectorMapper(layer.blockMap()).map(at, n)) {
-        if (run.kind() == Run.Kind.DATA) {
-          zero(run.hostOffset(), run.length());
-        }
-      }
-      at += n;
-    }
-  }
-
   /** Writes {@code length} zeros at {@code at} of the file, forced. */
   private void zero(long at, long length) throws IOException {
-    if (length <= 0) {
-      return;
+    if (length > 0) {
+      host.writeZeros(at, length);
+      host.force(false);
     }
-    for (long done = 0; done < length; done += CHUNK) {
-      host.write(new byte[(int) Math.min(CHUNK, length - done)], at + done);
-    }
-    host.force(false);
   }
 
   /**
@@ -280,23 +261,6 @@ final class VhdResize {
   }
 
   /**
-   * Refuses a shrink to {@code newSize} when one of the {@code length} bytes at {@code hostAt}
-   * of the file, virtual offset {@code virtualAt} on, is not zero.
-   */
-  private void requireZeros(long newSize, long virtualAt, long hostAt, long length)
-      throws IOException {
-    for (long done = 0; done < length; done += CHUNK) {
-      int n = (int) Math.min(CHUNK, length - done);
-      byte[] b = host.readBytes(hostAt + done, n);
-      for (int i = 0; i < n; i++) {
-        if (b[i] != 0) {
-          throw dataPast(newSize, virtualAt + done + i, "holds a non-zero byte");
-        }
-      }
-    }
-  }
-
-  /**
    * Refuses a sparse image's shrink to {@code newSize} bytes when a block past the new table is
    * allocated, or the block the new end cuts holds a non-zero data byte past it.
    */
@@ -309,7 +273,7 @@ final class VhdResize {
       long at = newSize;
       for (Run run : new SectorMapper(map).map(newSize, (int) (blockEnd - newSize))) {
         if (run.kind() == Run.Kind.DATA) {
-          requireZeros(newSize, at, run.hostOffset(), run.length());
+          ResizeTail.requireZeros(host, newSize, at, run.hostOffset(), run.length());
         }
         at += run.length();
       }
@@ -318,14 +282,9 @@ final class VhdResize {
     for (long b = newEntries; b < entries; b++) {
       long at = map.table().bitmapOffset((int) b);
       if (at >= 0) {
-        throw dataPast(newSize, b * blockSize, "is allocated (block " + b + ", at byte " + at
-            + " of the file)");
+        throw ResizeTail.refusal(host, newSize, b * blockSize, "is allocated (block " + b
+            + ", at byte " + at + " of the file)");
       }
     }
-  }
-
-  private FileSystemException dataPast(long newSize, long offset, String what) {
-    return new FileSystemException(host.name(), null, "cannot shrink to " + newSize
-        + " bytes: virtual offset " + offset + " " + what);
   }
 }

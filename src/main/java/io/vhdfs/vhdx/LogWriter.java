@@ -57,10 +57,7 @@ final class LogWriter {
    * fills up later, logging the metadata of writes already made still works.
    */
   void reserveRing() throws IOException {
-    byte[] zeros = new byte[(int) Math.min(logLength, 1 << 20)];
-    for (long at = 0; at < logLength; at += zeros.length) {
-      host.write(zeros, logOffset + at);
-    }
+    host.writeZeros(logOffset, logLength);
   }
 
   /** Whether an entry of {@code sectors} sectors fits between the last entry and the ring's end. */

@@ -18,8 +18,6 @@ import java.util.UUID;
  * (readers replay in memory), so children stay linked.
  */
 final class VhdxRepair {
-  /** Bytes of zeros written at a time for a zero range. */
-  private static final int ZERO_CHUNK = 1 << 20;
 
   private final HostFile host;
   private final HeaderPairWriter headers;
@@ -75,9 +73,7 @@ final class VhdxRepair {
     for (LogOverlay.Range r : overlay.ranges()) {
       if (r.zeros()) {
         long end = Math.min(r.offset() + r.length(), hostSize);
-        for (long at = r.offset(); at < end; at += ZERO_CHUNK) {
-          host.write(new byte[(int) Math.min(ZERO_CHUNK, end - at)], at);
-        }
+        host.writeZeros(r.offset(), Math.max(0, end - r.offset()));
       } else {
         byte[] sector = new byte[(int) r.length()];
         overlay.apply(r.offset(), sector, 0, sector.length);

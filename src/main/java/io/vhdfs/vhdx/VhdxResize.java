@@ -1,6 +1,7 @@
 package io.vhdfs.vhdx;
 
 import io.vhdfs.disk.HostFile;
+import io.vhdfs.disk.ResizeTail;
 import io.vhdfs.disk.Resized;
 import io.vhdfs.disk.Run;
 import io.vhdfs.disk.SectorMapper;
@@ -83,7 +84,8 @@ final class VhdxResize {
     if (newSize < oldSize) {
       requireNoData(newSize);
     } else {
-      zeroTail(oldSize, Math.min(newSize, old.payloadBlocks() * old.blockSize()));
+      ResizeTail.zeroStored(host, layer.blockMap(), oldSize,
+          Math.min(newSize, old.payloadBlocks() * old.blockSize()));
     }
     PendingSectors pending = new PendingSectors(new HostSource(host));
     HeaderChoice headers = HeaderChoice.read(new HostSource(host));
@@ -186,24 +188,6 @@ final class VhdxResize {
   }
 
   /**
-   * Zeros what the last block holds past the old end, so the grown range reads as zeros: a
-   * writer may have left anything there. Nothing reads those bytes before the size changes.
-   */
-  private void zeroTail(long oldSize, long end) throws IOException {
-    if (end <= oldSize) {
-      return;
-    }
-    long at = oldSize;
-    for (Run run : new SectorMapper(layer.blockMap()).map(oldSize, (int) (end - oldSize))) {
-      if (run.kind() == Run.Kind.DATA) {
-        host.write(new byte[run.length()], run.hostOffset());
-      }
-      at += run.length();
-    }
-    host.force(false);
-  }
-
-  /**
    * Refuses a shrink to {@code newSize} when the range cut off holds data: a non-zero byte in
    * the block the new end cuts, or any stored block past it (in a fixed image, a non-zero byte
    * in one). Blocks past the new end keep their entries, past the count no reader looks at.
@@ -222,33 +206,15 @@ final class VhdxResize {
       for (Run run : mapper.map(start, (int) (blockEnd - start))) {
         if (run.kind() == Run.Kind.DATA) {
           if (!cut && !fixed) {
-            throw dataPast(newSize, at, "is allocated (stored at byte " + run.hostOffset()
-                + " of the file)");
+            throw ResizeTail.refusal(host, newSize, at, "is allocated (stored at byte "
+                + run.hostOffset() + " of the file)");
           }
-          requireZeros(newSize, at, run.hostOffset(), run.length());
+          ResizeTail.requireZeros(host, newSize, at, run.hostOffset(), run.length());
         }
         at += run.length();
       }
       start = blockEnd;
     }
-  }
-
-  private void requireZeros(long newSize, long virtualAt, long hostAt, long length)
-      throws IOException {
-    for (long done = 0; done < length; done += CHUNK) {
-      int n = (int) Math.min(CHUNK, length - done);
-      byte[] b = host.readBytes(hostAt + done, n);
-      for (int i = 0; i < n; i++) {
-        if (b[i] != 0) {
-          throw dataPast(newSize, virtualAt + done + i, "holds a non-zero byte");
-        }
-      }
-    }
-  }
-
-  private FileSystemException dataPast(long newSize, long offset, String what) {
-    return new FileSystemException(host.name(), null, "cannot shrink to " + newSize
-        + " bytes: virtual offset " + offset + " " + what);
   }
 
   private static long ceilMib(long n) {
