@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import com.google.common.jimfs.Configuration;
 import com.google.common.jimfs.Jimfs;
@@ -22,7 +21,6 @@ import io.vhdfs.testing.QemuTools.Exit;
 import io.vhdfs.vhd.VhdCreator;
 import java.io.IOException;
 import java.io.RandomAccessFile;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileSystem;
 import java.nio.file.FileSystemException;
@@ -101,7 +99,7 @@ final class ResizeTest {
       }
       Chains.vhd().newFileSystem(image, env).close();
     }
-    return diskSize(image);
+    return Chains.diskSize(image);
   }
 
   @ParameterizedTest(name = "{0}")
@@ -167,7 +165,7 @@ final class ResizeTest {
     }
     assertThrows(FileSystemException.class, () -> VhdImages.resize(image, requested, false),
         "a smaller size without shrink");
-    assertEquals(oldSize, diskSize(image), "size after the refused shrink");
+    assertEquals(oldSize, Chains.diskSize(image), "size after the refused shrink");
 
     VhdImages.Resize r = VhdImages.resize(image, requested, true);
 
@@ -218,7 +216,7 @@ final class ResizeTest {
     Chains.write(image, at, new byte[] {0});
     VhdImages.Resize r = VhdImages.resize(image, 3 * MIB, true);
     assertEquals(3 * MIB, r.newSize());
-    assertEquals(3 * MIB, diskSize(image));
+    assertEquals(3 * MIB, Chains.diskSize(image));
     assertCheckClean(image);
     // Growing back shows zeros where the cut-off sectors were.
     VhdImages.Resize back = VhdImages.resize(image, 8 * MIB, false);
@@ -272,7 +270,7 @@ final class ResizeTest {
     assertThrows(IllegalArgumentException.class, () -> VhdImages.resize(image, 0, true));
     assertThrows(IllegalArgumentException.class,
         () -> VhdImages.resize(image, 2041L << 30, false));
-    assertEquals(4 * MIB, diskSize(image));
+    assertEquals(4 * MIB, Chains.diskSize(image));
   }
 
   /** Resizes cut after every host write. */
@@ -337,23 +335,23 @@ final class ResizeTest {
         }
         long size;
         try {
-          size = diskSize(image);
+          size = Chains.diskSize(image);
           assertTrue(size == cut.from || size == cut.to, at + ": size " + size);
-          byte[] now = readRange(image, 0, kept);
+          byte[] now = Chains.readDisk(image, 0, kept);
           assertSameBytes(java.util.Arrays.copyOf(disk, (int) kept), now, 0, at);
           if (size > cut.from && !cut.type.equals("fixed")) {
-            assertZeros(image, cut.from, size, at);
+            Chains.assertDiskZeros(image, cut.from, size, at);
           }
         } catch (IOException e) {
           throw new AssertionError(at + ": does not open: " + e, e);
         }
         // Run again on what the cut left, the resize finishes.
         VhdImages.resize(image, cut.to, true);
-        assertEquals(cut.to, diskSize(image), at + ": size after running the resize again");
-        assertSameBytes(java.util.Arrays.copyOf(disk, (int) kept), readRange(image, 0, kept), 0,
+        assertEquals(cut.to, Chains.diskSize(image), at + ": size after running the resize again");
+        assertSameBytes(java.util.Arrays.copyOf(disk, (int) kept), Chains.readDisk(image, 0, kept), 0,
             at + ", resized again");
       }
-      assertZeros(image, cut.from, Math.max(cut.from, cut.to), "after the resize");
+      Chains.assertDiskZeros(image, cut.from, Math.max(cut.from, cut.to), "after the resize");
     }
   }
 
@@ -370,42 +368,11 @@ final class ResizeTest {
     Chains.write(image, size - 4096, Chains.randomBytes(4096, seed + 2));
   }
 
-  private static long diskSize(Path image) throws IOException {
-    try (FileSystem fs = Chains.open(image)) {
-      return Files.size(fs.getPath("/disk"));
-    }
-  }
-
-  private static byte[] readRange(Path image, long from, long to) throws IOException {
-    try (FileSystem fs = Chains.open(image);
-        FileChannel ch = FileChannel.open(fs.getPath("/disk"), StandardOpenOption.READ)) {
-      return Chains.read(ch, from, (int) (to - from));
-    }
-  }
-
-  private static void assertZeros(Path image, long from, long to, String who) throws IOException {
-    try (FileSystem fs = Chains.open(image);
-        FileChannel ch = FileChannel.open(fs.getPath("/disk"), StandardOpenOption.READ)) {
-      ByteBuffer buf = ByteBuffer.allocate(MIB);
-      for (long at = from; at < to; at += buf.capacity()) {
-        buf.clear().limit((int) Math.min(buf.capacity(), to - at));
-        while (buf.hasRemaining() && ch.read(buf, at + buf.position()) >= 0) {
-          // reads until full
-        }
-        for (int i = 0; i < buf.position(); i++) {
-          if (buf.get(i) != 0) {
-            fail(who + ": byte " + (at + i) + " is " + buf.get(i) + ", not zero");
-          }
-        }
-      }
-    }
-  }
-
   /** The disk reads {@code prefix} then zeros up to {@code size}, which is its size. */
   private static void assertReadsAs(Path image, byte[] prefix, long size) throws IOException {
-    assertEquals(size, diskSize(image), "the disk's size");
-    assertSameBytes(prefix, readRange(image, 0, prefix.length), 0, "the disk's kept bytes");
-    assertZeros(image, prefix.length, size, "the disk past its kept bytes");
+    assertEquals(size, Chains.diskSize(image), "the disk's size");
+    assertSameBytes(prefix, Chains.readDisk(image, 0, prefix.length), 0, "the disk's kept bytes");
+    Chains.assertDiskZeros(image, prefix.length, size, "the disk past its kept bytes");
   }
 
   /** qemu-img (info, compare) and libvhdi read {@code prefix} then zeros up to {@code size}. */
@@ -454,7 +421,7 @@ final class ResizeTest {
    */
   private Libvhdi.Reading readChain(Path image, long size) throws IOException {
     Path base = image.resolveSibling("base-" + image.getFileName());
-    List<Window> windows = Libvhdi.chunks(Math.min(size, diskSize(base)), MIB);
+    List<Window> windows = Libvhdi.chunks(Math.min(size, Chains.diskSize(base)), MIB);
     return Libvhdi.require().readChain(List.of(image, base), windows, 512 * KIB, dir);
   }
 

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import com.google.common.jimfs.Configuration;
 import com.google.common.jimfs.Jimfs;
@@ -22,16 +21,13 @@ import io.vhdfs.testing.QemuTools.Exit;
 import io.vhdfs.testing.VhdxTools;
 import java.io.IOException;
 import java.io.RandomAccessFile;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileSystem;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -101,7 +97,7 @@ final class VhdxResizeTest {
           "blockSize", Integer.toString(kind.blockSize), "logicalSectorSize",
           Integer.toString(kind.sector)));
     }
-    return diskSize(image);
+    return Chains.diskSize(image);
   }
 
   private static Path base(Path image) {
@@ -278,20 +274,20 @@ final class VhdxResizeTest {
           Files.delete(local);
         }
         try {
-          long size = diskSize(image);
+          long size = Chains.diskSize(image);
           assertTrue(size == cut.from || size == cut.to, at + ": size " + size);
           sawNew |= size == cut.to;
-          assertSameBytes(disk, readRange(image, 0, kept), 0, at);
+          assertSameBytes(disk, Chains.readDisk(image, 0, kept), 0, at);
           if (size > cut.from) {
-            assertZeros(image, cut.from, Math.min(size, cut.from + 16 * MIB), at);
+            Chains.assertDiskZeros(image, cut.from, Math.min(size, cut.from + 16 * MIB), at);
           }
         } catch (IOException e) {
           throw new AssertionError(at + ": does not open: " + e, e);
         }
         // Run again on what the cut left, the resize finishes.
         VhdImages.resize(image, cut.to, true);
-        assertEquals(cut.to, diskSize(image), at + ": size after running the resize again");
-        assertSameBytes(Arrays.copyOf(disk, (int) kept), readRange(image, 0, kept), 0,
+        assertEquals(cut.to, Chains.diskSize(image), at + ": size after running the resize again");
+        assertSameBytes(Arrays.copyOf(disk, (int) kept), Chains.readDisk(image, 0, kept), 0,
             at + ", resized again");
       }
       assertTrue(sawNew, "the last cut is the whole resize");
@@ -315,41 +311,10 @@ final class VhdxResizeTest {
     return FileChannel.open(raw);
   }
 
-  private static long diskSize(Path image) throws IOException {
-    try (FileSystem fs = Chains.open(image)) {
-      return Files.size(fs.getPath("/disk"));
-    }
-  }
-
-  private static byte[] readRange(Path image, long from, long to) throws IOException {
-    try (FileSystem fs = Chains.open(image);
-        FileChannel ch = FileChannel.open(fs.getPath("/disk"), StandardOpenOption.READ)) {
-      return Chains.read(ch, from, (int) (to - from));
-    }
-  }
-
-  private static void assertZeros(Path image, long from, long to, String who) throws IOException {
-    try (FileSystem fs = Chains.open(image);
-        FileChannel ch = FileChannel.open(fs.getPath("/disk"), StandardOpenOption.READ)) {
-      ByteBuffer buf = ByteBuffer.allocate(MIB);
-      for (long at = from; at < to; at += buf.capacity()) {
-        buf.clear().limit((int) Math.min(buf.capacity(), to - at));
-        while (buf.hasRemaining() && ch.read(buf, at + buf.position()) >= 0) {
-          // reads until full
-        }
-        for (int i = 0; i < buf.position(); i++) {
-          if (buf.get(i) != 0) {
-            fail(who + ": byte " + (at + i) + " is " + buf.get(i) + ", not zero");
-          }
-        }
-      }
-    }
-  }
-
   private static void assertReadsAs(Path image, byte[] prefix, long size) throws IOException {
-    assertEquals(size, diskSize(image), "the disk's size");
-    assertSameBytes(prefix, readRange(image, 0, prefix.length), 0, "the disk's kept bytes");
-    assertZeros(image, prefix.length, size, "the disk past its kept bytes");
+    assertEquals(size, Chains.diskSize(image), "the disk's size");
+    assertSameBytes(prefix, Chains.readDisk(image, 0, prefix.length), 0, "the disk's kept bytes");
+    Chains.assertDiskZeros(image, prefix.length, size, "the disk past its kept bytes");
     assertEquals(List.of(), VhdImages.check(image, false, Map.of(), VhdImages.Progress.NONE)
         .findings(), "vhd check");
   }
@@ -393,7 +358,7 @@ final class VhdxResizeTest {
    */
   private Libvhdi.Reading readChain(Path image, long size) throws IOException {
     Path base = base(image);
-    List<Window> windows = Libvhdi.chunks(Math.min(size, diskSize(base)), MIB);
+    List<Window> windows = Libvhdi.chunks(Math.min(size, Chains.diskSize(base)), MIB);
     return Libvhdi.require().readChain(List.of(image, base), windows, MIB, dir);
   }
 }

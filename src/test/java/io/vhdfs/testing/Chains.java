@@ -107,6 +107,44 @@ public final class Chains {
     }
   }
 
+  /** The size of {@code image}'s disk, read through a new file system. */
+  public static long diskSize(Path image) throws IOException {
+    try (FileSystem fs = open(image)) {
+      return Files.size(fs.getPath("/disk"));
+    }
+  }
+
+  /** Bytes {@code [from, to)} of {@code image}'s disk, read through a new file system. */
+  public static byte[] readDisk(Path image, long from, long to) throws IOException {
+    try (FileSystem fs = open(image);
+        FileChannel ch = FileChannel.open(fs.getPath("/disk"), StandardOpenOption.READ)) {
+      return read(ch, from, (int) (to - from));
+    }
+  }
+
+  /**
+   * Fails, naming {@code who} and the first offending byte, unless bytes {@code [from, to)} of
+   * {@code image}'s disk are zeros; read a MiB at a time, so any range may be checked.
+   */
+  public static void assertDiskZeros(Path image, long from, long to, String who)
+      throws IOException {
+    try (FileSystem fs = open(image);
+        FileChannel ch = FileChannel.open(fs.getPath("/disk"), StandardOpenOption.READ)) {
+      ByteBuffer buf = ByteBuffer.allocate(1 << 20);
+      for (long at = from; at < to; at += buf.capacity()) {
+        buf.clear().limit((int) Math.min(buf.capacity(), to - at));
+        while (buf.hasRemaining() && ch.read(buf, at + buf.position()) >= 0) {
+          // reads until full
+        }
+        for (int i = 0; i < buf.position(); i++) {
+          if (buf.get(i) != 0) {
+            fail(who + ": byte " + (at + i) + " is " + buf.get(i) + ", not zero");
+          }
+        }
+      }
+    }
+  }
+
   /** The whole disk of an open {@code vhd} file system. */
   public static byte[] readDisk(FileSystem fs) throws IOException {
     try (FileChannel ch = FileChannel.open(fs.getPath("/disk"), StandardOpenOption.READ)) {
