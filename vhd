@@ -14,4 +14,10 @@ cds=()
 if [ -f "$here/target/vhd.jsa" ]; then
   cds=(-XX:SharedArchiveFile="$here/target/vhd.jsa" -Xlog:cds=off -Xlog:cds+dynamic=off)
 fi
-exec java ${cds[@]+"${cds[@]}"} -jar "$jar" "$@"
+# JAVA_HOME picks the JVM, as for other Java tools: on Java 22 and later a raw source's holes are
+# skipped unread (lseek SEEK_DATA/SEEK_HOLE), where Java 17 reads them.
+java=java
+if [ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/java" ]; then
+  java="$JAVA_HOME/bin/java"
+fi
+exec "$java" ${cds[@]+"${cds[@]}"} -jar "$jar" "$@"
