@@ -11,31 +11,30 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Map;
-import java.util.concurrent.Callable;
-import picocli.CommandLine;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code vhd demo [DIR]}: creates a 64 MiB dynamic image, writes to it through {@code vhd:} NIO,
  * and shows its {@code info} and {@code map}, so a newcomer sees the library work.
  */
-@Command(name = "demo", mixinStandardHelpOptions = true,
-    description = "Create a demo image (in a new temporary directory unless DIR is given), write "
-        + "to it through the vhd: NIO provider, and show its info and map.")
-final class DemoCommand implements Callable<Integer> {
-  @Mixin CommonOptions options;
-  @Spec CommandSpec spec;
+final class DemoCommand implements Subcommand {
+  final CommonOptions options = new CommonOptions();
 
-  @Parameters(arity = "0..1", paramLabel = "DIR", description = "Where to put demo.vhd.")
   Path dir;
 
   @Override
-  public Integer call() throws Exception {
-    PrintWriter out = spec.commandLine().getOut();
+  public CommandSyntax syntax() {
+    CommandSyntax syntax = CommandSyntax.of("demo",
+        "Create a demo image (in a new temporary directory unless DIR is given), write to it "
+            + "through the vhd: NIO provider, and show its info and map.")
+        .optionalParameter("DIR", "Where to put demo.vhd.",
+            v -> dir = Path.of(v));
+    options.addTo(syntax);
+    return syntax;
+  }
+
+  @Override
+  public int call(Streams io) throws Exception {
+    PrintWriter out = io.out();
     Path where = dir != null ? Files.createDirectories(dir) : Files.createTempDirectory("vhd-demo");
     Path image = where.resolve("demo.vhd").toAbsolutePath();
     URI uri = URI.create("vhd:" + image.toUri().getRawPath());
@@ -50,15 +49,14 @@ final class DemoCommand implements Callable<Integer> {
       }
       out.println("# wrote \"hello from vhdfs\" at offsets 0 and 40 MiB of " + disk.toUri());
     }
-    CommandLine root = spec.commandLine().getParent();
     out.println();
     out.println("# vhd info " + image);
     out.flush();
-    int code = root.execute(withJson("info", image));
+    int code = VhdCli.run(withJson("info", image), out, io.err());
     out.println();
     out.println("# vhd map " + image);
     out.flush();
-    return code != VhdCli.OK ? code : root.execute(withJson("map", image));
+    return code != VhdCli.OK ? code : VhdCli.run(withJson("map", image), out, io.err());
   }
 
   private String[] withJson(String command, Path image) {
