@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.common.jimfs.Configuration;
 import com.google.common.jimfs.Jimfs;
+import io.vhdfs.nio.VhdImages;
+import io.vhdfs.nio.VhdImages.ConvertOptions;
 import io.vhdfs.testing.Chains;
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
@@ -68,6 +70,26 @@ final class ParentOnAnotherHostTest {
     System.arraycopy(childData, 0, expected, MIB + 512, childData.length);
     assertArrayEquals(expected, Chains.readDisk(child), "reopened: the parent found by its URI");
     assertArrayEquals(baseData, Chains.readDisk(base, 0, baseData.length), "parent unchanged");
+  }
+
+  @Test
+  void remoteBaseLocalChildWritesConvertUploadReadsTheSame() throws IOException {
+    Path base = bucket.resolve("base.vhd");
+    createDynamic(base);
+    Chains.write(base, 0, Chains.randomBytes(2 * MIB, 7));
+    Path child = local.resolve("work.vhd");
+    createChild(child, base.toUri().toString(), Map.of());
+    Chains.write(child, MIB - 100, Chains.randomBytes(300, 8));
+    Chains.write(child, 6 * MIB, Chains.randomBytes(MIB, 9));
+    byte[] disk = Chains.readDisk(child);
+
+    Path merged = local.resolve("merged.vhd");
+    VhdImages.convert(child, merged, ConvertOptions.DEFAULT.to(ConvertOptions.Format.DYNAMIC),
+        Map.of(), VhdImages.Progress.NONE);
+    Path uploaded = Files.copy(merged, bucket.resolve("merged.vhd"));
+
+    assertArrayEquals(disk, Chains.readDisk(uploaded));
+    assertArrayEquals(disk, Chains.readDisk(child), "the child still reads through its parent");
   }
 
   @Test
