@@ -488,7 +488,7 @@ public final class ReadBenchmark {
     }
   }
 
-  /** Fills {@code buf} once at each of {@code positions}; a sum of bytes keeps it from vanishing. */
+  /** Fills {@code buf} at each of {@code positions}; a sum of bytes keeps the reads alive. */
   private static long readAll(FileChannel channel, ByteBuffer buf, long[] positions)
       throws IOException {
     long sum = 0;
