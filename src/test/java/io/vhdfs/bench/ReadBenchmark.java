@@ -42,8 +42,9 @@ import java.util.stream.Stream;
  * first block starts) into {@code dir} (default: a new temporary directory), about 3 GiB in
  * all, and, where qemu-img is installed, a fully allocated VHDX that {@code qemu-img convert -O
  * vhdx} makes of the raw twin (1 GiB more; issue 12's targets for it: at most 1.10 of raw
- * sequentially and 1.25 at random), and deletes them at the end. Every file is read once before
- * timing, so all runs read from the page cache; rounds then alternate the targets (and which goes
+ * sequentially and 1.25 at random), and deletes them at the end. Every file is dropped from the
+ * page cache and read once before timing (see {@link #cacheAlike}), so all runs read from the
+ * page cache, and from pages cached alike; rounds then alternate the targets (and which goes
  * first) in one JVM after warm-up rounds, and the medians are reported.
  *
  * <p>Two targets read the image files themselves through a plain {@link FileChannel}, at the
@@ -93,12 +94,11 @@ public final class ReadBenchmark {
           image.getFileName(), Files.size(image), raw.getFileName(), Files.size(raw),
           (System.nanoTime() - t0) / 1e9);
       boolean withVhdx = writeVhdx(raw, vhdx);
-      for (Path p : List.of(image, aligned, raw, shifted)) {
-        warmPageCache(p);
-      }
+      List<Path> read = new ArrayList<>(List.of(image, aligned, raw, shifted));
       if (withVhdx) {
-        warmPageCache(vhdx);
+        read.add(vhdx);
       }
+      cacheAlike(read);
       readBenchmarks(image, aligned, raw, shifted, withVhdx ? vhdx : null);
       qemuPeer(image, raw);
       openBenchmark(huge);
@@ -109,6 +109,32 @@ public final class ReadBenchmark {
       if (ownDir) {
         Files.deleteIfExists(dir);
       }
+    }
+  }
+
+  /**
+   * Puts every file in the page cache the same way: dropped from it ({@code dd iflag=nocache
+   * count=0}, which asks the kernel to drop a file's cached pages) and read through once. How pages
+   * got into the cache (written in 2 MiB pieces, at odd offsets, by qemu-img) decides the size of
+   * the kernel's page groups (folios), and copies from a file cached as written measured 6% slower
+   * than from the same file dropped and read again; comparing files cached in different ways
+   * measured that, not the reader. Without dd the files stay as written, and a line says so.
+   */
+  private static void cacheAlike(List<Path> files) throws IOException, InterruptedException {
+    boolean dropped = true;
+    for (Path p : files) {
+      try {
+        dropped &= commandSucceeds("dd", "if=" + p, "iflag=nocache", "count=0", "status=none");
+      } catch (IOException e) {
+        dropped = false; // no dd
+      }
+    }
+    if (!dropped) {
+      System.out.println("dd iflag=nocache failed: files stay cached as written, so ratios "
+          + "between them include how each was written");
+    }
+    for (Path p : files) {
+      warmPageCache(p);
     }
   }
 
