@@ -36,7 +36,9 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * lock; a look-up in a page that is cached takes no lock (every read of a VHDX asks for its
  * block's entry, twice), but finds the page in {@link #cached} and its entry by a volatile
  * read, which {@link #set}'s volatile write pairs with. A look-up that races a {@link #set} or an
- * eviction may see the entry from before it, as {@link io.vhdfs.disk.BlockMap} allows.
+ * eviction may see the entry from before it, as {@link io.vhdfs.disk.BlockMap} allows. Look-ups
+ * without the lock do not move their page up the eviction order, so with more pages in use than
+ * are kept, a page in use may be dropped (and read again) sooner than least-recently-used would.
  */
 final class BatReader {
   /** Bytes of BAT per page by default: 131072 entries. */
