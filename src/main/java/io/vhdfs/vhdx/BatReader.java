@@ -18,7 +18,8 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  *
  * <p>A 64 TiB disk with 1 MiB blocks has a 512 MiB BAT, so the table is never read whole: entries
  * come in pages (1 MiB, 131072 entries, by default), of which a few are kept, least recently used
- * first out. Small tables fit in one page and so stay in memory after their first use.
+ * first out (nearly: see below). Small tables fit in one page and so stay in memory after their
+ * first use.
  *
  * <p>Every entry of a page is checked when the page is read, because the BAT has no checksum and
  * older qemu-img could shift a page by 8 bytes (QEMU issue 727): reserved bits 3-19 zero; no
