@@ -2,6 +2,8 @@ package io.vhdfs.vhdx;
 
 import io.vhdfs.VhdFormatException;
 import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
@@ -9,13 +11,15 @@ import java.util.BitSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * The BAT of one file, read in pages on demand and checked as each page is read.
  *
  * <p>A 64 TiB disk with 1 MiB blocks has a 512 MiB BAT, so the table is never read whole: entries
  * come in pages (1 MiB, 131072 entries, by default), of which a few are kept, least recently used
- * first out. Small tables fit in one page and so stay in memory after their first use.
+ * first out (nearly: see below). Small tables fit in one page and so stay in memory after their
+ * first use.
  *
  * <p>Every entry of a page is checked when the page is read, because the BAT has no checksum and
  * older qemu-img could shift a page by 8 bytes (QEMU issue 727): reserved bits 3-19 zero; no
@@ -29,7 +33,13 @@ import java.util.Optional;
  * MiB of file, so at most 16 MiB of memory). Offsets kept in UNDEFINED and UNMAPPED entries are
  * not checked: reads never use them.
  *
- * <p>Thread-safe: lookups are serialised, which costs little next to the host reads they save.
+ * <p>Thread-safe. Loading, checking and evicting pages and setting entries hold the reader's
+ * lock; a look-up in a page that is cached takes no lock (every read of a VHDX asks for its
+ * block's entry, twice), but finds the page in {@link #cached} and its entry by a volatile
+ * read, which {@link #set}'s volatile write pairs with. A look-up that races a {@link #set} or an
+ * eviction may see the entry from before it, as {@link io.vhdfs.disk.BlockMap} allows. Look-ups
+ * without the lock do not move their page up the eviction order, so with more pages in use than
+ * are kept, a page in use may be dropped (and read again) sooner than least-recently-used would.
  */
 final class BatReader {
   /** Bytes of BAT per page by default: 131072 entries. */
@@ -40,6 +50,9 @@ final class BatReader {
   public static final long OVERLAP_TRACKING_LIMIT = 1L << 47;
 
   private static final long MIB = 1 << 20;
+  /** Pages past this one are found under the lock only, so the lock-free index stays small. */
+  private static final int MAX_INDEXED_PAGES = 1 << 16;
+  private static final VarHandle ENTRY = MethodHandles.arrayElementVarHandle(long[].class);
 
   private final ByteSource source;
   private final BatGeometry geometry;
@@ -48,6 +61,9 @@ final class BatReader {
   private final int pageEntries;
   private final int maxPages;
   private final Map<Long, long[]> pages;
+  /** The pages {@link #pages} holds, by number, for look-ups without the lock; null elsewhere. */
+  private final AtomicReferenceArray<long[]> cached;
+  private final long payloadBlocks;
   private final BitSet markedPages = new BitSet();
   private final BitSet occupied;
   /** The file's size as entries are checked against it: grows as a writer appends blocks. */
@@ -83,10 +99,20 @@ final class BatReader {
     this.areas = areas;
     this.pageEntries = pageBytes / BatGeometry.ENTRY_SIZE;
     this.maxPages = cachedPages;
+    this.payloadBlocks = geometry.payloadBlocks();
+    long pageCount = (geometry.totalEntries() + pageEntries - 1) / pageEntries;
+    this.cached = new AtomicReferenceArray<>((int) Math.min(pageCount, MAX_INDEXED_PAGES));
     this.pages = new LinkedHashMap<>(16, 0.75f, true) {
       @Override
       protected boolean removeEldestEntry(Map.Entry<Long, long[]> eldest) {
-        return size() > maxPages;
+        if (size() <= maxPages) {
+          return false;
+        }
+        long page = eldest.getKey();
+        if (page < cached.length()) {
+          cached.compareAndSet((int) page, eldest.getValue(), null);
+        }
+        return true;
       }
     };
     this.occupied = areas.fileSize() <= OVERLAP_TRACKING_LIMIT ? new BitSet() : null;
@@ -112,12 +138,12 @@ final class BatReader {
    * The checked entry of payload block {@code block}. A PARTIALLY_PRESENT block's chunk must
    * have its sector bitmap block, or the file is corrupt.
    */
-  public synchronized BatEntry payloadEntry(long block) throws IOException {
-    if (block < 0 || block >= geometry.payloadBlocks()) {
-      throw new IndexOutOfBoundsException("block " + block + " of " + geometry.payloadBlocks());
+  public BatEntry payloadEntry(long block) throws IOException {
+    if (block < 0 || block >= payloadBlocks) {
+      throw new IndexOutOfBoundsException("block " + block + " of " + payloadBlocks);
     }
     long index = geometry.payloadIndex(block);
-    BatEntry e = new BatEntry(raw(index));
+    BatEntry e = new BatEntry(lookUp(index));
     if (e.stateCode() == PayloadState.PARTIALLY_PRESENT.code) {
       long chunk = geometry.chunkOf(block);
       if (!bitmapEntry(chunk).bitmapPresent()) {
@@ -130,20 +156,20 @@ final class BatReader {
   }
 
   /** The checked sector bitmap entry of chunk {@code chunk} (differencing files only). */
-  public synchronized BatEntry bitmapEntry(long chunk) throws IOException {
+  public BatEntry bitmapEntry(long chunk) throws IOException {
     long index = geometry.bitmapIndex(chunk);
     if (chunk < 0 || index >= geometry.totalEntries()) {
       throw new IndexOutOfBoundsException("chunk " + chunk + " has no bitmap entry");
     }
-    return new BatEntry(raw(index));
+    return new BatEntry(lookUp(index));
   }
 
   /** The checked entry at {@code index}, payload or bitmap. */
-  public synchronized BatEntry entry(long index) throws IOException {
+  public BatEntry entry(long index) throws IOException {
     if (index < 0 || index >= geometry.totalEntries()) {
       throw new IndexOutOfBoundsException("entry " + index + " of " + geometry.totalEntries());
     }
-    return new BatEntry(raw(index));
+    return new BatEntry(lookUp(index));
   }
 
   /**
@@ -162,7 +188,7 @@ final class BatReader {
     raw(index);
     long page = index / pageEntries;
     pending.putLong(entryOffset(index), entry.raw());
-    pages.get(page)[(int) (index % pageEntries)] = entry.raw();
+    ENTRY.setVolatile(pages.get(page), (int) (index % pageEntries), entry.raw());
     long offset = entry.fileOffset();
     if (occupied != null && offset != 0 && offset >>> 20 < Integer.MAX_VALUE) {
       long bytes = geometry.isBitmapIndex(index) ? BatGeometry.BITMAP_BLOCK_SIZE
@@ -184,8 +210,22 @@ final class BatReader {
     long pageCount = (geometry.totalEntries() + pageEntries - 1) / pageEntries;
     for (long p = 0; p < pageCount; p++) {
       if (!pages.containsKey(p) || !markedPages.get((int) p)) {
-        pages.put(p, load(p));
+        cache(p, load(p));
       }
+    }
+  }
+
+  /** Entry {@code index} as stored: from a cached page without the lock, else under it. */
+  private long lookUp(long index) throws IOException {
+    long page = index / pageEntries;
+    if (page < cached.length()) {
+      long[] entries = cached.get((int) page);
+      if (entries != null) {
+        return (long) ENTRY.getVolatile(entries, (int) (index % pageEntries));
+      }
+    }
+    synchronized (this) {
+      return raw(index);
     }
   }
 
@@ -194,9 +234,17 @@ final class BatReader {
     long[] entries = pages.get(page);
     if (entries == null) {
       entries = load(page);
-      pages.put(page, entries);
+      cache(page, entries);
     }
-    return entries[(int) (index % pageEntries)];
+    return (long) ENTRY.getVolatile(entries, (int) (index % pageEntries));
+  }
+
+  /** Keeps a page just loaded (and checked), where lock-free look-ups find it too. */
+  private void cache(long page, long[] entries) {
+    pages.put(page, entries);
+    if (page < cached.length()) {
+      cached.set((int) page, entries);
+    }
   }
 
   private long[] load(long page) throws IOException {

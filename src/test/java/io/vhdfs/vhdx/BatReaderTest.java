@@ -17,6 +17,8 @@ import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 class BatReaderTest {
@@ -230,6 +232,60 @@ class BatReaderTest {
     VhdFormatException e = assertThrows(VhdFormatException.class, () -> new BatReader(
         image.source, big, image.regions.table().bat(), image.areas));
     assertTrue(e.getMessage().contains("cannot hold"), e.getMessage());
+  }
+
+  @Test
+  void entriesSetWhilePagesComeAndGoAreSeenByReadersOnOtherThreads() throws Exception {
+    VhdxImageBuilder.Image img = VhdxImageBuilder.dynamic(8L << 30).blockSize(MIB)
+        .fill(0, 10, 1).build();
+    CodecImage image = CodecImage.open(ByteSource.of(img.toBytes(), "t.vhdx"));
+    PendingSectors pending = new PendingSectors(image.source);
+    // 512 entries a page and two pages kept: the blocks below lie in 16 pages, so readers and
+    // the writer keep loading pages and dropping others while the writer sets entries.
+    BatReader bat = new BatReader(pending, image.metadata.batGeometry(),
+        image.regions.table().bat(), image.areas, 4096, 2);
+    BatGeometry g = image.metadata.batGeometry();
+    int count = 400;
+    long firstFree = (image.source.size() + MIB - 1) / MIB * MIB;
+    bat.fileGrewTo(firstFree + (long) count * MIB);
+    java.util.function.LongUnaryOperator blockOf = k -> 1 + (k * 613) % 8000;
+    AtomicInteger done = new AtomicInteger();
+    AtomicReference<Throwable> failure = new AtomicReference<>();
+    Runnable reader = () -> {
+      Random r = new Random(Thread.currentThread().getId());
+      try {
+        int seen;
+        do {
+          seen = done.get();
+          for (int i = 0; i < 50 && seen > 0; i++) {
+            int k = r.nextInt(seen);
+            BatEntry e = bat.payloadEntry(blockOf.applyAsLong(k));
+            assertEquals(PayloadState.FULLY_PRESENT, e.payloadState(), "block of entry " + k);
+            assertEquals(firstFree + (long) k * MIB, e.fileOffset(), "block of entry " + k);
+          }
+        } while (seen < count);
+      } catch (Throwable t) {
+        failure.compareAndSet(null, t);
+      }
+    };
+    List<Thread> readers = List.of(new Thread(reader), new Thread(reader));
+    readers.forEach(Thread::start);
+    for (int k = 0; k < count && failure.get() == null; k++) {
+      long index = g.payloadIndex(blockOf.applyAsLong(k));
+      bat.set(index, BatEntry.of(6, firstFree + (long) k * MIB), pending);
+      done.set(k + 1);
+    }
+    done.set(count); // lets the readers stop even after a failure
+    for (Thread t : readers) {
+      t.join();
+    }
+    if (failure.get() != null) {
+      throw new AssertionError(failure.get());
+    }
+    for (int k = 0; k < count; k++) {
+      assertEquals(firstFree + (long) k * MIB,
+          bat.payloadEntry(blockOf.applyAsLong(k)).fileOffset(), "block of entry " + k);
+    }
   }
 
   /** A byte array source that counts what is read. */
