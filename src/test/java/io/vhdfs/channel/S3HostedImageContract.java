@@ -1,0 +1,50 @@
+package io.vhdfs.channel;
+
+import io.vhdfs.testing.S3TestBed;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileSystem;
+import java.nio.file.FileSystems;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+
+/**
+ * The read-only channel contract on qemu-made images held in S3 (issue 15): the host is the AWS
+ * NIO provider talking HTTP to an in-process S3 server ({@link S3TestBed}). Its channels are
+ * neither positional nor interruptible, every read is a network request, and it cannot update an
+ * object in place, so images open with {@code accessMode=readOnly}.
+ */
+abstract class S3HostedImageContract extends FileChannelContract {
+  private final List<FileSystem> fileSystems = new ArrayList<>();
+
+  /** The test bed of the concrete class. */
+  abstract S3TestBed s3();
+
+  /** Makes an image whose disk is {@code content} and puts it into the test bed's bucket. */
+  abstract Path putImage(byte[] content) throws IOException;
+
+  @Override
+  protected final FileChannel openReadOnly(byte[] content) throws IOException {
+    Path image = putImage(content);
+    FileSystem vhd = FileSystems.newFileSystem(image, Map.of("accessMode", "readOnly"));
+    fileSystems.add(vhd);
+    return FileChannel.open(vhd.getPath("/disk"), StandardOpenOption.READ);
+  }
+
+  /** DESIGN.md: map() is UnsupportedOperationException on vhd channels. */
+  @Override
+  protected final boolean supportsMap() {
+    return false;
+  }
+
+  @AfterEach
+  final void closeFileSystems() throws IOException {
+    for (FileSystem fs : fileSystems) {
+      fs.close();
+    }
+  }
+}
