@@ -16,7 +16,11 @@ public final class S3Requests {
     /** GET of an object, whole or a byte range. */
     GET,
     /** A listing of the bucket (ListObjects), as a provider's directory or existence check. */
-    LIST
+    LIST,
+    /** An upload of a whole object (PutObject). */
+    PUT,
+    /** A delete of an object, alone or in a batch. */
+    DELETE
   }
 
   /**
