@@ -67,6 +67,7 @@ final class S3ReadTest {
   void vhdUriOfAnS3ObjectOpensItsDisk() throws IOException {
     byte[] content = Chains.randomBytes(2 * MIB, 14);
     Path image = S3.putVhd(content, "dynamic");
+    Set<String> keys = S3.keys();
     URI uri = URI.create("vhd:" + image.toUri());
     Path disk = Path.of(uri);
     try {
@@ -76,6 +77,7 @@ final class S3ReadTest {
     } finally {
       disk.getFileSystem().close();
     }
+    assertEquals(keys, S3.keys(), "reading through a vhd: URI changed the bucket");
   }
 
   @Test

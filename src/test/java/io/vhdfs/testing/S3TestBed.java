@@ -61,7 +61,6 @@ public final class S3TestBed implements BeforeAllCallback, AfterAllCallback {
       "aws.region", "us-east-1",
       "aws.disableEc2Metadata", "true",
       "s3.spi.endpoint-protocol", "http",
-      "s3.spi.force-path-style", "true",
       "aws.accessKeyId", ACCESS_KEY,
       "aws.secretAccessKey", SECRET_KEY);
 
