@@ -8,8 +8,10 @@ import java.nio.file.FileSystems;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.AfterEach;
 
 /**
@@ -29,11 +31,31 @@ abstract class S3HostedImageContract extends FileChannelContract {
 
   @Override
   protected final FileChannel openReadOnly(byte[] content) throws IOException {
-    Path image = putImage(content);
+    Path image = imageOf(content);
     FileSystem vhd = FileSystems.newFileSystem(image, Map.of("accessMode", "readOnly"));
     fileSystems.add(vhd);
     return FileChannel.open(vhd.getPath("/disk"), StandardOpenOption.READ);
   }
+
+  /**
+   * The image of {@code content} in the bucket, made and put there once per test class: every
+   * test asks for the same bytes, and a read-only open leaves the object as it was, so one object
+   * serves them all (a fresh vhd file system over it each time) and the class runs in seconds.
+   */
+  private Path imageOf(byte[] content) throws IOException {
+    Uploaded last = UPLOADED.get(getClass());
+    if (last != null && last.bed() == s3() && Arrays.equals(last.content(), content)) {
+      return last.image();
+    }
+    Path image = putImage(content);
+    UPLOADED.put(getClass(), new Uploaded(s3(), content.clone(), image));
+    return image;
+  }
+
+  /** The object last made for a test class, for the bytes it shows. */
+  private record Uploaded(S3TestBed bed, byte[] content, Path image) {}
+
+  private static final Map<Class<?>, Uploaded> UPLOADED = new ConcurrentHashMap<>();
 
   /** DESIGN.md: map() is UnsupportedOperationException on vhd channels. */
   @Override
