@@ -26,15 +26,23 @@ abstract class S3HostedImageContract extends FileChannelContract {
   /** The test bed of the concrete class. */
   abstract S3TestBed s3();
 
-  /** Makes an image whose disk is {@code content} and puts it into the test bed's bucket. */
+  /**
+   * Makes an image whose {@link #entry()} shows {@code content} and puts it into the test bed's
+   * bucket.
+   */
   abstract Path putImage(byte[] content) throws IOException;
+
+  /** The entry of the image's file system the tests read: the whole disk unless overridden. */
+  String entry() {
+    return "/disk";
+  }
 
   @Override
   protected final FileChannel openReadOnly(byte[] content) throws IOException {
     Path image = imageOf(content);
     FileSystem vhd = FileSystems.newFileSystem(image, Map.of("accessMode", "readOnly"));
     fileSystems.add(vhd);
-    return FileChannel.open(vhd.getPath("/disk"), StandardOpenOption.READ);
+    return FileChannel.open(vhd.getPath(entry()), StandardOpenOption.READ);
   }
 
   /**

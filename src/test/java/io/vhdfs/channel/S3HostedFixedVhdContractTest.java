@@ -5,8 +5,8 @@ import java.io.IOException;
 import java.nio.file.Path;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** The read-only channel contract on a dynamic VHD that qemu-img made, read from S3. */
-final class S3HostedVhdContractTest extends S3HostedImageContract {
+/** The read-only channel contract on a fixed VHD that qemu-img made, read from S3. */
+final class S3HostedFixedVhdContractTest extends S3HostedImageContract {
   @RegisterExtension static final S3TestBed S3 = new S3TestBed();
 
   @Override
@@ -16,6 +16,6 @@ final class S3HostedVhdContractTest extends S3HostedImageContract {
 
   @Override
   Path putImage(byte[] content) throws IOException {
-    return S3.putVhd(content, "dynamic");
+    return S3.putVhd(content, "fixed");
   }
 }
