@@ -97,8 +97,11 @@ public final class S3TestBed implements BeforeAllCallback, AfterAllCallback {
         .ignoreUnknownHeaders(true)
         .build();
     proxy.start();
-    while (!"STARTED".equals(proxy.getState())) {
-      // start() returns once Jetty is starting; its port is known only once it has started.
+    // Its port is known once Jetty has started, which start() does not always wait for.
+    for (String state = proxy.getState(); !state.equals("STARTED"); state = proxy.getState()) {
+      if (state.equals("FAILED") || state.equals("STOPPED")) {
+        throw new IllegalStateException("the S3 server did not start: " + state);
+      }
       Thread.sleep(5);
     }
     // Path.of, not newFileSystem: the provider's newFileSystem creates the bucket, with ACL
