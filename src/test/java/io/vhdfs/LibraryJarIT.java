@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The library jar {@code mvn package} builds holds the library alone: not the {@code vhd} tool,
- * not picocli or progressbar, and the POM it carries (the one {@code mvn install} publishes)
+ * not progressbar, and the POM it carries (the one {@code mvn install} publishes)
  * gives users no runtime dependency. The tool lives in target/vhd.jar.
  */
 final class LibraryJarIT {
@@ -35,19 +35,19 @@ final class LibraryJarIT {
       assertTrue(names.contains("io/vhdfs/nio/VhdImages.class"), names::toString);
       assertTrue(names.contains("module-info.class"), names::toString);
       List<String> foreign = names.stream().filter(n -> n.startsWith("io/vhdfs/cli/")
-          || n.startsWith("picocli/") || n.startsWith("me/tongfei/") || n.startsWith("org/jline/"))
+          || n.startsWith("me/tongfei/") || n.startsWith("org/jline/"))
           .toList();
       assertEquals(List.of(), foreign, "the library jar holds the tool's classes");
     }
   }
 
   @Test
-  void toolJarHoldsTheToolTheLibraryAndPicocliAndRunsVhdCli() throws IOException {
+  void toolJarHoldsTheToolTheLibraryAndProgressbarAndRunsVhdCli() throws IOException {
     try (JarFile jar = new JarFile(TARGET.resolve("vhd.jar").toFile())) {
       assertEquals("io.vhdfs.cli.VhdCli",
           jar.getManifest().getMainAttributes().getValue("Main-Class"));
       for (String name : List.of("io/vhdfs/cli/VhdCli.class", "io/vhdfs/nio/VhdImages.class",
-          "picocli/CommandLine.class", "me/tongfei/progressbar/ProgressBar.class",
+          "me/tongfei/progressbar/ProgressBar.class",
           "META-INF/services/java.nio.file.spi.FileSystemProvider")) {
         assertTrue(jar.getEntry(name) != null, "vhd.jar holds " + name);
       }
@@ -78,7 +78,6 @@ final class LibraryJarIT {
       dependencies.put(element(dep.group(1), "artifactId", "?"),
           scope + (optional ? " optional" : ""));
     }
-    assertEquals("compile optional", dependencies.get("picocli"), dependencies::toString);
     assertEquals("compile optional", dependencies.get("progressbar"), dependencies::toString);
     dependencies.forEach((artifact, how) -> assertTrue(how.equals("test")
         || how.endsWith(" optional"), artifact + " is a " + how + " dependency of the library"));

@@ -7,50 +7,49 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code vhd check IMAGE [--repair]}: one line per structural defect, exit 0 when none remains,
  * 1 when some do.
  */
-@Command(name = "check", mixinStandardHelpOptions = true,
-    description = {"Check an image's structure: footers, dynamic header, BAT entries, orphan "
-        + "space, the parent of a differencing image. Prints one line per finding, "
-        + "\"offset N: meaning\". Exit 0 sound (or all repaired), 1 findings remain.",
-        "A VHDX: a bad header or region table copy, a log not yet applied, every BAT entry, "
-        + "the parent.",
-        "With --repair (VHD only for now), fix what is safe to fix without touching data: "
-        + "rewrite a lost, damaged "
-        + "or differing footer from the sound one, mark BAT entries that point outside the "
-        + "file unallocated."})
-final class CheckCommand implements Callable<Integer> {
-  @Mixin CommonOptions options;
-  @Mixin ForceShare share;
-  @Spec CommandSpec spec;
+final class CheckCommand implements Subcommand {
+  final CommonOptions options = new CommonOptions();
+  final ForceShare share = new ForceShare();
 
-  @Parameters(paramLabel = "IMAGE", description = "The VHD or VHDX image.")
   Path image;
-
-  @Option(names = "--repair", description = "Fix what is safe to fix; report the rest.")
   boolean repair;
 
   @Override
-  public Integer call() throws Exception {
+  public CommandSyntax syntax() {
+    CommandSyntax syntax = CommandSyntax.of("check",
+        "Check an image's structure: footers, dynamic header, BAT entries, orphan space, the "
+            + "parent of a differencing image. Prints one line per finding, \"offset N: meaning\". "
+            + "Exit 0 sound (or all repaired), 1 findings remain.",
+        "A VHDX: a bad header or region table copy, a log not yet applied, every BAT entry, the "
+            + "parent.",
+        "With --repair (VHD only for now), fix what is safe to fix without touching data: rewrite "
+            + "a lost, damaged or differing footer from the sound one, mark BAT entries that point "
+            + "outside the file unallocated.")
+        .parameter("IMAGE", "The VHD or VHDX image.",
+            v -> image = Path.of(v))
+        .flag("--repair", "Fix what is safe to fix; report the rest.",
+            () -> repair = true);
+    share.addTo(syntax);
+    options.addTo(syntax);
+    return syntax;
+  }
+
+  @Override
+  public int call(Streams io) throws Exception {
     if (repair && share.forceShare) {
-      throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+      throw syntax().usage(
           "--force-share reads without locks, so it cannot go with --repair, which writes");
     }
     VhdImages.Check check;
     try (ProgressReporter progress = ProgressReporter.start("check", options)) {
       check = VhdImages.check(image, repair, share.applyTo(options.env()), progress);
     }
-    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter out = io.out();
     List<VhdImages.Finding> findings = check.findings();
     int remaining = check.remaining().size();
     if (options.json) {

@@ -5,31 +5,31 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code vhd commit CHILD}: merges a differencing image into its parent. */
-@Command(name = "commit", mixinStandardHelpOptions = true,
-    description = "Write every sector a differencing image holds into its parent (Merge-VHD, "
-        + "vhd-util coalesce). The child is left as it was; interrupted, the parent stays valid.")
-final class CommitCommand implements Callable<Integer> {
-  @Mixin CommonOptions options;
-  @Spec CommandSpec spec;
+final class CommitCommand implements Subcommand {
+  final CommonOptions options = new CommonOptions();
 
-  @Parameters(paramLabel = "CHILD", description = "The differencing image.")
   Path child;
 
   @Override
-  public Integer call() throws Exception {
+  public CommandSyntax syntax() {
+    CommandSyntax syntax = CommandSyntax.of("commit",
+        "Write every sector a differencing image holds into its parent (Merge-VHD, vhd-util "
+            + "coalesce). The child is left as it was; interrupted, the parent stays valid.")
+        .parameter("CHILD", "The differencing image.",
+            v -> child = Path.of(v));
+    options.addTo(syntax);
+    return syntax;
+  }
+
+  @Override
+  public int call(Streams io) throws Exception {
     VhdImages.Commit c;
     try (ProgressReporter progress = ProgressReporter.start("commit", options)) {
       c = VhdImages.commit(child, options.env(), progress);
     }
-    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter out = io.out();
     if (options.json) {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("child", c.child().toString());

@@ -1,29 +1,32 @@
 package io.vhdfs.cli;
 
-import picocli.CommandLine.Option;
+import java.util.HashMap;
+import java.util.Map;
 
 /** Options every command takes. */
 final class CommonOptions {
-  @Option(names = "--json", description = "Print data as JSON.")
   boolean json;
-
-  @Option(names = "--quiet", description = "No progress on standard error.")
   boolean quiet;
-
-  @Option(names = "--debug", description = "Stack traces with errors.")
   boolean debug;
-
-  @Option(names = "--parent-root", paramLabel = "DIR",
-      description = "Open no parent image outside DIR (for images from untrusted sources).")
   String parentRoot;
-
-  @Option(names = "--ignore-parent-id",
-      description = "Accept a parent whose unique id differs from the one the child records.")
   boolean ignoreParentId;
 
+  /** Declares the options on {@code syntax}, bound to this instance. */
+  CommandSyntax addTo(CommandSyntax syntax) {
+    return syntax.flag("--json", "Print data as JSON.", () -> json = true)
+        .flag("--quiet", "No progress on standard error.", () -> quiet = true)
+        .flag("--debug", "Stack traces with errors.", () -> debug = true)
+        .option("--parent-root", "DIR",
+            "Open no parent image outside DIR (for images from untrusted sources).",
+            v -> parentRoot = v)
+        .flag("--ignore-parent-id",
+            "Accept a parent whose unique id differs from the one the child records.",
+            () -> ignoreParentId = true);
+  }
+
   /** The env map of the library's operations. */
-  java.util.Map<String, Object> env() {
-    java.util.Map<String, Object> env = new java.util.HashMap<>();
+  Map<String, Object> env() {
+    Map<String, Object> env = new HashMap<>();
     if (parentRoot != null) {
       env.put("parentRoot", parentRoot);
     }

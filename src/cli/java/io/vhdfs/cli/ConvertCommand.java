@@ -12,77 +12,72 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code vhd convert SRC DST}: a raw, VHD or VHDX disk into a new raw file, fixed or dynamic VHD,
  * or fixed or dynamic VHDX, or
  * into a FIFO, a device or standard output ({@code -}) as raw or fixed.
  */
-@Command(name = "convert", mixinStandardHelpOptions = true,
-    description = {"Convert a disk, raw, VHD or VHDX (found by its signature; a differencing "
-        + "image reads with its parents), into a new raw file, fixed or dynamic VHD, or fixed or "
-        + "dynamic VHDX. Only "
-        + "stored ranges "
-        + "are read; zeros are not written (no all-zero blocks in a dynamic image, holes in a "
-        + "raw or fixed one). The disk keeps its size: exact, rounded up to a 512-byte sector "
-        + "for a VHD or VHDX, or to a MiB with --azure.",
-        "DST is written under a temporary name beside it and renamed when complete, so an "
-            + "interrupted convert leaves no half-written DST. A symbolic link is written "
-            + "through: the link stays and its target gets the result, staged beside the target.",
-        "A FIFO or a character or block device is written where it is, front to back, zeros "
-            + "included, with no temporary file and no --force; so is standard output, DST '-'. "
-            + "Only a raw or fixed result can be written so. When DST is standard output ('-', "
-            + "/dev/stdout), that carries the disk and nothing else (--json prints the summary "
-            + "on standard error)."})
-final class ConvertCommand implements Callable<Integer> {
+final class ConvertCommand implements Subcommand {
   /** The DST that means standard output. */
   private static final String STANDARD_OUTPUT = "-";
 
-  @Mixin CommonOptions options;
-  @Mixin ForceShare share;
-  @Mixin PartitionOption partition;
-  @Spec CommandSpec spec;
+  final CommonOptions options = new CommonOptions();
+  final ForceShare share = new ForceShare();
+  final PartitionOption partition = new PartitionOption();
 
-  @Parameters(index = "0", paramLabel = "SRC",
-      description = "The disk to convert: raw, VHD or VHDX.")
   Path src;
-
-  @Parameters(index = "1", paramLabel = "DST", description = "The image to make; must not exist "
-      + "unless --force (a FIFO or device needs none). '-' is standard output; ./- is a file.")
   Path dst;
-
-  @Option(names = "--to", paramLabel = "TYPE",
-      description = "raw, fixed, dynamic (VHD), vhdx (dynamic) or vhdx-fixed. Default: vhdx "
-          + "for a DST named *.vhdx, else dynamic for a raw SRC, raw for a VHD or VHDX, fixed "
-          + "with --azure.")
   String to;
-
-  @Option(names = "--block-size", paramLabel = "BYTES",
-      description = "Block size of a dynamic VHD or a VHDX: bytes or with suffix K, M "
-          + "(default 2M for a VHD, 32M for a VHDX, which needs 1M or more).")
   String blockSize;
-
-  @Option(names = "--azure", description = "A fixed VHD for Azure: size rounded up to a whole "
-      + "MiB and kept exact.")
   boolean azure;
-
-  @Option(names = "--force", description = "Replace DST if it exists.")
   boolean force;
-
-  @Option(names = "--no-sync", description = "Do not force DST to the disk before it takes its "
-      + "name (as plain qemu-img convert does not); faster, but a crash soon after may leave "
-      + "DST with bytes the host had not written yet.")
   boolean noSync;
 
   @Override
-  public Integer call() throws Exception {
+  public CommandSyntax syntax() {
+    CommandSyntax syntax = CommandSyntax.of("convert",
+        "Convert a disk, raw, VHD or VHDX (found by its signature; a differencing image reads with "
+            + "its parents), into a new raw file, fixed or dynamic VHD, or fixed or dynamic VHDX. "
+            + "Only stored ranges are read; zeros are not written (no all-zero blocks in a dynamic "
+            + "image, holes in a raw or fixed one). The disk keeps its size: exact, rounded up to "
+            + "a 512-byte sector for a VHD or VHDX, or to a MiB with --azure.",
+        "DST is written under a temporary name beside it and renamed when complete, so an "
+            + "interrupted convert leaves no half-written DST. A symbolic link is written through: "
+            + "the link stays and its target gets the result, staged beside the target.",
+        "A FIFO or a character or block device is written where it is, front to back, zeros "
+            + "included, with no temporary file and no --force; so is standard output, DST '-'. "
+            + "Only a raw or fixed result can be written so. When DST is standard output ('-', "
+            + "/dev/stdout), that carries the disk and nothing else (--json prints the summary on "
+            + "standard error).")
+        .parameter("SRC", "The disk to convert: raw, VHD or VHDX.",
+            v -> src = Path.of(v))
+        .parameter("DST", "The image to make; must not exist unless --force (a FIFO or device "
+            + "needs none). '-' is standard output; ./- is a file.",
+            v -> dst = Path.of(v))
+        .option("--to", "TYPE", "raw, fixed, dynamic (VHD), vhdx (dynamic) or vhdx-fixed. Default: "
+            + "vhdx for a DST named *.vhdx, else dynamic for a raw SRC, raw for a VHD or VHDX, "
+            + "fixed with --azure.",
+            v -> to = v)
+        .option("--block-size", "BYTES", "Block size of a dynamic VHD or a VHDX: bytes or with "
+            + "suffix K, M (default 2M for a VHD, 32M for a VHDX, which needs 1M or more).",
+            v -> blockSize = v)
+        .flag("--azure", "A fixed VHD for Azure: size rounded up to a whole MiB and kept exact.",
+            () -> azure = true)
+        .flag("--force", "Replace DST if it exists.",
+            () -> force = true)
+        .flag("--no-sync", "Do not force DST to the disk before it takes its name (as plain "
+            + "qemu-img convert does not); faster, but a crash soon after may leave DST with bytes "
+            + "the host had not written yet.",
+            () -> noSync = true);
+    partition.addTo(syntax);
+    share.addTo(syntax);
+    options.addTo(syntax);
+    return syntax;
+  }
+
+  @Override
+  public int call(Streams io) throws Exception {
     ConvertOptions convert = new ConvertOptions(format(to),
         blockSize == null ? 0 : blockSize(blockSize), azure, force, partition.number(), !noSync);
     boolean toStandardOutput = dst.toString().equals(STANDARD_OUTPUT);
@@ -102,8 +97,8 @@ final class ConvertCommand implements Callable<Integer> {
     if (diskOnStandardOutput && !options.json) {
       return VhdCli.OK; // standard output carries the disk, nothing else
     }
-    PrintWriter out = diskOnStandardOutput ? spec.commandLine().getErr()
-        : spec.commandLine().getOut();
+    PrintWriter out = diskOnStandardOutput ? io.err()
+        : io.out();
     if (options.json) {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("source", c.source().toString());
@@ -117,8 +112,8 @@ final class ConvertCommand implements Callable<Integer> {
       out.println(Json.of(m));
     } else {
       out.println("converted " + c.source() + partition.suffix() + " (" + c.sourceType()
-          + ") to " + c.destination() + " (" + c.type() + ", " + c.size() + " bytes): read " + c.bytesRead() + " bytes, wrote "
-          + c.bytesWritten());
+          + ") to " + c.destination() + " (" + c.type() + ", " + c.size() + " bytes): read "
+          + c.bytesRead() + " bytes, wrote " + c.bytesWritten());
     }
     return VhdCli.OK;
   }

@@ -4,61 +4,57 @@ import io.vhdfs.nio.VhdImages;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code vhd create IMAGE [SIZE]}. */
-@Command(name = "create", mixinStandardHelpOptions = true,
-    description = "Create a dynamic, fixed or differencing image: a VHDX where --format vhdx or "
-        + "the name's .vhdx extension says so, else a VHD. VHD sizes round up to a CHS "
-        + "geometry as qemu-img does, unless --exact-size.")
-final class CreateCommand implements Callable<Integer> {
-  @Mixin CommonOptions options;
-  @Spec CommandSpec spec;
+final class CreateCommand implements Subcommand {
+  final CommonOptions options = new CommonOptions();
 
-  @Parameters(index = "0", paramLabel = "IMAGE", description = "The image to create.")
   Path image;
-
-  @Parameters(index = "1", arity = "0..1", paramLabel = "SIZE",
-      description = "Virtual size: bytes or with suffix K, M, G, T, as qemu-img takes them "
-          + "(20G, 1.5G; not for differencing).")
   String size;
-
-  @Option(names = "--type", paramLabel = "TYPE", defaultValue = "dynamic",
-      description = "dynamic (default), fixed or differencing.")
-  String type;
-
-  @Option(names = "--parent", paramLabel = "PARENT",
-      description = "Parent of a differencing image (relative to IMAGE's directory).")
+  String type = "dynamic";
   String parent;
-
-  @Option(names = "--block-size", paramLabel = "BYTES",
-      description = "Block size of a dynamic or differencing image (default 2M for VHD, 32M "
-          + "for VHDX).")
   String blockSize;
-
-  @Option(names = "--format", paramLabel = "FORMAT",
-      description = "vhd or vhdx (default: vhdx for a name ending in .vhdx, else vhd).")
   String format;
-
-  @Option(names = "--logical-sector-size", paramLabel = "BYTES",
-      description = "512 (default) or 4096: logical sector size of a VHDX.")
   String logicalSectorSize;
-
-  @Option(names = "--physical-sector-size", paramLabel = "BYTES",
-      description = "512 or 4096 (default): physical sector size of a VHDX.")
   String physicalSectorSize;
-
-  @Option(names = "--exact-size", description = "Keep the size to the byte (Azure).")
   boolean exactSize;
 
   @Override
-  public Integer call() throws Exception {
+  public CommandSyntax syntax() {
+    CommandSyntax syntax = CommandSyntax.of("create",
+        "Create a dynamic, fixed or differencing image: a VHDX where --format vhdx or the name's "
+            + ".vhdx extension says so, else a VHD. VHD sizes round up to a CHS geometry as "
+            + "qemu-img does, unless --exact-size.")
+        .parameter("IMAGE", "The image to create.",
+            v -> image = Path.of(v))
+        .optionalParameter("SIZE", "Virtual size: bytes or with suffix K, M, G, T, as qemu-img "
+            + "takes them (20G, 1.5G; not for differencing).",
+            v -> size = v)
+        .option("--type", "TYPE", "dynamic (default), fixed or differencing.",
+            v -> type = v)
+        .option("--parent", "PARENT", "Parent of a differencing image (relative to IMAGE's "
+            + "directory).",
+            v -> parent = v)
+        .option("--block-size", "BYTES", "Block size of a dynamic or differencing image (default "
+            + "2M for VHD, 32M for VHDX).",
+            v -> blockSize = v)
+        .option("--format", "FORMAT", "vhd or vhdx (default: vhdx for a name ending in .vhdx, else "
+            + "vhd).",
+            v -> format = v)
+        .option("--logical-sector-size", "BYTES", "512 (default) or 4096: logical sector size of a "
+            + "VHDX.",
+            v -> logicalSectorSize = v)
+        .option("--physical-sector-size", "BYTES", "512 or 4096 (default): physical sector size of "
+            + "a VHDX.",
+            v -> physicalSectorSize = v)
+        .flag("--exact-size", "Keep the size to the byte (Azure).",
+            () -> exactSize = true);
+    options.addTo(syntax);
+    return syntax;
+  }
+
+  @Override
+  public int call(Streams io) throws Exception {
     Map<String, Object> env = options.env();
     String t = parent != null && type.equals("dynamic") ? "differencing" : type;
     env.put("type", t);
@@ -100,10 +96,10 @@ final class CreateCommand implements Callable<Integer> {
     Map<String, Object> info = InfoCommand.withActualSize(image,
         VhdImages.describe(image, options.env()));
     if (options.json) {
-      spec.commandLine().getOut().println(Json.of(info));
+      io.out().println(Json.of(info));
     } else {
       Object made = info.containsKey("type") ? info.get("type") : info.get("diskType");
-      spec.commandLine().getOut().println("created " + image + ": " + made + ", "
+      io.out().println("created " + image + ": " + made + ", "
           + info.get("virtualSize") + " bytes");
     }
     return VhdCli.OK;

@@ -10,12 +10,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
-import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code vhd info IMAGE}: every footer and header field, sizes, allocation, parent chain, and the
@@ -23,12 +17,7 @@ import picocli.CommandLine.Model.CommandSpec;
  * shows sizes as qemu-img does ({@code 64 MiB (67108864 bytes)}); JSON has them in bytes. Exit 1
  * when the image is a child whose parents cannot be opened (the reason is shown).
  */
-@Command(name = "info", mixinStandardHelpOptions = true,
-    description = "Show every footer and header field (of a VHDX: the headers, region table, "
-        + "metadata items, log state and BAT counts), the virtual and host sizes, the space "
-        + "the image takes on its host (qemu-img's disk size), allocated blocks and the parent "
-        + "chain.")
-final class InfoCommand implements Callable<Integer> {
+final class InfoCommand implements Subcommand {
   /** qemu-img info's JSON name for what its text calls "disk size". */
   private static final String ACTUAL_SIZE = "actual-size";
   /** What {@link #ACTUAL_SIZE} counts: allocated blocks, or the file's length where unknown. */
@@ -37,18 +26,29 @@ final class InfoCommand implements Callable<Integer> {
   private static final Set<String> SIZES = Set.of("virtualSize", "hostSize", ACTUAL_SIZE,
       "currentSize", "originalSize", "blockSize");
 
-  @Mixin CommonOptions options;
-  @Mixin ForceShare share;
-  @Spec CommandSpec spec;
+  final CommonOptions options = new CommonOptions();
+  final ForceShare share = new ForceShare();
 
-  @Parameters(paramLabel = "IMAGE", description = "The VHD or VHDX image.")
   Path image;
 
   @Override
-  public Integer call() throws Exception {
+  public CommandSyntax syntax() {
+    CommandSyntax syntax = CommandSyntax.of("info",
+        "Show every footer and header field (of a VHDX: the headers, region table, metadata items, "
+            + "log state and BAT counts), the virtual and host sizes, the space the image takes on "
+            + "its host (qemu-img's disk size), allocated blocks and the parent chain.")
+        .parameter("IMAGE", "The VHD or VHDX image.",
+            v -> image = Path.of(v));
+    share.addTo(syntax);
+    options.addTo(syntax);
+    return syntax;
+  }
+
+  @Override
+  public int call(Streams io) throws Exception {
     Map<String, Object> info = withActualSize(image,
         VhdImages.describe(image, share.applyTo(options.env())));
-    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter out = io.out();
     if (options.json) {
       out.println(Json.of(info));
     } else {

@@ -5,37 +5,36 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /** {@code vhd merge CHILD [--into ANCESTOR]}: merges a run of a chain and deletes it. */
-@Command(name = "merge", mixinStandardHelpOptions = true,
-    description = "Merge a differencing image, and every image between it and the ancestor, "
-        + "into the ancestor (Merge-VHD), then delete the merged images once the ancestor is "
-        + "durable. Interrupted, the chain still reads the same and the merge can run again.")
-final class MergeCommand implements Callable<Integer> {
-  @Mixin CommonOptions options;
-  @Spec CommandSpec spec;
+final class MergeCommand implements Subcommand {
+  final CommonOptions options = new CommonOptions();
 
-  @Parameters(paramLabel = "CHILD", description = "The differencing image to merge from.")
   Path child;
-
-  @Option(names = "--into", paramLabel = "ANCESTOR",
-      description = "The image of the child's chain to merge into (default: its parent).")
   Path into;
 
   @Override
-  public Integer call() throws Exception {
+  public CommandSyntax syntax() {
+    CommandSyntax syntax = CommandSyntax.of("merge",
+        "Merge a differencing image, and every image between it and the ancestor, into the "
+            + "ancestor (Merge-VHD), then delete the merged images once the ancestor is durable. "
+            + "Interrupted, the chain still reads the same and the merge can run again.")
+        .parameter("CHILD", "The differencing image to merge from.",
+            v -> child = Path.of(v))
+        .option("--into", "ANCESTOR", "The image of the child's chain to merge into (default: its "
+            + "parent).",
+            v -> into = Path.of(v));
+    options.addTo(syntax);
+    return syntax;
+  }
+
+  @Override
+  public int call(Streams io) throws Exception {
     VhdImages.Merge r;
     try (ProgressReporter progress = ProgressReporter.start("merge", options)) {
       r = VhdImages.merge(child, into, options.env(), progress);
     }
-    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter out = io.out();
     if (options.json) {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("child", r.child().toString());

@@ -1,16 +1,18 @@
 package io.vhdfs.cli;
 
-import picocli.CommandLine.Option;
-
 /**
  * {@code --partition N}: work on one partition of a VHD's disk instead of all of it, numbered as
  * the image's file system names its entries ({@code /pN}) and as Linux numbers them.
  */
 final class PartitionOption {
-  @Option(names = "--partition", paramLabel = "N",
-      description = "Partition N of the VHD's disk instead of the whole disk: 1-4 the MBR's "
-          + "primary partitions, 5 on its logical ones, or GPT entry N.")
   Integer partition;
+
+  /** Declares the option on {@code syntax}, bound to this instance. */
+  CommandSyntax addTo(CommandSyntax syntax) {
+    return syntax.option("--partition", "N", "Partition N of the VHD's disk instead of the "
+        + "whole disk: 1-4 the MBR's primary partitions, 5 on its logical ones, or GPT entry N.",
+        v -> partition = Arguments.integer(v));
+  }
 
   /** The number asked for, or 0 for the whole disk. */
   int number() {

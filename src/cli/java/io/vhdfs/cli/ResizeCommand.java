@@ -5,37 +5,36 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /** {@code vhd resize IMAGE SIZE [--shrink]}: changes an image's virtual size in place. */
-@Command(name = "resize", mixinStandardHelpOptions = true,
-    description = "Change the virtual size of an image in place (Resize-VHD). A differencing "
-        + "image is resized on its own. VHD sizes round up to a CHS geometry as for create, "
-        + "unless the image was made with an exact size; VHDX sizes to the logical sector. Interrupted, the image keeps its old "
-        + "or its new size and every byte.")
-final class ResizeCommand implements Callable<Integer> {
-  @Mixin CommonOptions options;
-  @Spec CommandSpec spec;
+final class ResizeCommand implements Subcommand {
+  final CommonOptions options = new CommonOptions();
 
-  @Parameters(index = "0", paramLabel = "IMAGE", description = "The image to resize.")
   Path image;
-
-  @Parameters(index = "1", paramLabel = "SIZE",
-      description = "New virtual size: bytes or with suffix K, M, G, T, as create takes them.")
   String size;
-
-  @Option(names = "--shrink", description = "Allow a smaller size; refused when the range cut "
-      + "off holds data (the message names its first offset).")
   boolean shrink;
 
   @Override
-  public Integer call() throws Exception {
+  public CommandSyntax syntax() {
+    CommandSyntax syntax = CommandSyntax.of("resize",
+        "Change the virtual size of an image in place (Resize-VHD). A differencing image is "
+            + "resized on its own. VHD sizes round up to a CHS geometry as for create, unless the "
+            + "image was made with an exact size; VHDX sizes to the logical sector. Interrupted, "
+            + "the image keeps its old or its new size and every byte.")
+        .parameter("IMAGE", "The image to resize.",
+            v -> image = Path.of(v))
+        .parameter("SIZE", "New virtual size: bytes or with suffix K, M, G, T, as create takes "
+            + "them.",
+            v -> size = v)
+        .flag("--shrink", "Allow a smaller size; refused when the range cut off holds data (the "
+            + "message names its first offset).",
+            () -> shrink = true);
+    options.addTo(syntax);
+    return syntax;
+  }
+
+  @Override
+  public int call(Streams io) throws Exception {
     long bytes;
     try {
       bytes = VhdImages.parseSize(size);
@@ -43,7 +42,7 @@ final class ResizeCommand implements Callable<Integer> {
       throw new IllegalArgumentException("SIZE: '" + size + "' is not " + e.getMessage(), e);
     }
     VhdImages.Resize r = VhdImages.resize(image, bytes, shrink);
-    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter out = io.out();
     if (options.json) {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("image", r.image().toString());

@@ -10,43 +10,41 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code vhd restore SRC IMAGE}: puts a backup, raw or the disk of another VHD, back onto an
  * image's disk or one of its partitions ({@link VhdImages#restore}).
  */
-@Command(name = "restore", mixinStandardHelpOptions = true,
-    description = {"Write SRC onto the disk of IMAGE from its start, then zeros to its end: a "
-        + "backup put back. SRC is a VHD, found by its footer and read as its disk (a "
-        + "differencing image with its parents), or any other file or device, read as raw "
-        + "bytes. An SRC larger than the disk (or partition) is refused before anything is "
-        + "written.",
-        "Zeros of SRC are not stored where IMAGE reads as zeros already: a dynamic image "
-            + "allocates no block for them, a differencing image writes zeros only over its "
-            + "parents' data. Blocks at the end of IMAGE's file that end up holding only zeros "
-            + "are given back and the file shrinks; elsewhere they keep their place ('vhd "
-            + "convert' drops them)."})
-final class RestoreCommand implements Callable<Integer> {
-  @Mixin CommonOptions options;
-  @Spec CommandSpec spec;
+final class RestoreCommand implements Subcommand {
+  final CommonOptions options = new CommonOptions();
 
-  @Parameters(index = "0", paramLabel = "SRC",
-      description = "The backup: a raw disk, or a VHD (its disk is restored).")
   Path src;
-
-  @Parameters(index = "1", paramLabel = "IMAGE", description = "The VHD image to restore onto.")
   Path image;
 
-  @Mixin PartitionOption partition;
+  final PartitionOption partition = new PartitionOption();
 
   @Override
-  public Integer call() throws Exception {
+  public CommandSyntax syntax() {
+    CommandSyntax syntax = CommandSyntax.of("restore",
+        "Write SRC onto the disk of IMAGE from its start, then zeros to its end: a backup put "
+            + "back. SRC is a VHD, found by its footer and read as its disk (a differencing image "
+            + "with its parents), or any other file or device, read as raw bytes. An SRC larger "
+            + "than the disk (or partition) is refused before anything is written.",
+        "Zeros of SRC are not stored where IMAGE reads as zeros already: a dynamic image allocates "
+            + "no block for them, a differencing image writes zeros only over its parents' data. "
+            + "Blocks at the end of IMAGE's file that end up holding only zeros are given back and "
+            + "the file shrinks; elsewhere they keep their place ('vhd convert' drops them).")
+        .parameter("SRC", "The backup: a raw disk, or a VHD (its disk is restored).",
+            v -> src = Path.of(v))
+        .parameter("IMAGE", "The VHD image to restore onto.",
+            v -> image = Path.of(v));
+    partition.addTo(syntax);
+    options.addTo(syntax);
+    return syntax;
+  }
+
+  @Override
+  public int call(Streams io) throws Exception {
     int number = partition.number();
     Map<String, Object> env = options.env();
     boolean vhdSource = isVhd(src);
@@ -62,7 +60,7 @@ final class RestoreCommand implements Callable<Integer> {
       }
     }
     String onto = image + partition.suffix();
-    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter out = io.out();
     if (options.json) {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("source", src.toString());

@@ -5,34 +5,33 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /** {@code vhd set-parent CHILD NEW-PARENT}: points a child at its moved or copied parent. */
-@Command(name = "set-parent", mixinStandardHelpOptions = true,
-    description = "Point a differencing image at its parent's new place (Set-VHD -ParentPath): "
-        + "its parent locators are rewritten, its data is not touched. A parent whose id (VHD: "
-        + "unique id; VHDX: DataWriteGuid) differs from the one the child records is refused; "
-        + "with --ignore-parent-id it is taken and its id recorded.")
-final class SetParentCommand implements Callable<Integer> {
-  @Mixin CommonOptions options;
-  @Spec CommandSpec spec;
+final class SetParentCommand implements Subcommand {
+  final CommonOptions options = new CommonOptions();
 
-  @Parameters(index = "0", paramLabel = "CHILD", description = "The differencing image.")
   Path child;
-
-  @Parameters(index = "1", paramLabel = "NEW-PARENT", description = "Its parent, where it is "
-      + "now.")
   Path parent;
 
   @Override
-  public Integer call() throws Exception {
+  public CommandSyntax syntax() {
+    CommandSyntax syntax = CommandSyntax.of("set-parent",
+        "Point a differencing image at its parent's new place (Set-VHD -ParentPath): its parent "
+            + "locators are rewritten, its data is not touched. A parent whose id (VHD: unique id; "
+            + "VHDX: DataWriteGuid) differs from the one the child records is refused; with "
+            + "--ignore-parent-id it is taken and its id recorded.")
+        .parameter("CHILD", "The differencing image.",
+            v -> child = Path.of(v))
+        .parameter("NEW-PARENT", "Its parent, where it is now.",
+            v -> parent = Path.of(v));
+    options.addTo(syntax);
+    return syntax;
+  }
+
+  @Override
+  public int call(Streams io) throws Exception {
     VhdImages.SetParent r = VhdImages.setParent(child, parent, options.ignoreParentId);
-    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter out = io.out();
     if (options.json) {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("child", r.child().toString());

@@ -7,23 +7,15 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.Map;
-import picocli.CommandLine;
-import picocli.CommandLine.Command;
+import java.util.function.Supplier;
 
 /**
  * {@code vhd}: the command-line tool over {@link io.vhdfs.nio.VhdImages} and the {@code vhd:}
  * provider. Exit codes: 0 success, 1 findings (differences, defects), 2 errors. Errors are one
  * line on standard error; {@code --debug} adds the stack trace.
  */
-@Command(name = "vhd", mixinStandardHelpOptions = true,
-    versionProvider = VhdCli.Version.class,
-    description = "Inspect, create, convert, check, compare, merge and restore Microsoft VHD disk "
-        + "images.",
-    subcommands = {InfoCommand.class, CreateCommand.class, MapCommand.class,
-        CompareCommand.class, CommitCommand.class, CompactCommand.class, ConvertCommand.class,
-        CheckCommand.class, RestoreCommand.class, SetParentCommand.class, MergeCommand.class,
-        ResizeCommand.class, DemoCommand.class})
 public final class VhdCli {
   /** Success. */
   public static final int OK = 0;
@@ -31,6 +23,32 @@ public final class VhdCli {
   public static final int FINDINGS = 1;
   /** The command could not do its work. */
   public static final int ERROR = 2;
+
+  private static final String DESCRIPTION = "Inspect, create, convert, check, compare, resize, "
+      + "compact, merge and restore Microsoft VHD and VHDX disk images.";
+
+  /** The commands, in the order the tool's help lists them; each run makes its own instance. */
+  private static final Map<String, Supplier<Subcommand>> COMMANDS = commands();
+
+  private VhdCli() {}
+
+  private static Map<String, Supplier<Subcommand>> commands() {
+    Map<String, Supplier<Subcommand>> m = new LinkedHashMap<>();
+    m.put("info", InfoCommand::new);
+    m.put("create", CreateCommand::new);
+    m.put("map", MapCommand::new);
+    m.put("compare", CompareCommand::new);
+    m.put("commit", CommitCommand::new);
+    m.put("compact", CompactCommand::new);
+    m.put("convert", ConvertCommand::new);
+    m.put("check", CheckCommand::new);
+    m.put("restore", RestoreCommand::new);
+    m.put("set-parent", SetParentCommand::new);
+    m.put("merge", MergeCommand::new);
+    m.put("resize", ResizeCommand::new);
+    m.put("demo", DemoCommand::new);
+    return m;
+  }
 
   /** Runs the tool with the process's streams and exits with its code. */
   public static void main(String[] args) {
@@ -42,30 +60,68 @@ public final class VhdCli {
   /** Runs the tool in this process, writing to {@code out} and {@code err}; returns the code. */
   public static int run(String[] args, PrintWriter out, PrintWriter err) {
     boolean debug = Arrays.asList(args).contains("--debug");
-    CommandLine cl = new CommandLine(new VhdCli());
-    cl.setOut(out);
-    cl.setErr(err);
-    cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
-      err.println("vhd " + cmd.getCommandName() + ": " + inToolTerms(describe(e), e, cmd));
-      if (debug) {
-        e.printStackTrace(err);
-      }
-      err.flush();
-      return ERROR;
-    });
-    cl.setParameterExceptionHandler((e, args1) -> {
+    Streams io = new Streams(out, err);
+    try {
+      return dispatch(args, io, debug);
+    } catch (UsageException e) {
       // One line, like every other error; the usage is a --help away.
-      err.println("vhd: " + e.getMessage() + " (see '"
-          + e.getCommandLine().getCommandSpec().qualifiedName() + " --help')");
+      err.println(e.line());
       if (debug) {
         e.printStackTrace(err);
       }
-      err.flush();
       return ERROR;
-    });
-    int code = cl.execute(args);
-    out.flush();
-    return code;
+    } finally {
+      out.flush();
+      err.flush();
+    }
+  }
+
+  private static int dispatch(String[] args, Streams io, boolean debug) throws UsageException {
+    if (args.length == 0) {
+      throw new UsageException("vhd", "Missing required subcommand");
+    }
+    String first = args[0];
+    if (CommandSyntax.HELP.names().contains(first)) {
+      io.out().print(UsageText.ofTool(DESCRIPTION,
+          COMMANDS.values().stream().map(c -> c.get().syntax()).toList()));
+      return OK;
+    }
+    if (CommandSyntax.VERSION.names().contains(first)) {
+      io.out().println(version());
+      return OK;
+    }
+    Supplier<Subcommand> named = COMMANDS.get(first);
+    if (named == null) {
+      throw new UsageException("vhd", first.startsWith("-") && first.length() > 1
+          ? "Unknown option: '" + first + "'"
+          : "Unmatched argument at index 0: '" + first + "'");
+    }
+    Subcommand command = named.get();
+    CommandSyntax syntax = command.syntax();
+    switch (syntax.parse(Arrays.asList(args).subList(1, args.length), 1)) {
+      case HELP -> {
+        io.out().print(UsageText.of(syntax));
+        return OK;
+      }
+      case VERSION -> {
+        io.out().println(version());
+        return OK;
+      }
+      default -> {
+        // run below
+      }
+    }
+    try {
+      return command.call(io);
+    } catch (UsageException e) {
+      throw e;
+    } catch (Exception e) {
+      io.err().println("vhd " + syntax.name() + ": " + inToolTerms(describe(e), e, syntax));
+      if (debug) {
+        e.printStackTrace(io.err());
+      }
+      return ERROR;
+    }
   }
 
   /** The library's env keys as the options and parameters that set them. */
@@ -79,13 +135,13 @@ public final class VhdCli {
    * {@code message} as a user of the tool reads it: env keys named as the tool's options, and a
    * destination that exists with the option that would replace it.
    */
-  static String inToolTerms(String message, Throwable e, CommandLine cmd) {
+  static String inToolTerms(String message, Throwable e, CommandSyntax cmd) {
     String m = message;
     for (Map.Entry<String, String> k : OPTION_OF_KEY.entrySet()) {
       m = m.replace("env key '" + k.getKey() + "'", k.getValue());
     }
     if (e instanceof FileAlreadyExistsException
-        && cmd.getCommandSpec().findOption("--force") != null) {
+        && cmd.hasOption("--force")) {
       m += " (add --force to replace it)";
     }
     return m;
@@ -111,11 +167,8 @@ public final class VhdCli {
   }
 
   /** The version from the jar's manifest, when there is one. */
-  static final class Version implements CommandLine.IVersionProvider {
-    @Override
-    public String[] getVersion() {
-      String v = VhdCli.class.getPackage().getImplementationVersion();
-      return new String[] {"vhd " + (v == null ? "(development build)" : v)};
-    }
+  static String version() {
+    String v = VhdCli.class.getPackage().getImplementationVersion();
+    return "vhd " + (v == null ? "(development build)" : v);
   }
 }

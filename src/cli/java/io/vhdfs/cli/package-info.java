@@ -1,5 +1,5 @@
 /**
- * {@code vhd}, the command-line tool: a picocli shell over the public API ({@code VhdImages} and
+ * {@code vhd}, the command-line tool: a shell over the public API ({@code VhdImages} and
  * the {@code vhd:} file systems), built into its own jar so the library keeps no runtime
  * dependency.
  *

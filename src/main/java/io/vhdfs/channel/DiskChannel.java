@@ -32,7 +32,6 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class DiskChannel extends FileChannel {
   private static final int TRANSFER_CHUNK = 1 << 20;
-  private static final System.Logger LOG = System.getLogger(DiskChannel.class.getName());
 
   private final VirtualDisk disk;
   private final DiskLocks locks;
@@ -528,10 +527,13 @@ public final class DiskChannel extends FileChannel {
       onClose.closed(this);
     } catch (InterruptedException e) {
       // Only this helper thread is interrupted; the disk stays held, as a close that failed.
-      LOG.log(System.Logger.Level.WARNING, "interrupted while waiting to release the disk", e);
+      // The logger is looked up only here, when there is something to say: the lookup starts
+      // java.util.logging, some 25 ms that a run of the tool with nothing to log should not pay.
+      System.getLogger(DiskChannel.class.getName()).log(System.Logger.Level.WARNING,
+          "interrupted while waiting to release the disk", e);
     } catch (IOException | RuntimeException e) {
       // No caller is left to tell: the close that started this has returned.
-      LOG.log(System.Logger.Level.WARNING,
+      System.getLogger(DiskChannel.class.getName()).log(System.Logger.Level.WARNING,
           "flushing the disk after an asynchronous close failed", e);
     }
   }

@@ -3,24 +3,36 @@ package io.vhdfs.disk;
 import java.io.IOException;
 import java.nio.file.FileSystem;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.util.Objects;
 
 /**
  * How a differencing image's parents are opened.
  *
- * @param parentRoot a directory, on the child's host file system, outside of which no parent is
- *     opened; {@code null} for no limit
+ * @param parentRoot a directory outside of which no parent is opened: a path on the child's host
+ *     or a URI ({@link PathOrUri}) of a directory, or bucket prefix, on another host; {@code
+ *     null} for no limit
  * @param ignoreParentId whether a parent whose unique id differs from the one the child records
  *     is accepted
  * @param locking how the images, the child's and its parents', take part in QEMU's locking
+ * @param parent the parent of the image opened, in place of the places the image records: a path
+ *     from the image's directory or a URI ({@link PathOrUri}); its parents are found as they
+ *     record them. {@code null} to look where the image says
  */
-public record ChainOptions(String parentRoot, boolean ignoreParentId, Locking locking) {
+public record ChainOptions(String parentRoot, boolean ignoreParentId, Locking locking,
+    String parent) {
   /** No confinement, ids must match, locks where the host has them. */
   public static final ChainOptions DEFAULT = new ChainOptions(null, false);
 
   /** Options with {@link Locking#AUTO}. */
   public ChainOptions(String parentRoot, boolean ignoreParentId) {
-    this(parentRoot, ignoreParentId, Locking.AUTO);
+    this(parentRoot, ignoreParentId, Locking.AUTO, null);
+  }
+
+  /** Options that look for the parent where the image says. */
+  public ChainOptions(String parentRoot, boolean ignoreParentId, Locking locking) {
+    this(parentRoot, ignoreParentId, locking, null);
   }
 
   public ChainOptions {
@@ -31,27 +43,40 @@ public record ChainOptions(String parentRoot, boolean ignoreParentId, Locking lo
 
   /** These options with {@code locking} instead. */
   public ChainOptions withLocking(Locking locking) {
-    return new ChainOptions(parentRoot, ignoreParentId, locking);
+    return new ChainOptions(parentRoot, ignoreParentId, locking, parent);
   }
 
   /** Whether these options open the same chains as {@code other} for images on {@code fs}. */
   boolean sameAs(ChainOptions other, FileSystem fs) {
-    if (ignoreParentId != other.ignoreParentId) {
+    if (ignoreParentId != other.ignoreParentId || !Objects.equals(parent, other.parent)) {
       return false;
     }
     if (parentRoot == null || other.parentRoot == null) {
       return parentRoot == other.parentRoot;
     }
+    if (PathOrUri.isUri(parentRoot) || PathOrUri.isUri(other.parentRoot)) {
+      return parentRoot.equals(other.parentRoot);
+    }
     return fs.getPath(parentRoot).toAbsolutePath().normalize()
         .equals(fs.getPath(other.parentRoot).toAbsolutePath().normalize());
   }
 
-  /** The confining directory on {@code fs} as named and as its real path; null for none. */
-  Root rootOn(FileSystem fs) throws IOException {
+  /**
+   * The confining directory as named and as its real path, for a child on {@code fs}: a path
+   * there, or a URI's on its own host (a parent on any other host is outside); null for none.
+   */
+  public Root rootOn(FileSystem fs) throws IOException {
     if (parentRoot == null) {
       return null;
     }
-    Path named = fs.getPath(parentRoot).toAbsolutePath().normalize();
+    Path named;
+    try {
+      named = PathOrUri.isUri(parentRoot)
+          ? PathOrUri.resolve(parentRoot, fs.getPath("")).toAbsolutePath().normalize()
+          : fs.getPath(parentRoot).toAbsolutePath().normalize();
+    } catch (InvalidPathException e) {
+      throw new IllegalArgumentException("env key 'parentRoot': " + e.getMessage(), e);
+    }
     return new Root(named, Files.isDirectory(named) ? named.toRealPath() : named);
   }
 
@@ -59,12 +84,14 @@ public record ChainOptions(String parentRoot, boolean ignoreParentId, Locking lo
    * The confining directory: a path is inside when it lies under either spelling (the real path
    * may differ, say through a linked {@code /tmp}); real paths are checked against the real one.
    */
-  record Root(Path named, Path real) {
-    boolean holdsName(Path p) {
+  public record Root(Path named, Path real) {
+    /** Whether {@code p}, as named, lies inside. */
+    public boolean holdsName(Path p) {
       return p.startsWith(named) || p.startsWith(real);
     }
 
-    boolean holdsReal(Path realPath) {
+    /** Whether {@code realPath}, a real path, lies inside. */
+    public boolean holdsReal(Path realPath) {
       return realPath.startsWith(real);
     }
 

@@ -56,7 +56,6 @@ public final class ImageLock {
   private static final int TEST_ATTEMPTS = 5;
   private static final long RETRY_NANOS = 1_000_000;
 
-  private static final System.Logger LOG = System.getLogger("io.vhdfs");
   /** Every holder, by file key; guards all state of all holders. */
   private static final Map<Object, ImageLock> HELD = new HashMap<>();
 
@@ -132,7 +131,10 @@ public final class ImageLock {
         throw new FileSystemException(image.toString(), null,
             "locking=on, but the host refuses file locks: " + e);
       }
-      LOG.log(System.Logger.Level.WARNING, "{0}: not locked, the host refuses file locks: {1}",
+      // The logger is looked up only here, when there is something to say: the lookup starts
+      // java.util.logging, some 25 ms that a run of the tool with nothing to log should not pay.
+      System.getLogger("io.vhdfs").log(System.Logger.Level.WARNING,
+          "{0}: not locked, the host refuses file locks: {1}",
           image, e.toString());
       return false;
     } finally {
@@ -229,7 +231,8 @@ public final class ImageLock {
         try (Uninterrupted u = new Uninterrupted()) {
           lock.retake();
         } catch (IOException e) {
-          LOG.log(System.Logger.Level.WARNING, "{0}: image locks lost and not taken again: {1}",
+          System.getLogger("io.vhdfs").log(System.Logger.Level.WARNING,
+              "{0}: image locks lost and not taken again: {1}",
               lock.image, e.toString());
         }
       }

@@ -22,7 +22,19 @@ public final class OpenDisks {
     VirtualDisk open() throws IOException;
   }
 
-  private record Key(Path image, SizeRule sizeRule) {}
+  private record Key(Path image, SizeRule sizeRule) {
+    // Written out: a record's generated equals and hashCode are bound through method handles on
+    // first use, tens of milliseconds of a short run of the tool (issue 14).
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Key k && image.equals(k.image) && sizeRule == k.sizeRule;
+    }
+
+    @Override
+    public int hashCode() {
+      return image.hashCode() * 31 + sizeRule.hashCode();
+    }
+  }
 
   private static final class Entry {
     final VirtualDisk disk;

@@ -129,7 +129,9 @@ public final class ParentChain {
     if (source == null) {
       return Backing.detached(child);
     }
-    ParentLink link = layer.parentLink();
+    // The parent a user names stands in for those the image opened records, not its parents'.
+    ParentLink link = images.size() == 1 && options.parent() != null
+        ? layer.parentLink().namedBy(options.parent()) : layer.parentLink();
     Path childReal = images.get(images.size() - 1);
     ParentLookup.Found found = ParentLookup.find(child, childReal, link, options);
     Lease lease = acquire(child, link.idOffset(), found.path(), layer.tableEntries());

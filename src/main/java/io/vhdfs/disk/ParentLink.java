@@ -41,6 +41,16 @@ public record ParentLink(ImageFormat parentFormat, UUID expectedId, String paren
         List.of());
   }
 
+  /**
+   * This link with one place only, the parent a user names ({@code parent} of the env) in place
+   * of those the image records; the id must match all the same.
+   */
+  public ParentLink namedBy(String given) {
+    return new ParentLink(parentFormat, expectedId, parentName,
+        List.of(new Candidate("env key 'parent'", Form.GIVEN, given)), idOffset, nameOffset,
+        opened, alsoAccepted);
+  }
+
   /** Whether a parent with link id {@code id} is the one this link names. */
   public boolean accepts(UUID id) {
     return id.equals(expectedId) || alsoAccepted.contains(id);
@@ -61,10 +71,15 @@ public record ParentLink(ImageFormat parentFormat, UUID expectedId, String paren
     WINDOWS_RELATIVE,
     /** An absolute Windows path: {@code C:\vm\p.vhd}, {@code \vm\p.vhd}; UNC paths name none. */
     WINDOWS_ABSOLUTE,
-    /** A {@code file:} URL of the local host. */
+    /**
+     * A {@code file:} URL of the local host, or the URI of another host's file system whose
+     * provider is installed ({@code s3://bucket/base.vhd}), for a parent on another host.
+     */
     FILE_URL,
     /** A file name (of a path whose last name counts), looked for next to the child. */
-    NAME_BESIDE_CHILD
+    NAME_BESIDE_CHILD,
+    /** As a user gives it: a URI, or a path on the child's host from its directory. */
+    GIVEN
   }
 
   /** Checks a format makes of a parent found and opened, besides its id; they never refuse it. */

@@ -125,6 +125,7 @@ public final class ParentLookup {
         case WINDOWS_ABSOLUTE -> places.add(windowsAbsolute(label, dir, c.text()));
         case FILE_URL -> places.add(fileUrl(label, dir, c.text()));
         case NAME_BESIDE_CHILD -> besideChild(places, label + " next to the image", dir, c.text());
+        case GIVEN -> places.add(given(label, dir, c.text()));
       }
     }
     return places;
@@ -176,11 +177,26 @@ public final class ParentLookup {
     return resolved(label, dir.getRoot(), rest.split("[\\\\/]+"));
   }
 
-  /** {@code file://localhost/dir/p.vhd} (RFC 2396), from the host's root. */
+  /** A path or URI as a user gives it ({@link PathOrUri}). */
+  private static Place given(String label, Path dir, String text) {
+    try {
+      return new Place(label, PathOrUri.resolve(text, dir), null);
+    } catch (InvalidPathException e) {
+      return new Place(label, null, "not a path here (" + e.getReason() + ")");
+    }
+  }
+
+  /**
+   * {@code file://localhost/dir/p.vhd} (RFC 2396), from the host's root; or another scheme's URI,
+   * whose installed provider has the parent ({@code s3://bucket/base.vhd}).
+   */
   static Place fileUrl(String label, Path dir, String text) {
     try {
       URI uri = new URI(text);
       String host = uri.getHost();
+      if (uri.getScheme() != null && !"file".equalsIgnoreCase(uri.getScheme())) {
+        return given(label, dir, text);
+      }
       if (!"file".equalsIgnoreCase(uri.getScheme()) || uri.getPath() == null
           || (host != null && !host.isEmpty() && !host.equalsIgnoreCase("localhost"))) {
         return new Place(label, null, "not a local file URL");

@@ -5,6 +5,7 @@ import io.vhdfs.disk.DiskType;
 import io.vhdfs.disk.ImageFormat;
 import io.vhdfs.disk.NewImage;
 import io.vhdfs.disk.ParentChain;
+import io.vhdfs.disk.PathOrUri;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
@@ -57,10 +58,9 @@ public final class Create {
   private static void createChild(ImageFormat format, Path image, String parentName,
       int blockSize, ChainOptions options) throws IOException {
     Path dir = image.toAbsolutePath().getParent();
-    Path parent = dir.resolve(image.getFileSystem().getPath(parentName)).toRealPath();
-    Path root = options.parentRoot() == null ? null
-        : image.getFileSystem().getPath(options.parentRoot()).toRealPath();
-    if (root != null && !parent.startsWith(root)) {
+    Path parent = PathOrUri.resolve(parentName, dir).toRealPath();
+    ChainOptions.Root root = options.rootOn(image.getFileSystem());
+    if (root != null && !root.holdsReal(parent)) {
       throw new AccessDeniedException(parent.toString(), null,
           "the parent lies outside parentRoot " + root);
     }

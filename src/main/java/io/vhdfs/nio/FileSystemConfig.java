@@ -35,9 +35,13 @@ record FileSystemConfig(
 
   enum AccessMode { DEFAULT, READ_WRITE, READ_ONLY }
 
-  /** How the parents of a differencing image are found and checked. */
+  /**
+   * How the parents of a differencing image are found and checked: opening an image that
+   * exists, {@code parent} names its parent in place of the places the image records; creating
+   * one, it names the new image's parent, whose own parents are found as they record them.
+   */
   ChainOptions chainOptions() {
-    return new ChainOptions(parentRoot, ignoreParentId, locking);
+    return new ChainOptions(parentRoot, ignoreParentId, locking, create ? null : parent);
   }
 
   /**

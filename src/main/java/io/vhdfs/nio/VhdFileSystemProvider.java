@@ -103,10 +103,14 @@ import java.util.Set;
  * <tr><td>{@code type}</td><td>{@code dynamic} (default), {@code fixed},
  *   {@code differencing}</td><td>type of the new image; a fixed image is created sparse; a
  *   differencing one needs {@code parent} and takes its size from it</td></tr>
- * <tr><td>{@code parent}</td><td>path on the image's host</td><td>parent of a new differencing
+ * <tr><td>{@code parent}</td><td>path on the image's host, or URI of an installed provider's
+ *   file system ({@code s3://bucket/base.vhd})</td><td>parent of a new differencing
  *   image, resolved against the new image's directory when relative (as qemu-img does). The child
  *   records the parent's unique id, file time and name, and {@code W2ku} (absolute) and
- *   {@code W2ru} (relative) locators, as Hyper-V writes them</td></tr>
+ *   {@code W2ru} (relative) locators, as Hyper-V writes them; a parent on another host, its URI
+ *   (VHD: a {@code MacX} locator; VHDX: a {@code vhdfs_parent_uri} key) and its file name beside
+ *   the child. Opening an image that exists: its parent, in place of the places it records (the
+ *   id must still match); the parent's own parents are found as they record them</td></tr>
  * <tr><td>{@code blockSize}</td><td>bytes, power of two, 512 B to 256 MiB</td><td>block size of a
  *   new dynamic image (2 MiB)</td></tr>
  * <tr><td>{@code exactSize}</td><td>{@code true}</td><td>keep the size to the byte (a multiple of
@@ -118,7 +122,8 @@ import java.util.Set;
  * <tr><td>{@code sizeFrom}</td><td>{@code chs}, {@code currentSize}</td><td>which footer field
  *   gives the visible size; by default CHS for creators {@code vpc } and {@code qemu} (unless the
  *   geometry is 65535/16/255), the current-size field for everyone else, as QEMU 10 does</td></tr>
- * <tr><td>{@code parentRoot}</td><td>directory on the image's host</td><td>no parent outside it
+ * <tr><td>{@code parentRoot}</td><td>directory on the image's host, or URI of one on another
+ *   ({@code s3://bucket/images/})</td><td>no parent outside it
  *   is opened, or even looked at (its real path is checked too, so links cannot lead out). Set it
  *   in services that open images they did not create: a crafted child could otherwise name any
  *   file the process can read ({@code /etc/passwd}, another user's image) as its parent</td></tr>

@@ -3,7 +3,6 @@ package io.vhdfs.partition;
 import io.vhdfs.disk.VirtualDisk;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -24,7 +23,6 @@ import java.util.TreeMap;
  * read it again when they need it; it is a few sectors.
  */
 public final class PartitionTable {
-  private static final System.Logger LOG = System.getLogger("io.vhdfs");
 
   private final Partition.Scheme scheme;
   private final List<Partition> partitions;
@@ -74,7 +72,7 @@ public final class PartitionTable {
    */
   private static List<Partition> disjoint(List<Partition> found, TableProblems problems) {
     List<Partition> sorted = new ArrayList<>(found);
-    sorted.sort(Comparator.comparingInt(Partition::number));
+    sorted.sort((x, y) -> Integer.compare(x.number(), y.number()));
     TreeMap<Long, Partition> kept = new TreeMap<>();
     List<Partition> out = new ArrayList<>();
     for (Partition p : sorted) {
@@ -117,7 +115,9 @@ public final class PartitionTable {
   /** Logs each problem as a warning (logger {@code io.vhdfs}). */
   public void logProblems() {
     for (String p : problems) {
-      LOG.log(System.Logger.Level.WARNING, p);
+      // The logger is looked up only here, when there is something to say: the lookup starts
+      // java.util.logging, some 25 ms that a run of the tool with nothing to log should not pay.
+      System.getLogger("io.vhdfs").log(System.Logger.Level.WARNING, p);
     }
   }
 

@@ -8,7 +8,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 
 /**
@@ -185,7 +184,7 @@ final class BatScan {
   private void checkOrphanSpace(long[] sorted) {
     List<Range> used = new ArrayList<>(metadata);
     used.addAll(reserved);
-    used.sort(Comparator.comparingLong(Range::start));
+    used.sort((x, y) -> Long.compare(x.start(), y.start()));
     long threshold = Math.max(span, MIN_ORPHAN);
     long cursor = 0;
     int m = 0;

@@ -32,7 +32,10 @@ public record Geometry(int cylinders, int heads, int sectorsPerTrack) {
 
   /** Whether this is 65535/16/255, the marker for "size is in the current-size field". */
   public boolean isMax() {
-    return equals(MAX);
+    // Field by field: the record's equals is bound through method handles on first use, some
+    // milliseconds of every open (issue 14).
+    return cylinders == MAX.cylinders && heads == MAX.heads
+        && sectorsPerTrack == MAX.sectorsPerTrack;
   }
 
   /** The four bytes stored at footer offset 56. */

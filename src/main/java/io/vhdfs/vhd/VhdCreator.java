@@ -7,6 +7,7 @@ import io.vhdfs.disk.WindowsPaths;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SeekableByteChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -99,8 +100,10 @@ public final class VhdCreator {
    * its file's modification time, its file name in the header, and, as Hyper-V writes them, a
    * {@code W2ku} locator with the absolute path and a {@code W2ru} one with the path relative to
    * the child ({@code .\base.vhd}), both UTF-16LE, their data space in bytes; and a
-   * {@code MacX} file URL where a backslash in the path would be misread in those. The locator
-   * data sits between the header and the BAT, where no writer that ignores locators puts blocks.
+   * {@code MacX} file URL where a backslash in the path would be misread in those. A parent on
+   * another host than the child's gets its URI in a {@code MacX} locator and its file name in a
+   * {@code W2ru} one instead. The locator data sits between the header and the BAT, where no
+   * writer that ignores locators puts blocks.
    *
    * @throws java.nio.file.FileAlreadyExistsException if {@code image} exists
    */
@@ -159,10 +162,20 @@ public final class VhdCreator {
    * The locators a child at {@code image} records for the parent at real path {@code parent}:
    * {@code W2ku} with the absolute path, {@code W2ru} with the path from the child's directory
    * where one leads there, and {@code MacX} where a backslash in the path would be misread in
-   * those.
+   * those; for a parent on another host, its URI in {@code MacX} and its name in {@code W2ru}.
    */
   static List<LocatorData> parentLocators(Path image, Path parent) throws IOException {
     List<LocatorData> data = new ArrayList<>();
+    if (!parent.getFileSystem().equals(image.getFileSystem())) {
+      // On another host (an object store, say) no Windows path leads there: its URI, in the
+      // MacX locator, where file URLs go, for vhdfs; and the file name beside the child, for
+      // every reader, should the parent be copied there.
+      data.add(new LocatorData(ParentLocator.MACX,
+          parent.toUri().toASCIIString().getBytes(StandardCharsets.UTF_8)));
+      data.add(new LocatorData(ParentLocator.W2RU,
+          ParentLocator.windowsPathData(".\\" + parent.getFileName())));
+      return data;
+    }
     data.add(new LocatorData(ParentLocator.W2KU,
         ParentLocator.windowsPathData(WindowsPaths.absolute(parent))));
     String relative = WindowsPaths.relative(image, parent);

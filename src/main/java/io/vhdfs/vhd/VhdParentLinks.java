@@ -18,7 +18,6 @@ import java.util.List;
  * looks. Where those lead on the child's host is the shared engine's business.
  */
 final class VhdParentLinks {
-  private static final System.Logger LOG = System.getLogger("io.vhdfs");
   private static final int[] LOCATOR_ORDER =
       {ParentLocator.W2RU, ParentLocator.W2KU, ParentLocator.MACX};
   /** Offsets in the dynamic header, for messages. */
@@ -74,8 +73,10 @@ final class VhdParentLinks {
     }
     long footerTime = fields.footer().timestamp();
     if (recorded != fileTime && recorded != footerTime) {
-      LOG.log(Level.WARNING, () -> child + ": parent " + parent + " changed since the child was "
-          + "made? The child records parent time " + VhdTime.toInstant(recorded) + ", the "
+      // The logger is looked up only here, when there is something to say: the lookup starts
+      // java.util.logging, some 25 ms that a run of the tool with nothing to log should not pay.
+      System.getLogger("io.vhdfs").log(Level.WARNING, () -> child + ": parent " + parent
+          + " changed since the child was made? The child records parent time " + VhdTime.toInstant(recorded) + ", the "
           + "parent file's time is " + VhdTime.toInstant(fileTime) + " and its footer's "
           + VhdTime.toInstant(footerTime) + "; opened all the same: the unique id, not the "
           + "time, identifies a parent");

@@ -3,7 +3,6 @@ package io.vhdfs.vhdx;
 import io.vhdfs.VhdFormatException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
@@ -100,7 +99,7 @@ record MetadataTable(List<MetadataEntry> entries) {
     }
     List<MetadataEntry> byOffset = new ArrayList<>(entries);
     byOffset.removeIf(e -> e.length() == 0);
-    byOffset.sort(Comparator.comparingLong(MetadataEntry::offset));
+    byOffset.sort((x, y) -> Long.compare(x.offset(), y.offset()));
     for (int i = 1; i < byOffset.size(); i++) {
       MetadataEntry before = byOffset.get(i - 1);
       MetadataEntry after = byOffset.get(i);

@@ -42,6 +42,12 @@ record ParentLocator(UUID locatorType, Map<String, String> entries) {
   public static final String VOLUME_PATH = "volume_path";
   /** Key of the absolute Win32 path. */
   public static final String ABSOLUTE_WIN32_PATH = "absolute_win32_path";
+  /**
+   * vhdfs's key of the URI of a parent on another host than the child's ({@code
+   * s3://bucket/base.vhdx}), where no Windows path leads; other readers pass over keys they do
+   * not know.
+   */
+  public static final String VHDFS_PARENT_URI = "vhdfs_parent_uri";
   /** The path keys in the order the spec says to try them. */
   public static final List<String> PATH_KEYS =
       List.of(RELATIVE_PATH, VOLUME_PATH, ABSOLUTE_WIN32_PATH);

@@ -30,6 +30,20 @@ record RegionEntry(
     }
   }
 
+  // equals and hashCode written out: a record's generated ones are bound through method handles
+  // on first use, tens of milliseconds of a short run of the tool (issue 14); the two region
+  // table copies are compared on every open.
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof RegionEntry e && guid.equals(e.guid) && fileOffset == e.fileOffset
+        && length == e.length && required == e.required && requiredField == e.requiredField;
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(guid, fileOffset, length, requiredField);
+  }
+
   /** An entry with the Required field 1 or 0. */
   public static RegionEntry of(UUID guid, long fileOffset, long length, boolean required) {
     return new RegionEntry(guid, fileOffset, length, required, required ? 1 : 0);

@@ -110,7 +110,9 @@ record RegionTable(List<RegionEntry> entries) {
     }
     List<RegionEntry> byOffset = new ArrayList<>(entries);
     byOffset.removeIf(e -> e.length() == 0);
-    byOffset.sort(Comparator.comparingLong(RegionEntry::fileOffset));
+    // Not Comparator.comparingLong: its serializable lambda is bound through method handles
+    // on first use, some 15 ms of a short run of the tool (issue 14).
+    byOffset.sort((x, y) -> Long.compare(x.fileOffset(), y.fileOffset()));
     for (int i = 1; i < byOffset.size(); i++) {
       RegionEntry before = byOffset.get(i - 1);
       RegionEntry after = byOffset.get(i);

@@ -47,7 +47,7 @@ record RegionTableChoice(RegionTable table, int copy, Optional<String> otherProb
     Optional<String> other;
     try {
       RegionTable table2 = RegionTable.decode(copy2, file, RegionTable.COPY2_OFFSET);
-      other = table2.equals(table1)
+      other = table2.entries().equals(table1.entries())
           ? Optional.empty()
           : Optional.of("region table copy 2 differs from copy 1");
     } catch (VhdFormatException e2) {

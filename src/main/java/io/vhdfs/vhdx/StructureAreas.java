@@ -2,7 +2,6 @@ package io.vhdfs.vhdx;
 
 import io.vhdfs.VhdFormatException;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 
@@ -72,7 +71,7 @@ final class StructureAreas {
       }
     }
     List<Area> sorted = new ArrayList<>(areas);
-    sorted.sort(Comparator.comparingLong(Area::offset));
+    sorted.sort((x, y) -> Long.compare(x.offset(), y.offset()));
     for (int i = 1; i < sorted.size(); i++) {
       Area before = sorted.get(i - 1);
       Area after = sorted.get(i);

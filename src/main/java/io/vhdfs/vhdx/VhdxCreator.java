@@ -73,7 +73,8 @@ final class VhdxCreator {
    * Creates {@code image}, which must not exist, as a differencing child of the VHDX at real path
    * {@code parent} whose metadata and current header are {@code parentFields}: the parent's
    * virtual-disk items (size, disk id, sector sizes), a locator with the parent's DataWriteGuid
-   * as {@code parent_linkage} and its path relative to the child and absolute, and a sector
+   * as {@code parent_linkage} and its path relative to the child and absolute (of a parent on
+ * another host, its file name and its URI, {@link ParentLocator#VHDFS_PARENT_URI}), and a sector
    * bitmap block for every chunk, zeros (a hole on the host), all blocks NOT_PRESENT. The bitmap
    * blocks cost 1 MiB per chunk of host address space only, and keep libvhdi exact: it reads a
    * chunk without one from the wrong place ({@code vhdx-format.md} §7.x).
@@ -86,11 +87,19 @@ final class VhdxCreator {
     Map<String, String> entries = new LinkedHashMap<>();
     entries.put(ParentLocator.PARENT_LINKAGE,
         MsGuid.format(parentFields.header().dataWriteGuid()));
-    String relative = WindowsPaths.relative(image, parent);
-    if (relative != null) {
-      entries.put(ParentLocator.RELATIVE_PATH, relative);
+    if (!parent.getFileSystem().equals(image.getFileSystem())) {
+      // On another host (an object store, say) no Windows path leads there: the file name
+      // beside the child, for every reader, should the parent be copied there; and its URI
+      // under a key of vhdfs's own, which the spec's readers pass over.
+      entries.put(ParentLocator.RELATIVE_PATH, ".\\" + parent.getFileName());
+      entries.put(ParentLocator.VHDFS_PARENT_URI, parent.toUri().toASCIIString());
+    } else {
+      String relative = WindowsPaths.relative(image, parent);
+      if (relative != null) {
+        entries.put(ParentLocator.RELATIVE_PATH, relative);
+      }
+      entries.put(ParentLocator.ABSOLUTE_WIN32_PATH, WindowsPaths.absolute(parent));
     }
-    entries.put(ParentLocator.ABSOLUTE_WIN32_PATH, WindowsPaths.absolute(parent));
     write(image, Kind.DIFFERENCING, m.virtualDiskSize(), blockSize, m.logicalSectorSize(),
         m.physicalSectorSize(), m.virtualDiskId(),
         new ParentLocator(ParentLocator.VHDX_PARENT_LOCATOR, entries));

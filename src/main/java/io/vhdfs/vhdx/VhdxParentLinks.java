@@ -12,7 +12,8 @@ import java.util.Optional;
  * from the child's directory, {@code volume_path} and {@code absolute_win32_path}. A volume GUID
  * path names nothing off Windows, so its file name is looked for next to the child; a
  * {@code \\?\} drive path loses its prefix and is tried from the host's root, then by its file
- * name next to the child.
+ * name next to the child. A parent on another host is named by its URI, under
+ * {@link ParentLocator#VHDFS_PARENT_URI}, after the spec's paths.
  */
 final class VhdxParentLinks {
   private static final String LONG_PREFIX = "\\\\?\\";
@@ -40,6 +41,8 @@ final class VhdxParentLinks {
       candidates.add(new ParentLink.Candidate(ParentLocator.ABSOLUTE_WIN32_PATH,
           ParentLink.Form.NAME_BESIDE_CHILD, p));
     });
+    locator.get(ParentLocator.VHDFS_PARENT_URI).ifPresent(p -> candidates.add(
+        new ParentLink.Candidate(ParentLocator.VHDFS_PARENT_URI, ParentLink.Form.FILE_URL, p)));
     String name = relative.or(() -> absolute).or(() -> locator.get(ParentLocator.VOLUME_PATH))
         .orElse("");
     return new ParentLink(VhdxFormat.INSTANCE, locator.parentLinkage(), name, candidates,
