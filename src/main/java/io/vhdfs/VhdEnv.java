@@ -22,6 +22,7 @@ package io.vhdfs;
  * <tr><td>{@value #PARENT_ROOT}</td><td>directory, or URI of one on another host ({@code s3://bucket/images/})</td><td>open no parent image outside it (set it for images from untrusted sources)</td></tr>
  * <tr><td>{@value #IGNORE_PARENT_ID}</td><td>{@code true}</td><td>open a child whose parent's unique id does not match</td></tr>
  * <tr><td>{@value #LOCKING}</td><td>{@code auto}, {@code on}, {@code off}</td><td>take part in QEMU's image locking: {@code auto} (default) where the host file system has locks other processes see (the platform's own), {@code on} refuses hosts without, {@code off} neither locks nor checks (read while another process writes, as {@code qemu-img -U} does)</td></tr>
+ * <tr><td>{@value #CACHE_SIZE}</td><td>bytes, or with suffix K M G T; {@code 0} for none</td><td>on a host whose channels are not {@code FileChannel}s, where every read is a request (an object store such as S3): the most bytes of the image's file held in memory, in 1 MiB pieces shared by all its channels (and each parent's), fetched up to 8 MiB a request with read-ahead when reads run in order (64 MiB)</td></tr>
  * </table>
  */
 public final class VhdEnv {
@@ -53,6 +54,11 @@ public final class VhdEnv {
   public static final String IGNORE_PARENT_ID = "ignoreParentId";
   /** {@code auto}, {@code on} or {@code off}: whether to take part in QEMU's image locking. */
   public static final String LOCKING = "locking";
+  /**
+   * Bytes of an image's file held in memory, shared by its channels, where its host has no
+   * {@code FileChannel} and every read is a request (an object store).
+   */
+  public static final String CACHE_SIZE = "cacheSize";
 
   private VhdEnv() {}
 }

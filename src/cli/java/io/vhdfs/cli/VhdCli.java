@@ -98,18 +98,14 @@ public final class VhdCli {
     }
     Subcommand command = named.get();
     CommandSyntax syntax = command.syntax();
-    switch (syntax.parse(Arrays.asList(args).subList(1, args.length), 1)) {
-      case HELP -> {
-        io.out().print(UsageText.of(syntax));
-        return OK;
-      }
-      case VERSION -> {
-        io.out().println(version());
-        return OK;
-      }
-      default -> {
-        // run below
-      }
+    CommandSyntax.Outcome outcome = syntax.parse(Arrays.asList(args).subList(1, args.length), 1);
+    if (outcome == CommandSyntax.Outcome.HELP) {
+      io.out().print(UsageText.of(syntax));
+      return OK;
+    }
+    if (outcome == CommandSyntax.Outcome.VERSION) {
+      io.out().println(version());
+      return OK;
     }
     try {
       return command.call(io);

@@ -19,20 +19,24 @@ import java.util.Objects;
  * @param parent the parent of the image opened, in place of the places the image records: a path
  *     from the image's directory or a URI ({@link PathOrUri}); its parents are found as they
  *     record them. {@code null} to look where the image says
+ * @param cacheSize bytes of each image's file held in memory where its host has no {@code
+ *     FileChannel} ({@link HostFile#openForReading(Path, long)}); 0 for none
  */
 public record ChainOptions(String parentRoot, boolean ignoreParentId, Locking locking,
-    String parent) {
+    String parent, long cacheSize) {
   /** No confinement, ids must match, locks where the host has them. */
   public static final ChainOptions DEFAULT = new ChainOptions(null, false);
+  /** The cache of an image on a host without a {@code FileChannel}, unless the env says. */
+  public static final long DEFAULT_CACHE_SIZE = PieceCache.DEFAULT_CAPACITY;
 
   /** Options with {@link Locking#AUTO}. */
   public ChainOptions(String parentRoot, boolean ignoreParentId) {
-    this(parentRoot, ignoreParentId, Locking.AUTO, null);
+    this(parentRoot, ignoreParentId, Locking.AUTO, null, DEFAULT_CACHE_SIZE);
   }
 
-  /** Options that look for the parent where the image says. */
+  /** Options that look for the parent where the image says, with the default cache. */
   public ChainOptions(String parentRoot, boolean ignoreParentId, Locking locking) {
-    this(parentRoot, ignoreParentId, locking, null);
+    this(parentRoot, ignoreParentId, locking, null, DEFAULT_CACHE_SIZE);
   }
 
   public ChainOptions {
@@ -43,12 +47,13 @@ public record ChainOptions(String parentRoot, boolean ignoreParentId, Locking lo
 
   /** These options with {@code locking} instead. */
   public ChainOptions withLocking(Locking locking) {
-    return new ChainOptions(parentRoot, ignoreParentId, locking, parent);
+    return new ChainOptions(parentRoot, ignoreParentId, locking, parent, cacheSize);
   }
 
   /** Whether these options open the same chains as {@code other} for images on {@code fs}. */
   boolean sameAs(ChainOptions other, FileSystem fs) {
-    if (ignoreParentId != other.ignoreParentId || !Objects.equals(parent, other.parent)) {
+    if (ignoreParentId != other.ignoreParentId || !Objects.equals(parent, other.parent)
+        || cacheSize != other.cacheSize) {
       return false;
     }
     if (parentRoot == null || other.parentRoot == null) {

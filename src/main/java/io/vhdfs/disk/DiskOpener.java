@@ -52,7 +52,7 @@ public final class DiskOpener {
    */
   public static VirtualDisk open(Path image, SizeRule sizeRule, ParentChain chain)
       throws IOException {
-    HostFile host = HostFile.openForReading(image);
+    HostFile host = HostFile.openForReading(image, chain.options().cacheSize());
     try {
       return open(host, sizeRule, chain);
     } catch (IOException | RuntimeException e) {

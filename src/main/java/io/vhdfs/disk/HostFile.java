@@ -51,6 +51,8 @@ public final class HostFile implements Closeable {
   private final AtomicLong hostReads = new AtomicLong();
   private final AtomicLong hostWrites = new AtomicLong();
   private volatile SeekableByteChannel channel;
+  /** Reads of a host without a {@link FileChannel}, while the file is read only; else null. */
+  private volatile PieceCache cache;
   private volatile boolean writable;
   private volatile boolean closed;
   /** Why a force failed; from then on nothing more is written or forced through this handle. */
@@ -62,9 +64,33 @@ public final class HostFile implements Closeable {
     this.channel = channel;
   }
 
-  /** Opens the image for reading. */
+  /**
+   * Opens the image for reading; on a host without a {@link FileChannel} (an object store),
+   * through a {@link PieceCache} of {@link PieceCache#DEFAULT_CAPACITY} bytes.
+   */
   public static HostFile openForReading(Path path) throws IOException {
-    return new HostFile(path, Files.newByteChannel(path, READ_ONLY));
+    return openForReading(path, PieceCache.DEFAULT_CAPACITY);
+  }
+
+  /**
+   * Opens the image for reading; on a host without a {@link FileChannel} (an object store, a zip
+   * entry), where every read is a request, through a {@link PieceCache} of up to
+   * {@code cacheSize} bytes (none for 0) until the file is opened for writing. A host file channel
+   * needs none: the host's page cache serves it.
+   */
+  public static HostFile openForReading(Path path, long cacheSize) throws IOException {
+    SeekableByteChannel ch = Files.newByteChannel(path, READ_ONLY);
+    HostFile host = new HostFile(path, ch);
+    if (!(ch instanceof FileChannel) && cacheSize > 0) {
+      try {
+        host.cache = new PieceCache(host.name, ch.size(), cacheSize,
+            () -> Files.newByteChannel(path, READ_ONLY), host.hostReads);
+      } catch (IOException | RuntimeException e) {
+        ch.close();
+        throw e;
+      }
+    }
+    return host;
   }
 
   /**
@@ -84,6 +110,11 @@ public final class HostFile implements Closeable {
         throw new ClosedChannelException();
       }
       InPlaceUpdates.require(path);
+      PieceCache readCache = cache;
+      cache = null; // what is written must be read back, not what was cached
+      if (readCache != null) {
+        readCache.close();
+      }
       SeekableByteChannel old = channel;
       channel = Files.newByteChannel(path, READ_WRITE);
       writable = true;
@@ -109,6 +140,10 @@ public final class HostFile implements Closeable {
 
   /** The host file's current length in bytes. */
   public long size() throws IOException {
+    PieceCache readCache = cache;
+    if (readCache != null) {
+      return readCache.size();
+    }
     for (int attempt = 0; ; attempt++) {
       SeekableByteChannel ch = channel;
       try {
@@ -125,6 +160,11 @@ public final class HostFile implements Closeable {
    * @throws VhdFormatException if the file ends first (the image is truncated)
    */
   public void readFully(ByteBuffer dst, long position) throws IOException {
+    PieceCache readCache = cache;
+    if (readCache != null) {
+      readCached(readCache, dst, position);
+      return;
+    }
     long pos = position;
     int attempt = 0;
     int empty = 0;
@@ -148,6 +188,19 @@ public final class HostFile implements Closeable {
       }
       if (n == 0 && ++empty > MAX_EMPTY_READS) {
         throw new IOException(name + ": the host channel returns no data at offset " + pos);
+      }
+      pos += n;
+    }
+  }
+
+  private void readCached(PieceCache readCache, ByteBuffer dst, long position)
+      throws IOException {
+    long pos = position;
+    while (dst.hasRemaining()) {
+      int n = readCache.read(dst, pos);
+      if (n < 0) {
+        throw new VhdFormatException(name, pos,
+            "image truncated: unexpected end of file while reading " + dst.remaining() + " bytes");
       }
       pos += n;
     }
@@ -380,7 +433,7 @@ public final class HostFile implements Closeable {
       return fc.write(src, pos);
     }
     synchronized (ch) {
-      seek(ch, pos);
+      seek(ch, pos, name);
       return ch.write(src);
     }
   }
@@ -390,13 +443,13 @@ public final class HostFile implements Closeable {
       return fc.read(dst, pos);
     }
     synchronized (ch) {
-      seek(ch, pos);
+      seek(ch, pos, name);
       return ch.read(dst);
     }
   }
 
   /** Some hosts only stream; an image needs random access, and says so as an IOException. */
-  private void seek(SeekableByteChannel ch, long pos) throws IOException {
+  static void seek(SeekableByteChannel ch, long pos, String name) throws IOException {
     try {
       ch.position(pos);
     } catch (UnsupportedOperationException e) {
@@ -440,6 +493,11 @@ public final class HostFile implements Closeable {
     closed = true;
     try {
       synchronized (reopenLock) {
+        PieceCache readCache = cache;
+        cache = null;
+        if (readCache != null) {
+          readCache.close();
+        }
         channel.close();
       }
     } finally {

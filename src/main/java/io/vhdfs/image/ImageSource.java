@@ -41,7 +41,7 @@ public final class ImageSource implements Closeable {
    */
   public static ImageSource open(Path image, ChainOptions options, DiskView view)
       throws IOException {
-    HostFile host = HostFile.openForReading(image);
+    HostFile host = HostFile.openForReading(image, options.cacheSize());
     boolean isImage;
     try {
       isImage = Formats.probe(host) != null;

@@ -31,7 +31,8 @@ record FileSystemConfig(
     SizeRule sizeRule,
     String parentRoot,
     boolean ignoreParentId,
-    Locking locking) {
+    Locking locking,
+    long cacheSize) {
 
   enum AccessMode { DEFAULT, READ_WRITE, READ_ONLY }
 
@@ -41,7 +42,8 @@ record FileSystemConfig(
    * one, it names the new image's parent, whose own parents are found as they record them.
    */
   ChainOptions chainOptions() {
-    return new ChainOptions(parentRoot, ignoreParentId, locking, create ? null : parent);
+    return new ChainOptions(parentRoot, ignoreParentId, locking, create ? null : parent,
+        cacheSize);
   }
 
   /**
@@ -145,9 +147,12 @@ record FileSystemConfig(
         throw bad(VhdEnv.LOCKING, env, "auto, on or off");
       }
     }
+    long cacheSize = env.containsKey(VhdEnv.CACHE_SIZE) ? sizeValue(env, VhdEnv.CACHE_SIZE)
+        : ChainOptions.DEFAULT_CACHE_SIZE;
     return new FileSystemConfig(create, size, type, pathString(env, VhdEnv.PARENT), blockSize,
-        bool(env, VhdEnv.EXACT_SIZE), format, logical, physical, mode, rule, pathString(env, VhdEnv.PARENT_ROOT),
-        bool(env, VhdEnv.IGNORE_PARENT_ID), locking);
+        bool(env, VhdEnv.EXACT_SIZE), format, logical, physical, mode, rule,
+        pathString(env, VhdEnv.PARENT_ROOT), bool(env, VhdEnv.IGNORE_PARENT_ID), locking,
+        cacheSize);
   }
 
   /** The limits of a new image, checked before anything is written. */

@@ -133,6 +133,12 @@ import java.util.Set;
  *   image locks (see below): {@code auto} where the host has locks other processes see (the
  *   platform's file system), {@code on} refuses other hosts, {@code off} neither locks nor checks
  *   (to read an image another process writes, as {@code qemu-img -U} does)</td></tr>
+ * <tr><td>{@code cacheSize}</td><td>bytes, or with suffix {@code K M G T}; {@code 0} for
+ *   none</td><td>where the host's channels are not {@code FileChannel}s and every read is a
+ *   request (an object store such as S3, a zip entry): the most bytes of each image file of the
+ *   chain held in memory (64 MiB), in 1 MiB pieces shared by all channels of the image, fetched up
+ *   to 8 MiB a request, with read-ahead in parallel when reads run in order; dropped when the
+ *   image is opened for writing</td></tr>
  * </table>
  * A bad value is an {@link IllegalArgumentException} naming the key; unknown keys are ignored.
  *
