@@ -32,6 +32,11 @@ abstract class S3HostedImageContract extends FileChannelContract {
    */
   abstract Path putImage(byte[] content) throws IOException;
 
+  /** The env the image is opened with: read-only, and the library's defaults otherwise. */
+  Map<String, String> env() {
+    return Map.of("accessMode", "readOnly");
+  }
+
   /** The entry of the image's file system the tests read: the whole disk unless overridden. */
   String entry() {
     return "/disk";
@@ -40,7 +45,7 @@ abstract class S3HostedImageContract extends FileChannelContract {
   @Override
   protected final FileChannel openReadOnly(byte[] content) throws IOException {
     Path image = imageOf(content);
-    FileSystem vhd = FileSystems.newFileSystem(image, Map.of("accessMode", "readOnly"));
+    FileSystem vhd = FileSystems.newFileSystem(image, env());
     fileSystems.add(vhd);
     return FileChannel.open(vhd.getPath(entry()), StandardOpenOption.READ);
   }
