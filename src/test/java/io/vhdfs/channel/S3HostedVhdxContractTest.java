@@ -1,0 +1,21 @@
+package io.vhdfs.channel;
+
+import io.vhdfs.testing.S3TestBed;
+import java.io.IOException;
+import java.nio.file.Path;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** The read-only channel contract on a dynamic VHDX (1 MiB blocks) that qemu-img made, in S3. */
+final class S3HostedVhdxContractTest extends S3HostedImageContract {
+  @RegisterExtension static final S3TestBed S3 = new S3TestBed();
+
+  @Override
+  S3TestBed s3() {
+    return S3;
+  }
+
+  @Override
+  Path putImage(byte[] content) throws IOException {
+    return S3.putVhdx(content, "block_size=1M");
+  }
+}
