@@ -162,6 +162,17 @@ public final class DiskChannel extends FileChannel {
   }
 
   private long interruptibly(Transfer t) throws IOException {
+    try {
+      return interruptiblyOnce(t);
+    } catch (ClosedByInterruptException e) {
+      // The contract keeps the thread interrupted. A host channel may have swallowed the
+      // interrupt (the AWS S3 provider's catches it and fails the read), leaving it clear.
+      Thread.currentThread().interrupt();
+      throw e;
+    }
+  }
+
+  private long interruptiblyOnce(Transfer t) throws IOException {
     boolean completed = false;
     try {
       begin();

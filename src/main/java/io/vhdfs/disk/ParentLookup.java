@@ -67,7 +67,9 @@ public final class ParentLookup {
         tried.add(place.label() + ": " + place.unusable());
         continue;
       }
-      Path p = place.path().normalize();
+      // Absolute: some providers' getParent() of an absolute path is relative (the AWS S3
+      // provider's), which would put a parent found from it outside any parentRoot.
+      Path p = place.path().toAbsolutePath().normalize();
       String at = place.label() + " -> " + p;
       if (!seen.add(p)) {
         tried.add(at + ": tried above");
