@@ -83,7 +83,9 @@ public final class HostFile implements Closeable {
     HostFile host = new HostFile(path, ch);
     if (!(ch instanceof FileChannel) && cacheSize > 0) {
       try {
-        host.cache = new PieceCache(host.name, ch.size(), cacheSize,
+        // The cache reads through this channel first (while it serves the file, nothing else
+        // reads through it), and opens more only for reads in parallel.
+        host.cache = new PieceCache(host.name, ch.size(), cacheSize, ch,
             () -> Files.newByteChannel(path, READ_ONLY), host.hostReads);
       } catch (IOException | RuntimeException e) {
         ch.close();

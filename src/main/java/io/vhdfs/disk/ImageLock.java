@@ -83,9 +83,7 @@ public final class ImageLock {
     if (locking == Locking.OFF) {
       return null;
     }
-    if (!Files.isRegularFile(image)) {
-      return null; // a device or a pipe: QEMU locks those, but opening one here could block
-    }
+    // The host first: on an object store each look at the file is a request.
     if (image.getFileSystem() != FileSystems.getDefault()) {
       if (locking == Locking.ON) {
         throw new FileSystemException(image.toString(), null, "locking=on, but the image lies on "
@@ -93,6 +91,9 @@ public final class ImageLock {
             + "processes do not see; use locking=auto (or off) for images on such hosts");
       }
       return null;
+    }
+    if (!Files.isRegularFile(image)) {
+      return null; // a device or a pipe: QEMU locks those, but opening one here could block
     }
     synchronized (HELD) {
       Object key = keyOf(image);

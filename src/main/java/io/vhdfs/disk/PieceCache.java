@@ -85,9 +85,15 @@ final class PieceCache implements Closeable {
    * @param name the file, for messages
    * @param size the file's length, which does not change while the cache serves it
    * @param capacity most bytes of pieces held; at least two pieces are
+   * @param first a host channel onto the file, the first a fetch uses (opening another is a
+   *     request of its own on an object store); the cache closes it
    * @param requests counts every request made to the host
    */
-  PieceCache(String name, long size, long capacity, Opener opener, AtomicLong requests) {
+  PieceCache(String name, long size, long capacity, SeekableByteChannel first, Opener opener,
+      AtomicLong requests) {
+    if (first != null) {
+      idle.push(first);
+    }
     this.name = name;
     this.requests = requests;
     this.size = size;

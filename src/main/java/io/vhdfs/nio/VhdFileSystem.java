@@ -19,6 +19,7 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.ClosedFileSystemException;
 import java.nio.file.FileStore;
 import java.nio.file.FileSystem;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -70,6 +71,8 @@ final class VhdFileSystem extends FileSystem {
   private final Set<DiskChannel> channels = new HashSet<>();
 
   private volatile boolean open = true;
+  /** The image is held open from validation until the file system closes; see keepsImageOpen. */
+  private boolean heldOpen;
   private VirtualDisk openDisk;
   private int users;
   private DiskInfo lastInfo;
@@ -100,7 +103,27 @@ final class VhdFileSystem extends FileSystem {
 
   /** Opens the image once to validate it, so a bad image fails here rather than on first use. */
   void validate() throws IOException {
+    if (keepsImageOpen()) {
+      synchronized (this) {
+        if (!heldOpen) {
+          acquireDisk();
+          heldOpen = true;
+        }
+      }
+      return;
+    }
     validate(hostIdentity());
+  }
+
+  /**
+   * Whether the image stays open from validation until the file system closes: read only, on a
+   * host other than the platform's file system (an object store, say), where every open and
+   * every look at the file costs requests and there are no QEMU locks to hold back. Elsewhere
+   * the image is open only while a channel needs it, so QEMU may write it in between.
+   */
+  private boolean keepsImageOpen() {
+    return config.accessMode() == FileSystemConfig.AccessMode.READ_ONLY
+        && image.getFileSystem() != FileSystems.getDefault();
   }
 
   private synchronized void validate(List<Object> identity) throws IOException {
@@ -131,6 +154,10 @@ final class VhdFileSystem extends FileSystem {
    */
   synchronized void adopt(FileSystemConfig newConfig, Path key) throws IOException {
     ensureOpen();
+    if (heldOpen && channels.isEmpty()) {
+      heldOpen = false; // no one reads it: the new options open it anew
+      releaseDisk();
+    }
     if (openDisk != null) {
       long writable = channels.stream().filter(DiskChannel::isWritable).count();
       throw new java.nio.file.FileSystemAlreadyExistsException(this + " is already open, made "
@@ -422,6 +449,20 @@ final class VhdFileSystem extends FileSystem {
           failure = e;
         } else {
           failure.addSuppressed(e);
+        }
+      }
+    }
+    synchronized (this) {
+      if (heldOpen) {
+        heldOpen = false;
+        try {
+          releaseDisk();
+        } catch (IOException e) {
+          if (failure == null) {
+            failure = e;
+          } else {
+            failure.addSuppressed(e);
+          }
         }
       }
     }

@@ -33,8 +33,8 @@ final class PieceCacheTest {
   void readsInOrderTakeOneRequestPerEightMib() throws IOException {
     byte[] file = random(40 * MIB + 1000, 1);
     AtomicLong requests = new AtomicLong();
-    try (PieceCache cache = new PieceCache("f", file.length, 64L * MIB, opener(file, null),
-        requests)) {
+    try (PieceCache cache = new PieceCache("f", file.length, 64L * MIB, null,
+        opener(file, null), requests)) {
       byte[] read = readAll(cache, file.length, 64 * 1024);
 
       assertArrayEquals(file, read);
@@ -50,8 +50,8 @@ final class PieceCacheTest {
   void readsOutOfOrderFetchTheirPieceOnlyAndNeverTwiceWhileHeld() throws IOException {
     byte[] file = random(32 * MIB, 2);
     AtomicLong requests = new AtomicLong();
-    try (PieceCache cache = new PieceCache("f", file.length, 64L * MIB, opener(file, null),
-        requests)) {
+    try (PieceCache cache = new PieceCache("f", file.length, 64L * MIB, null,
+        opener(file, null), requests)) {
       long[] at = {20L * MIB + 5, 3L * MIB + 7, 30L * MIB, 11L * MIB + 100, 3L * MIB + 4000};
       for (long position : at) {
         ByteBuffer b = ByteBuffer.allocate(512);
@@ -66,8 +66,8 @@ final class PieceCacheTest {
   @Test
   void neverHoldsMoreThanItsCapacity() throws IOException {
     byte[] file = random(24 * MIB, 3);
-    try (PieceCache cache = new PieceCache("f", file.length, 4L * MIB, opener(file, null),
-        new AtomicLong())) {
+    try (PieceCache cache = new PieceCache("f", file.length, 4L * MIB, null,
+        opener(file, null), new AtomicLong())) {
       assertArrayEquals(file, readAll(cache, file.length, MIB / 2));
       assertTrue(cache.heldBytes() <= 4L * MIB, cache.heldBytes() + " bytes held");
       Random r = new Random(4);
@@ -87,8 +87,8 @@ final class PieceCacheTest {
   void concurrentReadersAllGetTheirBytes() throws Exception {
     byte[] file = random(16 * MIB + 333, 5);
     ExecutorService pool = Executors.newFixedThreadPool(4);
-    try (PieceCache cache = new PieceCache("f", file.length, 6L * MIB, opener(file, null),
-        new AtomicLong())) {
+    try (PieceCache cache = new PieceCache("f", file.length, 6L * MIB, null,
+        opener(file, null), new AtomicLong())) {
       List<Future<?>> done = new ArrayList<>();
       for (int t = 0; t < 4; t++) {
         int seed = t;
@@ -118,7 +118,7 @@ final class PieceCacheTest {
   void aFailedRequestFailsItsReaderAndIsMadeAgainByTheNext() throws IOException {
     byte[] file = random(4 * MIB, 6);
     AtomicInteger failuresLeft = new AtomicInteger(1);
-    try (PieceCache cache = new PieceCache("f", file.length, 64L * MIB,
+    try (PieceCache cache = new PieceCache("f", file.length, 64L * MIB, null,
         opener(file, failuresLeft), new AtomicLong())) {
       ByteBuffer b = ByteBuffer.allocate(4096);
       IOException e = assertThrows(IOException.class, () -> cache.read(b, 2L * MIB));
@@ -132,8 +132,8 @@ final class PieceCacheTest {
   @Test
   void theEndOfTheFileIsMinusOneAndTheLastPieceIsShort() throws IOException {
     byte[] file = random(3 * MIB + 10, 7);
-    try (PieceCache cache = new PieceCache("f", file.length, 64L * MIB, opener(file, null),
-        new AtomicLong())) {
+    try (PieceCache cache = new PieceCache("f", file.length, 64L * MIB, null,
+        opener(file, null), new AtomicLong())) {
       ByteBuffer b = ByteBuffer.allocate(100);
       assertEquals(10, cache.read(b, 3L * MIB));
       assertEquals(-1, cache.read(b.clear(), file.length));
@@ -144,8 +144,8 @@ final class PieceCacheTest {
   @Test
   void aClosedCacheRefusesReads() throws IOException {
     byte[] file = random(MIB, 8);
-    PieceCache cache = new PieceCache("f", file.length, 64L * MIB, opener(file, null),
-        new AtomicLong());
+    PieceCache cache = new PieceCache("f", file.length, 64L * MIB, null,
+        opener(file, null), new AtomicLong());
     cache.close();
     assertThrows(IOException.class, () -> cache.read(ByteBuffer.allocate(10), 0));
   }
