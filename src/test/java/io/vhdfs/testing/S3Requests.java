@@ -50,11 +50,31 @@ public final class S3Requests {
   }
 
   private final List<Request> requests = new ArrayList<>();
+  private volatile long latencyMillis;
 
   S3Requests() {}
 
-  synchronized void record(Kind kind, String key, String range) {
-    requests.add(new Request(kind, key, range));
+  /**
+   * Records a request the server is about to serve, then holds it for the latency set (outside
+   * any lock, so requests in parallel wait side by side, as on a network).
+   */
+  void record(Kind kind, String key, String range) {
+    synchronized (this) {
+      requests.add(new Request(kind, key, range));
+    }
+    long wait = latencyMillis;
+    if (wait > 0) {
+      try {
+        Thread.sleep(wait);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  /** Makes the server take {@code millis} longer over every request from now on (0: none). */
+  public void setLatencyMillis(long millis) {
+    latencyMillis = millis;
   }
 
   /** Forgets what was served so far, so a test counts only what it does next. */

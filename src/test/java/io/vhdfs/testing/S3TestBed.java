@@ -77,6 +77,18 @@ public final class S3TestBed implements BeforeAllCallback, AfterAllCallback {
   /** A test bed that starts when the class it is registered on starts. */
   public S3TestBed() {}
 
+  /** Starts the server outside JUnit (a benchmark's main); {@link #close} stops it. */
+  public static S3TestBed started() throws Exception {
+    S3TestBed bed = new S3TestBed();
+    bed.start();
+    return bed;
+  }
+
+  /** Stops a test bed made by {@link #started}. */
+  public void close() throws Exception {
+    stop();
+  }
+
   @Override
   public void beforeAll(ExtensionContext unused) throws Exception {
     start();
