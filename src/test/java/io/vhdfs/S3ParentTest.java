@@ -13,7 +13,6 @@ import java.io.IOException;
 import java.nio.file.FileSystem;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -133,21 +132,15 @@ final class S3ParentTest {
   }
 
   private static void createDynamic(Path image) throws IOException {
-    Chains.vhd().newFileSystem(image, Map.of("create", "true", "size", Long.toString(SIZE),
-        "exactSize", "true", "blockSize", Integer.toString(2 * MIB))).close();
+    Chains.createDynamic(image, SIZE, 2 * MIB);
   }
 
   private static void createChild(Path child, String parent, Map<String, String> more)
       throws IOException {
-    Map<String, String> env = new HashMap<>(Map.of("create", "true", "type", "differencing",
-        "parent", parent, "blockSize", Integer.toString(2 * MIB)));
-    env.putAll(more);
-    Chains.vhd().newFileSystem(child, env).close();
+    Chains.createChild(child, parent, 2 * MIB, more);
   }
 
   private static long openAndSize(Path image, Map<String, String> env) throws IOException {
-    try (FileSystem fs = Chains.vhd().newFileSystem(image, env)) {
-      return Files.size(fs.getPath("/disk"));
-    }
+    return Chains.diskSize(image, env);
   }
 }

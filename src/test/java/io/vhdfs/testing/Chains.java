@@ -82,6 +82,18 @@ public final class Chains {
     vhd().newFileSystem(child, env).close();
   }
 
+  /**
+   * Creates a differencing image over {@code parent} (a path from the child's directory, or a
+   * URI) with {@code blockSize}-byte blocks and the env keys {@code more} besides.
+   */
+  public static void createChild(Path child, String parent, int blockSize,
+      Map<String, String> more) throws IOException {
+    Map<String, String> env = new HashMap<>(Map.of("create", "true", "type", "differencing",
+        "parent", parent, "blockSize", Integer.toString(blockSize)));
+    env.putAll(more);
+    vhd().newFileSystem(child, env).close();
+  }
+
   /** Creates a dynamic image of exactly {@code size} bytes with {@code blockSize}-byte blocks. */
   public static void createDynamic(Path image, long size, int blockSize) throws IOException {
     vhd().newFileSystem(image, Map.of("create", "true", "type", "dynamic", "size",
@@ -109,7 +121,12 @@ public final class Chains {
 
   /** The size of {@code image}'s disk, read through a new file system. */
   public static long diskSize(Path image) throws IOException {
-    try (FileSystem fs = open(image)) {
+    return diskSize(image, Map.of());
+  }
+
+  /** The size of {@code image}'s disk, read through a new file system opened with {@code env}. */
+  public static long diskSize(Path image, Map<String, ?> env) throws IOException {
+    try (FileSystem fs = vhd().newFileSystem(image, env)) {
       return Files.size(fs.getPath("/disk"));
     }
   }
