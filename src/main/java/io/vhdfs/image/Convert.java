@@ -1,7 +1,8 @@
 package io.vhdfs.image;
 
-import io.vhdfs.disk.HostDataRanges;
 import io.vhdfs.disk.ChainOptions;
+import io.vhdfs.disk.HostDataRanges;
+import io.vhdfs.disk.KernelCopy;
 import io.vhdfs.disk.DiskType;
 import io.vhdfs.disk.DiskView;
 import io.vhdfs.disk.Extent;
@@ -11,6 +12,7 @@ import io.vhdfs.vhd.DynamicHeader;
 import io.vhdfs.vhd.Footer;
 import io.vhdfs.vhd.VhdCreator;
 import io.vhdfs.vhd.VhdFormat;
+import io.vhdfs.vhdx.HostPayload;
 import io.vhdfs.vhdx.NewVhdxWriter;
 import io.vhdfs.vhdx.VhdxFormat;
 import java.io.IOException;
@@ -21,9 +23,11 @@ import java.nio.channels.WritableByteChannel;
 import java.nio.file.FileSystemException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Locale;
+import java.util.Set;
 
 /**
  * Converts a disk image, raw or in one of the {@link Formats} (told apart by signature, not the
@@ -170,11 +174,11 @@ public final class Convert {
       if (output.vhdx()) {
         NewVhdxWriter.checkParameters(size, blockSize); // before the destination is touched
       }
-      List<long[]> ranges = storedRanges(source, src);
+      Stored stored = stored(source, src);
       try (StagedFile staged = StagedFile.begin(dst, request.replace())) {
         long[] counts;
         try (ImageSink sink = openSink(staged.temp(), output, size, blockSize, request)) {
-          counts = copy(source, ranges, sink, output, size, blockSize, progress);
+          counts = copy(source, stored, sink, output, size, blockSize, progress);
           sink.finish(size, request.sync());
         }
         staged.commit();
@@ -243,9 +247,9 @@ public final class Convert {
     long size = resultSize(source.size(), output, request.azure());
     Footer footer = output == Output.FIXED
         ? VhdCreator.newFooter(DiskType.FIXED, size, exactSize(size, request)) : null;
-    List<long[]> ranges = storedRanges(source, src);
+    Stored stored = stored(source, src);
     try (ImageSink sink = ImageSink.inOrder(out, footer)) {
-      long[] counts = copy(source, ranges, sink, output, size, blockSize(output, request),
+      long[] counts = copy(source, stored, sink, output, size, blockSize(output, request),
           progress);
       sink.finish(size, request.sync());
       return new Result(sourceType(source), output, size, counts[0], counts[1]);
@@ -309,27 +313,34 @@ public final class Convert {
   }
 
   /**
-   * The ranges of the source disk that are stored anywhere, as {start, end} pairs in order and
-   * merged: a VHD's data extents, its parents' included; a raw file's data ranges where its
-   * host tells them ({@link HostDataRanges}), else all of it.
+   * The bytes of the source disk that are stored anywhere: as {start, end} ranges in order and
+   * merged, and as extents that each lie in a row in one file (a VHD's data extents, its parents'
+   * included; a raw file's data ranges where its host tells them ({@link HostDataRanges}), else
+   * all of it).
    */
-  private static List<long[]> storedRanges(ImageSource source, Path src) throws IOException {
+  private record Stored(List<long[]> ranges, List<Extent> extents) {}
+
+  private static Stored stored(ImageSource source, Path src) throws IOException {
     List<long[]> ranges = new ArrayList<>();
+    List<Extent> extents = new ArrayList<>();
     if (!source.isImage()) {
       // Where the host says where a raw file's holes are, they are zeros and are not read.
       Optional<List<long[]>> data = HostDataRanges.of(src);
       if (data.isPresent()) {
-        return data.get();
-      }
-      if (source.size() > 0) {
+        ranges = data.get();
+      } else if (source.size() > 0) {
         ranges.add(new long[] {0, source.size()});
       }
-      return ranges;
+      for (long[] r : ranges) {
+        extents.add(new Extent(r[0], r[1] - r[0], true, 0, src, r[0]));
+      }
+      return new Stored(ranges, extents);
     }
     for (Extent e : ExtentMap.of(source.disk())) {
       if (!e.data()) {
         continue;
       }
+      extents.add(e);
       long[] last = ranges.isEmpty() ? null : ranges.get(ranges.size() - 1);
       if (last != null && last[1] == e.offset()) {
         last[1] += e.length();
@@ -337,23 +348,49 @@ public final class Convert {
         ranges.add(new long[] {e.offset(), e.offset() + e.length()});
       }
     }
-    return ranges;
+    return new Stored(ranges, extents);
+  }
+
+  /**
+   * The files the stored extents lie in whose bytes may be copied by the host: on the default
+   * file system, and read as they lie there ({@link HostPayload}).
+   */
+  private static Set<Path> copyable(List<Extent> extents) throws IOException {
+    Set<Path> files = new HashSet<>();
+    Set<Path> seen = new HashSet<>();
+    for (Extent e : extents) {
+      Path f = e.file();
+      if (f != null && seen.add(f) && KernelCopy.supports(f) && HostPayload.readsAsStored(f)) {
+        files.add(f);
+      }
+    }
+    return files;
   }
 
   /**
    * Copies the stored ranges chunk by chunk, skipping chunks outside them unread; within a chunk
    * only runs of grains that are not all zero are written. A dynamic result's grain is its block
    * (or 4 MiB of a larger one), so a block is written whole or not at all. A sink that takes bytes
-   * in order gets each chunk whole and writes the zeros between chunks itself.
+   * in order gets each chunk whole, read ahead of its writes, and writes the zeros between chunks
+   * itself; any other sink gets chunks from several threads, some copied by the host
+   * ({@link ParallelCopy}, whose class doc gives the rule for when).
    *
-   * @return bytes read and bytes of data (not zeros) written
+   * @return bytes read and bytes written: runs not all zero, and chunks the host copied
    */
-  private static long[] copy(ImageSource source, List<long[]> ranges, ImageSink sink,
+  private static long[] copy(ImageSource source, Stored stored, ImageSink sink,
       Output output, long size, int blockSize, ProgressListener progress) throws IOException {
     boolean sparse = output.sparseBlocks();
+    long end = Math.min(size, source.size());
+    if (!sink.inOrder()) {
+      int chunk = sparse ? Math.max(MIB, Math.min(blockSize, MAX_CHUNK)) : MAX_CHUNK;
+      int grain = sparse ? Math.min(blockSize, chunk) : RAW_GRAIN;
+      Set<Path> copyable = sink.hostFile() != null ? copyable(stored.extents()) : Set.of();
+      return new ParallelCopy(source, stored.ranges(), stored.extents(), copyable, sink, sparse,
+          chunk, grain, end).run(progress);
+    }
+    List<long[]> ranges = stored.ranges();
     int chunk = sparse ? Math.max(MIB, Math.min(blockSize, MAX_CHUNK)) : MIB;
     int grain = sparse ? Math.min(blockSize, chunk) : RAW_GRAIN;
-    long end = Math.min(size, source.size());
     long read = 0;
     long written = 0;
     long done = 0;
@@ -364,13 +401,7 @@ public final class Convert {
         }
         ByteBuffer buf = c.buf();
         int[] runs = c.runs();
-        if (sink.inOrder()) {
-          sink.write(buf.limit(c.length()).position(0), c.at());
-        } else {
-          for (int i = 0; i < runs.length; i += 2) {
-            sink.write(buf.limit(runs[i + 1]).position(runs[i]), c.at() + runs[i]);
-          }
-        }
+        sink.write(buf.limit(c.length()).position(0), c.at());
         for (int i = 0; i < runs.length; i += 2) {
           written += runs[i + 1] - runs[i]; // data, not zeros, whatever the sink took
         }
