@@ -37,7 +37,8 @@ import java.util.Set;
  * <p>Only what the source stores is read: an image's allocated ranges, anywhere in its chain (a raw
  * file has no map, so all of it). Only what is not zero is written: a dynamic result allocates
  * no block that would hold only zeros, and a raw or fixed result leaves zeros as holes in the host
- * file where the host supports them. The result is written beside the destination (beside the
+ * file where the host supports them, in 4 KiB pages, but for zeros inside a chunk the host
+ * copies whole ({@link ParallelCopy} gives the rule). The result is written beside the destination (beside the
  * final target of a symbolic link) under a temporary name and moved into place when complete
  * ({@link StagedFile}). A FIFO, a device or a channel cannot be replaced or seek: a raw or fixed
  * result goes into it in order, its zeros written out ({@link SpecialFile}).
@@ -139,7 +140,8 @@ public final class Convert {
    * @param output what was made
    * @param size the result's disk size in bytes
    * @param bytesRead bytes read from the source's disk: its allocated ranges
-   * @param bytesWritten bytes of data written into the result (metadata not counted)
+   * @param bytesWritten bytes of data written into the result (metadata not counted): runs not
+   *     all zero (a dynamic result's in whole blocks), and chunks the host copied whole
    */
   public record Result(String sourceType, Output output, long size, long bytesRead,
       long bytesWritten) {}
