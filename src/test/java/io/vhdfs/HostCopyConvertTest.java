@@ -105,6 +105,36 @@ final class HostCopyConvertTest {
   }
 
   @Test
+  void aDynamicVhdFilledByTheHostChecksCleanReadsAsTheSourceAndHasNoBlockOfZeros()
+      throws IOException {
+    QemuTools.require();
+    byte[] b = new byte[16 * MIB];
+    Random random = new Random(18);
+    for (int block : new int[] {0, 1, 5, 7}) { // 2 MiB blocks; 2, 3, 4 and 6 stay zeros
+      byte[] data = new byte[2 * MIB];
+      random.nextBytes(data);
+      System.arraycopy(data, 0, b, block * 2 * MIB, data.length);
+    }
+    Arrays.fill(b, 7 * 2 * MIB + 8192, 7 * 2 * MIB + 3 * 4096, (byte) 0); // a zero page inside
+    Path raw = dir.resolve("blocks.raw");
+    Files.write(raw, b);
+    Path vhd = dir.resolve("out.vhd");
+
+    Conversion c = convert(raw, vhd, ConvertOptions.DEFAULT.to(Format.DYNAMIC));
+
+    assertEquals(4L, ((Number) Files.getAttribute(disk(vhd), "vhd:allocatedBlocks"))
+        .longValue(), "blocks 0, 1, 5 and 7");
+    assertEquals(8L * MIB, c.bytesWritten(), "four blocks, each written whole");
+    assertArrayEquals(b, Chains.readAll(disk(vhd)));
+    assertEquals(List.of(), VhdImages.check(vhd, false, Map.of(), VhdImages.Progress.NONE)
+        .findings(), "vhd check");
+    QemuTools.Exit compare = QemuTools.runForExit(java.time.Duration.ofMinutes(1),
+        List.of("qemu-img", "compare", "-f", "vpc", "-F", "raw", vhd.toString(),
+            raw.toString()));
+    assertEquals(0, compare.code(), compare.describe());
+  }
+
+  @Test
   void aVhdxWhoseLogWaitsForReplayIsReadAsTheReplayLeavesItNotAsItsFileHoldsIt()
       throws Exception {
     UUID logGuid = UUID.fromString("4c4f4721-0000-4000-8000-000000000014");

@@ -1,5 +1,6 @@
 package io.vhdfs.disk;
 
+import io.vhdfs.VhdFormatException;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -40,7 +41,7 @@ public final class KernelCopy implements Closeable {
   /**
    * Copies the {@code length} bytes at {@code from} in {@code source} to {@code to} in the target.
    *
-   * @throws IOException if the source ends first
+   * @throws VhdFormatException if the source ends first (it was truncated)
    */
   public void copy(Path source, long from, long length, long to) throws IOException {
     FileChannel in = sources.get(source);
@@ -53,8 +54,8 @@ public final class KernelCopy implements Closeable {
     while (done < length) {
       long n = in.transferTo(from + done, length - done, target);
       if (n <= 0) {
-        throw new IOException(source + ": ends before offset " + (from + done)
-            + ", inside a range its image maps there");
+        throw new VhdFormatException(source.toString(), from + done, "image truncated: "
+            + "unexpected end of file while copying " + (length - done) + " bytes");
       }
       done += n;
     }

@@ -305,8 +305,11 @@ public final class Convert {
       return ImageSink.vhdx(file, output == Output.VHDX_FIXED, size, blockSize,
           request.sync());
     }
-    DiskType type = output == Output.FIXED ? DiskType.FIXED : DiskType.DYNAMIC;
-    return ImageSink.vhd(file, type, size, blockSize, exactSize(size, request));
+    if (output == Output.DYNAMIC) {
+      return ImageSink.dynamicVhd(file, size, blockSize, exactSize(size, request),
+          request.sync());
+    }
+    return ImageSink.vhd(file, DiskType.FIXED, size, blockSize, exactSize(size, request));
   }
 
   /** The geometry rounded up for a new image is used only where it spans the size exactly. */

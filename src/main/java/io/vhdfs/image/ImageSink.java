@@ -6,6 +6,7 @@ import io.vhdfs.disk.SizeRule;
 import io.vhdfs.disk.VirtualDisk;
 import io.vhdfs.disk.WriteBehind;
 import io.vhdfs.vhd.Footer;
+import io.vhdfs.vhd.NewVhdFile;
 import io.vhdfs.vhd.VhdCreator;
 import io.vhdfs.vhdx.NewVhdxWriter;
 import java.io.Closeable;
@@ -22,11 +23,12 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 /**
- * Where a conversion writes a new disk's bytes: a raw file, or a VHD made by {@link VhdCreator}
- * and written through its {@link VirtualDisk}, as any other writer of the library would; a new
- * VHDX filled by {@link NewVhdxWriter}; or a stream taking a raw disk or fixed VHD in order. Only
+ * Where a conversion writes a new disk's bytes: a raw file; a fixed VHD made by
+ * {@link VhdCreator} and written through its {@link VirtualDisk}, as any other writer of the
+ * library would; a new dynamic VHD filled by {@link NewVhdFile}; a new VHDX filled by
+ * {@link NewVhdxWriter}; or a stream taking a raw disk or fixed VHD in order. Only
  * bytes that are not zero are handed to a file, which already reads as zeros everywhere else; a
- * stream gets every byte. A raw file and a VHDX also let the caller put bytes into their host file
+ * stream gets every byte. A raw file, a dynamic VHD and a VHDX also let the caller put bytes into their host file
  * itself ({@link #hostFile}), for a copy by the host that never passes through the JVM.
  *
  * <p>A sink that does not take bytes {@link #inOrder} takes {@link #write}, {@link #hostOffset}
@@ -95,6 +97,20 @@ abstract class ImageSink implements Closeable {
   static ImageSink vhd(Path file, DiskType type, long size, int blockSize, boolean exactSize)
       throws IOException {
     VhdCreator.create(file, type, size, blockSize, exactSize);
+    return openVhd(file, size);
+  }
+
+  /**
+   * A new dynamic VHD, {@code file}, which must not exist, created as {@link VhdCreator#create}
+   * does and filled by {@link NewVhdFile}, as only a file no one else sees yet may be: blocks
+   * appended, the table written once at the end, nothing forced before that unless {@code sync}.
+   */
+  static ImageSink dynamicVhd(Path file, long size, int blockSize, boolean exactSize,
+      boolean sync) throws IOException {
+    return new DynamicVhd(NewVhdFile.create(file, size, blockSize, exactSize, sync));
+  }
+
+  private static ImageSink openVhd(Path file, long size) throws IOException {
     VirtualDisk disk = Formats.openAlone(file, SizeRule.AUTO);
     try {
       if (disk.size() != size) {
@@ -313,6 +329,50 @@ abstract class ImageSink implements Closeable {
     @Override
     public void close() throws IOException {
       disk.close();
+    }
+  }
+
+  /** A new dynamic VHD, filled by its format's writer for unseen files. */
+  private static final class DynamicVhd extends ImageSink {
+    private final NewVhdFile writer;
+
+    DynamicVhd(NewVhdFile writer) {
+      this.writer = writer;
+    }
+
+    @Override
+    void write(ByteBuffer src, long position) throws IOException {
+      writer.write(src, position);
+    }
+
+    @Override
+    Path hostFile() {
+      return KernelCopy.supports(writer.file()) ? writer.file() : null;
+    }
+
+    @Override
+    long hostOffset(long position) throws IOException {
+      return writer.fileOffset(position);
+    }
+
+    @Override
+    long hostRegionEnd(long position) {
+      return writer.blockEnd(position);
+    }
+
+    @Override
+    void copied(long position, long length) {
+      writer.copied(length);
+    }
+
+    @Override
+    void finish(long size, boolean sync) throws IOException {
+      writer.finish(sync);
+    }
+
+    @Override
+    public void close() throws IOException {
+      writer.close();
     }
   }
 

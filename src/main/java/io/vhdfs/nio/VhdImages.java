@@ -592,8 +592,10 @@ public final class VhdImages {
    * inside a 4 MiB stretch the host copies whole: between files of the default file system,
    * where the stored bytes lie in a row in the source's file, a look at 8 pages of each 4 MiB
    * that finds data in every one has the host copy it ({@code transferTo}) without reading it
-   * into the JVM, any zeros in it written as such. Fixed and dynamic results are created and
-   * written as any image of this library.
+   * into the JVM, any zeros in it written as such. A fixed VHD result is created and written as
+   * any image of this library; a dynamic one is created so and then filled as only a staged file
+   * may be, its blocks appended (their data on page boundaries) and its table written once at
+   * the end.
    *
    * <p>Sizes: a raw result has the source disk's size. A VHD result keeps it, rounded up to a
    * whole sector where it is not one: with the CHS geometry that spans it exactly where one does,
