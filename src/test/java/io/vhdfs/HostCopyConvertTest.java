@@ -135,6 +135,35 @@ final class HostCopyConvertTest {
   }
 
   @Test
+  void dynamicVhdsOfBlocksSmallerThanAChunkAreFilledBlockByBlock() throws IOException {
+    QemuTools.require();
+    byte[] b = new byte[2 * MIB];
+    Random random = new Random(19);
+    for (int at : new int[] {0, 5000, 70_000, MIB - 100, 2 * MIB - 512}) {
+      byte[] data = new byte[300];
+      random.nextBytes(data);
+      System.arraycopy(data, 0, b, at, Math.min(data.length, b.length - at));
+    }
+    Path raw = dir.resolve("small.raw");
+    Files.write(raw, b);
+    for (int blockSize : new int[] {512, 4096, 64 << 10}) {
+      Path vhd = dir.resolve("small-" + blockSize + ".vhd");
+      convert(raw, vhd, new ConvertOptions(Format.DYNAMIC, blockSize, false, false));
+
+      assertArrayEquals(b, Chains.readAll(disk(vhd)), blockSize + "-byte blocks");
+      assertEquals(List.of(), VhdImages.check(vhd, false, Map.of(), VhdImages.Progress.NONE)
+          .findings(), blockSize + "-byte blocks: vhd check");
+      if (blockSize < 4096) {
+        continue; // qemu-img 7.2 misreads blocks of one sector (so it did before this copy)
+      }
+      QemuTools.Exit compare = QemuTools.runForExit(java.time.Duration.ofMinutes(1),
+          List.of("qemu-img", "compare", "-f", "vpc", "-F", "raw", vhd.toString(),
+              raw.toString()));
+      assertEquals(0, compare.code(), blockSize + "-byte blocks: " + compare.describe());
+    }
+  }
+
+  @Test
   void aVhdxWhoseLogWaitsForReplayIsReadAsTheReplayLeavesItNotAsItsFileHoldsIt()
       throws Exception {
     UUID logGuid = UUID.fromString("4c4f4721-0000-4000-8000-000000000014");

@@ -46,7 +46,7 @@ public final class NewVhdFile implements Closeable {
     this.writeBehind = sync && channel instanceof FileChannel fc ? new WriteBehind(fc) : null;
     this.size = size;
     this.blockSize = blockSize;
-    this.bitmapSize = (blockSize / SECTOR / 8 + SECTOR - 1) / SECTOR * SECTOR;
+    this.bitmapSize = SectorBitmap.sizeInBytes(blockSize);
     this.entries = new int[(int) ((size + blockSize - 1) / blockSize)];
     Arrays.fill(entries, Bat.UNALLOCATED);
     this.footer = footer;
@@ -141,7 +141,7 @@ public final class NewVhdFile implements Closeable {
       long dataAt = (end + bitmapSize + DATA_ALIGNMENT - 1) / DATA_ALIGNMENT * DATA_ALIGNMENT;
       long bitmapAt = dataAt - bitmapSize;
       byte[] b = new byte[(int) (dataAt - end)];
-      Arrays.fill(b, (int) (bitmapAt - end), b.length, (byte) 0xFF); // every sector is data
+      setEverySector(b, (int) (bitmapAt - end));
       if (end != firstGap) {
         b = Arrays.copyOfRange(b, (int) (bitmapAt - end), b.length); // the gap is a hole
         writeFully(ByteBuffer.wrap(b), bitmapAt);
@@ -152,6 +152,18 @@ public final class NewVhdFile implements Closeable {
       end = dataAt + blockSize;
     }
     return (entries[block] & 0xFFFF_FFFFL) * SECTOR + bitmapSize + position % blockSize;
+  }
+
+  /**
+   * Sets the bit of every sector of a block in the bitmap at {@code from} in {@code b} (most
+   * significant bit first), the padding after them left clear: every sector reads as data.
+   */
+  private void setEverySector(byte[] b, int from) {
+    int sectors = blockSize / SECTOR;
+    Arrays.fill(b, from, from + sectors / 8, (byte) 0xFF);
+    if (sectors % 8 != 0) {
+      b[from + sectors / 8] = (byte) (0xFF << (8 - sectors % 8));
+    }
   }
 
   /** The disk offset where the block holding {@code position} ends. */
