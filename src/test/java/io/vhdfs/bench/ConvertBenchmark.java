@@ -43,7 +43,9 @@ import java.util.SplittableRandom;
  * disk. Inputs are read once before timing, so every run reads from the page cache;
  * {@code sync} runs before every timed run (not timed), so none pays for the dirty pages of the
  * one before. One warm-up round, then five measured rounds; each round runs the tools of a
- * conversion in a rotated order; medians are reported.
+ * conversion in a rotated order; medians are reported, of the wall-clock time and, where
+ * {@code /usr/bin/time} is installed, of the CPU time each process took (user and system), which
+ * other work on the machine disturbs less.
  *
  * <p>Run from the project directory after {@code mvn -B -q -DskipTests package} (which makes
  * {@code target/vhd.jar} and the class-data-sharing archive {@code ./vhd} uses):
@@ -66,6 +68,8 @@ public final class ConvertBenchmark {
   private static final int MIB = 1 << 20;
   private static final int WARMUP_ROUNDS = 1;
   private static final int VHDX_BLOCK_SIZE = 32 * MIB;
+  /** GNU time, for each run's CPU time; without it only wall-clock times are shown. */
+  private static final Path TIME = Path.of("/usr/bin/time");
   private static final List<String> TOOLS =
       List.of("vhdfs", "vhdfs-nosync", "qemu", "qemu-wb");
 
@@ -145,7 +149,7 @@ public final class ConvertBenchmark {
           line.append(String.format(Locale.ROOT, " [%s]", c.name));
           for (int k = 0; k < TOOLS.size(); k++) {
             String tool = TOOLS.get((round + k) % TOOLS.size());
-            long t = c.time(tool, out, env);
+            long t = c.time(tool, out, env, measured);
             if (measured) {
               c.times.computeIfAbsent(tool, x -> new ArrayList<>()).add(t);
             }
@@ -165,6 +169,22 @@ public final class ConvertBenchmark {
         double w = median(c.times.get("qemu-wb")) / 1e6;
         System.out.printf(Locale.ROOT, "%-24s %8.0f %8.0f %8.0f %8.0f %13.2f %13.2f%n", c.name,
             v, n, q, w, v / w, n / q);
+      }
+      if (!conversions.get(0).cpu.isEmpty()) {
+        System.out.println();
+        System.out.printf(Locale.ROOT, "%-24s %8s %8s %8s %8s %13s %13s%n",
+            "CPU (user+sys), ms", "vhdfs", "no-sync", "qemu", "qemu-wb", "vhdfs/q-wb",
+            "no-sync/qemu");
+        for (Conversion c : conversions) {
+          double v = median(c.cpu.get("vhdfs")) / 1e6;
+          double n = median(c.cpu.get("vhdfs-nosync")) / 1e6;
+          double q = median(c.cpu.get("qemu")) / 1e6;
+          double w = median(c.cpu.get("qemu-wb")) / 1e6;
+          System.out.printf(Locale.ROOT, "%-24s %8.0f %8.0f %8.0f %8.0f %13.2f %13.2f%n",
+              c.name, v, n, q, w, v / w, n / q);
+        }
+        System.out.println("(CPU time does not wait for the disk or for other processes: on a"
+            + " loaded machine it compares the work where wall-clock times scatter.)");
       }
       System.out.println("vhdfs: ./vhd convert (forced before the rename); no-sync: ./vhd "
           + "convert --no-sync; qemu: qemu-img convert (unsafe, no flush); qemu-wb: -t writeback"
@@ -278,6 +298,7 @@ public final class ConvertBenchmark {
     final Form from;
     final String to;
     final Map<String, List<Long>> times = new LinkedHashMap<>();
+    final Map<String, List<Long>> cpu = new LinkedHashMap<>();
 
     Conversion(String name, Disk disk, Form from, String to) {
       this.name = name;
@@ -330,15 +351,34 @@ public final class ConvertBenchmark {
       Files.deleteIfExists(out);
     }
 
-    /** Nanoseconds for one run into {@code out}, which is deleted first and after. */
-    long time(String tool, Path out, Map<String, String> env) throws Exception {
+    /**
+     * Nanoseconds for one run into {@code out}, which is deleted first and after; the CPU time
+     * the process took (user and system, all its threads), where {@code /usr/bin/time} tells it,
+     * goes into {@link #cpu} when {@code measured}.
+     */
+    long time(String tool, Path out, Map<String, String> env, boolean measured)
+        throws Exception {
       Files.deleteIfExists(out);
       mustRun(List.of("sync"), null);
-      List<String> command = command(tool, out);
+      List<String> command = new ArrayList<>();
+      Path cpuFile = out.resolveSibling("cpu-time");
+      if (Files.isExecutable(TIME)) {
+        command.addAll(List.of(TIME.toString(), "-f", "%U %S", "-o", cpuFile.toString()));
+      }
+      command.addAll(command(tool, out));
       long t = System.nanoTime();
       mustRun(command, tool.startsWith("vhdfs") ? env : null);
       long elapsed = System.nanoTime() - t;
       Files.deleteIfExists(out);
+      if (Files.isExecutable(TIME)) {
+        String[] f = Files.readString(cpuFile).trim().split("\\s+");
+        long nanos = Math.round((Double.parseDouble(f[f.length - 2])
+            + Double.parseDouble(f[f.length - 1])) * 1e9);
+        Files.delete(cpuFile);
+        if (measured) {
+          cpu.computeIfAbsent(tool, x -> new ArrayList<>()).add(nanos);
+        }
+      }
       return elapsed;
     }
   }
