@@ -141,18 +141,36 @@ final class ParallelCopy {
         done = d.at() + d.length();
         progress.advanced(done, end);
       }
-    } finally {
-      for (Future<Done> f : pending) {
-        f.cancel(false); // never interrupted: see the class doc
-      }
-      pool.shutdown();
-      awaitQuietly(pool);
-      closeWorkers();
+    } catch (IOException | RuntimeException | Error e) {
+      stop(pool, pending, e);
+      throw e;
     }
+    stop(pool, pending, null);
     if (done < end) {
       progress.advanced(end, end);
     }
     return new long[] {read, written};
+  }
+
+  /**
+   * Cancels the chunks not begun, waits for those under way and closes the threads' channels; a
+   * failure to close is added to {@code failure} where there is one, else thrown.
+   */
+  private void stop(ExecutorService pool, Deque<Future<Done>> pending, Throwable failure)
+      throws IOException {
+    for (Future<Done> f : pending) {
+      f.cancel(false); // never interrupted: see the class doc
+    }
+    pool.shutdown();
+    awaitQuietly(pool);
+    try {
+      closeWorkers();
+    } catch (IOException e) {
+      if (failure == null) {
+        throw e;
+      }
+      failure.addSuppressed(e);
+    }
   }
 
   private static Done await(Future<Done> f) throws IOException {
