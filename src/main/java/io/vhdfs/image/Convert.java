@@ -23,10 +23,12 @@ import java.nio.channels.WritableByteChannel;
 import java.nio.file.FileSystemException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -320,8 +322,8 @@ public final class Convert {
   /**
    * The bytes of the source disk that are stored anywhere: as {start, end} ranges in order and
    * merged, and as extents that each lie in a row in one file (a VHD's data extents, its parents'
-   * included; a raw file's data ranges where its host tells them ({@link HostDataRanges}), else
-   * all of it).
+   * included, less the holes of their files where the host tells them; a raw file's data ranges
+   * where its host tells them ({@link HostDataRanges}), else all of it).
    */
   private record Stored(List<long[]> ranges, List<Extent> extents) {}
 
@@ -341,19 +343,67 @@ public final class Convert {
       }
       return new Stored(ranges, extents);
     }
+    Map<Path, Optional<List<long[]>>> holes = new HashMap<>();
     for (Extent e : ExtentMap.of(source.disk())) {
       if (!e.data()) {
         continue;
       }
-      extents.add(e);
-      long[] last = ranges.isEmpty() ? null : ranges.get(ranges.size() - 1);
-      if (last != null && last[1] == e.offset()) {
-        last[1] += e.length();
-      } else {
-        ranges.add(new long[] {e.offset(), e.offset() + e.length()});
+      for (Extent d : hostData(e, holes)) {
+        extents.add(d);
+        long[] last = ranges.isEmpty() ? null : ranges.get(ranges.size() - 1);
+        if (last != null && last[1] == d.offset()) {
+          last[1] += d.length();
+        } else {
+          ranges.add(new long[] {d.offset(), d.offset() + d.length()});
+        }
       }
     }
     return new Stored(ranges, extents);
+  }
+
+  /**
+   * The parts of stored extent {@code e} that its file holds as data: where the host tells where
+   * the file's holes are ({@link HostDataRanges}) and the file reads as it lies there
+   * ({@link HostPayload}), a hole under an extent reads as zeros and need not be read (an image
+   * whose blocks were written sparse, as qemu-img and a fixed VHDX of ours leave them); else all
+   * of it. {@code known} keeps each file's answer.
+   */
+  private static List<Extent> hostData(Extent e, Map<Path, Optional<List<long[]>>> known)
+      throws IOException {
+    Path file = e.file();
+    if (file == null) {
+      return List.of(e);
+    }
+    Optional<List<long[]>> data = known.get(file);
+    if (data == null) {
+      data = KernelCopy.supports(file) && HostPayload.readsAsStored(file)
+          ? HostDataRanges.of(file) : Optional.empty();
+      known.put(file, data);
+    }
+    if (data.isEmpty()) {
+      return List.of(e);
+    }
+    List<long[]> r = data.get();
+    long from = e.hostOffset();
+    long to = from + e.length();
+    // The first data range that ends after the extent starts, by binary search.
+    int lo = 0;
+    int hi = r.size();
+    while (lo < hi) {
+      int mid = (lo + hi) >>> 1;
+      if (r.get(mid)[1] <= from) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    List<Extent> parts = new ArrayList<>();
+    for (int k = lo; k < r.size() && r.get(k)[0] < to; k++) {
+      long a = Math.max(from, r.get(k)[0]);
+      long b = Math.min(to, r.get(k)[1]);
+      parts.add(new Extent(e.offset() + (a - from), b - a, true, e.depth(), file, a));
+    }
+    return parts;
   }
 
   /**
