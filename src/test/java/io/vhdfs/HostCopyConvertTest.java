@@ -27,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Convert's host copy (issue 14 item 5): chunks whose stored bytes lie in a row in a file are
- * copied by the host when a few sampled pages (8 per 4 MiB chunk, every 512 KiB) say it pays, and
+ * copied by the host when a few sampled pages (4 per 1 MiB chunk of a raw result, every 256 KiB) say it pays, and
  * scanned byte by byte otherwise. Whichever way, the result reads as the source; these pin where
  * the two ways differ on the host: which zeros stay holes, which blocks are allocated, and what
  * is counted as written.
@@ -57,7 +57,7 @@ final class HostCopyConvertTest {
   @Test
   void aChunkWhoseSampledPagesAllHoldDataIsCopiedWholeItsZeroPagesWrittenAsData()
       throws IOException {
-    // Page 1025 is 4 KiB into the second chunk, between its samples at 4 MiB and 4.5 MiB.
+    // Page 1025 is 4 KiB into the fifth chunk, between its samples at 4 MiB and 4.25 MiB.
     Path raw = raw(1025);
     Path out = dir.resolve("out.raw");
     Conversion c = convert(raw, out, ConvertOptions.DEFAULT.to(Format.RAW));
@@ -69,7 +69,7 @@ final class HostCopyConvertTest {
 
   @Test
   void aChunkWithAZeroSampledPageIsScannedAndItsZeroPagesStayHoles() throws IOException {
-    // Page 1024 starts the second chunk, where its first sample is; page 1030 is not sampled.
+    // Page 1024 starts the fifth chunk, where its first sample is; page 1030 is not sampled.
     Path raw = raw(1024, 1030);
     Path out = dir.resolve("out.raw");
     Conversion c = convert(raw, out, ConvertOptions.DEFAULT.to(Format.RAW));
@@ -187,7 +187,9 @@ final class HostCopyConvertTest {
   @Test
   void aQemuVhdWhoseBlocksAreNotPageAlignedBecomesTheSameRawDisk() throws IOException {
     QemuTools.require();
-    Path raw = raw(3, 2000);
+    // qemu-img puts the data of block k of an 8 MiB image 2560 + 512 k bytes past a MiB
+    // boundary of the file: blocks 0 to 2 lie off their pages, so their chunks are scanned.
+    Path raw = raw(3, 600);
     Path vhd = dir.resolve("qemu.vhd");
     QemuTools.run(java.time.Duration.ofMinutes(1), List.of("qemu-img", "convert", "-f", "raw",
         "-O", "vpc", "-o", "subformat=dynamic,force_size=on", raw.toString(), vhd.toString()));
@@ -196,7 +198,7 @@ final class HostCopyConvertTest {
     Conversion c = convert(vhd, out, ConvertOptions.DEFAULT.to(Format.RAW));
 
     assertEquals(-1, Files.mismatch(raw, out));
-    assertEquals(8L * MIB - 2 * PAGE, c.bytesWritten(), "every chunk scanned: its data alone");
+    assertEquals(8L * MIB - 2 * PAGE, c.bytesWritten(), "scanned chunks: their data alone");
   }
 
   private static Path disk(Path image) {

@@ -54,7 +54,7 @@ final class ParallelCopy {
   static final int THREADS =
       Math.max(2, Math.min(4, Runtime.getRuntime().availableProcessors()));
   /** Pages looked at per chunk before a host copy. */
-  static final int SAMPLES = 8;
+  static final int SAMPLES = 4;
   private static final int PAGE = 4096;
 
   private final ImageSource source;
