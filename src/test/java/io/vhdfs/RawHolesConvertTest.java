@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vhdfs.disk.HostDataRanges;
+import io.vhdfs.nio.VhdImages;
+import io.vhdfs.nio.VhdImages.ConvertOptions;
+import io.vhdfs.nio.VhdImages.ConvertOptions.Format;
 import io.vhdfs.testing.ConvertMain;
 import io.vhdfs.testing.NewerJdk;
 import io.vhdfs.testing.PeerRequirement;
@@ -16,6 +19,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -23,7 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A raw source that is mostly holes is read only where it holds data (issue 14 item 5): on Linux
  * with Java 22 or later and native access enabled, {@link HostDataRanges} gives its data ranges
- * from {@code lseek(SEEK_DATA/SEEK_HOLE)}; elsewhere the whole file is read, as before.
+ * from {@code lseek(SEEK_DATA/SEEK_HOLE)}; elsewhere the whole file is read, as before. So is an
+ * image file whose blocks hold holes.
  */
 final class RawHolesConvertTest {
   private static final int MIB = 1 << 20;
@@ -78,6 +83,30 @@ final class RawHolesConvertTest {
     assertEquals(List.of(10L * MIB + "-" + 13L * MIB + " " + 100L * MIB + "-" + (100L * MIB
         + (64 << 10)) + " " + (SIZE - 4096) + "-" + SIZE, "read " + (3 * MIB + (64 << 10)
         + 4096)), lines, "the data ranges, then the bytes read: only those");
+    QemuTools.Exit compare = QemuTools.runForExit(Duration.ofMinutes(2), List.of("qemu-img",
+        "compare", "-f", "vpc", "-F", "raw", vhd.toString(), raw.toString()));
+    assertEquals(0, compare.code(), compare.describe());
+  }
+
+  @Test
+  void onJava22TheHolesOfAnImageFileUnderItsBlocksAreNotReadEither() throws Exception {
+    Path java = NewerJdk.java(22).orElse(null);
+    PeerRequirement.assumePresent(java != null, "no JDK 22 or later found (looked at this JVM "
+        + "and /usr/lib/jvm/*): install one, e.g. Temurin 25, to check sparse image reads");
+    QemuTools.require();
+    Path raw = sparseRaw();
+    // A fixed VHDX: every block present, but its zeros holes in the file.
+    Path vhdx = dir.resolve("fixed.vhdx");
+    VhdImages.convert(raw, vhdx, ConvertOptions.DEFAULT.to(Format.VHDX_FIXED), Map.of(),
+        VhdImages.Progress.NONE);
+    Path vhd = dir.resolve("out.vhd");
+    String classPath = NewerJdk.codeSource(HostDataRanges.class) + File.pathSeparator
+        + NewerJdk.codeSource(ConvertMain.class);
+    List<String> lines = QemuTools.run(Duration.ofMinutes(2), List.of(java.toString(),
+        "--enable-native-access=ALL-UNNAMED", "-cp", classPath, ConvertMain.class.getName(),
+        vhdx.toString(), vhd.toString())).stdout().strip().lines().toList();
+    assertEquals("read " + (3 * MIB + (64 << 10) + 4096), lines.get(1),
+        "only the data the fixed VHDX's file holds is read, not its blocks' holes");
     QemuTools.Exit compare = QemuTools.runForExit(Duration.ofMinutes(2), List.of("qemu-img",
         "compare", "-f", "vpc", "-F", "raw", vhd.toString(), raw.toString()));
     assertEquals(0, compare.code(), compare.describe());

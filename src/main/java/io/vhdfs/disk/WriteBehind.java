@@ -17,7 +17,7 @@ import java.util.concurrent.Future;
  * starts write-back (Linux's {@code sync_file_range}); a force from another thread is the
  * nearest, since a file channel's positional writes go on while it runs. Only for new files that
  * are forced at the end anyway: the early forces promise nothing, and a failed one is reported
- * by {@link #await}.
+ * by {@link #await}. {@link #wrote} may be called from several threads.
  */
 public final class WriteBehind implements Closeable {
   /** Bytes written between two background forces. */
@@ -25,7 +25,7 @@ public final class WriteBehind implements Closeable {
 
   private final FileChannel channel;
   private ExecutorService thread;
-  private Future<?> running;
+  private volatile Future<?> running;
   private long sinceLast;
 
   public WriteBehind(FileChannel channel) {
@@ -33,7 +33,7 @@ public final class WriteBehind implements Closeable {
   }
 
   /** Counts {@code bytes} more written, and starts a background force when enough are. */
-  public void wrote(long bytes) {
+  public synchronized void wrote(long bytes) {
     sinceLast += bytes;
     if (sinceLast < EVERY || (running != null && !running.isDone())) {
       return;

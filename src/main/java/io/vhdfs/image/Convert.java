@@ -1,7 +1,8 @@
 package io.vhdfs.image;
 
-import io.vhdfs.disk.HostDataRanges;
 import io.vhdfs.disk.ChainOptions;
+import io.vhdfs.disk.HostDataRanges;
+import io.vhdfs.disk.KernelCopy;
 import io.vhdfs.disk.DiskType;
 import io.vhdfs.disk.DiskView;
 import io.vhdfs.disk.Extent;
@@ -11,6 +12,7 @@ import io.vhdfs.vhd.DynamicHeader;
 import io.vhdfs.vhd.Footer;
 import io.vhdfs.vhd.VhdCreator;
 import io.vhdfs.vhd.VhdFormat;
+import io.vhdfs.vhdx.HostPayload;
 import io.vhdfs.vhdx.NewVhdxWriter;
 import io.vhdfs.vhdx.VhdxFormat;
 import java.io.IOException;
@@ -21,9 +23,13 @@ import java.nio.channels.WritableByteChannel;
 import java.nio.file.FileSystemException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * Converts a disk image, raw or in one of the {@link Formats} (told apart by signature, not the
@@ -33,7 +39,8 @@ import java.util.Locale;
  * <p>Only what the source stores is read: an image's allocated ranges, anywhere in its chain (a raw
  * file has no map, so all of it). Only what is not zero is written: a dynamic result allocates
  * no block that would hold only zeros, and a raw or fixed result leaves zeros as holes in the host
- * file where the host supports them. The result is written beside the destination (beside the
+ * file where the host supports them, in 4 KiB pages, but for zeros inside a chunk the host
+ * copies whole ({@link ParallelCopy} gives the rule). The result is written beside the destination (beside the
  * final target of a symbolic link) under a temporary name and moved into place when complete
  * ({@link StagedFile}). A FIFO, a device or a channel cannot be replaced or seek: a raw or fixed
  * result goes into it in order, its zeros written out ({@link SpecialFile}).
@@ -135,7 +142,8 @@ public final class Convert {
    * @param output what was made
    * @param size the result's disk size in bytes
    * @param bytesRead bytes read from the source's disk: its allocated ranges
-   * @param bytesWritten bytes of data written into the result (metadata not counted)
+   * @param bytesWritten bytes of data written into the result (metadata not counted): runs not
+   *     all zero (a dynamic result's in whole blocks), and chunks the host copied whole
    */
   public record Result(String sourceType, Output output, long size, long bytesRead,
       long bytesWritten) {}
@@ -170,11 +178,11 @@ public final class Convert {
       if (output.vhdx()) {
         NewVhdxWriter.checkParameters(size, blockSize); // before the destination is touched
       }
-      List<long[]> ranges = storedRanges(source, src);
+      Stored stored = stored(source, src);
       try (StagedFile staged = StagedFile.begin(dst, request.replace())) {
         long[] counts;
         try (ImageSink sink = openSink(staged.temp(), output, size, blockSize, request)) {
-          counts = copy(source, ranges, sink, output, size, blockSize, progress);
+          counts = copy(source, stored, sink, output, size, blockSize, progress);
           sink.finish(size, request.sync());
         }
         staged.commit();
@@ -243,9 +251,9 @@ public final class Convert {
     long size = resultSize(source.size(), output, request.azure());
     Footer footer = output == Output.FIXED
         ? VhdCreator.newFooter(DiskType.FIXED, size, exactSize(size, request)) : null;
-    List<long[]> ranges = storedRanges(source, src);
+    Stored stored = stored(source, src);
     try (ImageSink sink = ImageSink.inOrder(out, footer)) {
-      long[] counts = copy(source, ranges, sink, output, size, blockSize(output, request),
+      long[] counts = copy(source, stored, sink, output, size, blockSize(output, request),
           progress);
       sink.finish(size, request.sync());
       return new Result(sourceType(source), output, size, counts[0], counts[1]);
@@ -299,8 +307,11 @@ public final class Convert {
       return ImageSink.vhdx(file, output == Output.VHDX_FIXED, size, blockSize,
           request.sync());
     }
-    DiskType type = output == Output.FIXED ? DiskType.FIXED : DiskType.DYNAMIC;
-    return ImageSink.vhd(file, type, size, blockSize, exactSize(size, request));
+    if (output == Output.DYNAMIC) {
+      return ImageSink.dynamicVhd(file, size, blockSize, exactSize(size, request),
+          request.sync());
+    }
+    return ImageSink.vhd(file, DiskType.FIXED, size, blockSize, exactSize(size, request));
   }
 
   /** The geometry rounded up for a new image is used only where it spans the size exactly. */
@@ -309,51 +320,134 @@ public final class Convert {
   }
 
   /**
-   * The ranges of the source disk that are stored anywhere, as {start, end} pairs in order and
-   * merged: a VHD's data extents, its parents' included; a raw file's data ranges where its
-   * host tells them ({@link HostDataRanges}), else all of it.
+   * The bytes of the source disk that are stored anywhere: as {start, end} ranges in order and
+   * merged, and as extents that each lie in a row in one file (a VHD's data extents, its parents'
+   * included, less the holes of their files where the host tells them; a raw file's data ranges
+   * where its host tells them ({@link HostDataRanges}), else all of it).
    */
-  private static List<long[]> storedRanges(ImageSource source, Path src) throws IOException {
+  private record Stored(List<long[]> ranges, List<Extent> extents) {}
+
+  private static Stored stored(ImageSource source, Path src) throws IOException {
     List<long[]> ranges = new ArrayList<>();
+    List<Extent> extents = new ArrayList<>();
     if (!source.isImage()) {
       // Where the host says where a raw file's holes are, they are zeros and are not read.
       Optional<List<long[]>> data = HostDataRanges.of(src);
       if (data.isPresent()) {
-        return data.get();
-      }
-      if (source.size() > 0) {
+        ranges = data.get();
+      } else if (source.size() > 0) {
         ranges.add(new long[] {0, source.size()});
       }
-      return ranges;
+      for (long[] r : ranges) {
+        extents.add(new Extent(r[0], r[1] - r[0], true, 0, src, r[0]));
+      }
+      return new Stored(ranges, extents);
     }
+    Map<Path, Optional<List<long[]>>> holes = new HashMap<>();
     for (Extent e : ExtentMap.of(source.disk())) {
       if (!e.data()) {
         continue;
       }
-      long[] last = ranges.isEmpty() ? null : ranges.get(ranges.size() - 1);
-      if (last != null && last[1] == e.offset()) {
-        last[1] += e.length();
-      } else {
-        ranges.add(new long[] {e.offset(), e.offset() + e.length()});
+      for (Extent d : hostData(e, holes)) {
+        extents.add(d);
+        long[] last = ranges.isEmpty() ? null : ranges.get(ranges.size() - 1);
+        if (last != null && last[1] == d.offset()) {
+          last[1] += d.length();
+        } else {
+          ranges.add(new long[] {d.offset(), d.offset() + d.length()});
+        }
       }
     }
-    return ranges;
+    return new Stored(ranges, extents);
+  }
+
+  /**
+   * The parts of stored extent {@code e} that its file holds as data: where the host tells where
+   * the file's holes are ({@link HostDataRanges}) and the file reads as it lies there
+   * ({@link HostPayload}), a hole under an extent reads as zeros and need not be read (an image
+   * whose blocks were written sparse, as qemu-img and a fixed VHDX of ours leave them); else all
+   * of it. {@code known} keeps each file's answer.
+   */
+  private static List<Extent> hostData(Extent e, Map<Path, Optional<List<long[]>>> known)
+      throws IOException {
+    Path file = e.file();
+    if (file == null) {
+      return List.of(e);
+    }
+    Optional<List<long[]>> data = known.get(file);
+    if (data == null) {
+      data = KernelCopy.supports(file) && HostPayload.readsAsStored(file)
+          ? HostDataRanges.of(file) : Optional.empty();
+      known.put(file, data);
+    }
+    if (data.isEmpty()) {
+      return List.of(e);
+    }
+    List<long[]> r = data.get();
+    long from = e.hostOffset();
+    long to = from + e.length();
+    // The first data range that ends after the extent starts, by binary search.
+    int lo = 0;
+    int hi = r.size();
+    while (lo < hi) {
+      int mid = (lo + hi) >>> 1;
+      if (r.get(mid)[1] <= from) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    List<Extent> parts = new ArrayList<>();
+    for (int k = lo; k < r.size() && r.get(k)[0] < to; k++) {
+      long a = Math.max(from, r.get(k)[0]);
+      long b = Math.min(to, r.get(k)[1]);
+      parts.add(new Extent(e.offset() + (a - from), b - a, true, e.depth(), file, a));
+    }
+    return parts;
+  }
+
+  /**
+   * The files the stored extents lie in whose bytes may be copied by the host: on the default
+   * file system, and read as they lie there ({@link HostPayload}).
+   */
+  private static Set<Path> copyable(List<Extent> extents) throws IOException {
+    Set<Path> files = new HashSet<>();
+    Set<Path> seen = new HashSet<>();
+    for (Extent e : extents) {
+      Path f = e.file();
+      if (f != null && seen.add(f) && KernelCopy.supports(f) && HostPayload.readsAsStored(f)) {
+        files.add(f);
+      }
+    }
+    return files;
   }
 
   /**
    * Copies the stored ranges chunk by chunk, skipping chunks outside them unread; within a chunk
    * only runs of grains that are not all zero are written. A dynamic result's grain is its block
    * (or 4 MiB of a larger one), so a block is written whole or not at all. A sink that takes bytes
-   * in order gets each chunk whole and writes the zeros between chunks itself.
+   * in order gets each chunk whole, read ahead of its writes, and writes the zeros between chunks
+   * itself; any other sink gets chunks from several threads, some copied by the host
+   * ({@link ParallelCopy}, whose class doc gives the rule for when).
    *
-   * @return bytes read and bytes of data (not zeros) written
+   * @return bytes read and bytes written: runs not all zero, and chunks the host copied
    */
-  private static long[] copy(ImageSource source, List<long[]> ranges, ImageSink sink,
+  private static long[] copy(ImageSource source, Stored stored, ImageSink sink,
       Output output, long size, int blockSize, ProgressListener progress) throws IOException {
     boolean sparse = output.sparseBlocks();
+    long end = Math.min(size, source.size());
+    if (!sink.inOrder()) {
+      // A raw result's chunk is a MiB: one read into a buffer stays in the cache until it is
+      // written (a whole ./vhd convert of a 1 GiB VHD to raw took twice the CPU with 4 MiB).
+      int chunk = sparse ? Math.max(MIB, Math.min(blockSize, MAX_CHUNK)) : MIB;
+      int grain = sparse ? Math.min(blockSize, chunk) : RAW_GRAIN;
+      Set<Path> copyable = sink.hostFile() != null ? copyable(stored.extents()) : Set.of();
+      return new ParallelCopy(source, stored.ranges(), stored.extents(), copyable, sink, sparse,
+          chunk, grain, end).run(progress);
+    }
+    List<long[]> ranges = stored.ranges();
     int chunk = sparse ? Math.max(MIB, Math.min(blockSize, MAX_CHUNK)) : MIB;
     int grain = sparse ? Math.min(blockSize, chunk) : RAW_GRAIN;
-    long end = Math.min(size, source.size());
     long read = 0;
     long written = 0;
     long done = 0;
@@ -364,13 +458,7 @@ public final class Convert {
         }
         ByteBuffer buf = c.buf();
         int[] runs = c.runs();
-        if (sink.inOrder()) {
-          sink.write(buf.limit(c.length()).position(0), c.at());
-        } else {
-          for (int i = 0; i < runs.length; i += 2) {
-            sink.write(buf.limit(runs[i + 1]).position(runs[i]), c.at() + runs[i]);
-          }
-        }
+        sink.write(buf.limit(c.length()).position(0), c.at());
         for (int i = 0; i < runs.length; i += 2) {
           written += runs[i + 1] - runs[i]; // data, not zeros, whatever the sink took
         }

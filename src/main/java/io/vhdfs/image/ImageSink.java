@@ -1,10 +1,12 @@
 package io.vhdfs.image;
 
 import io.vhdfs.disk.DiskType;
+import io.vhdfs.disk.KernelCopy;
 import io.vhdfs.disk.SizeRule;
 import io.vhdfs.disk.VirtualDisk;
 import io.vhdfs.disk.WriteBehind;
 import io.vhdfs.vhd.Footer;
+import io.vhdfs.vhd.NewVhdFile;
 import io.vhdfs.vhd.VhdCreator;
 import io.vhdfs.vhdx.NewVhdxWriter;
 import java.io.Closeable;
@@ -21,14 +23,47 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 /**
- * Where a conversion writes a new disk's bytes: a raw file, or a VHD made by {@link VhdCreator}
- * and written through its {@link VirtualDisk}, as any other writer of the library would; a new
- * VHDX filled by {@link NewVhdxWriter}; or a stream taking a raw disk or fixed VHD in order. Only bytes that are not zero are handed to a
- * file, which already reads as zeros everywhere else; a stream gets every byte.
+ * Where a conversion writes a new disk's bytes: a raw file; a fixed VHD made by
+ * {@link VhdCreator} and written through its {@link VirtualDisk}, as any other writer of the
+ * library would; a new dynamic VHD filled by {@link NewVhdFile}; a new VHDX filled by
+ * {@link NewVhdxWriter}; or a stream taking a raw disk or fixed VHD in order. Only
+ * bytes that are not zero are handed to a file, which already reads as zeros everywhere else; a
+ * stream gets every byte. A raw file, a dynamic VHD and a VHDX also let the caller put bytes into their host file
+ * itself ({@link #hostFile}), for a copy by the host that never passes through the JVM.
+ *
+ * <p>A sink that does not take bytes {@link #inOrder} takes {@link #write}, {@link #hostOffset}
+ * and {@link #copied} from several threads at once.
  */
 abstract class ImageSink implements Closeable {
   /** Writes all of {@code src} at disk offset {@code position}. */
   abstract void write(ByteBuffer src, long position) throws IOException;
+
+  /**
+   * The file of the default file system the disk's bytes go into, where the caller may put them
+   * itself ({@link #hostOffset}); null where they must be handed to {@link #write}.
+   */
+  Path hostFile() {
+    return null;
+  }
+
+  /**
+   * Where in {@link #hostFile} disk offset {@code position} goes, its block allocated now (to be
+   * filled whole) if it has none; the bytes from there up to {@link #hostRegionEnd} lie in a row.
+   * A host offset lies within its page as its disk offset does.
+   */
+  long hostOffset(long position) throws IOException {
+    throw new UnsupportedOperationException("no host file");
+  }
+
+  /** The disk offset where the host bytes in a row from {@code position} on end. */
+  long hostRegionEnd(long position) {
+    throw new UnsupportedOperationException("no host file");
+  }
+
+  /** Counts {@code length} bytes put at disk offset {@code position} into the host file. */
+  void copied(long position, long length) throws IOException {
+    throw new UnsupportedOperationException("no host file");
+  }
 
   /**
    * Completes the disk at {@code size} bytes and, with {@code sync}, makes it durable; without,
@@ -62,6 +97,20 @@ abstract class ImageSink implements Closeable {
   static ImageSink vhd(Path file, DiskType type, long size, int blockSize, boolean exactSize)
       throws IOException {
     VhdCreator.create(file, type, size, blockSize, exactSize);
+    return openVhd(file, size);
+  }
+
+  /**
+   * A new dynamic VHD, {@code file}, which must not exist, created as {@link VhdCreator#create}
+   * does and filled by {@link NewVhdFile}, as only a file no one else sees yet may be: blocks
+   * appended, the table written once at the end, nothing forced before that unless {@code sync}.
+   */
+  static ImageSink dynamicVhd(Path file, long size, int blockSize, boolean exactSize,
+      boolean sync) throws IOException {
+    return new DynamicVhd(NewVhdFile.create(file, size, blockSize, exactSize, sync));
+  }
+
+  private static ImageSink openVhd(Path file, long size) throws IOException {
     VirtualDisk disk = Formats.openAlone(file, SizeRule.AUTO);
     try {
       if (disk.size() != size) {
@@ -117,20 +166,42 @@ abstract class ImageSink implements Closeable {
         while (src.hasRemaining()) {
           at += fc.write(src, at);
         }
-        if (writeBehind != null) {
-          writeBehind.wrote(at - position);
-        }
       } else {
-        channel.position(at);
-        while (src.hasRemaining()) {
-          at += channel.write(src);
+        synchronized (this) {
+          channel.position(at);
+          while (src.hasRemaining()) {
+            at += channel.write(src);
+          }
         }
       }
-      end = Math.max(end, at);
+      copied(position, at - position);
     }
 
     @Override
-    void finish(long size, boolean sync) throws IOException {
+    Path hostFile() {
+      return channel instanceof FileChannel && KernelCopy.supports(file) ? file : null;
+    }
+
+    @Override
+    long hostOffset(long position) {
+      return position;
+    }
+
+    @Override
+    long hostRegionEnd(long position) {
+      return Long.MAX_VALUE;
+    }
+
+    @Override
+    synchronized void copied(long position, long length) {
+      if (writeBehind != null) {
+        writeBehind.wrote(length);
+      }
+      end = Math.max(end, position + length);
+    }
+
+    @Override
+    synchronized void finish(long size, boolean sync) throws IOException {
       if (end < size) {
         extend(size);
       }
@@ -261,6 +332,50 @@ abstract class ImageSink implements Closeable {
     }
   }
 
+  /** A new dynamic VHD, filled by its format's writer for unseen files. */
+  private static final class DynamicVhd extends ImageSink {
+    private final NewVhdFile writer;
+
+    DynamicVhd(NewVhdFile writer) {
+      this.writer = writer;
+    }
+
+    @Override
+    void write(ByteBuffer src, long position) throws IOException {
+      writer.write(src, position);
+    }
+
+    @Override
+    Path hostFile() {
+      return KernelCopy.supports(writer.file()) ? writer.file() : null;
+    }
+
+    @Override
+    long hostOffset(long position) throws IOException {
+      return writer.fileOffset(position);
+    }
+
+    @Override
+    long hostRegionEnd(long position) {
+      return writer.blockEnd(position);
+    }
+
+    @Override
+    void copied(long position, long length) {
+      writer.copied(length);
+    }
+
+    @Override
+    void finish(long size, boolean sync) throws IOException {
+      writer.finish(sync);
+    }
+
+    @Override
+    public void close() throws IOException {
+      writer.close();
+    }
+  }
+
   /** A new fixed or dynamic VHDX, written by its format's writer for unseen files. */
   private static final class Vhdx extends ImageSink {
     private final NewVhdxWriter writer;
@@ -272,6 +387,26 @@ abstract class ImageSink implements Closeable {
     @Override
     void write(ByteBuffer src, long position) throws IOException {
       writer.write(src, position);
+    }
+
+    @Override
+    Path hostFile() {
+      return KernelCopy.supports(writer.file()) ? writer.file() : null;
+    }
+
+    @Override
+    long hostOffset(long position) throws IOException {
+      return writer.fileOffset(position);
+    }
+
+    @Override
+    long hostRegionEnd(long position) {
+      return writer.blockEnd(position);
+    }
+
+    @Override
+    void copied(long position, long length) {
+      writer.copied(length);
     }
 
     @Override

@@ -126,7 +126,7 @@ final class ReadAhead implements Closeable {
           break;
         }
         long read = fill(r, buf, at, n);
-        filled.add(new Chunk(at, n, buf, read, nonZeroRuns(buf, n)));
+        filled.add(new Chunk(at, n, buf, read, nonZeroRuns(buf, n, grain, zeros)));
       }
       filled.add(new End(null));
     } catch (IOException | RuntimeException | Error e) {
@@ -151,23 +151,34 @@ final class ReadAhead implements Closeable {
 
   /** Puts the disk's bytes {@code [at, at + n)} into {@code buf}; returns the bytes read. */
   private long fill(int first, ByteBuffer buf, long at, int n) throws IOException {
+    return fill(source, ranges, first, buf, at, n, zeros);
+  }
+
+  /**
+   * Puts the disk's bytes {@code [at, at + n)} into {@code buf}: the parts of {@code ranges}
+   * (from index {@code first} on) read from {@code source}, zeros elsewhere (from {@code zeros}).
+   *
+   * @return the bytes read
+   */
+  static long fill(ImageSource source, List<long[]> ranges, int first, ByteBuffer buf, long at,
+      int n, ByteBuffer zeros) throws IOException {
     long read = 0;
     long p = at;
     buf.clear();
     for (int k = first; k < ranges.size() && ranges.get(k)[0] < at + n; k++) {
       long from = Math.max(ranges.get(k)[0], at);
       long to = Math.min(ranges.get(k)[1], at + n);
-      zero(buf, (int) (p - at), (int) (from - p));
+      zero(buf, (int) (p - at), (int) (from - p), zeros);
       source.readFully(buf.limit((int) (to - at)).position((int) (from - at)), from);
       buf.clear();
       read += to - from;
       p = to;
     }
-    zero(buf, (int) (p - at), (int) (at + n - p));
+    zero(buf, (int) (p - at), (int) (at + n - p), zeros);
     return read;
   }
 
-  private void zero(ByteBuffer buf, int from, int length) {
+  private static void zero(ByteBuffer buf, int from, int length, ByteBuffer zeros) {
     for (int done = 0; done < length; ) {
       int k = Math.min(zeros.capacity(), length - done);
       buf.put(from + done, zeros, 0, k);
@@ -175,8 +186,11 @@ final class ReadAhead implements Closeable {
     }
   }
 
-  /** Start and end offsets of the runs of grains in {@code buf[0, n)} that are not all zero. */
-  private int[] nonZeroRuns(ByteBuffer buf, int n) {
+  /**
+   * Start and end offsets of the runs of grains in {@code buf[0, n)} that are not all zero;
+   * {@code zeros} holds a grain of zeros.
+   */
+  static int[] nonZeroRuns(ByteBuffer buf, int n, int grain, ByteBuffer zeros) {
     int[] runs = new int[8];
     int count = 0;
     int runStart = -1;

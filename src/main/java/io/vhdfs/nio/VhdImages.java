@@ -569,8 +569,10 @@ public final class VhdImages {
    *     {@code vhdx-fixed}
    * @param size the disk size of the result in bytes
    * @param bytesRead bytes read from the source's disk: only its stored ranges
-   * @param bytesWritten bytes of data written into the result (zeros and metadata not counted,
-   *     also where they had to be written out, into a pipe or device)
+   * @param bytesWritten bytes of data written into the result (metadata not counted, nor zeros
+   *     that were left as holes or not allocated, nor zeros written out into a pipe or device; a
+   *     block of a dynamic result counts whole, and so does a MiB the host copied
+   *     whole into a raw or fixed one, zeros in it included)
    */
   public record Conversion(Path source, Path destination, String sourceType, String type,
       long size, long bytesRead, long bytesWritten) {}
@@ -585,8 +587,15 @@ public final class VhdImages {
    *
    * <p>Only what the source stores is read (a VHD's allocated ranges, its parents' included; all
    * of a raw file, which has no map). Only what is not zero is written: a dynamic result allocates
-   * no block that would hold only zeros; a raw or fixed result leaves zeros as holes on hosts that
-   * have them. Fixed and dynamic results are created and written as any image of this library.
+   * no block that would hold only zeros; a raw or fixed result leaves what the source does not
+   * store as holes on hosts that have them, and the zeros it stores too, in 4 KiB pages, except
+   * inside a MiB the host copies whole: between files of the default file system, where the
+   * stored bytes lie in a row in the source's file, a look at 4 pages of each MiB
+   * that finds data in every one has the host copy it ({@code transferTo}) without reading it
+   * into the JVM, any zeros in it written as such. A fixed VHD result is created and written as
+   * any image of this library; a dynamic one is created so and then filled as only a staged file
+   * may be, its blocks appended (their data on page boundaries) and its table written once at
+   * the end.
    *
    * <p>Sizes: a raw result has the source disk's size. A VHD result keeps it, rounded up to a
    * whole sector where it is not one: with the CHS geometry that spans it exactly where one does,

@@ -70,7 +70,7 @@ final class NewVhdxFile implements NewVhdxWriter {
   }
 
   @Override
-  public void write(ByteBuffer src, long position) throws IOException {
+  public synchronized void write(ByteBuffer src, long position) throws IOException {
     if (position < 0 || position > geometry.virtualDiskSize() - src.remaining()) {
       throw new IllegalArgumentException(file + ": " + src.remaining() + " bytes at " + position
           + " reach past the disk's end, " + geometry.virtualDiskSize());
@@ -94,6 +94,34 @@ final class NewVhdxFile implements NewVhdxWriter {
     }
     if (writeBehind != null) {
       writeBehind.wrote(total);
+    }
+  }
+
+  @Override
+  public Path file() {
+    return file;
+  }
+
+  @Override
+  public synchronized long fileOffset(long position) throws IOException {
+    if (position < 0 || position >= geometry.virtualDiskSize()) {
+      throw new IllegalArgumentException(file + ": disk offset " + position + " is outside the"
+          + " disk, " + geometry.virtualDiskSize() + " bytes");
+    }
+    int blockSize = geometry.blockSize();
+    return blockOffset(position / blockSize) + position % blockSize;
+  }
+
+  @Override
+  public long blockEnd(long position) {
+    long blockSize = geometry.blockSize();
+    return Math.min(geometry.virtualDiskSize(), (position / blockSize + 1) * blockSize);
+  }
+
+  @Override
+  public synchronized void copied(long length) {
+    if (writeBehind != null) {
+      writeBehind.wrote(length);
     }
   }
 
@@ -129,7 +157,7 @@ final class NewVhdxFile implements NewVhdxWriter {
   }
 
   @Override
-  public void finish(boolean sync) throws IOException {
+  public synchronized void finish(boolean sync) throws IOException {
     // A block's unwritten tail is a hole, but the file must reach the end of its last block.
     if (channel.size() < end) {
       writeFully(ByteBuffer.allocate(1), end - 1);
@@ -150,7 +178,7 @@ final class NewVhdxFile implements NewVhdxWriter {
   }
 
   @Override
-  public void close() throws IOException {
+  public synchronized void close() throws IOException {
     try (SeekableByteChannel c = channel) {
       if (writeBehind != null) {
         writeBehind.close();

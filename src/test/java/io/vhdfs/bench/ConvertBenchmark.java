@@ -1,181 +1,198 @@
 package io.vhdfs.bench;
 
 import static io.vhdfs.bench.BenchSupport.median;
-import static io.vhdfs.bench.BenchSupport.run;
 import static io.vhdfs.bench.BenchSupport.warmPageCache;
 
-import io.vhdfs.nio.VhdImages;
-import io.vhdfs.nio.VhdImages.ConvertOptions;
-import io.vhdfs.nio.VhdImages.ConvertOptions.Format;
-import io.vhdfs.testing.VhdImageBuilder;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Random;
+import java.util.SplittableRandom;
 
 /**
- * {@code vhd convert} ({@link VhdImages#convert}, in this JVM) against {@code qemu-img convert} on
- * the same files: a fully allocated 1 GiB dynamic image to raw, the raw back to dynamic, and a
- * 10%-allocated 1 GiB dynamic image to raw, which should take a fraction of the full one's time.
- * Then VHDX, as a whole process each: {@code java -jar target/vhd.jar convert --to vhdx} of the
- * raw 1 GiB (32 MiB blocks, our default) and {@code --to raw} of that VHDX, against
- * {@code qemu-img convert -O vhdx -o block_size=33554432} (the same block size) and
- * {@code -f vhdx -O raw}; the same conversions in this JVM are shown beside them, so the JVM's
- * start is seen apart from the work.
+ * {@code ./vhd convert} against {@code qemu-img convert}, each a whole process as users run it,
+ * on the same files (issue 14 item 5). Two disks: 1 GiB fully allocated, and 8 GiB with 10%
+ * allocated (every tenth 2 MiB of seeded random bytes, holes between). For each: VHD to raw, raw
+ * to a dynamic VHD, VHDX to raw and raw to a dynamic VHDX. The VHD and VHDX inputs are made by
+ * qemu-img from the raw one ({@code -O vpc -o subformat=dynamic,force_size=on}, whose blocks' data
+ * lie 512 bytes past a page after the first; {@code -O vhdx -o block_size=33554432}, our default
+ * block size), so neither tool reads a layout of its own making.
  *
- * <p>Run from the project directory (not part of the test suite); the VHDX part needs the tool's
- * jar, {@code target/vhd.jar}, and is skipped with a message without it:
+ * <p>Four tools per conversion:
+ * <ul>
+ *   <li>{@code vhdfs}: {@code ./vhd convert}, which makes the result durable before it takes the
+ *       destination's name;
+ *   <li>{@code vhdfs-nosync}: {@code ./vhd convert --no-sync}, which forces nothing;
+ *   <li>{@code qemu}: plain {@code qemu-img convert} (cache mode {@code unsafe}: no flush);
+ *   <li>{@code qemu-wb}: {@code qemu-img convert -t writeback}, which flushes once at the end.
+ * </ul>
+ * Both ratios are printed: {@code vhdfs / qemu-wb} (both flush) and {@code vhdfs-nosync / qemu}
+ * (neither does); the target is at most 1.0 for each. qemu-img names the formats {@code vpc}
+ * (VHD, {@code -o subformat=dynamic,force_size=on} so it keeps the size exactly as we do),
+ * {@code vhdx} ({@code -o block_size=33554432}) and {@code raw}.
+ *
+ * <p>Before the rounds every conversion is run once by each tool and its result checked against
+ * the raw disk with {@code qemu-img compare}: the figures mean nothing unless both make the same
+ * disk. Inputs are read once before timing, so every run reads from the page cache;
+ * {@code sync} runs before every timed run (not timed), so none pays for the dirty pages of the
+ * one before. One warm-up round, then five measured rounds; each round runs the tools of a
+ * conversion in a rotated order; medians are reported, of the wall-clock time and, where
+ * {@code /usr/bin/time} is installed, of the CPU time each process took (user and system), which
+ * other work on the machine disturbs less.
+ *
+ * <p>Run from the project directory after {@code mvn -B -q -DskipTests package} (which makes
+ * {@code target/vhd.jar} and the class-data-sharing archive {@code ./vhd} uses):
  *
  * <pre>
- * mvn -q -DskipTests package &amp;&amp; java -cp target/classes:target/test-classes io.vhdfs.bench.ConvertBenchmark [--format=vhd|vhdx] [dir]
+ * java -cp target/classes:target/test-classes io.vhdfs.bench.ConvertBenchmark \
+ *     [--java-home=DIR] [--only=SUBSTRING] [--rounds=N] [dir]
  * </pre>
  *
- * <p>{@code --format=vhd} runs only the VHD conversions, {@code --format=vhdx} only the VHDX ones;
- * without it both run. {@code dir} (default: a new temporary directory) needs about 5 GiB free.
- * Inputs are read once
- * before timing, so every run reads from the page cache; {@code sync} runs before every timed run,
- * so none pays for the dirty pages of the one before. Rounds alternate which tool goes first;
- * medians are reported after a warm-up round.
- *
- * <p>Durability differs by default: our conversion makes the result durable before it takes the
- * destination's name (that is what makes an interrupted or crashed convert leave nothing
- * half-written under it); {@code qemu-img convert} writes with cache mode {@code unsafe} and never
- * flushes. So qemu-img runs twice: as it comes, and with {@code -t writeback}, which flushes once
- * at the end, as we do. qemu-img's times include its process start (a few ms).
+ * <p>{@code --java-home=DIR} runs {@code ./vhd} under that JDK (its {@code JAVA_HOME}), e.g.
+ * {@code /usr/lib/jvm/temurin-25-jdk-amd64}, where a raw source's holes are skipped unread
+ * ({@code HostDataRanges}); without it, the {@code java} on the path. {@code --only} keeps the
+ * conversions whose name contains the text (e.g. {@code --only="1 GiB"},
+ * {@code --only="vhdx -> raw"}); {@code --rounds} sets the measured rounds (default 5).
+ * {@code dir} (default: a new temporary directory) needs about 6 GiB free. The load average is
+ * printed at the start and the end: other work on the machine slows every tool alike only if it
+ * is steady.
  */
 public final class ConvertBenchmark {
   private static final int MIB = 1 << 20;
-  private static final long DISK_SIZE = 1L << 30;
-  private static final int BLOCK_SIZE = 2 * MIB;
   private static final int WARMUP_ROUNDS = 1;
-  private static final int MEASURED_ROUNDS = 5;
   private static final int VHDX_BLOCK_SIZE = 32 * MIB;
-  /** The tool's jar, as {@code ./vhd} runs it; the benchmark runs from the project directory. */
-  private static final Path CLI_JAR = Path.of("target", "vhd.jar");
+  /** GNU time, for each run's CPU time; without it only wall-clock times are shown. */
+  private static final Path TIME = Path.of("/usr/bin/time");
+  private static final List<String> TOOLS =
+      List.of("vhdfs", "vhdfs-nosync", "qemu", "qemu-wb");
 
   private ConvertBenchmark() {}
 
   public static void main(String[] args) throws Exception {
-    List<String> rest = new ArrayList<>(List.of(args));
-    String only = !rest.isEmpty() && rest.get(0).startsWith("--format=")
-        ? rest.remove(0).substring("--format=".length()) : "";
-    if (!List.of("", "vhd", "vhdx").contains(only)) {
-      throw new IllegalArgumentException("--format=vhd or --format=vhdx, not " + only);
+    String javaHome = null;
+    String only = "";
+    int rounds = 5;
+    Path dir = null;
+    for (String a : args) {
+      if (a.startsWith("--java-home=")) {
+        javaHome = a.substring("--java-home=".length());
+      } else if (a.startsWith("--only=")) {
+        only = a.substring("--only=".length());
+      } else if (a.startsWith("--rounds=")) {
+        rounds = Integer.parseInt(a.substring("--rounds=".length()));
+      } else if (a.startsWith("--")) {
+        throw new IllegalArgumentException("unknown option " + a
+            + "; use --java-home=DIR, --only=SUBSTRING, --rounds=N");
+      } else {
+        dir = Path.of(a);
+      }
     }
-    boolean ownDir = rest.isEmpty();
-    Path dir = ownDir ? Files.createTempDirectory("vhdfs-bench") : Path.of(rest.get(0));
+    if (!Files.isRegularFile(Path.of("target", "vhd.jar"))) {
+      System.out.println("target/vhd.jar missing: build it with mvn -B -q -DskipTests package,"
+          + " and run this from the project directory");
+      return;
+    }
+    if (!run(List.of("qemu-img", "--version"), null)) {
+      System.out.println("qemu-img not installed (Debian package qemu-utils): nothing to "
+          + "compare with");
+      return;
+    }
+    Map<String, String> env = new LinkedHashMap<>();
+    if (javaHome != null) {
+      env.put("JAVA_HOME", javaHome);
+    }
+    boolean ownDir = dir == null;
+    dir = ownDir ? Files.createTempDirectory("vhdfs-bench") : dir;
     Files.createDirectories(dir);
-    Path full = dir.resolve("full-1g.vhd");
-    Path tenth = dir.resolve("tenth-1g.vhd");
-    Path raw = dir.resolve("full-1g.raw");
-    Path vhdx = dir.resolve("full-1g.vhdx");
+    List<Path> made = new ArrayList<>();
     Path out = dir.resolve("out");
     try {
-      System.out.printf(Locale.ROOT, "java %s, %d cores, files in %s; load average %s%n",
-          System.getProperty("java.version"), Runtime.getRuntime().availableProcessors(), dir,
-          loadAverage());
-      if (!run(List.of("qemu-img", "--version"))) {
-        System.out.println("qemu-img not installed (Debian package qemu-utils): nothing to "
-            + "compare with");
-        return;
-      }
-      boolean vhdPart = !only.equals("vhdx");
-      boolean vhdxPart = !only.equals("vhd");
-      if (vhdxPart && !Files.isRegularFile(CLI_JAR)) {
-        System.out.println(CLI_JAR.toAbsolutePath() + " missing (build it with mvn -B -q"
-            + " -DskipTests package): VHDX part skipped");
-        vhdxPart = false;
-      }
-      writeImage(full, 1);
-      if (vhdPart) {
-        writeImage(tenth, 10);
-      }
-      convert(full, raw, Format.RAW);
-      if (vhdxPart) {
-        convert(raw, vhdx, Format.VHDX);
-      }
-      for (Path p : List.of(full, tenth, raw, vhdx)) {
-        if (Files.exists(p)) {
+      System.out.printf(Locale.ROOT, "./vhd under %s; %d cores; files in %s; load average %s%n",
+          javaHome == null ? "the java on the path" : javaHome,
+          Runtime.getRuntime().availableProcessors(), dir, loadAverage());
+      System.out.printf(Locale.ROOT, "./vhd --version alone: %.0f ms (median of 5)%n",
+          startUp(env) / 1e6);
+      List<Conversion> conversions = new ArrayList<>();
+      for (Disk disk : List.of(new Disk("1 GiB full", 1L << 30, 1),
+          new Disk("8 GiB 10%", 8L << 30, 10))) {
+        String part = only;
+        List<Conversion> these = disk.conversions().stream()
+            .filter(c -> c.name.contains(part)).toList();
+        if (these.isEmpty()) {
+          continue;
+        }
+        disk.make(dir, made);
+        for (Conversion c : these) {
+          c.check(out, env);
+          conversions.add(c);
+        }
+        for (Path p : disk.files()) {
           warmPageCache(p);
         }
       }
-      List<Workload> workloads = new ArrayList<>();
-      if (vhdPart) {
-        checkSameResults(full, raw, out);
-        workloads.add(new Workload("full 1 GiB dynamic -> raw", full, Format.RAW, "vpc", "raw",
-            ""));
-        workloads.add(new Workload("raw 1 GiB -> dynamic", raw, Format.DYNAMIC, "raw", "vpc",
-            "subformat=dynamic,force_size=on"));
-        workloads.add(new Workload("10% of 1 GiB dynamic -> raw", tenth, Format.RAW, "vpc", "raw",
-            ""));
+      if (conversions.isEmpty()) {
+        System.out.println("no conversion's name contains '" + only + "'");
+        return;
       }
-      if (vhdxPart) {
-        checkSameVhdxResults(raw, vhdx, out);
-        workloads.add(new Workload("raw 1 GiB -> vhdx (jar)", raw, Format.VHDX, "raw", "vhdx",
-            "block_size=" + VHDX_BLOCK_SIZE).inProcess());
-        workloads.add(new Workload("1 GiB vhdx -> raw (jar)", vhdx, Format.RAW, "vhdx", "raw", "")
-            .inProcess());
-      }
-      for (int round = 0; round < WARMUP_ROUNDS + MEASURED_ROUNDS; round++) {
+      for (int round = 0; round < WARMUP_ROUNDS + rounds; round++) {
         boolean measured = round >= WARMUP_ROUNDS;
-        StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "round %d%-10s",
+        StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "round %d%s:",
             round + 1, measured ? "" : " (warm-up)"));
-        for (Workload w : workloads) {
-          List<String> tools = w.tools();
-          for (int k = 0; k < tools.size(); k++) {
-            String tool = tools.get((round + k) % tools.size());
-            long t = time(w, tool, out);
+        for (Conversion c : conversions) {
+          line.append(String.format(Locale.ROOT, " [%s]", c.name));
+          for (int k = 0; k < TOOLS.size(); k++) {
+            String tool = TOOLS.get((round + k) % TOOLS.size());
+            long t = c.time(tool, out, env, measured);
             if (measured) {
-              w.times.computeIfAbsent(tool, x -> new ArrayList<>()).add(t);
+              c.times.computeIfAbsent(tool, x -> new ArrayList<>()).add(t);
             }
-            line.append(String.format(Locale.ROOT, " %s %s %.0f ms;", w.shortName(), tool,
-                t / 1e6));
+            line.append(String.format(Locale.ROOT, " %s %.0f", tool, t / 1e6));
           }
         }
         System.out.println(line);
       }
       System.out.println();
-      System.out.printf(Locale.ROOT, "%-30s %9s %9s %9s %11s %11s %9s%n",
-          "median of " + MEASURED_ROUNDS + " (ms)", "vhdfs", "qemu-img", "qemu -t wb",
-          "vhdfs/qemu", "vhdfs/q-wb", "in JVM");
-      for (Workload w : workloads) {
-        double v = median(w.times.get("vhdfs")) / 1e6;
-        double q = median(w.times.get("qemu")) / 1e6;
-        double b = median(w.times.get("qemu-wb")) / 1e6;
-        String inJvm = w.process
-            ? String.format(Locale.ROOT, "%9.0f", median(w.times.get("vhdfs-jvm")) / 1e6)
-            : String.format(Locale.ROOT, "%9s", "-");
-        System.out.printf(Locale.ROOT, "%-30s %9.0f %9.0f %9.0f %11.2f %11.2f %s%n", w.name, v,
-            q, b, v / q, v / b, inJvm);
+      System.out.printf(Locale.ROOT, "%-24s %8s %8s %8s %8s %13s %13s%n",
+          "median of " + rounds + ", ms", "vhdfs", "no-sync", "qemu", "qemu-wb",
+          "vhdfs/q-wb", "no-sync/qemu");
+      for (Conversion c : conversions) {
+        double v = median(c.times.get("vhdfs")) / 1e6;
+        double n = median(c.times.get("vhdfs-nosync")) / 1e6;
+        double q = median(c.times.get("qemu")) / 1e6;
+        double w = median(c.times.get("qemu-wb")) / 1e6;
+        System.out.printf(Locale.ROOT, "%-24s %8.0f %8.0f %8.0f %8.0f %13.2f %13.2f%n", c.name,
+            v, n, q, w, v / w, n / q);
       }
-      for (Workload w : workloads) {
-        if (w.process) {
-          double n = median(w.times.get("vhdfs-nosync")) / 1e6;
-          double q = median(w.times.get("qemu")) / 1e6;
-          System.out.printf(Locale.ROOT, "%-30s --no-sync %.0f ms against plain qemu-img %.0f"
-              + " ms: %.2f (target <= 1.0)%n", w.name, n, q, n / q);
+      if (!conversions.get(0).cpu.isEmpty()) {
+        System.out.println();
+        System.out.printf(Locale.ROOT, "%-24s %8s %8s %8s %8s %13s %13s%n",
+            "CPU (user+sys), ms", "vhdfs", "no-sync", "qemu", "qemu-wb", "vhdfs/q-wb",
+            "no-sync/qemu");
+        for (Conversion c : conversions) {
+          double v = median(c.cpu.get("vhdfs")) / 1e6;
+          double n = median(c.cpu.get("vhdfs-nosync")) / 1e6;
+          double q = median(c.cpu.get("qemu")) / 1e6;
+          double w = median(c.cpu.get("qemu-wb")) / 1e6;
+          System.out.printf(Locale.ROOT, "%-24s %8.0f %8.0f %8.0f %8.0f %13.2f %13.2f%n",
+              c.name, v, n, q, w, v / w, n / q);
         }
+        System.out.println("(CPU time does not wait for the disk or for other processes: on a"
+            + " loaded machine it compares the work where wall-clock times scatter.)");
       }
-      if (vhdPart) {
-        double fullTime = median(workloads.get(0).times.get("vhdfs"));
-        double tenthTime = median(workloads.get(2).times.get("vhdfs"));
-        System.out.printf(Locale.ROOT, "10%%-allocated / full, to raw, vhdfs: %.2f%n",
-            tenthTime / fullTime);
-      }
-      System.out.println("qemu-img: default cache (unsafe, no flush); qemu -t wb: -t writeback "
-          + "(flushes at the end, as vhdfs does before its rename; for a vhdx target also at"
-          + " every block's log entry). (jar) rows: vhdfs is the whole ./vhd process (java -jar "
-          + CLI_JAR + " with the build's CDS archive); 'in JVM' is VhdImages.convert in this JVM"
-          + " (no JVM start). Target for the"
-          + " jar rows: vhdfs/q-wb <= 1.0.");
-      System.out.println("load average at end: " + loadAverage());
+      System.out.println("vhdfs: ./vhd convert (forced before the rename); no-sync: ./vhd "
+          + "convert --no-sync; qemu: qemu-img convert (unsafe, no flush); qemu-wb: -t writeback"
+          + " (one flush at the end). Targets: vhdfs/q-wb <= 1.0 and no-sync/qemu <= 1.0.");
+      System.out.println("load average at the end: " + loadAverage());
     } finally {
-      for (Path p : List.of(full, tenth, raw, vhdx, out)) {
+      Files.deleteIfExists(out);
+      for (Path p : made) {
         Files.deleteIfExists(p);
       }
       if (ownDir) {
@@ -184,143 +201,222 @@ public final class ConvertBenchmark {
     }
   }
 
-  /** One conversion: what from, into what, and how qemu-img is told the same. */
-  private static final class Workload {
+  /** One disk in its three forms: raw, VHD and VHDX, all holding the same bytes. */
+  private static final class Disk {
     final String name;
-    final Path src;
-    final Format to;
-    final String qemuIn;
-    final String qemuOut;
-    final String qemuOptions;
-    final Map<String, List<Long>> times = new LinkedHashMap<>();
-    /** vhdfs runs as {@code java -jar} of the tool, timed as a whole process. */
-    boolean process;
+    final long size;
+    /** Every how many 2 MiB pieces hold data. */
+    final int every;
+    Path raw;
+    Path vhd;
+    Path vhdx;
 
-    Workload(String name, Path src, Format to, String qemuIn, String qemuOut,
-        String qemuOptions) {
+    Disk(String name, long size, int every) {
       this.name = name;
-      this.src = src;
-      this.to = to;
-      this.qemuIn = qemuIn;
-      this.qemuOut = qemuOut;
+      this.size = size;
+      this.every = every;
+    }
+
+    List<Conversion> conversions() {
+      return List.of(
+          new Conversion(name + ": vhd -> raw", this, Form.VHD, "raw"),
+          new Conversion(name + ": raw -> vhd", this, Form.RAW, "dynamic"),
+          new Conversion(name + ": vhdx -> raw", this, Form.VHDX, "raw"),
+          new Conversion(name + ": raw -> vhdx", this, Form.RAW, "vhdx"));
+    }
+
+    List<Path> files() {
+      return List.of(raw, vhd, vhdx);
+    }
+
+    /** Writes the raw disk (seeded random pieces, holes between), and qemu-img's images of it. */
+    void make(Path dir, List<Path> made) throws Exception {
+      String stem = name.replace(' ', '-').replace("%", "pct");
+      raw = dir.resolve(stem + ".raw");
+      vhd = dir.resolve(stem + ".vhd");
+      vhdx = dir.resolve(stem + ".vhdx");
+      made.addAll(List.of(raw, vhd, vhdx));
+      for (Path p : files()) {
+        Files.deleteIfExists(p);
+      }
+      int piece = 2 * MIB;
+      ByteBuffer buf = ByteBuffer.allocateDirect(piece);
+      byte[] bytes = new byte[piece];
+      try (FileChannel ch = FileChannel.open(raw, StandardOpenOption.CREATE_NEW,
+          StandardOpenOption.WRITE)) {
+        for (long i = 0; i < size / piece; i += every) {
+          SplittableRandom random = new SplittableRandom(0x5EED_0000L + i);
+          for (int k = 0; k < piece; k += 8) {
+            long v = random.nextLong();
+            for (int b = 0; b < 8; b++) {
+              bytes[k + b] = (byte) (v >>> (8 * b));
+            }
+          }
+          buf.clear().put(bytes).flip();
+          while (buf.hasRemaining()) {
+            ch.write(buf, i * piece + buf.position());
+          }
+        }
+        if (ch.size() < size) {
+          ch.write(ByteBuffer.allocate(1), size - 1); // a zero: the disk's last byte
+        }
+      }
+      mustRun(List.of("qemu-img", "convert", "-f", "raw", "-O", "vpc", "-o",
+          "subformat=dynamic,force_size=on", raw.toString(), vhd.toString()), null);
+      mustRun(List.of("qemu-img", "convert", "-f", "raw", "-O", "vhdx", "-o",
+          "block_size=" + VHDX_BLOCK_SIZE, raw.toString(), vhdx.toString()), null);
+    }
+  }
+
+  private enum Form {
+    RAW("raw", ""),
+    VHD("vpc", "subformat=dynamic,force_size=on"),
+    VHDX("vhdx", "block_size=" + VHDX_BLOCK_SIZE);
+
+    final String qemuName;
+    final String qemuOptions;
+
+    Form(String qemuName, String qemuOptions) {
+      this.qemuName = qemuName;
       this.qemuOptions = qemuOptions;
     }
 
-    Workload inProcess() {
-      process = true;
-      return this;
+    static Form of(String to) {
+      return switch (to) {
+        case "raw" -> RAW;
+        case "dynamic" -> VHD;
+        case "vhdx" -> VHDX;
+        default -> throw new IllegalArgumentException(to);
+      };
+    }
+  }
+
+  /** One conversion of a disk, from one of its forms into another. */
+  private static final class Conversion {
+    final String name;
+    final Disk disk;
+    final Form from;
+    final String to;
+    final Map<String, List<Long>> times = new LinkedHashMap<>();
+    final Map<String, List<Long>> cpu = new LinkedHashMap<>();
+
+    Conversion(String name, Disk disk, Form from, String to) {
+      this.name = name;
+      this.disk = disk;
+      this.from = from;
+      this.to = to;
     }
 
-    /** What runs it, in turn: in-JVM beside the jar for a process workload. */
-    List<String> tools() {
-      return process ? List.of("vhdfs", "qemu", "qemu-wb", "vhdfs-jvm", "vhdfs-nosync")
-          : List.of("vhdfs", "qemu", "qemu-wb");
+    Path source() {
+      return switch (from) {
+        case RAW -> disk.raw;
+        case VHD -> disk.vhd;
+        case VHDX -> disk.vhdx;
+      };
     }
 
-    String shortName() {
-      if (process) {
-        return to == Format.RAW ? "vhdx>raw" : "raw>vhdx";
+    List<String> command(String tool, Path out) {
+      List<String> c = new ArrayList<>();
+      Form into = Form.of(to);
+      if (tool.startsWith("vhdfs")) {
+        c.addAll(List.of("./vhd", "convert"));
+        if (tool.equals("vhdfs-nosync")) {
+          c.add("--no-sync");
+        }
+        c.addAll(List.of("--to", to));
+      } else {
+        c.addAll(List.of("qemu-img", "convert", "-f", from.qemuName, "-O", into.qemuName));
+        if (tool.equals("qemu-wb")) {
+          c.addAll(List.of("-t", "writeback"));
+        }
+        if (!into.qemuOptions.isEmpty()) {
+          c.addAll(List.of("-o", into.qemuOptions));
+        }
       }
-      return name.startsWith("full") ? "full" : name.startsWith("raw") ? "back" : "tenth";
-    }
-
-    /** The tool as users run it: {@code ./vhd}, with the build's class-data-sharing archive. */
-    List<String> jarCommand(Path out) {
-      List<String> c = new ArrayList<>(List.of("./vhd", "convert",
-          "--to", to == Format.RAW ? "raw" : "vhdx"));
-      c.addAll(List.of(src.toString(), out.toString()));
+      c.addAll(List.of(source().toString(), out.toString()));
       return c;
     }
 
-    List<String> qemuCommand(Path out, boolean writeback) {
-      List<String> c = new ArrayList<>(List.of("qemu-img", "convert", "-f", qemuIn, "-O",
-          qemuOut));
-      if (writeback) {
-        c.addAll(List.of("-t", "writeback"));
+    /** Every tool's result reads as the raw disk (qemu-img compare), or the run stops here. */
+    void check(Path out, Map<String, String> env) throws Exception {
+      for (String tool : TOOLS) {
+        Files.deleteIfExists(out);
+        mustRun(command(tool, out), env);
+        if (!run(List.of("qemu-img", "compare", "-q", "-f", Form.of(to).qemuName, "-F", "raw",
+            out.toString(), disk.raw.toString()), null)) {
+          throw new IllegalStateException(name + ": " + tool + "'s result does not read as "
+              + disk.raw);
+        }
       }
-      if (!qemuOptions.isEmpty()) {
-        c.addAll(List.of("-o", qemuOptions));
-      }
-      c.addAll(List.of(src.toString(), out.toString()));
-      return c;
-    }
-  }
-
-  /** Nanoseconds for one conversion into {@code out}, which is deleted first and after. */
-  private static long time(Workload w, String tool, Path out) throws Exception {
-    Files.deleteIfExists(out);
-    if (!run(List.of("sync"))) {
-      throw new IOException("sync failed");
-    }
-    long t = System.nanoTime();
-    if (tool.equals("vhdfs") && w.process) {
-      if (!run(w.jarCommand(out))) {
-        throw new IOException("vhd convert failed: " + w.jarCommand(out));
-      }
-    } else if (tool.equals("vhdfs-nosync")) {
-      List<String> command = new ArrayList<>(w.jarCommand(out));
-      command.add(2, "--no-sync");
-      if (!run(command)) {
-        throw new IOException("vhd convert failed: " + command);
-      }
-    } else if (tool.startsWith("vhdfs")) {
-      convert(w.src, out, w.to);
-    } else if (!run(w.qemuCommand(out, tool.equals("qemu-wb")))) {
-      throw new IOException("qemu-img failed: " + w.qemuCommand(out, tool.equals("qemu-wb")));
-    }
-    long elapsed = System.nanoTime() - t;
-    Files.deleteIfExists(out);
-    return elapsed;
-  }
-
-  private static void convert(Path src, Path dst, Format to) throws IOException {
-    VhdImages.convert(src, dst, ConvertOptions.DEFAULT.to(to), Map.of(),
-        VhdImages.Progress.NONE);
-  }
-
-  /** The figures mean nothing unless both tools make the same disks. */
-  private static void checkSameResults(Path full, Path raw, Path out) throws Exception {
-    Path theirs = out.resolveSibling("theirs.raw");
-    try {
-      if (!run(List.of("qemu-img", "convert", "-f", "vpc", "-O", "raw", full.toString(),
-          theirs.toString())) || Files.mismatch(theirs, raw) != -1) {
-        throw new IllegalStateException("qemu-img and vhdfs convert " + full + " differently");
-      }
-      convert(raw, out, Format.DYNAMIC);
-      if (!run(List.of("qemu-img", "compare", "-q", "-f", "vpc", "-F", "raw", out.toString(),
-          raw.toString()))) {
-        throw new IllegalStateException("qemu-img reads our dynamic result differently");
-      }
-    } finally {
-      Files.deleteIfExists(theirs);
       Files.deleteIfExists(out);
     }
+
+    /**
+     * Nanoseconds for one run into {@code out}, which is deleted first and after; the CPU time
+     * the process took (user and system, all its threads), where {@code /usr/bin/time} tells it,
+     * goes into {@link #cpu} when {@code measured}.
+     */
+    long time(String tool, Path out, Map<String, String> env, boolean measured)
+        throws Exception {
+      Files.deleteIfExists(out);
+      mustRun(List.of("sync"), null);
+      List<String> command = new ArrayList<>();
+      Path cpuFile = out.resolveSibling("cpu-time");
+      if (Files.isExecutable(TIME)) {
+        command.addAll(List.of(TIME.toString(), "-f", "%U %S", "-o", cpuFile.toString()));
+      }
+      command.addAll(command(tool, out));
+      long t = System.nanoTime();
+      mustRun(command, tool.startsWith("vhdfs") ? env : null);
+      long elapsed = System.nanoTime() - t;
+      Files.deleteIfExists(out);
+      if (Files.isExecutable(TIME)) {
+        String[] f = Files.readString(cpuFile).trim().split("\\s+");
+        long nanos = Math.round((Double.parseDouble(f[f.length - 2])
+            + Double.parseDouble(f[f.length - 1])) * 1e9);
+        Files.delete(cpuFile);
+        if (measured) {
+          cpu.computeIfAbsent(tool, x -> new ArrayList<>()).add(nanos);
+        }
+      }
+      return elapsed;
+    }
   }
 
-  /**
-   * Both tools must make the same disks from VHDX and into it: the jar's VHDX of the raw reads
-   * as the raw in qemu-img, and qemu-img reads our VHDX input as the raw.
-   */
-  private static void checkSameVhdxResults(Path raw, Path vhdx, Path out) throws Exception {
-    Path theirs = out.resolveSibling("theirs.raw");
-    Workload toVhdx = new Workload("check", raw, Format.VHDX, "raw", "vhdx", "").inProcess();
-    Workload toRaw = new Workload("check", vhdx, Format.RAW, "vhdx", "raw", "").inProcess();
+  /** The median time of {@code ./vhd --version}, after one run to warm the caches. */
+  private static double startUp(Map<String, String> env) throws Exception {
+    List<Long> times = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      long t = System.nanoTime();
+      mustRun(List.of("./vhd", "--version"), env);
+      if (i > 0) {
+        times.add(System.nanoTime() - t);
+      }
+    }
+    return median(times);
+  }
+
+  private static void mustRun(List<String> command, Map<String, String> env) throws Exception {
+    if (!run(command, env)) {
+      throw new IOException("failed: " + String.join(" ", command));
+    }
+  }
+
+  /** Runs {@code command} with {@code env} added to this process's environment. */
+  private static boolean run(List<String> command, Map<String, String> env)
+      throws IOException, InterruptedException {
+    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.DISCARD);
+    if (env != null) {
+      pb.environment().putAll(env);
+    }
     try {
-      if (!run(List.of("qemu-img", "convert", "-f", "vhdx", "-O", "raw", vhdx.toString(),
-          theirs.toString())) || Files.mismatch(theirs, raw) != -1) {
-        throw new IllegalStateException("qemu-img reads " + vhdx + " differently from " + raw);
+      return pb.start().waitFor() == 0;
+    } catch (IOException e) {
+      if (command.size() == 2) {
+        return false; // "tool --version": the tool is missing
       }
-      if (!run(toVhdx.jarCommand(out)) || !run(List.of("qemu-img", "compare", "-q", "-f", "vhdx",
-          "-F", "raw", out.toString(), raw.toString()))) {
-        throw new IllegalStateException("qemu-img reads the jar's vhdx differently");
-      }
-      Files.delete(out);
-      if (!run(toRaw.jarCommand(out)) || Files.mismatch(out, raw) != -1) {
-        throw new IllegalStateException("the jar converts " + vhdx + " to raw differently");
-      }
-    } finally {
-      Files.deleteIfExists(theirs);
-      Files.deleteIfExists(out);
+      throw e;
     }
   }
 
@@ -330,20 +426,5 @@ public final class ConvertBenchmark {
     } catch (IOException | RuntimeException e) {
       return "unknown";
     }
-  }
-
-  /** A 1 GiB dynamic image with every {@code every}-th 2 MiB block of seeded random data. */
-  private static void writeImage(Path image, int every) throws IOException {
-    // 'qem2': every qemu-img version then takes the current size, so both read the same bytes.
-    VhdImageBuilder b = VhdImageBuilder.dynamic(DISK_SIZE).blockSize(BLOCK_SIZE).creator("qem2");
-    for (int i = 0; i < DISK_SIZE / BLOCK_SIZE; i += every) {
-      int index = i;
-      b.block(index, () -> {
-        byte[] block = new byte[BLOCK_SIZE];
-        new Random(0x5EED_0000L + index).nextBytes(block);
-        return block;
-      });
-    }
-    b.writeTo(image);
   }
 }
