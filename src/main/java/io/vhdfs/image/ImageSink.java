@@ -2,6 +2,7 @@ package io.vhdfs.image;
 
 import io.vhdfs.disk.DiskType;
 import io.vhdfs.disk.KernelCopy;
+import io.vhdfs.disk.NewImageWriter;
 import io.vhdfs.disk.SizeRule;
 import io.vhdfs.disk.VirtualDisk;
 import io.vhdfs.disk.WriteBehind;
@@ -107,7 +108,7 @@ abstract class ImageSink implements Closeable {
    */
   static ImageSink dynamicVhd(Path file, long size, int blockSize, boolean exactSize,
       boolean sync) throws IOException {
-    return new DynamicVhd(NewVhdFile.create(file, size, blockSize, exactSize, sync));
+    return new NewFile(NewVhdFile.create(file, size, blockSize, exactSize, sync));
   }
 
   private static ImageSink openVhd(Path file, long size) throws IOException {
@@ -131,7 +132,7 @@ abstract class ImageSink implements Closeable {
    */
   static ImageSink vhdx(Path file, boolean fixed, long size, int blockSize, boolean sync)
       throws IOException {
-    return new Vhdx(NewVhdxWriter.create(file, fixed, size, blockSize, sync));
+    return new NewFile(NewVhdxWriter.create(file, fixed, size, blockSize, sync));
   }
 
   /**
@@ -332,55 +333,11 @@ abstract class ImageSink implements Closeable {
     }
   }
 
-  /** A new dynamic VHD, filled by its format's writer for unseen files. */
-  private static final class DynamicVhd extends ImageSink {
-    private final NewVhdFile writer;
+  /** A new dynamic VHD or a new VHDX, filled by its format's writer for unseen files. */
+  private static final class NewFile extends ImageSink {
+    private final NewImageWriter writer;
 
-    DynamicVhd(NewVhdFile writer) {
-      this.writer = writer;
-    }
-
-    @Override
-    void write(ByteBuffer src, long position) throws IOException {
-      writer.write(src, position);
-    }
-
-    @Override
-    Path hostFile() {
-      return KernelCopy.supports(writer.file()) ? writer.file() : null;
-    }
-
-    @Override
-    long hostOffset(long position) throws IOException {
-      return writer.fileOffset(position);
-    }
-
-    @Override
-    long hostRegionEnd(long position) {
-      return writer.blockEnd(position);
-    }
-
-    @Override
-    void copied(long position, long length) {
-      writer.copied(length);
-    }
-
-    @Override
-    void finish(long size, boolean sync) throws IOException {
-      writer.finish(sync);
-    }
-
-    @Override
-    public void close() throws IOException {
-      writer.close();
-    }
-  }
-
-  /** A new fixed or dynamic VHDX, written by its format's writer for unseen files. */
-  private static final class Vhdx extends ImageSink {
-    private final NewVhdxWriter writer;
-
-    Vhdx(NewVhdxWriter writer) {
+    NewFile(NewImageWriter writer) {
       this.writer = writer;
     }
 

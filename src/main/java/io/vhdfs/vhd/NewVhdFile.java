@@ -1,8 +1,8 @@
 package io.vhdfs.vhd;
 
+import io.vhdfs.disk.NewImageWriter;
 import io.vhdfs.disk.DiskType;
 import io.vhdfs.disk.WriteBehind;
-import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -21,7 +21,7 @@ import java.util.Arrays;
  * makes it all durable. Bytes of an allocated block not written read as zeros (holes in the
  * file). Its methods may be called from several threads.
  */
-public final class NewVhdFile implements Closeable {
+public final class NewVhdFile implements NewImageWriter {
   private static final int SECTOR = 512;
   private static final long BAT_OFFSET = 1536;
   private static final int DATA_ALIGNMENT = 4096;
