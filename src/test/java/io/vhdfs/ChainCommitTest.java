@@ -349,12 +349,7 @@ final class ChainCommitTest {
             + random + ")";
         byte[] cutBytes = log.replay(parentBefore, n, parent.toString());
         Files.write(parent, cutBytes);
-        byte[] parentNow;
-        try {
-          parentNow = Chains.readDisk(parent);
-        } catch (IOException e) {
-          throw new AssertionError(at + ": does not open: " + e, e);
-        }
+        byte[] parentNow = Chains.readDiskOrFail(parent, at + ":");
         assertEachSectorOldOrNew(parentView, chainView, parentNow, at);
         assertSameBytes(chainView, Chains.readDisk(child), 0, "the chain over the " + at);
         // QEMU reads a differencing image without its parent: no verdict on those.

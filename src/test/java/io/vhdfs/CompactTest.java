@@ -230,12 +230,7 @@ final class CompactTest {
     for (int n = 0; n <= total; n++) {
       String at = "cut after " + n + " of " + total + " host writes of the compact";
       Files.write(image, log.replay(fileBefore, n, image.toString()));
-      byte[] now;
-      try {
-        now = Chains.readDisk(image);
-      } catch (IOException e) {
-        throw new AssertionError(at + ": does not open: " + e, e);
-      }
+      byte[] now = Chains.readDiskOrFail(image, at + ":");
       assertArrayEquals(disk, now, at);
       if (qemu.isPresent() && n % 5 == 0) {
         Path local = Files.write(dir.resolve("cut.vhd"), Files.readAllBytes(image));

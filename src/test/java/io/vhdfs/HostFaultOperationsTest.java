@@ -176,7 +176,7 @@ final class HostFaultOperationsTest {
               || OpenDisks.isOpen(host.wrap(child).toRealPath()),
               "an image is still open in this JVM: " + what);
           assertArrayEquals(childBefore, Files.readAllBytes(child), "the child changed: " + what);
-          byte[] now = readOrFail(parent, what);
+          byte[] now = Chains.readDiskOrFail(parent, what);
           ChainCommitTest.assertEachSectorOldOrNew(parentView, chainView, now, what);
           if (failure == null) {
             assertSameBytes(chainView, now, 0, what);
@@ -243,7 +243,7 @@ final class HostFaultOperationsTest {
             return;
           }
           byte[] made = format == ConvertOptions.Format.RAW ? Files.readAllBytes(dst)
-              : readOrFail(dst, "the destination of " + what);
+              : Chains.readDiskOrFail(dst, "the destination of " + what);
           assertSameBytes(disk, made, 0, "the destination of " + what);
           if (format != ConvertOptions.Format.RAW) {
             assertEquals(List.of(), findings(dst), "findings in the destination of " + what);
@@ -409,14 +409,6 @@ final class HostFaultOperationsTest {
   /** One plan in six gets qemu-img's reading too. */
   private static boolean sampled(int n) {
     return n % 6 == 1 && QEMU.isPresent();
-  }
-
-  private static byte[] readOrFail(Path image, String what) {
-    try {
-      return Chains.readDisk(image);
-    } catch (IOException e) {
-      throw new AssertionError(what + " does not open: " + e, e);
-    }
   }
 
   /** {@code count} writes of random bytes, up to {@code max} bytes each, at random offsets. */

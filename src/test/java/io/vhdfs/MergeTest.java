@@ -285,21 +285,12 @@ final class MergeTest {
         for (Map.Entry<Path, byte[]> e : run.entrySet()) {
           Files.write(e.getKey(), e.getValue());
         }
-        try {
-          Chains.readDisk(base);
-        } catch (IOException e) {
-          throw new AssertionError(at + ": the base does not open: " + e, e);
-        }
+        Chains.readDiskOrFail(base, at + ": the base");
         boolean sessionEnded = format == Format.VHDX
             && !VhdxHeaders.read(base).dataWriteGuid().equals(linkBefore);
         if (!sessionEnded) {
           chainReads++;
-          byte[] chainNow;
-          try {
-            chainNow = Chains.readDisk(top);
-          } catch (IOException e) {
-            throw new AssertionError(at + ": the chain does not open: " + e, e);
-          }
+          byte[] chainNow = Chains.readDiskOrFail(top, at + ": the chain");
           assertSameBytes(expected, chainNow, 0, "the chain over the " + at);
         }
         if (!sessionEnded && (n % Math.max(1, total / 12) == 0 || n == total - 2)) {

@@ -315,12 +315,7 @@ final class SetParentTest {
       for (int n = 0; n <= total; n++) {
         String at = "child cut after " + n + " of " + total + " host writes (" + random + ")";
         Files.write(child, log.replay(childBefore, n, child.toString()));
-        byte[] read;
-        try {
-          read = Chains.readDisk(child);
-        } catch (IOException e) {
-          throw new AssertionError(at + ": does not open: " + e, e);
-        }
+        byte[] read = Chains.readDiskOrFail(child, at + ":");
         assertSameBytes(expected, read, 0, at);
       }
       Files.write(child, childAfter);

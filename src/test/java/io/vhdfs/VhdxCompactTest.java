@@ -199,12 +199,7 @@ final class VhdxCompactTest {
     for (int n = 0; n <= total; n++) {
       String at = "cut after " + n + " of " + total + " host writes of the compact";
       Files.write(image, log.replay(fileBefore, n, image.toString()));
-      byte[] now;
-      try {
-        now = Chains.readDisk(image);
-      } catch (IOException e) {
-        throw new AssertionError(at + ": does not open: " + e, e);
-      }
+      byte[] now = Chains.readDiskOrFail(image, at + ":");
       assertArrayEquals(disk, now, at);
       if (qemu.isPresent() && n % 7 == 0) {
         // QEMU replays a dirty log only when asked to repair; then it must read the same disk.

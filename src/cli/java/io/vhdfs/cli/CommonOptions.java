@@ -7,7 +7,6 @@ import java.util.Map;
 final class CommonOptions {
   boolean json;
   boolean quiet;
-  boolean debug;
   String parentRoot;
   boolean ignoreParentId;
 
@@ -15,7 +14,8 @@ final class CommonOptions {
   CommandSyntax addTo(CommandSyntax syntax) {
     return syntax.flag("--json", "Print data as JSON.", () -> json = true)
         .flag("--quiet", "No progress on standard error.", () -> quiet = true)
-        .flag("--debug", "Stack traces with errors.", () -> debug = true)
+        // Looked for by VhdCli before parsing, so a usage error gets its stack trace too.
+        .flag("--debug", "Stack traces with errors.", () -> { })
         .option("--parent-root", "DIR",
             "Open no parent image outside DIR (for images from untrusted sources).",
             v -> parentRoot = v)

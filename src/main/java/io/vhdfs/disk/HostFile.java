@@ -185,8 +185,7 @@ public final class HostFile implements Closeable {
       }
       hostReads.incrementAndGet();
       if (n < 0) {
-        throw new VhdFormatException(name, pos,
-            "image truncated: unexpected end of file while reading " + dst.remaining() + " bytes");
+        throw truncated(pos, dst.remaining());
       }
       if (n == 0 && ++empty > MAX_EMPTY_READS) {
         throw new IOException(name + ": the host channel returns no data at offset " + pos);
@@ -195,14 +194,18 @@ public final class HostFile implements Closeable {
     }
   }
 
+  private VhdFormatException truncated(long position, int missing) {
+    return new VhdFormatException(name, position,
+        "image truncated: unexpected end of file while reading " + missing + " bytes");
+  }
+
   private void readCached(PieceCache readCache, ByteBuffer dst, long position)
       throws IOException {
     long pos = position;
     while (dst.hasRemaining()) {
       int n = readCache.read(dst, pos);
       if (n < 0) {
-        throw new VhdFormatException(name, pos,
-            "image truncated: unexpected end of file while reading " + dst.remaining() + " bytes");
+        throw truncated(pos, dst.remaining());
       }
       pos += n;
     }

@@ -119,6 +119,18 @@ public final class Chains {
     }
   }
 
+  /**
+   * The whole disk of {@code image}, as {@link #readDisk(Path)}; an image that does not open fails
+   * the test, saying {@code what} does not open (a crash test's cut, say) and why.
+   */
+  public static byte[] readDiskOrFail(Path image, String what) {
+    try {
+      return readDisk(image);
+    } catch (IOException e) {
+      throw new AssertionError(what + " does not open: " + e, e);
+    }
+  }
+
   /** The size of {@code image}'s disk, read through a new file system. */
   public static long diskSize(Path image) throws IOException {
     return diskSize(image, Map.of());
