@@ -11,7 +11,6 @@ import io.vhdfs.testing.ConvertMain;
 import io.vhdfs.testing.NewerJdk;
 import io.vhdfs.testing.PeerRequirement;
 import io.vhdfs.testing.QemuTools;
-import java.io.File;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -75,8 +74,8 @@ final class RawHolesConvertTest {
     QemuTools.require();
     Path raw = sparseRaw();
     Path vhd = dir.resolve("out.vhd");
-    String classPath = NewerJdk.codeSource(HostDataRanges.class) + File.pathSeparator
-        + NewerJdk.codeSource(ConvertMain.class);
+    String classPath = NewerJdk.classPath(NewerJdk.feature(java), HostDataRanges.class,
+        ConvertMain.class);
     List<String> lines = QemuTools.run(Duration.ofMinutes(2), List.of(java.toString(),
         "--enable-native-access=ALL-UNNAMED", "-cp", classPath, ConvertMain.class.getName(),
         raw.toString(), vhd.toString())).stdout().strip().lines().toList();
@@ -100,8 +99,8 @@ final class RawHolesConvertTest {
     VhdImages.convert(raw, vhdx, ConvertOptions.DEFAULT.to(Format.VHDX_FIXED), Map.of(),
         VhdImages.Progress.NONE);
     Path vhd = dir.resolve("out.vhd");
-    String classPath = NewerJdk.codeSource(HostDataRanges.class) + File.pathSeparator
-        + NewerJdk.codeSource(ConvertMain.class);
+    String classPath = NewerJdk.classPath(NewerJdk.feature(java), HostDataRanges.class,
+        ConvertMain.class);
     List<String> lines = QemuTools.run(Duration.ofMinutes(2), List.of(java.toString(),
         "--enable-native-access=ALL-UNNAMED", "-cp", classPath, ConvertMain.class.getName(),
         vhdx.toString(), vhd.toString())).stdout().strip().lines().toList();

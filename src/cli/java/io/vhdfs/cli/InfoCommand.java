@@ -1,5 +1,6 @@
 package io.vhdfs.cli;
 
+import io.vhdfs.disk.HostAllocation;
 import io.vhdfs.nio.VhdImages;
 import java.io.IOException;
 import java.io.PrintWriter;

@@ -1,10 +1,12 @@
 package io.vhdfs.testing;
 
+import java.io.File;
 import java.io.IOException;
 import java.net.URISyntaxException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -34,6 +36,31 @@ public final class NewerJdk {
     return Optional.empty();
   }
 
+  /**
+   * A class path of the directories or jars {@code classes} were loaded from, for a JVM of
+   * feature release {@code feature}: a directory's {@code META-INF/versions/N} (N up to
+   * {@code feature}, newest first) goes before it, as a multi-release jar is read on that
+   * release, since the JVM reads a directory as it lies.
+   */
+  public static String classPath(int feature, Class<?>... classes) {
+    List<String> entries = new ArrayList<>();
+    for (Class<?> c : classes) {
+      Path source = Path.of(codeSource(c));
+      if (Files.isDirectory(source)) {
+        for (int n = feature; n >= 9; n--) {
+          Path versioned = source.resolve("META-INF/versions/" + n);
+          if (Files.isDirectory(versioned) && !entries.contains(versioned.toString())) {
+            entries.add(versioned.toString());
+          }
+        }
+      }
+      if (!entries.contains(source.toString())) {
+        entries.add(source.toString());
+      }
+    }
+    return String.join(File.pathSeparator, entries);
+  }
+
   /** The directory or jar a class was loaded from, for a class path. */
   public static String codeSource(Class<?> c) {
     try {
@@ -41,6 +68,12 @@ public final class NewerJdk {
     } catch (URISyntaxException e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  /** The feature release of the JDK of launcher {@code java}, from its release file. */
+  public static int feature(Path java) throws IOException {
+    Path release = java.toAbsolutePath().getParent().getParent().resolve("release");
+    return Files.isRegularFile(release) ? featureOf(Files.readAllLines(release)) : 0;
   }
 
   private static int featureOf(List<String> release) {

@@ -1,0 +1,11 @@
+package java.lang.foreign;
+
+/** Compile-time declaration of the JDK 22 type of this name: see ../../../README.md. */
+public interface Arena extends SegmentAllocator, AutoCloseable {
+  static Arena ofConfined() {
+    throw new UnsupportedOperationException();
+  }
+
+  @Override
+  void close();
+}

@@ -1,0 +1,10 @@
+package java.lang.foreign;
+
+/** Compile-time declaration of the JDK 22 type of this name: see ../../../README.md. */
+public interface SegmentAllocator {
+  MemorySegment allocate(long byteSize, long byteAlignment);
+
+  default MemorySegment allocateFrom(String text) {
+    throw new UnsupportedOperationException();
+  }
+}
