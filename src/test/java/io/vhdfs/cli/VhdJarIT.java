@@ -6,17 +6,21 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import io.vhdfs.testing.Chains;
 import io.vhdfs.testing.JsonReader;
+import io.vhdfs.testing.NewerJdk;
+import io.vhdfs.testing.PeerRequirement;
 import io.vhdfs.testing.QemuTools;
 import io.vhdfs.testing.QemuTools.Exit;
 import io.vhdfs.testing.QemuTools.Write;
 import java.io.File;
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -180,11 +184,58 @@ final class VhdJarIT {
         "qemu-img reads the size info shows: " + demo.stdout()));
   }
 
+  @Test
+  void underJava22TheJarsVersionedCallsFindBlocksAndHolesAndTheLauncherKeepsAnArchive()
+      throws IOException {
+    QemuTools qemu = QemuTools.require();
+    Path java = NewerJdk.java(22).orElse(null);
+    PeerRequirement.assumePresent(java != null, "no JDK 22 or later found (looked at this JVM "
+        + "and /usr/lib/jvm/*): install one, e.g. Temurin 25, to run the jar's "
+        + "META-INF/versions/22 calls");
+    Path home = java.getParent().getParent();
+    Path image = qemuImage(qemu);
+    Map<String, Object> qemuInfo = JsonReader.object(qemu.infoJson(image));
+    Map<String, Object> info = JsonReader.object(succeeds(launcherUnder(home, "info", "--json",
+        image.toString())).stdout());
+    assertEquals(qemuInfo.get("actual-size"), info.get("actual-size"),
+        () -> "statx's allocated blocks, as qemu-img counts them: " + info);
+
+    // 256 MiB (HostDataRanges asks about no smaller file) holding 1 MiB: only that is read.
+    Path raw = dir.resolve("sparse.raw");
+    try (RandomAccessFile f = new RandomAccessFile(raw.toFile(), "rw")) {
+      byte[] data = new byte[1 << 20];
+      new Random(14).nextBytes(data);
+      f.seek(100L << 20);
+      f.write(data);
+      f.setLength(256L << 20); // a hole to the end
+    }
+    Path out = dir.resolve("from-sparse.vhd");
+    Map<String, Object> converted = JsonReader.object(succeeds(launcherUnder(home, "convert",
+        "--json", raw.toString(), out.toString())).stdout());
+    assertEquals(1L << 20, ((Number) converted.get("bytesRead")).longValue(),
+        () -> "lseek(SEEK_DATA) found the one MiB of data: " + converted);
+    Exit same = qemu.compare(out, raw);
+    assertEquals(0, same.code(), same::describe);
+
+    String version = Files.readAllLines(home.resolve("release")).stream()
+        .filter(l -> l.startsWith("JAVA_VERSION=")).findFirst().orElseThrow()
+        .replaceAll("JAVA_VERSION=\"(.*)\"", "$1");
+    assertTrue(Files.isRegularFile(BASEDIR.resolve("target/vhd-" + version + ".jsa")),
+        "./vhd made a class-data-sharing archive for Java " + version);
+  }
+
   /** {@code java -jar target/vhd.jar args...} with this JVM's java. */
   private Exit vhd(String... args) {
     // C1 only: these runs are short, so the JVM starts faster and the tool runs the same.
     List<String> command = new ArrayList<>(List.of(JAVA_BIN.resolve("java").toString(),
         "-XX:TieredStopAtLevel=1", "-jar", JAR.toString()));
+    command.addAll(List.of(args));
+    return run(command);
+  }
+
+  /** {@code bash ./vhd args...} in the repo with {@code JAVA_HOME} set to {@code home}. */
+  private Exit launcherUnder(Path home, String... args) {
+    List<String> command = new ArrayList<>(List.of("env", "JAVA_HOME=" + home, "bash", "./vhd"));
     command.addAll(List.of(args));
     return run(command);
   }
