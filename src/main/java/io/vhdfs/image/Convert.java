@@ -425,10 +425,11 @@ public final class Convert {
   /**
    * Copies the stored ranges chunk by chunk, skipping chunks outside them unread; within a chunk
    * only runs of grains that are not all zero are written. A dynamic result's grain is its block
-   * (or 4 MiB of a larger one), so a block is written whole or not at all. A sink that takes bytes
-   * in order gets each chunk whole, read ahead of its writes, and writes the zeros between chunks
-   * itself; any other sink gets chunks from several threads, some copied by the host
-   * ({@link ParallelCopy}, whose class doc gives the rule for when).
+   * (or 4 MiB of a larger one), so a block is allocated whole or not at all; of a block read
+   * into the JVM only the pages with data are written, the rest holes of the new file. A sink
+   * that takes bytes in order gets each chunk whole, read ahead of its writes, and writes the
+   * zeros between chunks itself; any other sink gets chunks from several threads, some copied by
+   * the host ({@link ParallelCopy}, whose class doc gives the rule for when).
    *
    * @return bytes read and bytes written: runs not all zero, and chunks the host copied
    */

@@ -37,9 +37,10 @@ import java.util.concurrent.TimeUnit;
  *       scan of every byte would have left them as holes. A chunk with a zero page among its
  *       samples is scanned, its zero pages left as holes.
  * </ul>
- * Every other chunk is read into a buffer, its grains that are all zero found, and the rest handed
- * to {@link ImageSink#write}. Neither path changes what the result reads: a hole and written zeros
- * read the same.
+ * Every other chunk is read into a buffer, its pages that are all zero found, and the rest handed
+ * to {@link ImageSink#write}: a grain with data allocates its block by the first page written, and
+ * the block's pages left out are holes in the new file (for a raw result the grain is a page).
+ * Neither path changes what the result reads: a hole and written zeros read the same.
  *
  * <p>The threads are never interrupted (an interrupt would close host channels the source shares
  * with others); an interrupt of the calling thread stops the copy after the chunks under way.
@@ -264,7 +265,9 @@ final class ParallelCopy {
         buf = ByteBuffer.allocateDirect(chunk + PAGE).alignedSlice(PAGE);
       }
       long read = ReadAhead.fill(source, ranges, firstRange, buf, at, n, zeros);
-      int[] runs = ReadAhead.nonZeroRuns(buf, n, grain, zeros);
+      // Pages, not grains: a block result's block is allocated by its first page of data, as
+      // the grain rule has it, and the pages it is not handed read as zeros (holes in the file).
+      int[] runs = ReadAhead.nonZeroRuns(buf, n, blocks ? PAGE : grain, zeros);
       long written = 0;
       for (int i = 0; i < runs.length; i += 2) {
         sink.write(buf.limit(runs[i + 1]).position(runs[i]), at + runs[i]);
