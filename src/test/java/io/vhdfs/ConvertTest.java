@@ -96,9 +96,8 @@ final class ConvertTest {
     assertEquals("dynamic", c.type(), "a raw source becomes dynamic by default");
     assertEquals(16 * MIB, c.size());
     assertEquals(16 * MIB, c.bytesRead(), "a raw file has no map: all of it is read");
-    assertEquals(2L * BLOCK + 4 * KIB, c.bytesWritten(), "blocks 0 and 3 whole, copied by the "
-        + "host since a sampled page holds data; of block 7, whose data no sample sees, only the"
-        + " page with data");
+    assertEquals(BLOCK + 8 * KIB, c.bytesWritten(), "block 3 whole (the host copies it: every "
+        + "sampled page holds data); of blocks 0 and 7, scanned, only their one page with data");
     assertSameBytes(Files.readAllBytes(raw), Chains.readDisk(vhd), 0, "the dynamic result");
     assertEquals(3, Chains.allocatedBlocks(vhd), "blocks 0, 3 and 7; not the zeros of block 5");
     assertEquals(Set.of("disk.raw", "disk.vhd"), names(dir));

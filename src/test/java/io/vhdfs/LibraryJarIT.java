@@ -42,6 +42,25 @@ final class LibraryJarIT {
   }
 
   @Test
+  void bothJarsAreMultiReleaseWithTheForeignCallsUnderVersions22Only() throws IOException {
+    for (Path path : List.of(libraryJar(), TARGET.resolve("vhd.jar"))) {
+      try (JarFile jar = new JarFile(path.toFile())) {
+        assertEquals("true", jar.getManifest().getMainAttributes().getValue("Multi-Release"),
+            path + " is read as a multi-release jar");
+        List<String> names = jar.stream().map(JarEntry::getName).toList();
+        assertTrue(names.contains("META-INF/versions/22/io/vhdfs/disk/ForeignFileCalls.class"),
+            () -> path + ": " + names);
+        assertEquals(List.of(), names.stream().filter(n -> n.contains("ForeignFileCalls")
+            && !n.startsWith("META-INF/versions/22/")).toList(),
+            path + ": Java 17 to 21 must never see the class that calls the Java 22 API");
+        assertEquals(List.of(), names.stream().filter(n -> n.startsWith("java/")
+            || n.contains("/java/lang/foreign/")).toList(),
+            path + ": the build's declaration of that API is not packaged");
+      }
+    }
+  }
+
+  @Test
   void toolJarHoldsTheToolTheLibraryAndProgressbarAndRunsVhdCli() throws IOException {
     try (JarFile jar = new JarFile(TARGET.resolve("vhd.jar").toFile())) {
       assertEquals("io.vhdfs.cli.VhdCli",

@@ -40,8 +40,9 @@ final class ConvertCommand implements Subcommand {
         "Convert a disk, raw, VHD or VHDX (found by its signature; a differencing image reads with "
             + "its parents), into a new raw file, fixed or dynamic VHD, or fixed or dynamic VHDX. "
             + "Only stored ranges are read; zeros are not written (no all-zero blocks in a dynamic "
-            + "image; holes in a raw or fixed one, in 4 KiB pages, except inside a MiB whose 4 "
-            + "sampled pages all hold data, which the host copies whole). The disk keeps its "
+            + "image; holes in 4 KiB pages in a raw or fixed one and inside a dynamic one's "
+            + "blocks, except inside a MiB whose 4 sampled pages all hold data, which the host "
+            + "copies whole). The disk keeps its "
             + "size: exact, rounded up to a 512-byte sector for a VHD or VHDX, or to a MiB with "
             + "--azure.",
         "DST is written under a temporary name beside it and renamed when complete, so an "

@@ -27,20 +27,18 @@ import java.util.concurrent.TimeUnit;
  * <p>A chunk whose stored bytes lie in a row in a file the host can copy from, where the sink has a
  * host file ({@link ImageSink#hostFile}), is copied by the host ({@link KernelCopy}) without
  * passing through the JVM, when its first look says the copy pays: a few pages of the chunk are
- * read ({@link #SAMPLES} per chunk, a page each) and
- * <ul>
- *   <li>for a result allocated in blocks (dynamic VHD or VHDX), one page that is not all zeros
- *       proves the chunk's grain (its block, or 4 MiB of a larger one) is to be written whole,
- *       which is what the scan of every byte would have found: the result is the same;
- *   <li>for a raw or fixed result, every page read must hold data: zeros that do not fill a whole
- *       sampled page can hide anywhere, and a chunk copied whole writes them as data, where the
- *       scan of every byte would have left them as holes. A chunk with a zero page among its
- *       samples is scanned, its zero pages left as holes.
- * </ul>
- * Every other chunk is read into a buffer, its pages that are all zero found, and the rest handed
- * to {@link ImageSink#write}: a grain with data allocates its block by the first page written, and
- * the block's pages left out are holes in the new file (for a raw result the grain is a page).
- * Neither path changes what the result reads: a hole and written zeros read the same.
+ * read ({@link #SAMPLES} per chunk, a page each) and every one holds data. Zeros that do not fill
+ * a whole sampled page can hide anywhere, and a chunk copied whole writes them as data, where the
+ * scan of every byte would have left them as holes (of a raw or fixed result, or of a block of a
+ * dynamic one); a result allocated in blocks gets the same blocks either way, a chunk being one
+ * grain (its block, or 4 MiB of a larger one) there. A chunk with a zero page among its samples
+ * is scanned instead: it is mostly holes when the host cannot say where a source file's holes
+ * are (Java 17), and copying it whole would write them all, and force them, as data.
+ *
+ * <p>Every other chunk is read into a buffer, its pages that are all zero found, and the rest
+ * handed to {@link ImageSink#write}: a grain with data allocates its block by the first page
+ * written, and the block's pages left out are holes in the new file (for a raw result the grain
+ * is a page). Neither path changes what the result reads: a hole and written zeros read the same.
  *
  * <p>The threads are never interrupted (an interrupt would close host channels the source shares
  * with others); an interrupt of the calling thread stops the copy after the chunks under way.
@@ -292,7 +290,7 @@ final class ParallelCopy {
       return pieces;
     }
 
-    /** The rule of the class doc: host files on both sides, pages alike, samples with data. */
+    /** The rule of the class doc: host files on both sides, pages alike, every sample data. */
     private boolean hostCopyPays(long at, int n, List<Extent> pieces) throws IOException {
       if (hostFile == null || pieces.isEmpty() || (blocks && grain != n)) {
         return false; // a sample proves only its own grain: one grain per chunk
@@ -304,24 +302,18 @@ final class ParallelCopy {
         }
       }
       int step = Math.max(PAGE, n / SAMPLES / PAGE * PAGE);
-      boolean anyData = false;
       for (Extent p : pieces) {
         long pEnd = p.offset() + p.length();
         for (long s = p.offset(); s < pEnd; s += step) {
           int len = (int) Math.min(PAGE, pEnd - s);
           sample.clear().limit(len);
           source.readFully(sample, s);
-          boolean data = sample.flip().mismatch(zeros.slice(0, len)) >= 0;
-          if (data && blocks) {
-            return true; // the grain is written whole, as the scan would find
-          }
-          if (!data && !blocks) {
+          if (sample.flip().mismatch(zeros.slice(0, len)) < 0) {
             return false; // zeros here: the scan leaves them as holes
           }
-          anyData |= data;
         }
       }
-      return anyData;
+      return true;
     }
 
     private void hostCopy(Extent p) throws IOException {
