@@ -1,6 +1,5 @@
 package io.vhdfs.cli;
 
-import io.vhdfs.disk.HostAllocation;
 import io.vhdfs.nio.VhdImages;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -70,7 +69,7 @@ final class InfoCommand implements Subcommand {
    */
   static Map<String, Object> withActualSize(Path image, Map<String, Object> info)
       throws IOException {
-    OptionalLong allocated = HostAllocation.of(image);
+    OptionalLong allocated = VhdImages.hostAllocatedBytes(image);
     Map<String, Object> m = new LinkedHashMap<>();
     for (Map.Entry<String, Object> e : info.entrySet()) {
       m.put(e.getKey(), e.getValue());
