@@ -15,8 +15,9 @@ import java.util.Optional;
  * <p>Java has no call for this. On Linux with Java 22 or later and native access enabled (the
  * tool's jar enables it; a program using the library passes
  * {@code --enable-native-access=ALL-UNNAMED}, or its module's name), the C library is asked
- * ({@link NativeFileCalls}, a class of the jar's {@code META-INF/versions/22}); everywhere else
- * the answer is "unknown" and callers read the whole file, as before.
+ * through {@link NativeFileCalls}, whose implementation is a class of the jar's
+ * {@code META-INF/versions/22}; everywhere else the answer is "unknown" and callers read the
+ * whole file, as before.
  *
  * <p>Holes are a promise of zeros: a range reported as a hole reads as zeros, whatever the file
  * system's block size. To be sure the native calls see the file Java sees, only paths that are
@@ -25,7 +26,7 @@ import java.util.Optional;
  */
 public final class HostDataRanges {
   /**
-   * Smallest file asked about: the first call starts the foreign-function API, some 50 ms of a
+   * Smallest file asked about: the first call starts the foreign-function API, 75-95 ms of a
    * fresh JVM (Java 25), more than reading a smaller file whole, holes and all.
    */
   static final long MIN_SIZE = 256L << 20;
