@@ -146,6 +146,86 @@ public final class ImageLock {
   }
 
   /**
+   * Takes a reader's locks on {@code image} as {@link #acquire} does, for a try-with-resources
+   * block: {@link Hold#writing} turns them into a writer's for a piece of work, and closing the
+   * hold lets go of everything it still has, a writer's locks first. Where {@link #acquire} takes
+   * none (locking off, a host without locks), the hold takes nothing and the work runs all the
+   * same.
+   *
+   * @throws FileSystemException as {@link #acquire}
+   */
+  public static Hold hold(Path image, Locking locking) throws IOException {
+    return new Hold(acquire(image, locking));
+  }
+
+  /** Work done under a hold's locks. */
+  @FunctionalInterface
+  public interface Work<T> {
+    T run() throws IOException;
+  }
+
+  /**
+   * One user's hold on an image's locks, from {@link #hold} to {@link #close}: the sequence
+   * "acquire, start writing, work, stop writing, release" of the operations that change an image
+   * file outside an open disk (compact, resize, reparent, merge, repair), in one place.
+   */
+  public static final class Hold implements AutoCloseable {
+    private final ImageLock lock;
+    /** Writers this hold started and has not stopped. */
+    private int writers;
+
+    private Hold(ImageLock lock) {
+      this.lock = lock;
+    }
+
+    /**
+     * Runs {@code work} as the image's writer: a writer's locks are taken before it and turned
+     * back into a reader's after it, whatever it does.
+     *
+     * @throws FileSystemException if another process has the image open (see
+     *     {@link ImageLock#startWriting}); the work is not run
+     */
+    public <T> T writing(Work<T> work) throws IOException {
+      startWriting();
+      try {
+        return work.run();
+      } finally {
+        stopWriting();
+      }
+    }
+
+    /**
+     * Becomes the image's writer until {@link #close}, for writes that span more than one call
+     * (a merge's run of images, a repair).
+     */
+    public void startWriting() throws IOException {
+      if (lock != null) {
+        lock.startWriting();
+        writers++;
+      }
+    }
+
+    private void stopWriting() {
+      if (lock != null && writers > 0) {
+        writers--;
+        lock.stopWriting();
+      }
+    }
+
+    /** Stops the writers this hold started, then lets go of its reader's locks. */
+    @Override
+    public void close() {
+      if (lock == null) {
+        return;
+      }
+      while (writers > 0) {
+        stopWriting();
+      }
+      lock.release();
+    }
+  }
+
+  /**
    * Turns this JVM's hold into a writer's, for the first writer.
    *
    * @throws FileSystemException if another process has the image open (QEMU's readers refuse to

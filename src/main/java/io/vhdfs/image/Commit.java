@@ -65,13 +65,8 @@ public final class Commit {
           "open in this JVM: close it before committing it");
     }
     // The child is read outside OpenDisks, so it takes its reader's locks here.
-    ImageLock childLock = ImageLock.acquire(childReal, options.locking());
-    try {
+    try (ImageLock.Hold childHold = ImageLock.hold(childReal, options.locking())) {
       return commitLocked(childReal, options, progress);
-    } finally {
-      if (childLock != null) {
-        childLock.release();
-      }
     }
   }
 

@@ -50,22 +50,8 @@ public final class Compact {
       throw new FileSystemException(image.toString(), null,
           "open in this JVM: close every file system and channel on it before compacting it");
     }
-    ImageLock lock = ImageLock.acquire(real, options.locking());
-    try {
-      if (lock != null) {
-        lock.startWriting();
-      }
-      try {
-        return compactLocked(real, againstParent, options, progress);
-      } finally {
-        if (lock != null) {
-          lock.stopWriting();
-        }
-      }
-    } finally {
-      if (lock != null) {
-        lock.release();
-      }
+    try (ImageLock.Hold hold = ImageLock.hold(real, options.locking())) {
+      return hold.writing(() -> compactLocked(real, againstParent, options, progress));
     }
   }
 

@@ -84,16 +84,14 @@ public final class Merge {
             "open in this JVM: close it before merging it");
       }
     }
-    List<ImageLock> locks = new ArrayList<>();
+    List<ImageLock.Hold> holds = new ArrayList<>();
     List<HostFile> hosts = new ArrayList<>();
     try {
       for (Path p : run) {
-        ImageLock lock = ImageLock.acquire(p, options.locking());
-        if (lock != null) {
-          locks.add(lock);
-          // Nobody else may read what is about to be deleted.
-          lock.startWriting();
-        }
+        ImageLock.Hold hold = ImageLock.hold(p, options.locking());
+        holds.add(hold);
+        // Nobody else may read what is about to be deleted.
+        hold.startWriting();
       }
       List<DiskLayer> layers = new ArrayList<>();
       for (Path p : run) {
@@ -118,8 +116,8 @@ public final class Merge {
       for (HostFile h : hosts) {
         h.close();
       }
-      for (ImageLock l : locks) {
-        l.release();
+      for (ImageLock.Hold h : holds) {
+        h.close();
       }
     }
   }

@@ -57,11 +57,8 @@ public final class Reparent {
       throw new FileSystemException(child.toString(), parent.toString(),
           "an image cannot be its own parent");
     }
-    ImageLock lock = ImageLock.acquire(childReal, options.locking());
-    try {
-      if (lock != null) {
-        lock.startWriting();
-      }
+    try (ImageLock.Hold hold = ImageLock.hold(childReal, options.locking())) {
+      hold.startWriting();
       try (HostFile host = HostFile.openForReading(childReal)) {
         ImageFormat format = Formats.of(host);
         DiskLayer layer = format.openLayer(host, SizeRule.AUTO,
@@ -84,10 +81,6 @@ public final class Reparent {
         } finally {
           OpenDisks.release(parentReal, SizeRule.AUTO, target);
         }
-      }
-    } finally {
-      if (lock != null) {
-        lock.release();
       }
     }
   }

@@ -34,25 +34,14 @@ public final class Resize {
       throw new FileSystemException(image.toString(), null, "open in this JVM: close every file "
           + "system and channel on it before resizing it");
     }
-    ImageLock lock = ImageLock.acquire(real, locking);
-    try (HostFile host = HostFile.openForReading(real)) {
+    try (ImageLock.Hold hold = ImageLock.hold(real, locking);
+        HostFile host = HostFile.openForReading(real)) {
       ImageFormat format = Formats.of(host);
       format.require(ImageFormat.Capability.RESIZE, host.name());
-      if (lock != null) {
-        lock.startWriting();
-      }
-      try {
+      return hold.writing(() -> {
         host.enableWrites();
         return format.resize(host, size, shrink, ParentChain.detached(Formats.ALL)::checkTable);
-      } finally {
-        if (lock != null) {
-          lock.stopWriting();
-        }
-      }
-    } finally {
-      if (lock != null) {
-        lock.release();
-      }
+      });
     }
   }
 }

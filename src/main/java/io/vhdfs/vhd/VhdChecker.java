@@ -97,19 +97,15 @@ final class VhdChecker {
           + "file system and channel on it before repairing it");
     }
     // A reader's locks while checking, as qemu-img check takes them; a writer's for a repair.
-    ImageLock lock = ImageLock.acquire(real, chain.options().locking());
-    try (HostFile host = HostFile.openForReading(image)) {
+    try (ImageLock.Hold hold = ImageLock.hold(real, chain.options().locking());
+        HostFile host = HostFile.openForReading(image)) {
       VhdChecker c = new VhdChecker(host, real, sizeRule, chain);
       c.checkAll(progress);
       Plan plan = c.plan();
       if (repair) {
-        c.repair(plan, lock);
+        c.repair(plan, hold);
       }
       return c.findings.all();
-    } finally {
-      if (lock != null) {
-        lock.release();
-      }
     }
   }
 
@@ -531,20 +527,14 @@ final class VhdChecker {
    * possible; then the BAT; the copy at offset 0 last, so it stays the fallback until the end
    * footer is sound. Each step is forced to the disk before the next.
    */
-  private void repair(Plan plan, ImageLock lock) throws IOException {
+  private void repair(Plan plan, ImageLock.Hold hold) throws IOException {
     if (plan.endFooterAt() < 0 && !plan.batEntries() && !plan.footerCopy()) {
       return;
     }
-    if (lock == null) {
+    hold.writing(() -> {
       write(plan);
-      return;
-    }
-    lock.startWriting();
-    try {
-      write(plan);
-    } finally {
-      lock.stopWriting();
-    }
+      return null;
+    });
   }
 
   private void write(Plan plan) throws IOException {

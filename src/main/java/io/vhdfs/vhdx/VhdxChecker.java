@@ -58,8 +58,8 @@ final class VhdxChecker {
     }
     List<Finding> findings = new ArrayList<>();
     // A reader's locks while checking, as qemu-img check takes them; a writer's for a repair.
-    ImageLock lock = ImageLock.acquire(real, chain.options().locking());
-    try (HostFile host = HostFile.openForReading(image)) {
+    try (ImageLock.Hold hold = ImageLock.hold(real, chain.options().locking());
+        HostFile host = HostFile.openForReading(image)) {
       String name = host.name();
       ByteSource raw = new HostSource(host);
       // What opening does first, by hand, so that what is wrong here is reported even where
@@ -99,7 +99,7 @@ final class VhdxChecker {
       if (repair) {
         // Repaired before the BAT is looked at: what is wrong there is independent of these
         // copies, and the reader gets past them either way.
-        repair(host, lock, headers, log, regions, badRegionCopy, findings);
+        repair(host, hold, headers, log, regions, badRegionCopy, findings);
       }
       RegionEntry bat = regions.table().bat();
       VhdxLayer layer;
@@ -114,10 +114,6 @@ final class VhdxChecker {
       ParentLink link = layer.parentLink();
       if (link != null) {
         checkParent(host.name(), real, link, chain, findings);
-      }
-    } finally {
-      if (lock != null) {
-        lock.release();
       }
     }
     return findings;
@@ -170,15 +166,13 @@ final class VhdxChecker {
    * (for a replayed log) the header pair that clears the LogGuid. Nothing is written when nothing
    * is repairable.
    */
-  private static void repair(HostFile host, ImageLock lock, HeaderChoice headers, ReplayedLog log,
-      RegionTableChoice regions, long badRegionCopy, List<Finding> findings) throws IOException {
+  private static void repair(HostFile host, ImageLock.Hold hold, HeaderChoice headers,
+      ReplayedLog log, RegionTableChoice regions, long badRegionCopy, List<Finding> findings)
+      throws IOException {
     if (findings.stream().noneMatch(Finding::repairable)) {
       return;
     }
-    if (lock != null) {
-      lock.startWriting();
-    }
-    try {
+    hold.writing(() -> {
       host.enableWrites();
       byte[] current = host.readBytes(headers.currentOffset(), VhdxHeader.SIZE);
       VhdxRepair writer = new VhdxRepair(host, current, headers.slot());
@@ -197,11 +191,8 @@ final class VhdxChecker {
       if (replay) {
         writer.writeHeaderPair(MsGuid.ZERO);
       }
-    } finally {
-      if (lock != null) {
-        lock.stopWriting();
-      }
-    }
+      return null;
+    });
     findings.replaceAll(f -> f.repairable()
         ? new Finding(f.code(), f.offset(), f.meaning(), true, true)
         : f);
