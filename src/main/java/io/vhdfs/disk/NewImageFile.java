@@ -1,6 +1,7 @@
 package io.vhdfs.disk;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.file.Files;
@@ -20,6 +21,26 @@ public final class NewImageFile {
   public interface Content {
     /** Writes the image into {@code ch}, a new empty file. */
     void writeTo(SeekableByteChannel ch) throws IOException;
+  }
+
+  /**
+   * Writes all of {@code src} at {@code at} of a new image file's channel: at that offset of a
+   * {@link FileChannel} (which leaves its position, so writers on several threads need no lock),
+   * else from its position set to {@code at} (the caller keeps other writers out).
+   */
+  public static void writeAt(SeekableByteChannel ch, ByteBuffer src, long at)
+      throws IOException {
+    if (ch instanceof FileChannel fc) {
+      long p = at;
+      while (src.hasRemaining()) {
+        p += fc.write(src, p);
+      }
+      return;
+    }
+    ch.position(at);
+    while (src.hasRemaining()) {
+      ch.write(src);
+    }
   }
 
   /** Creates {@code image} with {@code content}, durably; deleted again if that fails. */

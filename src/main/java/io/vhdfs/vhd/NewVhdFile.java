@@ -1,5 +1,6 @@
 package io.vhdfs.vhd;
 
+import io.vhdfs.disk.NewImageFile;
 import io.vhdfs.disk.NewImageWriter;
 import io.vhdfs.disk.DiskType;
 import io.vhdfs.disk.WriteBehind;
@@ -196,18 +197,12 @@ public final class NewVhdFile implements NewImageWriter {
   }
 
   private void writeFully(ByteBuffer src, long at) throws IOException {
-    if (channel instanceof FileChannel fc) {
-      long p = at;
-      while (src.hasRemaining()) {
-        p += fc.write(src, p);
-      }
+    if (channel instanceof FileChannel) {
+      NewImageFile.writeAt(channel, src, at); // positional: threads write side by side
       return;
     }
     synchronized (this) {
-      channel.position(at);
-      while (src.hasRemaining()) {
-        channel.write(src);
-      }
+      NewImageFile.writeAt(channel, src, at);
     }
   }
 

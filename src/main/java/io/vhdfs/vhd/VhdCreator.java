@@ -226,10 +226,6 @@ public final class VhdCreator {
 
   private static void writeAt(SeekableByteChannel ch, byte[] b, long position)
       throws IOException {
-    ch.position(position);
-    ByteBuffer buf = ByteBuffer.wrap(b);
-    while (buf.hasRemaining()) {
-      ch.write(buf);
-    }
+    NewImageFile.writeAt(ch, ByteBuffer.wrap(b), position);
   }
 }

@@ -2,6 +2,7 @@ package io.vhdfs.vhdx;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import io.vhdfs.disk.NewImageFile;
 import io.vhdfs.disk.WriteBehind;
 import java.nio.channels.FileChannel;
 import java.nio.channels.SeekableByteChannel;
@@ -171,10 +172,7 @@ final class NewVhdxFile implements NewVhdxWriter {
   }
 
   private void writeFully(ByteBuffer src, long at) throws IOException {
-    channel.position(at);
-    while (src.hasRemaining()) {
-      channel.write(src);
-    }
+    NewImageFile.writeAt(channel, src, at);
   }
 
   @Override

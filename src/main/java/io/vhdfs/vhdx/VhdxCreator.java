@@ -214,7 +214,7 @@ final class VhdxCreator {
         }
         LittleEndian.putInt64(page, i * BatGeometry.ENTRY_SIZE, raw);
       }
-      writeAt(ch, ByteBuffer.wrap(page, 0, count * BatGeometry.ENTRY_SIZE),
+      NewImageFile.writeAt(ch, ByteBuffer.wrap(page, 0, count * BatGeometry.ENTRY_SIZE),
           BAT_OFFSET + start * BatGeometry.ENTRY_SIZE);
     }
   }
@@ -224,14 +224,6 @@ final class VhdxCreator {
   }
 
   private static void writeAt(SeekableByteChannel ch, byte[] b, long at) throws IOException {
-    writeAt(ch, ByteBuffer.wrap(b), at);
-  }
-
-  private static void writeAt(SeekableByteChannel ch, ByteBuffer buf, long at)
-      throws IOException {
-    ch.position(at);
-    while (buf.hasRemaining()) {
-      ch.write(buf);
-    }
+    NewImageFile.writeAt(ch, ByteBuffer.wrap(b), at);
   }
 }

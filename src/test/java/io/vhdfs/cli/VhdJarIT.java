@@ -217,9 +217,7 @@ final class VhdJarIT {
     Exit same = qemu.compare(out, raw);
     assertEquals(0, same.code(), same::describe);
 
-    String version = Files.readAllLines(home.resolve("release")).stream()
-        .filter(l -> l.startsWith("JAVA_VERSION=")).findFirst().orElseThrow()
-        .replaceAll("JAVA_VERSION=\"(.*)\"", "$1");
+    String version = NewerJdk.version(java);
     assertTrue(Files.isRegularFile(BASEDIR.resolve("target/vhd-" + version + ".jsa")),
         "./vhd made a class-data-sharing archive for Java " + version);
   }

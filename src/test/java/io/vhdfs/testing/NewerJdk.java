@@ -25,10 +25,8 @@ public final class NewerJdk {
     }
     try (DirectoryStream<Path> homes = Files.newDirectoryStream(jvms)) {
       for (Path home : homes) {
-        Path release = home.resolve("release");
         Path java = home.resolve("bin/java");
-        if (Files.isRegularFile(release) && Files.isExecutable(java)
-            && featureOf(Files.readAllLines(release)) >= feature) {
+        if (Files.isExecutable(java) && feature(java) >= feature) {
           return Optional.of(java);
         }
       }
@@ -72,21 +70,32 @@ public final class NewerJdk {
 
   /** The feature release of the JDK of launcher {@code java}, from its release file. */
   public static int feature(Path java) throws IOException {
-    Path release = java.toAbsolutePath().getParent().getParent().resolve("release");
-    return Files.isRegularFile(release) ? featureOf(Files.readAllLines(release)) : 0;
+    return featureOf(version(java));
   }
 
-  private static int featureOf(List<String> release) {
+  /**
+   * The version of the JDK of launcher {@code java} as its release file gives it
+   * ({@code JAVA_VERSION}, e.g. {@code 25.0.3}), or empty where it has none.
+   */
+  public static String version(Path java) throws IOException {
+    Path release = java.toAbsolutePath().getParent().getParent().resolve("release");
+    return Files.isRegularFile(release) ? versionOf(Files.readAllLines(release)) : "";
+  }
+
+  private static String versionOf(List<String> release) {
     for (String line : release) {
       if (line.startsWith("JAVA_VERSION=")) {
-        String v = line.substring("JAVA_VERSION=".length()).replace("\"", "");
-        try {
-          return Runtime.Version.parse(v).feature();
-        } catch (IllegalArgumentException e) {
-          return 0;
-        }
+        return line.substring("JAVA_VERSION=".length()).replace("\"", "");
       }
     }
-    return 0;
+    return "";
+  }
+
+  private static int featureOf(String version) {
+    try {
+      return Runtime.Version.parse(version).feature();
+    } catch (IllegalArgumentException e) {
+      return 0;
+    }
   }
 }
