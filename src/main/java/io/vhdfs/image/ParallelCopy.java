@@ -75,7 +75,8 @@ final class ParallelCopy {
    * @param copyable the files the host may copy stored bytes from (their bytes read as stored)
    * @param blocks whether the result allocates blocks, each written whole or not at all
    * @param chunk bytes per chunk
-   * @param grain bytes per zero check, a divisor of {@code chunk}
+   * @param grain the result's unit allocated whole or not at all (its block, or 4 MiB of a
+   *     larger one; a page of a raw result), a divisor of {@code chunk}
    * @param end the disk's end
    */
   ParallelCopy(ImageSource source, List<long[]> ranges, List<Extent> extents, Set<Path> copyable,
@@ -263,9 +264,10 @@ final class ParallelCopy {
         buf = ByteBuffer.allocateDirect(chunk + PAGE).alignedSlice(PAGE);
       }
       long read = ReadAhead.fill(source, ranges, firstRange, buf, at, n, zeros);
-      // Pages, not grains: a block result's block is allocated by its first page of data, as
-      // the grain rule has it, and the pages it is not handed read as zeros (holes in the file).
-      int[] runs = ReadAhead.nonZeroRuns(buf, n, blocks ? PAGE : grain, zeros);
+      // Pages, for every result (a raw one's grain is a page): a block result's block is
+      // allocated by its first page of data, as the grain rule has it, and the pages it is not
+      // handed read as zeros (holes in the file).
+      int[] runs = ReadAhead.nonZeroRuns(buf, n, PAGE, zeros);
       long written = 0;
       for (int i = 0; i < runs.length; i += 2) {
         sink.write(buf.limit(runs[i + 1]).position(runs[i]), at + runs[i]);
