@@ -62,9 +62,10 @@ import org.junit.jupiter.params.provider.EnumSource;
  * without metadata, close and reopen the channel (which ends the write session: LogGuid cleared,
  * a new one at the next write), and in one layout allocate blocks under so many BAT sectors
  * between two forces that the batching bound of {@code LoggedMetadata} flushes in the middle of a
- * guest write, then force so often in one session that its entries fill the 1 MiB log ring and
- * the log starts again (under a new LogGuid, which QEMU needs). That layout's disk is 68 GiB, so
- * it is read and checked in windows around the writes (and at both ends) rather than whole.
+ * guest write, then force so often in one session (as long as it takes) that its entries fill the
+ * 1 MiB log ring and the log starts again (under a new LogGuid, which QEMU needs). That layout's
+ * disk is 68 GiB, so it is read and checked in windows around the writes (and at both ends)
+ * rather than whole.
  *
  * <p>For a sample of cuts per layout, among them the cut just after the first header write of a
  * session and cuts just after log entries, the cut image goes to the default file system and real
@@ -95,6 +96,11 @@ final class VhdxCrashConsistencyTest {
   private static final int SPREAD_BAT_SECTORS = 136;
   /** Writes under distinct BAT sectors before the first force of the spread layout. */
   private static final int SPREAD_FIRST_WRITES = 130;
+  /**
+   * Most forced steps of the spread layout's one long session; the ring fills well before (about
+   * 100), and {@link #assertLogRestartsUnderANewGuid} fails a workload that never fills it.
+   */
+  private static final int MAX_FORCED_SPREAD_STEPS = 400;
   /** Descriptors in an entry's first sector, after its 64-byte header: all QEMU 7.2 reads. */
   private static final int MAX_DESCRIPTORS_QEMU_REPLAYS = 126;
   /** Cuts per layout that go to the peers, besides the chosen ones. */
@@ -696,10 +702,11 @@ final class VhdxCrashConsistencyTest {
     /**
      * The spread layout's workload: first one small write (unaligned, a partial sector or
      * straddling two blocks) under each of 130 BAT sectors in random order with no force between,
-     * so the pending sectors reach the bound; a force without metadata; 100 steps (new blocks,
-     * overwrites of written blocks, straddling writes) each followed by a force, so the session's
-     * entries fill the 1 MiB log ring and it starts again; the channel closed and reopened; 8
-     * steps with a force one time in 4; a force with metadata; 6 steps that may be lost.
+     * so the pending sectors reach the bound; a force without metadata; steps (new blocks,
+     * overwrites of written blocks, straddling writes) each followed by a force, at least 100 and
+     * until the session's entries have filled the 1 MiB log ring and it has started again, and 8
+     * more; the channel closed and reopened; 8 steps with a force one time in 4; a force with
+     * metadata; 6 steps that may be lost.
      */
     private void driveSpread(Path disk, Random random) throws IOException {
       List<Integer> order = new ArrayList<>();
@@ -714,9 +721,17 @@ final class VhdxCrashConsistencyTest {
           spreadStep(ch, order.get(next), random, false);
         }
         force(ch, false);
-        for (int i = 0; i < 100; i++) {
+        // How many forced steps fill the ring depends on the steps the seed picks (an overwrite
+        // in a written block allocates nothing, and a force then logs nothing): at least 100,
+        // and on until the log has started again and 8 more entries may follow it.
+        int restartedAt = -1;
+        for (int i = 0; i < MAX_FORCED_SPREAD_STEPS
+            && (i < 100 || restartedAt < 0 || i < restartedAt + 8); i++) {
           spreadStep(ch, order.get(next++ % order.size()), random, true);
           force(ch, random.nextBoolean());
+          if (restartedAt < 0 && logRestart(this) >= 0) {
+            restartedAt = i;
+          }
         }
         ch.close();
         ch = FileChannel.open(disk, StandardOpenOption.READ, StandardOpenOption.WRITE);
